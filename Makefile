@@ -1,0 +1,58 @@
+# ucwa-eventd — build, test, demo and benchmark on a bare Debian 12 machine with Swift.
+# Every target first makes sure the system packages it needs are installed (apt-get update
+# only when something is missing).
+
+SWIFT        ?= swift
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config
+SHARED       ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 60
+export SWIFT_BACKTRACE ?= enable=no
+
+.PHONY: all deps build release test demo bench fuzz clean
+
+all: build
+
+## deps: install the Debian packages the build links against (idempotent).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product ucwa-eventd
+
+## test: the whole suite (unit, conformance, property, sample data, system libraries).
+test: deps
+	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests
+	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --parallel
+
+## demo: replay the sample batches shipped in samples/ and print the decoded events.
+demo: release
+	.build/release/ucwa-eventd replay samples/*.json
+
+## bench: decoder throughput against Foundation's JSONSerialization, and peak RSS on a 1 GiB batch.
+bench: deps
+	BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target DecoderBenchmarks --no-progress
+	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product ucwa-eventd
+	Benchmarks/peak-rss.sh .build-bench/release/ucwa-eventd
+
+## fuzz: run each libFuzzer target for FUZZ_SECONDS seconds (corpus seeded from the test data).
+fuzz: deps
+	FUZZING=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	  --product FuzzTokenizer
+	FUZZING=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	  --product FuzzBatchDecoder
+	Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) $(SHARED)
+
+clean:
+	rm -rf .build .build-bench .build-fuzz fuzz-artifacts bench-data

@@ -1,0 +1,131 @@
+// swift-tools-version: 6.3
+// ucwa-eventd — a systemd-native UCWA event-channel daemon. Targets follow DESIGN.md §2.
+import PackageDescription
+
+import class Foundation.ProcessInfo
+
+let environment = ProcessInfo.processInfo.environment
+
+/// Settings every Swift target shares: Swift 6 mode (strict concurrency) plus the upcoming
+/// features that keep the surface explicit.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// The decoder's hot paths are compiled with unchecked arithmetic-overflow traps off only where
+/// the code says so (`&+`); everything else keeps Swift's checks.
+var package = Package(
+    name: "ucwa-eventd",
+    products: [
+        .executable(name: "ucwa-eventd", targets: ["ucwa-eventd"]),
+        .library(name: "StreamingJSON", targets: ["StreamingJSON"]),
+        .library(name: "UCWA", targets: ["UCWA"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "StreamingJSON",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "UCWA",
+            dependencies: ["StreamingJSON"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "UCWACorpus",
+            dependencies: ["UCWA"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ucwa-eventd",
+            dependencies: [
+                "StreamingJSON",
+                "UCWA",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StreamingJSONTests",
+            dependencies: [
+                "StreamingJSON",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "UCWATests",
+            dependencies: ["UCWA", "UCWACorpus", "StreamingJSON"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CCurl", "CSystemd"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CommandTests",
+            dependencies: ["ucwa-eventd"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
+
+// libFuzzer targets: only when FUZZING=1 (`make fuzz`), so that normal builds and tests never
+// compile them. Their code is also guarded by `#if FUZZING`.
+if environment["FUZZING"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzTokenizer",
+            dependencies: ["StreamingJSON"],
+            path: "Fuzz/FuzzTokenizer",
+            swiftSettings: strictSettings + [.define("FUZZING")]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzBatchDecoder",
+            dependencies: ["UCWA"],
+            path: "Fuzz/FuzzBatchDecoder",
+            swiftSettings: strictSettings + [.define("FUZZING")]
+        )
+    )
+}
+
+// ordo-one/benchmark adds ~85 s to a cold build: it is part of the package only with BENCHMARKS=1
+// (`make bench`).
+if environment["BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "DecoderBenchmarks",
+            dependencies: [
+                "StreamingJSON",
+                "UCWA",
+                "UCWACorpus",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/DecoderBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -1,0 +1,36 @@
+#ifndef UCWA_EVENTD_CCURL_SHIM_H
+#define UCWA_EVENTD_CCURL_SHIM_H
+// libcurl for Swift: curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic C
+// macros/functions that Swift cannot call, so each argument type gets a typed static inline
+// wrapper here. Only the HTTPClient target uses this module.
+#include <curl/curl.h>
+
+static inline CURLcode ucwa_curl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ucwa_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ucwa_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ucwa_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ucwa_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+typedef size_t (*ucwa_curl_write_callback)(char *data, size_t size, size_t count, void *context);
+static inline CURLcode ucwa_curl_easy_setopt_write_function(CURL *handle, CURLoption option, ucwa_curl_write_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ucwa_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+static inline CURLcode ucwa_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+static inline CURLMcode ucwa_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
+    return curl_multi_setopt(handle, option, value);
+}
+#endif
