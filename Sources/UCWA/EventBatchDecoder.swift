@@ -1,0 +1,69 @@
+import StreamingJSON
+
+/// Decodes an event-channel response body (protocol notes §2.2) into `UCWAEvent`s while its
+/// bytes arrive, handing each event to the consumer as soon as its object closes.
+///
+/// Feed it the body in chunks of any size, then call `finish()`. Memory stays flat whatever the
+/// batch size: only the event in progress is held (plus, rarely, the events of a sender block
+/// whose `rel`/`href` come after its `events` — those wait for the block to close so that every
+/// event carries its sender).
+///
+/// Shape rules: the body is an object; `sender` is an array of objects, each `events` an array
+/// of objects, `link`/`in`/`reason`/`_links` objects; known string fields are strings or
+/// `null` (absent). Anything else is refused with a `JSONError` at the offending token.
+/// Unknown keys and values are skipped without allocation. An empty batch (`"sender": []` or
+/// no `sender` at all) is valid.
+public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
+    var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
+
+    /// What to do with embedded resources that are not invitations.
+    public enum OtherEmbedded: Sendable {
+        /// Skip them (the daemon needs only invitations resolved; the default).
+        case skip
+        /// Keep them as `JSONValue`s in `UCWAEvent.embedded`.
+        case keep
+    }
+
+    public init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
+        tokenizer = JSONTokenizer(
+            handler: EventBatchHandler(consumer: consumer, keepOtherEmbedded: otherEmbedded == .keep),
+            limits: limits)
+    }
+
+    /// The consumer, with everything it has received so far.
+    public var consumer: Consumer {
+        get { tokenizer.handler.consumer }
+        _modify { yield &tokenizer.handler.consumer }
+    }
+
+    /// Events decoded so far.
+    public var eventCount: Int { tokenizer.handler.ordinal }
+
+    /// Bytes fed so far.
+    public var bytesConsumed: Int { tokenizer.bytesConsumed }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+        try tokenizer.feed(bytes)
+    }
+
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
+        try tokenizer.feed(bytes)
+    }
+
+    /// Declares the end of the body; throws if the document is incomplete.
+    public mutating func finish() throws(JSONError) {
+        try tokenizer.finish()
+    }
+}
+
+extension EventBatchDecoder where Consumer == EventBatchCollector {
+    /// Decodes a whole body and returns everything in it.
+    public static func decode(
+        _ bytes: some Collection<UInt8>, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip
+    ) throws(JSONError) -> EventBatchCollector {
+        var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: limits, otherEmbedded: otherEmbedded)
+        try decoder.feed(bytes)
+        try decoder.finish()
+        return decoder.consumer
+    }
+}

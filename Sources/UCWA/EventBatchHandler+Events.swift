@@ -1,0 +1,167 @@
+import StreamingJSON
+
+/// Sender blocks, events and embedded resources of `EventBatchHandler`.
+extension EventBatchHandler {
+    mutating func openSender() {
+        stack.append(.sender)
+        senderIndex += 1
+        eventIndex = 0
+        sender = UCWALink(rel: "", href: "")
+        senderHasRel = false
+        senderHasHref = false
+        holding = false
+    }
+
+    mutating func closeSender() {
+        if !held.isEmpty {
+            for var event in held {
+                event.sender = sender
+                consumer.event(event)
+            }
+            held.removeAll(keepingCapacity: true)
+        }
+        holding = false
+    }
+
+    mutating func openEvent() {
+        stack.append(.event)
+        linkRel = nil
+        linkHref = nil
+        linkTitle = nil
+        inRel = nil
+        inHref = nil
+        inTitle = nil
+        type = nil
+        status = nil
+        reasonCode = nil
+        reasonSubcode = nil
+        reasonMessage = nil
+        hasReason = false
+        if !embeddedEntries.isEmpty { embeddedEntries.removeAll(keepingCapacity: true) }
+    }
+
+    mutating func closeEvent() throws(JSONError) {
+        let where_ = "event \(eventIndex) of sender \(senderIndex)"
+        guard let linkRel, let linkHref else {
+            throw JSONError.rejected("\(where_) has no link with a rel and an href")
+        }
+        var reason: UCWAReason?
+        if hasReason {
+            guard let reasonCode else { throw JSONError.rejected("\(where_) has a reason without a code") }
+            reason = UCWAReason(code: reasonCode, subcode: reasonSubcode, message: reasonMessage)
+        }
+        let link = UCWALink(rel: linkRel, href: linkHref, title: linkTitle)
+        var inLink: UCWALink?
+        if let inRel, let inHref { inLink = UCWALink(rel: inRel, href: inHref, title: inTitle) }
+        var embedded: UCWAEvent.Embedded?
+        if !embeddedEntries.isEmpty {
+            let name = link.name
+            embedded = embeddedEntries.last(where: { UCWARel.name($0.key) == name })?.value
+        }
+        let event = UCWAEvent(
+            sender: sender, link: link, in: inLink, type: type, status: status, reason: reason, embedded: embedded,
+            position: UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex))
+        ordinal += 1
+        eventIndex += 1
+        if holding {
+            held.append(event)
+        } else {
+            consumer.event(event)
+        }
+    }
+
+    // MARK: Delegation of embedded resources
+
+    mutating func forwardKey(_ bytes: UnsafeRawBufferPointer) {
+        switch delegate {
+        case .invitation: invitationBuilder.key(bytes)
+        case .value: valueBuilder.key(bytes)
+        case .none: break
+        }
+    }
+
+    mutating func forwardScalar(
+        _ invitation: (inout InvitationResourceBuilder) -> Void, value: (inout JSONValueBuilder) -> Void
+    ) {
+        switch delegate {
+        case .invitation: invitation(&invitationBuilder)
+        case .value: value(&valueBuilder)
+        case .none: break
+        }
+    }
+
+    mutating func forwardContainerStart(object: Bool) {
+        delegateDepth += 1
+        switch delegate {
+        case .invitation:
+            if object { invitationBuilder.objectStart() } else { invitationBuilder.arrayStart() }
+        case .value:
+            if object { valueBuilder.objectStart() } else { valueBuilder.arrayStart() }
+        case .none: break
+        }
+    }
+
+    mutating func forwardContainerEnd(object: Bool) {
+        delegateDepth -= 1
+        switch delegate {
+        case .invitation:
+            if object { invitationBuilder.objectEnd() } else { invitationBuilder.arrayEnd() }
+        case .value:
+            if object { valueBuilder.objectEnd() } else { valueBuilder.arrayEnd() }
+        case .none: break
+        }
+        guard delegateDepth == 0 else { return }
+        switch delegate {
+        case .invitation:
+            embeddedEntries.append((embeddedKey, .invitation(invitationBuilder.resource)))
+        case .value:
+            if let value = valueBuilder.result { embeddedEntries.append((embeddedKey, .value(value))) }
+        case .none: break
+        }
+        delegate = .none
+    }
+
+    // MARK: Messages
+
+    static func describe(_ slot: Slot) -> String {
+        switch slot {
+        case .rootLinks: return "\"_links\""
+        case .senders: return "\"sender\""
+        case .baseURI: return "\"baseuri\""
+        case .rootLink(let kind): return "\"_links.\(kind.rawValue)\""
+        case .rootLinkHref: return "\"_links.*.href\""
+        case .senderRel: return "\"sender[].rel\""
+        case .senderHref: return "\"sender[].href\""
+        case .events: return "\"sender[].events\""
+        case .eventLink: return "\"link\""
+        case .eventIn: return "\"in\""
+        case .type: return "\"type\""
+        case .status: return "\"status\""
+        case .reason: return "\"reason\""
+        case .embedded: return "\"_embedded\""
+        case .refRel: return "\"link.rel\""
+        case .refHref: return "\"link.href\""
+        case .refTitle: return "\"link.title\""
+        case .code: return "\"reason.code\""
+        case .subcode: return "\"reason.subcode\""
+        case .message: return "\"reason.message\""
+        case .embeddedInvitation, .embeddedOther: return "an embedded resource"
+        case .none: return "the value"
+        }
+    }
+
+    static func expectedShape(_ slot: Slot) -> String {
+        switch slot {
+        case .senders, .events: return "an array"
+        case .rootLinks, .rootLink, .eventLink, .eventIn, .reason, .embedded: return "an object"
+        default: return "a string"
+        }
+    }
+}
+
+extension EventBatchHandler.Slot {
+    var isIn: Bool {
+        if case .eventIn = self { return true }
+        return false
+    }
+}

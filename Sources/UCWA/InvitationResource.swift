@@ -1,0 +1,50 @@
+import StreamingJSON
+
+/// The fields of an invitation resource that lifecycle records carry — the same for
+/// `participantInvitation`, `messagingInvitation`, `onlineMeetingInvitation`,
+/// `audioVideoInvitation` and `phoneAudioInvitation` (protocol notes §3.1). Everything is
+/// optional: embedded copies are often partial, and unknown properties are ignored.
+public struct InvitationResource: Sendable, Equatable {
+    /// The resource's own `rel`, as sent.
+    public var rel: String?
+    public var direction: String?
+    public var importance: String?
+    public var operationId: String?
+    /// `Connecting`, `Alerting`, `Connected`, `Failed`, `Declined`, `Cancelled`, `Forwarded`,
+    /// `TeamRing` — kept as sent.
+    public var state: String?
+    /// User-controlled, up to 250 characters by the protocol.
+    public var subject: String?
+    public var threadId: String?
+    /// The `to` property: the invitee's URI.
+    public var to: String?
+    /// `_links.self.href`.
+    public var selfHref: String?
+    /// `_links.conversation.href`.
+    public var conversationHref: String?
+    /// `_links.from.href` and its title.
+    public var fromHref: String?
+    public var fromTitle: String?
+    /// `_links.to.href` (the invitee as a contact).
+    public var toHref: String?
+    /// `_links.participant.href`.
+    public var participantHref: String?
+    /// `_embedded.from.name` and `uri`: the inviting participant.
+    public var fromName: String?
+    public var fromURI: String?
+
+    public init() {}
+
+    /// The inviter's display name: the embedded participant's `name`, else the `from` link's title.
+    public var inviterName: String? { fromName ?? fromTitle }
+
+    /// Decodes a resource document (the body of `GET` on an invitation href).
+    public static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
+        -> InvitationResource
+    {
+        var tokenizer = JSONTokenizer(handler: InvitationResourceBuilder(), limits: limits)
+        try tokenizer.feed(bytes)
+        try tokenizer.finish()
+        return tokenizer.handler.resource
+    }
+}

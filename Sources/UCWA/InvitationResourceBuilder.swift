@@ -1,0 +1,162 @@
+import StreamingJSON
+
+/// A token handler that decodes an invitation resource straight into `InvitationResource`,
+/// skipping everything it does not need. Used for `GET` bodies and, token by token, for
+/// resources embedded in event batches.
+struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
+    private(set) var resource = InvitationResource()
+
+    private enum Context: Sendable {
+        case resource, links, link, embedded, from
+    }
+
+    /// Which link of `_links` is open.
+    private enum LinkName: Sendable {
+        case selfLink, conversation, from, to, participant
+    }
+
+    /// What the next value is for.
+    private enum Slot: Sendable {
+        case none
+        case rel, direction, importance, operationId, state, subject, threadId, to
+        case links, link(LinkName), href, title
+        case embedded, from, name, uri
+    }
+
+    private var stack: [Context] = []
+    private var slot: Slot = .none
+    private var openLink: LinkName = .selfLink
+    /// Depth of an unknown value being skipped.
+    private var skipDepth = 0
+
+    init() {}
+
+    mutating func key(_ bytes: UnsafeRawBufferPointer) {
+        guard skipDepth == 0, let context = stack.last else { return }
+        slot = .none
+        switch context {
+        case .resource:
+            if ByteMatching.equals(bytes, "state") {
+                slot = .state
+            } else if ByteMatching.equals(bytes, "direction") {
+                slot = .direction
+            } else if ByteMatching.equals(bytes, "importance") {
+                slot = .importance
+            } else if ByteMatching.equals(bytes, "operationId") {
+                slot = .operationId
+            } else if ByteMatching.equals(bytes, "subject") {
+                slot = .subject
+            } else if ByteMatching.equals(bytes, "threadId") {
+                slot = .threadId
+            } else if ByteMatching.equals(bytes, "to") {
+                slot = .to
+            } else if ByteMatching.equals(bytes, "rel") {
+                slot = .rel
+            } else if ByteMatching.equals(bytes, "_links") {
+                slot = .links
+            } else if ByteMatching.equals(bytes, "_embedded") {
+                slot = .embedded
+            }
+        case .links:
+            let name = ByteMatching.relName(bytes)
+            if ByteMatching.equals(name, "self") {
+                slot = .link(.selfLink)
+            } else if ByteMatching.equals(name, "conversation") {
+                slot = .link(.conversation)
+            } else if ByteMatching.equals(name, "from") {
+                slot = .link(.from)
+            } else if ByteMatching.equals(name, "to") {
+                slot = .link(.to)
+            } else if ByteMatching.equals(name, "participant") {
+                slot = .link(.participant)
+            }
+        case .link:
+            if ByteMatching.equals(bytes, "href") {
+                slot = .href
+            } else if ByteMatching.equals(bytes, "title") {
+                slot = .title
+            }
+        case .embedded:
+            if ByteMatching.equals(ByteMatching.relName(bytes), "from") { slot = .from }
+        case .from:
+            if ByteMatching.equals(bytes, "name") {
+                slot = .name
+            } else if ByteMatching.equals(bytes, "uri") {
+                slot = .uri
+            }
+        }
+    }
+
+    mutating func string(_ bytes: UnsafeRawBufferPointer) {
+        guard skipDepth == 0 else { return }
+        let value = { ByteMatching.string(bytes) }
+        switch slot {
+        case .rel: resource.rel = value()
+        case .direction: resource.direction = value()
+        case .importance: resource.importance = value()
+        case .operationId: resource.operationId = value()
+        case .state: resource.state = value()
+        case .subject: resource.subject = value()
+        case .threadId: resource.threadId = value()
+        case .to: resource.to = value()
+        case .href:
+            switch openLink {
+            case .selfLink: resource.selfHref = value()
+            case .conversation: resource.conversationHref = value()
+            case .from: resource.fromHref = value()
+            case .to: resource.toHref = value()
+            case .participant: resource.participantHref = value()
+            }
+        case .title:
+            if case .from = openLink { resource.fromTitle = value() }
+        case .name: resource.fromName = value()
+        case .uri: resource.fromURI = value()
+        case .none, .links, .link, .embedded, .from: break
+        }
+        slot = .none
+    }
+
+    mutating func objectStart() {
+        if skipDepth > 0 {
+            skipDepth += 1
+            return
+        }
+        if stack.isEmpty {
+            stack.append(.resource)
+            return
+        }
+        switch slot {
+        case .links: stack.append(.links)
+        case .link(let name):
+            openLink = name
+            stack.append(.link)
+        case .embedded: stack.append(.embedded)
+        case .from: stack.append(.from)
+        case .none, .rel, .direction, .importance, .operationId, .state, .subject, .threadId, .to, .href, .title,
+            .name, .uri:
+            skipDepth = 1
+        }
+        slot = .none
+    }
+
+    mutating func objectEnd() {
+        if skipDepth > 0 {
+            skipDepth -= 1
+        } else if !stack.isEmpty {
+            stack.removeLast()
+        }
+    }
+
+    mutating func arrayStart() {
+        skipDepth += 1
+        slot = .none
+    }
+
+    mutating func arrayEnd() {
+        skipDepth -= 1
+    }
+
+    mutating func number(_ bytes: UnsafeRawBufferPointer) { slot = .none }
+    mutating func bool(_ value: Bool) { slot = .none }
+    mutating func null() { slot = .none }
+}

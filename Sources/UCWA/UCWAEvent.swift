@@ -1,0 +1,63 @@
+import StreamingJSON
+
+/// One event of an event-channel batch, with the sender it came under (protocol notes §2.2).
+public struct UCWAEvent: Sendable, Equatable {
+    /// The resource that owns or controls the target (`sender[].rel`/`href`).
+    public var sender: UCWALink
+    /// The event's target.
+    public var link: UCWALink
+    /// The collection the target was added to or removed from, when the server names it.
+    public var `in`: UCWALink?
+    /// `type`; `nil` when the event had none (a malformed event, kept so that nothing is lost).
+    public var type: UCWAEventType?
+    /// Event-level `status` (`Success`, `Failure`), optional even on `completed`.
+    public var status: String?
+    public var reason: UCWAReason?
+    /// The embedded target resource, when the server embedded it under the link's rel.
+    public var embedded: Embedded?
+    /// Where the event sits in its batch; a re-delivered batch gives the same positions.
+    public var position: Position
+
+    /// An embedded resource: invitations decoded straight into the model, anything else kept
+    /// as a `JSONValue` when the decoder was asked to keep it.
+    public enum Embedded: Sendable, Equatable {
+        case invitation(InvitationResource)
+        case value(JSONValue)
+    }
+
+    /// The event's place in its batch.
+    public struct Position: Sendable, Equatable, Hashable {
+        /// 0-based index among all events of the batch, in document order.
+        public var ordinal: Int
+        /// 0-based index of the sender block in `sender[]`.
+        public var senderIndex: Int
+        /// 0-based index of the event within its sender block.
+        public var eventIndex: Int
+
+        public init(ordinal: Int, senderIndex: Int, eventIndex: Int) {
+            self.ordinal = ordinal
+            self.senderIndex = senderIndex
+            self.eventIndex = eventIndex
+        }
+    }
+
+    public init(
+        sender: UCWALink, link: UCWALink, in: UCWALink? = nil, type: UCWAEventType?, status: String? = nil,
+        reason: UCWAReason? = nil, embedded: Embedded? = nil, position: Position
+    ) {
+        self.sender = sender
+        self.link = link
+        self.in = `in`
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.embedded = embedded
+        self.position = position
+    }
+
+    /// The embedded invitation, if any.
+    public var invitation: InvitationResource? {
+        if case .invitation(let resource) = embedded { return resource }
+        return nil
+    }
+}

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed system call: which one, on what, and errno's text.
+struct SystemError: Error, CustomStringConvertible {
+    var call: String
+    var path: String
+    var code: Int32
+    var description: String {
+        "\(call) \(Sanitize.forTerminal(path)): \(String(cString: strerror(code)))"
+    }
+}
+
+/// A file read in chunks with read(2), so that no file is ever held whole in memory.
+struct InputFile {
+    let descriptor: Int32
+    let path: String
+
+    init(path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(call: "open", path: path, code: errno) }
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            Glibc.close(fd)
+            throw SystemError(call: "read", path: path, code: EISDIR)
+        }
+        descriptor = fd
+        self.path = path
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        while true {
+            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw SystemError(call: "read", path: path, code: errno) }
+        }
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
+}
+
+/// Buffered output to a file descriptor, written with write(2) in large blocks.
+struct OutputStream {
+    let fileDescriptor: Int32
+    var buffer: [UInt8] = []
+    static let blockSize = 64 * 1024
+
+    init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+        buffer.reserveCapacity(Self.blockSize * 2)
+    }
+
+    mutating func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        flushIfFull()
+    }
+
+    mutating func flushIfFull() {
+        if buffer.count >= Self.blockSize { flush() }
+    }
+
+    mutating func flush() {
+        var offset = 0
+        buffer.withUnsafeBytes { bytes in
+            while offset < bytes.count {
+                let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    // A closed pipe (`| head`) ends the output quietly.
+                    if errno == EPIPE { exit(0) }
+                    return
+                }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The daemon's own messages on stderr.
+enum Diagnostics {
+    static func print(_ message: String) {
+        var line = Array(message.utf8)
+        line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Makes user-controlled text safe for a terminal: control characters, DEL and bidi controls
+/// become visible `\u{…}` escapes, so that a file name or href cannot move the cursor, recolour
+/// the screen or reorder the line.
+enum Sanitize {
+    static func forTerminal(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
