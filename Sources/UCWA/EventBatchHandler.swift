@@ -169,7 +169,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         slot = .none
         switch current {
         case .none:
-            try elementMustBeObject()
+            try elementMustBeObject(found: "a string")
         case .refRel:
             if refIsIn { inRel = ByteMatching.string(bytes) } else { linkRel = ByteMatching.string(bytes) }
         case .refHref:
@@ -232,7 +232,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         slot = .none
         switch current {
         case .none:
-            try elementMustBeObject()
+            try elementMustBeObject(found: "null")
         default:
             break
         }
@@ -246,7 +246,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         slot = .none
         switch current {
         case .none:
-            try elementMustBeObject()
+            try elementMustBeObject(found: found == "a number" ? found : "a boolean")
         case .embeddedInvitation:
             break
         case .embeddedOther:
@@ -259,11 +259,11 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     }
 
     /// Inside `sender[]` or `events[]`, every element must be an object.
-    private func elementMustBeObject() throws(JSONError) {
+    private func elementMustBeObject(found: String) throws(JSONError) {
         switch stack.last {
-        case .senders: throw JSONError.rejected("each element of \"sender\" must be an object")
-        case .events: throw JSONError.rejected("each element of \"events\" must be an object")
-        case nil: throw JSONError.rejected("an event batch must be a JSON object")
+        case .senders: throw JSONError.rejected("each element of \"sender\" must be an object, found \(found)")
+        case .events: throw JSONError.rejected("each element of \"events\" must be an object, found \(found)")
+        case nil: throw JSONError.rejected("an event batch must be a JSON object, found \(found)")
         default: return
         }
     }
@@ -335,8 +335,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
             holding = !(senderHasRel && senderHasHref)
             stack.append(.events)
         case .none:
-            if stack.isEmpty { throw JSONError.rejected("an event batch must be a JSON object, found an array") }
-            try elementMustBeObject()
+            try elementMustBeObject(found: "an array")
             skipDepth = 1
         case .embeddedOther:
             delegate = .value
