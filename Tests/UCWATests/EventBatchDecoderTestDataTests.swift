@@ -121,8 +121,8 @@ import UCWA
     @Test func malformedTrustedAppFixturesFail() throws {
         // Each is a BOM, "{", a newline, then text that is not a key: found at line 2.
         let cases: [(String, UInt8, Int, Int)] = [
-            ("AdhocMeeting_Malformed.json", UInt8(ascii: "m"), 5, 9),
-            ("AnonApplicationToken_Malformed.json", UInt8(ascii: "-"), 9, 13),
+            ("AdhocMeeting_Malformed.json", UInt8(ascii: "m"), 3, 7),
+            ("AnonApplicationToken_Malformed.json", UInt8(ascii: "-"), 5, 9),
         ]
         for (name, byte, column, offset) in cases {
             let bytes = TestData.bytes(TestData.ucwa.appendingPathComponent("captures/trusted-app-api-sdk-tests/\(name)"))
