@@ -33,4 +33,8 @@ static inline CURLcode ucwa_curl_easy_getinfo_string(CURL *handle, CURLINFO info
 static inline CURLMcode ucwa_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+/// curl_version_info for the headers' own CURLVERSION_NOW (a macro Swift cannot see).
+static inline curl_version_info_data *ucwa_curl_version_info(void) {
+    return curl_version_info(CURLVERSION_NOW);
+}
 #endif

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+/// `ucwa-eventd replay` run as a real process on the built binary.
+@Suite(.serialized) struct ReplayCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for folder in [beside, beside.deletingLastPathComponent(), repository.appendingPathComponent(".build/debug")] {
+            let candidate = folder.appendingPathComponent("ucwa-eventd")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return repository.appendingPathComponent(".build/debug/ucwa-eventd")
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = Self.repository
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func printsOneJSONLinePerEvent() throws {
+        let result = try run(["replay", "samples/01-participant-invitation-started.json", "samples/02-invitation-updated-and-completed.json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["link_rel"] as? String == "participantInvitation" || object["link_rel"] as? String == "participant")
+        }
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines[3].utf8)) as? [String: Any])
+        #expect(last["type"] as? String == "completed")
+        #expect(last["reason_subcode"] as? String == "Declined")
+        #expect(last["state"] as? String == "Declined")
+        #expect(lines[0].hasPrefix(#"{"source":"samples/01-participant-invitation-started.json","ordinal":0,"sender_rel":"communication""#))
+    }
+
+    @Test func sameOutputAtAnyChunkSize() throws {
+        let whole = try run(["replay", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
+        let bytewise = try run(["replay", "--chunk-size", "1", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
+        #expect(whole.status == 0 && bytewise.status == 0)
+        #expect(!whole.stdout.isEmpty)
+        #expect(whole.stdout == bytewise.stdout)
+    }
+
+    @Test func brokenFileIsNamedWithThePositionAndFailsTheRun() throws {
+        let broken = "../shared/testdata/ucwa/doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
+        let path = ProcessInfo.processInfo.environment["UCWA_SHARED"].map {
+            $0 + "/testdata/ucwa/doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
+        } ?? broken
+        let result = try run(["replay", path, "samples/04-resync.json"])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"), "\(result.stderr)")
+    }
+
+    @Test func missingFileIsReported() throws {
+        let result = try run(["replay", "no/such/file.json"])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("open no/such/file.json: No such file or directory"), "\(result.stderr)")
+    }
+
+    @Test func summaryNamesTheNextLink() throws {
+        let result = try run(["replay", "--summary", "samples/04-resync.json"])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("samples/04-resync.json: 0 events, 159 bytes, resync=/ucwa/oauth/v1/applications/10165861200/events?ack=38"), "\(result.stderr)")
+    }
+
+    @Test func controlCharactersInFileNamesAreEscaped() throws {
+        let result = try run(["replay", "no/\u{1B}[31mred.json"])
+        #expect(result.status == 65)
+        #expect(!result.stderr.contains("\u{1B}"))
+        #expect(result.stderr.contains("\\u{1b}[31mred.json"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let result = try run(["replay", "--chunk-size", "0", "x"])
+        #expect(result.status == 64)
+    }
+}
