@@ -14,7 +14,7 @@ import StreamingJSON
 /// Unknown keys and values are skipped without allocation. An empty batch (`"sender": []` or
 /// no `sender` at all) is valid.
 public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
-    var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
+    @usableFromInline var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
 
     /// What to do with embedded resources that are not invitations.
     public enum OtherEmbedded: Sendable {
@@ -24,6 +24,7 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
         case keep
     }
 
+    @inlinable
     public init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
         tokenizer = JSONTokenizer(
             handler: EventBatchHandler(consumer: consumer, keepOtherEmbedded: otherEmbedded == .keep),
@@ -31,17 +32,20 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     }
 
     /// The consumer, with everything it has received so far.
+    @inlinable
     public var consumer: Consumer {
         get { tokenizer.handler.consumer }
         _modify { yield &tokenizer.handler.consumer }
     }
 
     /// Events decoded so far.
-    public var eventCount: Int { tokenizer.handler.ordinal }
+    @inlinable
+    public var eventCount: Int { tokenizer.handler.parser.ordinal }
 
     /// Bytes fed so far.
     public var bytesConsumed: Int { tokenizer.bytesConsumed }
 
+    @inlinable
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         try tokenizer.feed(bytes)
     }
@@ -51,6 +55,7 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     }
 
     /// Declares the end of the body; throws if the document is incomplete.
+    @inlinable
     public mutating func finish() throws(JSONError) {
         try tokenizer.finish()
     }

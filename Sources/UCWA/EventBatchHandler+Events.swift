@@ -1,7 +1,7 @@
 import StreamingJSON
 
-/// Sender blocks, events and embedded resources of `EventBatchHandler`.
-extension EventBatchHandler {
+/// Sender blocks, events and embedded resources of `EventBatchParser`.
+extension EventBatchParser {
     mutating func openSender() {
         stack.append(.sender)
         senderIndex += 1
@@ -16,7 +16,7 @@ extension EventBatchHandler {
         if !held.isEmpty {
             for var event in held {
                 event.sender = sender
-                consumer.event(event)
+                output.append(.event(event))
             }
             held.removeAll(keepingCapacity: true)
         }
@@ -41,13 +41,14 @@ extension EventBatchHandler {
     }
 
     mutating func closeEvent() throws(JSONError) {
-        let where_ = "event \(eventIndex) of sender \(senderIndex)"
         guard let linkRel, let linkHref else {
-            throw JSONError.rejected("\(where_) has no link with a rel and an href")
+            throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
         }
         var reason: UCWAReason?
         if hasReason {
-            guard let reasonCode else { throw JSONError.rejected("\(where_) has a reason without a code") }
+            guard let reasonCode else {
+                throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
+            }
             reason = UCWAReason(code: reasonCode, subcode: reasonSubcode, message: reasonMessage)
         }
         let link = UCWALink(rel: linkRel, href: linkHref, title: linkTitle)
@@ -56,7 +57,7 @@ extension EventBatchHandler {
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
             let name = link.name
-            embedded = embeddedEntries.last(where: { UCWARel.name($0.key) == name })?.value
+            embedded = embeddedEntries.last(where: { $0.key.matches(name) })?.value
         }
         let event = UCWAEvent(
             sender: sender, link: link, in: inLink, type: type, status: status, reason: reason, embedded: embedded,
@@ -66,7 +67,7 @@ extension EventBatchHandler {
         if holding {
             held.append(event)
         } else {
-            consumer.event(event)
+            output.append(.event(event))
         }
     }
 
@@ -123,7 +124,7 @@ extension EventBatchHandler {
 
     // MARK: Messages
 
-    static func describe(_ slot: Slot) -> String {
+    static func describe(_ slot: BatchSlot) -> String {
         switch slot {
         case .rootLinks: return "\"_links\""
         case .senders: return "\"sender\""
@@ -150,7 +151,7 @@ extension EventBatchHandler {
         }
     }
 
-    static func expectedShape(_ slot: Slot) -> String {
+    static func expectedShape(_ slot: BatchSlot) -> String {
         switch slot {
         case .senders, .events: return "an array"
         case .rootLinks, .rootLink, .eventLink, .eventIn, .reason, .embedded: return "an object"
@@ -159,7 +160,7 @@ extension EventBatchHandler {
     }
 }
 
-extension EventBatchHandler.Slot {
+extension BatchSlot {
     var isIn: Bool {
         if case .eventIn = self { return true }
         return false

@@ -1,47 +1,43 @@
 import StreamingJSON
 
-/// The token handler behind `EventBatchDecoder`: a state machine over the batch shape.
+/// The state machine over the batch shape behind `EventBatchDecoder`.
 ///
 /// `stack` holds the containers of the batch shape that are open; `slot` says what the value
 /// after the last key is for. Values the decoder does not need are skipped by depth counting
 /// (`skipDepth`), embedded invitations are forwarded token by token to an
 /// `InvitationResourceBuilder`, other embedded resources to a `JSONValueBuilder` when kept.
-struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
-    var consumer: Consumer
+///
+/// The parser is deliberately not generic: what it finds waits in `output` until the generic
+/// `EventBatchHandler` hands it to the consumer right after the token that completed it. That
+/// keeps all of this code compiled once, with no runtime generic metadata on the hot path.
+@usableFromInline
+struct EventBatchParser: JSONTokenHandler {
     let keepOtherEmbedded: Bool
 
-    enum Context {
-        case root, rootLinks, rootLink, senders, sender, events, event, eventRef, reason, embedded
+    /// Findings not yet handed to the consumer, in document order.
+    @usableFromInline
+    enum Finding {
+        case event(UCWAEvent)
+        case link(BatchLinkKind, String)
+        case baseURI(String)
     }
 
-    enum Slot {
-        case none
-        case rootLinks, senders, baseURI, rootLink(BatchLinkKind), rootLinkHref
-        case senderRel, senderHref, events
-        case eventLink, eventIn, type, status, reason, embedded
-        case refRel, refHref, refTitle
-        case code, subcode, message
-        case embeddedInvitation, embeddedOther
-    }
+    @usableFromInline var output: [Finding] = []
 
-    enum Delegate {
-        case none, invitation, value
-    }
-
-    var stack: [Context] = []
-    var slot: Slot = .none
+    var stack: [BatchContext] = []
+    var slot: BatchSlot = .none
     var skipDepth = 0
 
     // Delegation of an embedded resource.
-    var delegate: Delegate = .none
+    var delegate: BatchDelegate = .none
     var delegateDepth = 0
     var invitationBuilder = InvitationResourceBuilder()
     var valueBuilder = JSONValueBuilder()
-    var embeddedKey = ""
+    var embeddedKey: EmbeddedKey = .matchesLink
 
     // Batch position.
     var openRootLink: BatchLinkKind = .next
-    var ordinal = 0
+    @usableFromInline var ordinal = 0
     var senderIndex = -1
     var eventIndex = 0
 
@@ -67,15 +63,17 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     var reasonSubcode: String?
     var reasonMessage: String?
     var hasReason = false
-    var embeddedEntries: [(key: String, value: UCWAEvent.Embedded)] = []
+    var embeddedEntries: [(key: EmbeddedKey, value: UCWAEvent.Embedded)] = []
 
-    init(consumer: Consumer, keepOtherEmbedded: Bool) {
-        self.consumer = consumer
+    @usableFromInline
+    init(keepOtherEmbedded: Bool) {
         self.keepOtherEmbedded = keepOtherEmbedded
+        output.reserveCapacity(4)
     }
 
     // MARK: Keys
 
+    @usableFromInline
     mutating func key(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
             forwardKey(bytes)
@@ -108,12 +106,19 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
                 slot = .refTitle
             }
         case .embedded:
+            // The embedded resource that matters is the one under the link's rel. When the link
+            // came first (the usual order) others are skipped at once; otherwise the key is kept
+            // and matched when the event closes.
+            if let linkRel {
+                guard UCWARel.name(linkRel).utf8.elementsEqual(ByteMatching.relName(bytes)) else { return }
+                embeddedKey = .matchesLink
+            } else {
+                embeddedKey = .pending(ByteMatching.string(bytes))
+            }
             if ByteMatching.isInvitationRel(bytes) {
                 slot = .embeddedInvitation
-                embeddedKey = ByteMatching.string(bytes)
             } else if keepOtherEmbedded {
                 slot = .embeddedOther
-                embeddedKey = ByteMatching.string(bytes)
             }
         case .sender:
             if ByteMatching.equals(bytes, "events") {
@@ -159,6 +164,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
 
     // MARK: Scalars
 
+    @usableFromInline
     mutating func string(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
             forwardScalar { (builder: inout InvitationResourceBuilder) in builder.string(bytes) } value: { $0.string(bytes) }
@@ -193,9 +199,9 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
             sender.href = ByteMatching.string(bytes)
             senderHasHref = true
         case .rootLinkHref:
-            consumer.batchLink(openRootLink, href: ByteMatching.string(bytes))
+            output.append(.link(openRootLink, ByteMatching.string(bytes)))
         case .baseURI:
-            consumer.baseURI(ByteMatching.string(bytes))
+            output.append(.baseURI(ByteMatching.string(bytes)))
         case .embeddedOther:
             embeddedEntries.append((embeddedKey, .value(.string(ByteMatching.string(bytes)))))
         case .embeddedInvitation:
@@ -205,6 +211,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         }
     }
 
+    @usableFromInline
     mutating func number(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
             forwardScalar { $0.number(bytes) } value: { $0.number(bytes) }
@@ -213,6 +220,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         try scalar("a number") { $0.number(bytes) }
     }
 
+    @usableFromInline
     mutating func bool(_ value: Bool) throws(JSONError) {
         if delegate != .none {
             forwardScalar { $0.bool(value) } value: { $0.bool(value) }
@@ -221,6 +229,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         try scalar(value ? "true" : "false") { $0.bool(value) }
     }
 
+    @usableFromInline
     mutating func null() throws(JSONError) {
         if delegate != .none {
             forwardScalar { $0.null() } value: { $0.null() }
@@ -240,7 +249,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
 
     /// A number or boolean outside a delegate: fine where unknown, refused where the shape
     /// expects a string or a container.
-    private mutating func scalar(_ found: String, _ keep: (inout JSONValueBuilder) -> Void) throws(JSONError) {
+    mutating func scalar(_ found: String, _ keep: (inout JSONValueBuilder) -> Void) throws(JSONError) {
         if skipDepth > 0 { return }
         let current = slot
         slot = .none
@@ -270,6 +279,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
 
     // MARK: Containers
 
+    @usableFromInline
     mutating func objectStart() throws(JSONError) {
         if delegate != .none {
             forwardContainerStart(object: true)
@@ -316,6 +326,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         }
     }
 
+    @usableFromInline
     mutating func arrayStart() throws(JSONError) {
         if delegate != .none {
             forwardContainerStart(object: false)
@@ -351,6 +362,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         }
     }
 
+    @usableFromInline
     mutating func objectEnd() throws(JSONError) {
         if delegate != .none {
             forwardContainerEnd(object: true)
@@ -368,6 +380,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
         }
     }
 
+    @usableFromInline
     mutating func arrayEnd() throws(JSONError) {
         if delegate != .none {
             forwardContainerEnd(object: false)
@@ -378,5 +391,97 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
             return
         }
         stack.removeLast()
+    }
+}
+
+/// Containers of the batch shape.
+enum BatchContext {
+    case root, rootLinks, rootLink, senders, sender, events, event, eventRef, reason, embedded
+}
+
+/// What the value after a key is for.
+enum BatchSlot {
+    case none
+    case rootLinks, senders, baseURI, rootLink(BatchLinkKind), rootLinkHref
+    case senderRel, senderHref, events
+    case eventLink, eventIn, type, status, reason, embedded
+    case refRel, refHref, refTitle
+    case code, subcode, message
+    case embeddedInvitation, embeddedOther
+}
+
+/// The key an embedded resource was found under.
+enum EmbeddedKey {
+    /// The link's rel (checked when the key was read).
+    case matchesLink
+    /// Read before the link: checked when the event closes.
+    case pending(String)
+
+    func matches(_ linkName: Substring) -> Bool {
+        switch self {
+        case .matchesLink: return true
+        case .pending(let key): return UCWARel.name(key) == linkName
+        }
+    }
+}
+
+/// Who receives the tokens of an embedded resource.
+enum BatchDelegate {
+    case none, invitation, value
+}
+
+
+/// The token handler `EventBatchDecoder` runs: the parser, plus the hand-over of its findings
+/// to the consumer right after the token that completed them (a string for links and
+/// `baseuri`, an object end for events).
+@usableFromInline
+struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
+    @usableFromInline var parser: EventBatchParser
+    @usableFromInline var consumer: Consumer
+
+    @inlinable
+    init(consumer: Consumer, keepOtherEmbedded: Bool) {
+        self.consumer = consumer
+        parser = EventBatchParser(keepOtherEmbedded: keepOtherEmbedded)
+    }
+
+    @inlinable @inline(__always)
+    mutating func handOver() {
+        guard !parser.output.isEmpty else { return }
+        for finding in parser.output {
+            switch finding {
+            case .event(let event): consumer.event(event)
+            case .link(let kind, let href): consumer.batchLink(kind, href: href)
+            case .baseURI(let uri): consumer.baseURI(uri)
+            }
+        }
+        parser.output.removeAll(keepingCapacity: true)
+    }
+
+    @inlinable
+    mutating func objectStart() throws(JSONError) { try parser.objectStart() }
+    @inlinable
+    mutating func arrayStart() throws(JSONError) { try parser.arrayStart() }
+    @inlinable
+    mutating func arrayEnd() throws(JSONError) { try parser.arrayEnd() }
+    @inlinable
+    mutating func key(_ bytes: UnsafeRawBufferPointer) throws(JSONError) { try parser.key(bytes) }
+    @inlinable
+    mutating func number(_ bytes: UnsafeRawBufferPointer) throws(JSONError) { try parser.number(bytes) }
+    @inlinable
+    mutating func bool(_ value: Bool) throws(JSONError) { try parser.bool(value) }
+    @inlinable
+    mutating func null() throws(JSONError) { try parser.null() }
+
+    @inlinable
+    mutating func objectEnd() throws(JSONError) {
+        try parser.objectEnd()
+        handOver()
+    }
+
+    @inlinable
+    mutating func string(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+        try parser.string(bytes)
+        handOver()
     }
 }

@@ -3,7 +3,9 @@ import StreamingJSON
 /// The fields of an invitation resource that lifecycle records carry — the same for
 /// `participantInvitation`, `messagingInvitation`, `onlineMeetingInvitation`,
 /// `audioVideoInvitation` and `phoneAudioInvitation` (protocol notes §3.1). Everything is
-/// optional: embedded copies are often partial, and unknown properties are ignored.
+/// optional: embedded copies are often partial, and unknown properties are ignored. Links other
+/// than `conversation` and `from`'s title are not kept: records do not use them, and each kept
+/// href costs an allocation per event.
 public struct InvitationResource: Sendable, Equatable {
     /// The resource's own `rel`, as sent.
     public var rel: String?
@@ -18,17 +20,10 @@ public struct InvitationResource: Sendable, Equatable {
     public var threadId: String?
     /// The `to` property: the invitee's URI.
     public var to: String?
-    /// `_links.self.href`.
-    public var selfHref: String?
     /// `_links.conversation.href`.
     public var conversationHref: String?
-    /// `_links.from.href` and its title.
-    public var fromHref: String?
+    /// `_links.from.title`: the inviter's display name when the server gives it there.
     public var fromTitle: String?
-    /// `_links.to.href` (the invitee as a contact).
-    public var toHref: String?
-    /// `_links.participant.href`.
-    public var participantHref: String?
     /// `_embedded.from.name` and `uri`: the inviting participant.
     public var fromName: String?
     public var fromURI: String?

@@ -12,7 +12,7 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
 
     /// Which link of `_links` is open.
     private enum LinkName: Sendable {
-        case selfLink, conversation, from, to, participant
+        case conversation, from
     }
 
     /// What the next value is for.
@@ -25,7 +25,7 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
 
     private var stack: [Context] = []
     private var slot: Slot = .none
-    private var openLink: LinkName = .selfLink
+    private var openLink: LinkName = .conversation
     /// Depth of an unknown value being skipped.
     private var skipDepth = 0
 
@@ -59,16 +59,10 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
             }
         case .links:
             let name = ByteMatching.relName(bytes)
-            if ByteMatching.equals(name, "self") {
-                slot = .link(.selfLink)
-            } else if ByteMatching.equals(name, "conversation") {
+            if ByteMatching.equals(name, "conversation") {
                 slot = .link(.conversation)
             } else if ByteMatching.equals(name, "from") {
                 slot = .link(.from)
-            } else if ByteMatching.equals(name, "to") {
-                slot = .link(.to)
-            } else if ByteMatching.equals(name, "participant") {
-                slot = .link(.participant)
             }
         case .link:
             if ByteMatching.equals(bytes, "href") {
@@ -100,13 +94,7 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
         case .threadId: resource.threadId = value()
         case .to: resource.to = value()
         case .href:
-            switch openLink {
-            case .selfLink: resource.selfHref = value()
-            case .conversation: resource.conversationHref = value()
-            case .from: resource.fromHref = value()
-            case .to: resource.toHref = value()
-            case .participant: resource.participantHref = value()
-            }
+            if case .conversation = openLink { resource.conversationHref = value() }
         case .title:
             if case .from = openLink { resource.fromTitle = value() }
         case .name: resource.fromName = value()

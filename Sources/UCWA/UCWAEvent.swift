@@ -20,7 +20,7 @@ public struct UCWAEvent: Sendable, Equatable {
 
     /// An embedded resource: invitations decoded straight into the model, anything else kept
     /// as a `JSONValue` when the decoder was asked to keep it.
-    public enum Embedded: Sendable, Equatable {
+    public indirect enum Embedded: Sendable, Equatable {
         case invitation(InvitationResource)
         case value(JSONValue)
     }

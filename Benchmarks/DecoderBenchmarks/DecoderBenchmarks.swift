@@ -1,0 +1,233 @@
+import Benchmark
+import Foundation
+import StreamingJSON
+import UCWA
+import UCWACorpus
+
+// Decoder speed and memory, side by side with Foundation's JSONSerialization on the same bytes
+// in the same process, so that the ratio holds on a noisy shared machine.
+//
+// Every iteration decodes the whole deterministic corpus (~100 MB of realistic batches) and
+// records MB/s as a custom metric; the side-by-side benchmark runs ours and JSONSerialization
+// back to back within each iteration and records the ratio (×100). The 1 GiB benchmark streams
+// one generated batch from disk in 64 KiB reads and records the process's peak RSS.
+
+/// Target corpus size in bytes (BENCH_CORPUS_MB overrides the 100 MB default).
+let corpusBytes = (ProcessInfo.processInfo.environment["BENCH_CORPUS_MB"].flatMap(Int.init) ?? 100) << 20
+
+/// The corpus, built on first use: each benchmark runs in its own process, so benchmarks that do
+/// not touch it (the 1 GiB one) do not carry it in their RSS.
+nonisolated(unsafe) var corpusStorage: [[UInt8]]?
+func corpus() -> [[UInt8]] {
+    if let corpusStorage { return corpusStorage }
+    let built = CorpusGenerator.corpus(bytes: corpusBytes, seed: 42)
+    corpusStorage = built
+    return built
+}
+
+func totalBytes(_ batches: [[UInt8]]) -> Int { batches.reduce(0) { $0 + $1.count } }
+
+/// Counts what the decoder produces and touches every decoded field, so nothing is optimised away.
+struct CountingConsumer: EventBatchConsumer {
+    var events = 0
+    var checksum = 0
+    mutating func event(_ event: UCWAEvent) {
+        events += 1
+        checksum &+= event.link.href.utf8.count &+ event.sender.rel.utf8.count
+        if let invitation = event.invitation { checksum &+= invitation.state?.utf8.count ?? 0 }
+        if let reason = event.reason { checksum &+= reason.code.utf8.count }
+    }
+    mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
+    mutating func baseURI(_ uri: String) {}
+}
+
+/// Decodes every batch, fed in `chunk`-byte pieces; returns the event count.
+@inline(never)
+func decodeOurs(_ batches: [[UInt8]], chunk: Int) -> Int {
+    var events = 0
+    for batch in batches {
+        var decoder = EventBatchDecoder(consumer: CountingConsumer())
+        batch.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + chunk, bytes.count)
+                try! decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                offset = end
+            }
+        }
+        try! decoder.finish()
+        events += decoder.consumer.events
+        blackHole(decoder.consumer.checksum)
+    }
+    return events
+}
+
+/// The same work with JSONSerialization: parse each batch whole, walk senders and events and
+/// touch each field our model decodes.
+@inline(never)
+func decodeFoundation(_ batches: [[UInt8]]) -> Int {
+    var events = 0
+    var checksum = 0
+    for batch in batches {
+        let object = try! JSONSerialization.jsonObject(with: Data(batch)) as! [String: Any]
+        if let links = object["_links"] as? [String: Any], let next = links["next"] as? [String: Any] {
+            checksum &+= (next["href"] as? String)?.utf8.count ?? 0
+        }
+        for sender in object["sender"] as? [[String: Any]] ?? [] {
+            let rel = sender["rel"] as? String ?? ""
+            _ = sender["href"] as? String
+            for event in sender["events"] as? [[String: Any]] ?? [] {
+                events += 1
+                let link = event["link"] as? [String: Any] ?? [:]
+                let linkRel = link["rel"] as? String ?? ""
+                checksum &+= (link["href"] as? String)?.utf8.count ?? 0
+                checksum &+= rel.utf8.count
+                _ = link["title"] as? String
+                _ = event["type"] as? String
+                _ = event["status"] as? String
+                if let reason = event["reason"] as? [String: Any] { checksum &+= (reason["code"] as? String)?.utf8.count ?? 0 }
+                if let embedded = event["_embedded"] as? [String: Any], let resource = embedded[linkRel] as? [String: Any] {
+                    checksum &+= (resource["state"] as? String)?.utf8.count ?? 0
+                    for key in ["direction", "importance", "operationId", "subject", "threadId", "to"] { _ = resource[key] as? String }
+                }
+            }
+        }
+    }
+    blackHole(checksum)
+    return events
+}
+
+func megabytesPerSecond(_ bytes: Int, _ seconds: Double) -> Int {
+    Int((Double(bytes) / 1_000_000) / seconds)
+}
+
+func seconds(_ work: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    let elapsed = clock.measure(work)
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+let mbps = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
+let oursMBps = BenchmarkMetric.custom("ours MB/s", polarity: .prefersLarger, useScalingFactor: false)
+let foundationMBps = BenchmarkMetric.custom("JSONSerialization MB/s", polarity: .prefersLarger, useScalingFactor: false)
+let ratioMetric = BenchmarkMetric.custom("ratio x100", polarity: .prefersLarger, useScalingFactor: false)
+let peakRSSMiB = BenchmarkMetric.custom("peak RSS MiB (getrusage)", polarity: .prefersSmaller, useScalingFactor: false)
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .peakMemoryResident],
+        timeUnits: .milliseconds,
+        warmupIterations: 1,
+        maxDuration: .seconds(20),
+        maxIterations: 5
+    )
+
+    Benchmark("Decoder full model, 64 KiB chunks", configuration: .init(metrics: [.wallClock, mbps])) { benchmark in
+        let batches = corpus()
+        let bytes = totalBytes(batches)
+        benchmark.startMeasurement()
+        var events = 0
+        let elapsed = seconds { events = decodeOurs(batches, chunk: 64 << 10) }
+        benchmark.stopMeasurement()
+        blackHole(events)
+        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+    }
+
+    Benchmark("Decoder full model, 1-byte chunks", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
+        let batches = corpus()
+        let bytes = totalBytes(batches)
+        benchmark.startMeasurement()
+        var events = 0
+        let elapsed = seconds { events = decodeOurs(batches, chunk: 1) }
+        benchmark.stopMeasurement()
+        blackHole(events)
+        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+    }
+
+    Benchmark("JSONSerialization, whole batches", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
+        let batches = corpus()
+        let bytes = totalBytes(batches)
+        benchmark.startMeasurement()
+        var events = 0
+        let elapsed = seconds { events = decodeFoundation(batches) }
+        benchmark.stopMeasurement()
+        blackHole(events)
+        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+    }
+
+    Benchmark(
+        "Side by side: ours (64 KiB) vs JSONSerialization",
+        configuration: .init(metrics: [oursMBps, foundationMBps, ratioMetric], maxIterations: 3)
+    ) { benchmark in
+        let batches = corpus()
+        let bytes = totalBytes(batches)
+        var ours = 0
+        var theirs = 0
+        let oursSeconds = seconds { ours = decodeOurs(batches, chunk: 64 << 10) }
+        let theirSeconds = seconds { theirs = decodeFoundation(batches) }
+        precondition(ours == theirs, "decoders disagree: \(ours) vs \(theirs) events")
+        benchmark.measurement(oursMBps, megabytesPerSecond(bytes, oursSeconds))
+        benchmark.measurement(foundationMBps, megabytesPerSecond(bytes, theirSeconds))
+        benchmark.measurement(ratioMetric, Int(theirSeconds / oursSeconds * 100))
+    }
+
+    Benchmark(
+        "1 GiB batch streamed from disk, 64 KiB reads",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident, mbps, peakRSSMiB], warmupIterations: 0, maxIterations: 1)
+    ) { benchmark in
+        let path = try! LargeBatch.ensure()
+        let handle = FileHandle(forReadingAtPath: path)!
+        defer { try? handle.close() }
+        var decoder = EventBatchDecoder(consumer: CountingConsumer(), limits: JSONLimits(maxDocumentBytes: nil))
+        var bytes = 0
+        benchmark.startMeasurement()
+        let elapsed = seconds {
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            let fd = handle.fileDescriptor
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                bytes += count
+                buffer.withUnsafeBytes { try! decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            }
+            try! decoder.finish()
+        }
+        benchmark.stopMeasurement()
+        blackHole(decoder.consumer.checksum)
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        benchmark.measurement(peakRSSMiB, usage.ru_maxrss / 1024)
+        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+    }
+}
+
+/// The generated 1 GiB single batch under bench-data/, written once and reused.
+enum LargeBatch {
+    static let path = "bench-data/batch-1gib.json"
+    static let targetBytes = 1 << 30
+
+    static func ensure() throws -> String {
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = attributes[.size] as? Int, size >= targetBytes
+        {
+            return path
+        }
+        try FileManager.default.createDirectory(atPath: "bench-data", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path + ".tmp", contents: nil)
+        let handle = FileHandle(forWritingAtPath: path + ".tmp")!
+        var generator = CorpusGenerator(seed: 1)
+        // ~640 bytes per event on average: enough events to pass 1 GiB.
+        var pending: [UInt8] = []
+        generator.streamBatch(events: targetBytes / 560) { piece in
+            pending.append(contentsOf: piece)
+            if pending.count >= 1 << 20 {
+                handle.write(Data(pending))
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        handle.write(Data(pending))
+        try handle.close()
+        try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+        return path
+    }
+}
