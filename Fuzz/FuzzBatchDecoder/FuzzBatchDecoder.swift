@@ -1,0 +1,57 @@
+// libFuzzer target for the UCWA event-batch decoder, built only by `make fuzz`. The input is
+// decoded whole and in 7-byte chunks; both runs must agree on the events, the links and the
+// error. Traps (crashes, precondition failures) are what libFuzzer reports.
+#if FUZZING
+import StreamingJSON
+import UCWA
+
+func decode(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> (EventBatchCollector, JSONError?) {
+    var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096, maxDocumentBytes: 1 << 20), otherEmbedded: .keep)
+    do {
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            try decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+        }
+        try decoder.finish()
+        return (decoder.consumer, nil)
+    } catch {
+        return (decoder.consumer, error)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let whole = decode(bytes, chunk: max(1, size))
+    let chunked = decode(bytes, chunk: 7)
+    precondition(whole.0.events == chunked.0.events, "chunking changed the events")
+    precondition(whole.0.links == chunked.0.links, "chunking changed the links")
+    precondition(whole.1 == chunked.1, "chunking changed the error")
+    return 0
+}
+
+/// libFuzzer's driver: SwiftPM links an executable's entry point as `<Target>_main`, so the
+/// target provides that symbol and hands control to libFuzzer with its test function.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzBatchDecoder_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments, fuzzBatchDecoder)
+}
+#else
+@main
+struct FuzzBatchDecoder {
+    static func main() {
+        print("FuzzBatchDecoder is a libFuzzer target: run `make fuzz`.")
+    }
+}
+#endif
