@@ -133,4 +133,12 @@ if environment["BENCHMARKS"] == "1" {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "DecoderProfile",
+            dependencies: ["StreamingJSON", "UCWA", "UCWACorpus"],
+            path: "Benchmarks/DecoderProfile",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    )
 }

@@ -7,17 +7,19 @@ extension JSONTokenizer {
     @inline(__always)
     static var backslash: UInt8 { UInt8(ascii: "\\") }
 
-    /// Whether any byte of `word` is a quote, a backslash, a control character or non-ASCII.
+    /// A mask with the high bit set in the bytes of `word` (little-endian) that are a quote, a
+    /// backslash, a control character or non-ASCII. Borrows can also flag bytes *after* a
+    /// flagged one, never before it, so the lowest set bit always marks the first special byte.
     @inline(__always)
-    static func hasSpecialByte(_ word: UInt64) -> Bool {
+    static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
+        let quotes = word ^ 0x2222_2222_2222_2222
+        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
         let hasQuote = (quotes &- ones) & ~quotes
         let hasBackslash = (backslashes &- ones) & ~backslashes
-        let hasControl = (word &- ones &* 0x20) & ~word
-        return (word | hasQuote | hasBackslash | hasControl) & highs != 0
+        let hasControl = (word &- 0x2020_2020_2020_2020) & ~word
+        return (word | hasQuote | hasBackslash | hasControl) & highs
     }
 
     /// Scans string bytes from `start`; returns the index after the last byte consumed.
@@ -33,8 +35,11 @@ extension JSONTokenizer {
             let segment = i
             while true {
                 while count - i >= 8 {
-                    let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                    if Self.hasSpecialByte(word) { break }
+                    let special = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian)
+                    if special != 0 {
+                        i += special.trailingZeroBitCount >> 3
+                        break
+                    }
                     i += 8
                 }
                 if i == count {
@@ -44,7 +49,21 @@ extension JSONTokenizer {
                 let b = p[i]
                 if b == Self.quote {
                     try deliverString(p, segment, i)
-                    return i + 1
+                    i += 1
+                    // Chain the compact sequences `"key":"value"` and `"value","key"` without a
+                    // trip through the dispatcher.
+                    guard count - i >= 2 else { return i }
+                    if mode == .colon {
+                        guard p[i] == UInt8(ascii: ":"), p[i + 1] == Self.quote else { return i }
+                        beginString(at: i + 1, key: false)
+                    } else if mode == .afterValue && inObject {
+                        guard p[i] == UInt8(ascii: ","), p[i + 1] == Self.quote else { return i }
+                        beginString(at: i + 1, key: true)
+                    } else {
+                        return i
+                    }
+                    i += 2
+                    break
                 }
                 if b == Self.backslash {
                     try append(p, segment, i)

@@ -15,6 +15,18 @@ enum ByteMatching {
         return true
     }
 
+    /// Whether two byte buffers are equal.
+    @inline(__always)
+    static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = 0
+        while i < a.count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// The bytes of a rel without an `ms:rtc:saas:` or `service:` prefix.
     @inline(__always)
     static func relName(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

@@ -16,7 +16,7 @@ extension EventBatchParser {
         if !held.isEmpty {
             for var event in held {
                 event.sender = sender
-                output.append(.event(event))
+                readyHeld.append(event)
             }
             held.removeAll(keepingCapacity: true)
         }
@@ -67,7 +67,7 @@ extension EventBatchParser {
         if holding {
             held.append(event)
         } else {
-            output.append(.event(event))
+            readyEvent = event
         }
     }
 

@@ -7,22 +7,26 @@ import StreamingJSON
 /// (`skipDepth`), embedded invitations are forwarded token by token to an
 /// `InvitationResourceBuilder`, other embedded resources to a `JSONValueBuilder` when kept.
 ///
-/// The parser is deliberately not generic: what it finds waits in `output` until the generic
+/// The parser is deliberately not generic: what it finds waits in `readyEvent`, `readyHeld`
+/// and `output` until the generic
 /// `EventBatchHandler` hands it to the consumer right after the token that completed it. That
 /// keeps all of this code compiled once, with no runtime generic metadata on the hot path.
 @usableFromInline
 struct EventBatchParser: JSONTokenHandler {
     let keepOtherEmbedded: Bool
 
-    /// Findings not yet handed to the consumer, in document order.
+    /// Batch links and `baseuri` not yet handed to the consumer, in document order.
     @usableFromInline
     enum Finding {
-        case event(UCWAEvent)
         case link(BatchLinkKind, String)
         case baseURI(String)
     }
 
     @usableFromInline var output: [Finding] = []
+    /// The event that the last object end completed, not yet handed to the consumer.
+    @usableFromInline var readyEvent: UCWAEvent?
+    /// Held events released by the end of their sender block, in order.
+    @usableFromInline var readyHeld: [UCWAEvent] = []
 
     var stack: [BatchContext] = []
     var slot: BatchSlot = .none
@@ -34,6 +38,11 @@ struct EventBatchParser: JSONTokenHandler {
     var invitationBuilder = InvitationResourceBuilder()
     var valueBuilder = JSONValueBuilder()
     var embeddedKey: EmbeddedKey = .matchesLink
+
+    /// Strings of the small vocabularies (rels, states, codes), reused across events.
+    var interner = ValueInterner()
+    /// The bytes of the open event's link rel without prefix, for matching `_embedded` keys.
+    var linkRelName: [UInt8] = []
 
     // Batch position.
     var openRootLink: BatchLinkKind = .next
@@ -109,8 +118,10 @@ struct EventBatchParser: JSONTokenHandler {
             // The embedded resource that matters is the one under the link's rel. When the link
             // came first (the usual order) others are skipped at once; otherwise the key is kept
             // and matched when the event closes.
-            if let linkRel {
-                guard UCWARel.name(linkRel).utf8.elementsEqual(ByteMatching.relName(bytes)) else { return }
+            if linkRel != nil {
+                let name = ByteMatching.relName(bytes)
+                let matches = linkRelName.withUnsafeBytes { ByteMatching.equals(name, $0) }
+                guard matches else { return }
                 embeddedKey = .matchesLink
             } else {
                 embeddedKey = .pending(ByteMatching.string(bytes))
@@ -177,7 +188,13 @@ struct EventBatchParser: JSONTokenHandler {
         case .none:
             try elementMustBeObject(found: "a string")
         case .refRel:
-            if refIsIn { inRel = ByteMatching.string(bytes) } else { linkRel = ByteMatching.string(bytes) }
+            if refIsIn {
+                inRel = interner.string(bytes)
+            } else {
+                linkRel = interner.string(bytes)
+                linkRelName.removeAll(keepingCapacity: true)
+                linkRelName.append(contentsOf: ByteMatching.relName(bytes))
+            }
         case .refHref:
             if refIsIn { inHref = ByteMatching.string(bytes) } else { linkHref = ByteMatching.string(bytes) }
         case .refTitle:
@@ -185,15 +202,15 @@ struct EventBatchParser: JSONTokenHandler {
         case .type:
             type = UCWAEventType(bytes: bytes)
         case .status:
-            status = ByteMatching.string(bytes)
+            status = interner.string(bytes)
         case .code:
-            reasonCode = ByteMatching.string(bytes)
+            reasonCode = interner.string(bytes)
         case .subcode:
-            reasonSubcode = ByteMatching.string(bytes)
+            reasonSubcode = interner.string(bytes)
         case .message:
             reasonMessage = ByteMatching.string(bytes)
         case .senderRel:
-            sender.rel = ByteMatching.string(bytes)
+            sender.rel = interner.string(bytes)
             senderHasRel = true
         case .senderHref:
             sender.href = ByteMatching.string(bytes)
@@ -312,7 +329,7 @@ struct EventBatchParser: JSONTokenHandler {
         case .embedded: stack.append(.embedded)
         case .embeddedInvitation:
             delegate = .invitation
-            invitationBuilder = InvitationResourceBuilder()
+            invitationBuilder.reset()
             forwardContainerStart(object: true)
         case .embeddedOther:
             delegate = .value
@@ -446,16 +463,26 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     }
 
     @inlinable @inline(__always)
-    mutating func handOver() {
+    mutating func handOverLinks() {
         guard !parser.output.isEmpty else { return }
         for finding in parser.output {
             switch finding {
-            case .event(let event): consumer.event(event)
             case .link(let kind, let href): consumer.batchLink(kind, href: href)
             case .baseURI(let uri): consumer.baseURI(uri)
             }
         }
         parser.output.removeAll(keepingCapacity: true)
+    }
+
+    @inlinable @inline(__always)
+    mutating func handOverEvents() {
+        if let event = parser.readyEvent.take() {
+            consumer.event(event)
+        }
+        if !parser.readyHeld.isEmpty {
+            for event in parser.readyHeld { consumer.event(event) }
+            parser.readyHeld.removeAll(keepingCapacity: true)
+        }
     }
 
     @inlinable
@@ -476,12 +503,12 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     @inlinable
     mutating func objectEnd() throws(JSONError) {
         try parser.objectEnd()
-        handOver()
+        handOverEvents()
     }
 
     @inlinable
     mutating func string(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         try parser.string(bytes)
-        handOver()
+        handOverLinks()
     }
 }

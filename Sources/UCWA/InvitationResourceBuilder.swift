@@ -5,6 +5,8 @@ import StreamingJSON
 /// resources embedded in event batches.
 struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
     private(set) var resource = InvitationResource()
+    /// Kept across `reset()`: states, directions and rels repeat from event to event.
+    private var interner = ValueInterner()
 
     private enum Context: Sendable {
         case resource, links, link, embedded, from
@@ -30,6 +32,14 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
     private var skipDepth = 0
 
     init() {}
+
+    /// Prepares for the next resource, keeping allocated storage and the interned values.
+    mutating func reset() {
+        resource = InvitationResource()
+        stack.removeAll(keepingCapacity: true)
+        slot = .none
+        skipDepth = 0
+    }
 
     mutating func key(_ bytes: UnsafeRawBufferPointer) {
         guard skipDepth == 0, let context = stack.last else { return }
@@ -85,11 +95,11 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
         guard skipDepth == 0 else { return }
         let value = { ByteMatching.string(bytes) }
         switch slot {
-        case .rel: resource.rel = value()
-        case .direction: resource.direction = value()
-        case .importance: resource.importance = value()
+        case .rel: resource.rel = interner.string(bytes)
+        case .direction: resource.direction = interner.string(bytes)
+        case .importance: resource.importance = interner.string(bytes)
         case .operationId: resource.operationId = value()
-        case .state: resource.state = value()
+        case .state: resource.state = interner.string(bytes)
         case .subject: resource.subject = value()
         case .threadId: resource.threadId = value()
         case .to: resource.to = value()
