@@ -44,9 +44,10 @@ struct CountingConsumer: EventBatchConsumer {
 /// Decodes every batch, fed in `chunk`-byte pieces; returns the event count.
 @inline(never)
 func decodeOurs(_ batches: [[UInt8]], chunk: Int) -> Int {
-    var events = 0
+    // One decoder per channel, reset between bodies, as the daemon does.
+    var decoder = EventBatchDecoder(consumer: CountingConsumer())
     for batch in batches {
-        var decoder = EventBatchDecoder(consumer: CountingConsumer())
+        decoder.reset()
         batch.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -56,10 +57,9 @@ func decodeOurs(_ batches: [[UInt8]], chunk: Int) -> Int {
             }
         }
         try! decoder.finish()
-        events += decoder.consumer.events
-        blackHole(decoder.consumer.checksum)
     }
-    return events
+    blackHole(decoder.consumer.checksum)
+    return decoder.consumer.events
 }
 
 /// The same work with JSONSerialization: parse each batch whole, walk senders and events and

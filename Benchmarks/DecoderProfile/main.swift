@@ -32,8 +32,9 @@ let bytes = corpus.reduce(0) { $0 + $1.count }
 @inline(never)
 func decodeAll() -> Int {
     var total = 0
+    var decoder = EventBatchDecoder(consumer: Consumer())
     for batch in corpus {
-        var decoder = EventBatchDecoder(consumer: Consumer())
+        decoder.reset()
         batch.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -43,8 +44,9 @@ func decodeAll() -> Int {
             }
         }
         try! decoder.finish()
-        total += decoder.consumer.events &+ (decoder.consumer.checksum & 1)
     }
+    total += decoder.consumer.events
+    if decoder.consumer.checksum == 42 { print("") }
     return total
 }
 

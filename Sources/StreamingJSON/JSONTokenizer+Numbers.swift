@@ -77,9 +77,9 @@ extension JSONTokenizer {
     mutating func appendNumber(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) throws(JSONError) {
         if !buffering {
             buffering = true
-            scratch.removeAll(keepingCapacity: true)
+            scratch.removeAll()
         }
-        scratch.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from))
+        appendToScratch(p, from, to)
         if scratch.count > limits.maxStringBytes {
             throw located(.numberTooLong(limit: limits.maxStringBytes), at: tokenStart)
         }

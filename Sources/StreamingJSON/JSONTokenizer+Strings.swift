@@ -275,10 +275,10 @@ extension JSONTokenizer {
     mutating func append(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) throws(JSONError) {
         if !buffering {
             buffering = true
-            scratch.removeAll(keepingCapacity: true)
+            scratch.removeAll()
         }
         if to > from {
-            scratch.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from))
+            appendToScratch(p, from, to)
             try checkStringLength()
         }
     }
@@ -319,21 +319,25 @@ extension JSONTokenizer {
 extension JSONTokenizer {
     /// Hands the buffered token to the handler as a key, a string or (with `number`) a number.
     mutating func handScratch(asKey: Bool, number: Bool = false) throws(JSONError) {
-        let token = scratch
-        var failure: JSONError?
-        token.withUnsafeBytes { bytes in
-            do throws(JSONError) {
-                if number {
-                    try handler.number(bytes)
-                } else if asKey {
-                    try handler.key(bytes)
-                } else {
-                    try handler.string(bytes)
-                }
-            } catch {
-                failure = error
-            }
+        let bytes = scratch.bytes
+        if number {
+            try handler.number(bytes)
+        } else if asKey {
+            try handler.key(bytes)
+        } else {
+            try handler.string(bytes)
         }
-        if let failure { throw failure }
+    }
+}
+
+extension JSONTokenizer {
+    /// Copies `p[from..<to]` to the end of `scratch`.
+    @inline(__always)
+    mutating func appendToScratch(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) {
+        if to - from == 1 {
+            scratch.append(p[from])
+        } else {
+            scratch.append(p + from, count: to - from)
+        }
     }
 }

@@ -36,7 +36,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Whether the innermost open container is an object (`stack.last`, kept at hand).
     var inObject = false
     /// The bytes of the token in progress when it spans chunks or contains escapes.
-    var scratch: [UInt8] = []
+    var scratch = ScratchBuffer()
     /// Whether the token in progress has bytes in `scratch`.
     var buffering = false
     /// Global offset where the token in progress began (for errors and refusals).
@@ -67,6 +67,29 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     public init(handler: Handler, limits: JSONLimits = .default) {
         self.handler = handler
         self.limits = limits
+    }
+
+    /// Prepares the tokenizer for the next document, keeping its handler and the memory it has
+    /// allocated (one tokenizer per connection decodes body after body without reallocating).
+    public mutating func reset() {
+        consumed = 0
+        line = 1
+        lineStart = 0
+        mode = .start
+        stack = ContainerStack()
+        inObject = false
+        scratch.removeAll()
+        buffering = false
+        tokenStart = 0
+        stringIsKey = false
+        pending = .none
+        utf8Remaining = 0
+        escapeValue = 0
+        escapeDigits = 0
+        highSurrogate = 0
+        numberPhase = .afterMinus
+        literalIndex = 0
+        failure = nil
     }
 
     /// Total bytes fed so far.
@@ -130,14 +153,50 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Consumes the next chunk of the document. Throws at the first error; a failed tokenizer
     /// rethrows that error on every later call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
-        if let failure { throw failure }
-        guard let raw = bytes.baseAddress, bytes.count > 0 else { return }
+        // A body trickling in a few bytes at a time is mostly string content: plain ASCII
+        // string bytes are taken here, before the general path, whose fixed cost per call is
+        // several times that of the bytes themselves.
+        if bytes.count <= 8 && mode == .string && pending == .none && buffering, let raw = bytes.baseAddress,
+            takePlainStringBytes(raw.assumingMemoryBound(to: UInt8.self), bytes.count)
+        {
+            return
+        }
+        try feedGeneral(bytes)
+    }
+
+    /// Appends `count` bytes to the string in progress if they are all plain ASCII content and
+    /// no limit is reached; returns whether it did.
+    @inline(__always)
+    private mutating func takePlainStringBytes(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var i = 0
+        while i < count {
+            let b = p[i]
+            guard b >= 0x20 && b < 0x80 && b != Self.quote && b != Self.backslash else { return false }
+            i += 1
+        }
+        guard scratch.count + count <= limits.maxStringBytes,
+            consumed + count <= limits.maxDocumentBytes ?? Int.max
+        else { return false }
+        scratch.makeUnique()
+        appendToScratch(p, 0, count)
+        consumed += count
+        return true
+    }
+
+    @inline(never)
+    private mutating func feedGeneral(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+        guard let raw = bytes.baseAddress, bytes.count > 0 else {
+            if let failure { throw failure }
+            return
+        }
         var count = bytes.count
+        if let failure { throw failure }
         var overLimit = false
         if let maxBytes = limits.maxDocumentBytes, consumed + count > maxBytes {
             count = maxBytes - consumed
             overLimit = true
         }
+        scratch.makeUnique()
         do {
             try run(raw.assumingMemoryBound(to: UInt8.self), count)
         } catch {

@@ -38,6 +38,14 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
         _modify { yield &tokenizer.handler.consumer }
     }
 
+    /// Prepares for the next body (the next batch on the channel), keeping the consumer, the
+    /// interned vocabulary and all allocated buffers.
+    @inlinable
+    public mutating func reset() {
+        tokenizer.reset()
+        tokenizer.handler.parser.reset()
+    }
+
     /// Events decoded so far.
     @inlinable
     public var eventCount: Int { tokenizer.handler.parser.ordinal }

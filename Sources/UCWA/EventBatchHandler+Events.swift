@@ -2,6 +2,29 @@ import StreamingJSON
 
 /// Sender blocks, events and embedded resources of `EventBatchParser`.
 extension EventBatchParser {
+    /// Forgets the document in progress; keeps interned strings and buffer capacity.
+    @usableFromInline
+    mutating func reset() {
+        output.removeAll(keepingCapacity: true)
+        readyEvent = nil
+        readyHeld.removeAll(keepingCapacity: true)
+        stack.removeAll(keepingCapacity: true)
+        slot = .none
+        skipDepth = 0
+        delegate = .none
+        delegateDepth = 0
+        openRootLink = .next
+        ordinal = 0
+        senderIndex = -1
+        eventIndex = 0
+        sender = UCWALink(rel: "", href: "")
+        senderHasRel = false
+        senderHasHref = false
+        held.removeAll(keepingCapacity: true)
+        holding = false
+        clearEvent()
+    }
+
     mutating func openSender() {
         stack.append(.sender)
         senderIndex += 1
@@ -25,6 +48,11 @@ extension EventBatchParser {
 
     mutating func openEvent() {
         stack.append(.event)
+        clearEvent()
+    }
+
+    /// Forgets the fields of the event in progress.
+    mutating func clearEvent() {
         linkRel = nil
         linkHref = nil
         linkTitle = nil

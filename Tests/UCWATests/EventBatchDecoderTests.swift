@@ -114,3 +114,26 @@ import UCWA
         #expect(error.kind == .documentTooLarge(limit: 100))
     }
 }
+
+/// A decoder reset between bodies decodes each like a fresh one, even after a failure.
+@Suite struct EventBatchDecoderResetTests {
+    @Test func resetDecodesTheNextBodyLikeAFreshDecoder() throws {
+        let bodies = [
+            #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participantInvitation","href":"/1"},"_embedded":{"participantInvitation":{"state":"Connected"}},"type":"completed"}]}],"_links":{"next":{"href":"/n1"}}}"#,
+            #"{"sender":[{"events":[{"link":{"rel":"x","href":"/2"},"type":"added"}],"rel":"late","href":"/late"}"#,  // truncated
+            #"{"sender":[{"rel":"d","href":"/d","events":[{"link":{"rel":"y","href":"/3"},"type":"updated"}]}],"_links":{"resync":{"href":"/r"}}}"#,
+        ]
+        var reused = EventBatchDecoder(consumer: EventBatchCollector())
+        for body in bodies {
+            reused.reset()
+            reused.consumer = EventBatchCollector()
+            var fresh = EventBatchDecoder(consumer: EventBatchCollector())
+            let freshError = Result { () throws(JSONError) in try fresh.feed(Array(body.utf8)); try fresh.finish() }
+            let reusedError = Result { () throws(JSONError) in try reused.feed(Array(body.utf8)); try reused.finish() }
+            #expect(reused.consumer.events == fresh.consumer.events)
+            #expect(reused.consumer.links == fresh.consumer.links)
+            #expect((try? freshError.get()) != nil ? (try? reusedError.get()) != nil : (try? reusedError.get()) == nil)
+            #expect(reused.eventCount == fresh.eventCount)
+        }
+    }
+}
