@@ -34,13 +34,14 @@ extension JSONTokenizer {
             }
             let segment = i
             while true {
-                while count - i >= 8 {
+                // Indices stay within 0...count, so wrapping arithmetic cannot wrap.
+                while count &- i >= 8 {
                     let special = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian)
                     if special != 0 {
-                        i += special.trailingZeroBitCount >> 3
+                        i &+= special.trailingZeroBitCount &>> 3
                         break
                     }
-                    i += 8
+                    i &+= 8
                 }
                 if i == count {
                     try append(p, segment, i)
@@ -49,20 +50,20 @@ extension JSONTokenizer {
                 let b = p[i]
                 if b == Self.quote {
                     try deliverString(p, segment, i)
-                    i += 1
+                    i &+= 1
                     // Chain the compact sequences `"key":"value"` and `"value","key"` without a
                     // trip through the dispatcher.
-                    guard count - i >= 2 else { return i }
+                    guard count &- i >= 2 else { return i }
                     if mode == .colon {
-                        guard p[i] == UInt8(ascii: ":"), p[i + 1] == Self.quote else { return i }
-                        beginString(at: i + 1, key: false)
+                        guard p[i] == UInt8(ascii: ":"), p[i &+ 1] == Self.quote else { return i }
+                        beginString(at: i &+ 1, key: false)
                     } else if mode == .afterValue && inObject {
-                        guard p[i] == UInt8(ascii: ","), p[i + 1] == Self.quote else { return i }
-                        beginString(at: i + 1, key: true)
+                        guard p[i] == UInt8(ascii: ","), p[i &+ 1] == Self.quote else { return i }
+                        beginString(at: i &+ 1, key: true)
                     } else {
                         return i
                     }
-                    i += 2
+                    i &+= 2
                     break
                 }
                 if b == Self.backslash {
@@ -75,7 +76,7 @@ extension JSONTokenizer {
                     throw located(.controlCharacterInString(b), at: consumed + i)
                 }
                 if b < 0x80 {
-                    i += 1
+                    i &+= 1
                     continue
                 }
                 // A multi-byte sequence: check it in place when it lies inside this chunk.

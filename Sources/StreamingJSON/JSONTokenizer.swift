@@ -403,7 +403,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Enters a string whose opening quote is at `i`.
     @inline(__always)
     mutating func beginString(at i: Int, key: Bool) {
-        tokenStart = consumed + i
+        tokenStart = consumed &+ i
         stringIsKey = key
         mode = .string
         buffering = false

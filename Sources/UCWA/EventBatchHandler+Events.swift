@@ -68,27 +68,34 @@ extension EventBatchParser {
         if !embeddedEntries.isEmpty { embeddedEntries.removeAll(keepingCapacity: true) }
     }
 
+    /// Builds the event from the fields gathered since `openEvent` and hands it on (or holds it
+    /// until its sender is known). Fields are moved out with `take()`, not copied, so that
+    /// building an event costs no reference counting.
     mutating func closeEvent() throws(JSONError) {
-        guard let linkRel, let linkHref else {
+        guard linkRel != nil, linkHref != nil else {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
         }
         var reason: UCWAReason?
         if hasReason {
-            guard let reasonCode else {
+            guard let code = reasonCode.take() else {
                 throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
             }
-            reason = UCWAReason(code: reasonCode, subcode: reasonSubcode, message: reasonMessage)
+            reason = UCWAReason(code: code, subcode: reasonSubcode.take(), message: reasonMessage.take())
         }
-        let link = UCWALink(rel: linkRel, href: linkHref, title: linkTitle)
+        let link = UCWALink(rel: linkRel.take()!, href: linkHref.take()!, title: linkTitle.take())
         var inLink: UCWALink?
-        if let inRel, let inHref { inLink = UCWALink(rel: inRel, href: inHref, title: inTitle) }
+        if inRel != nil && inHref != nil {
+            inLink = UCWALink(rel: inRel.take()!, href: inHref.take()!, title: inTitle.take())
+        }
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
             let name = link.name
             embedded = embeddedEntries.last(where: { $0.key.matches(name) })?.value
+            embeddedEntries.removeAll(keepingCapacity: true)
         }
         let event = UCWAEvent(
-            sender: sender, link: link, in: inLink, type: type, status: status, reason: reason, embedded: embedded,
+            sender: sender, link: link, in: inLink, type: type.take(), status: status.take(), reason: reason,
+            embedded: embedded,
             position: UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex))
         ordinal += 1
         eventIndex += 1
@@ -142,7 +149,7 @@ extension EventBatchParser {
         guard delegateDepth == 0 else { return }
         switch delegate {
         case .invitation:
-            embeddedEntries.append((embeddedKey, .invitation(invitationBuilder.resource)))
+            embeddedEntries.append((embeddedKey, .invitation(invitationBuilder.takeResource())))
         case .value:
             if let value = valueBuilder.result { embeddedEntries.append((embeddedKey, .value(value))) }
         case .none: break

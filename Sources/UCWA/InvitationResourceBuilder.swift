@@ -33,6 +33,13 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
 
     init() {}
 
+    /// The decoded resource, moved out (the builder is left empty).
+    mutating func takeResource() -> InvitationResource {
+        var taken = InvitationResource()
+        swap(&taken, &resource)
+        return taken
+    }
+
     /// Prepares for the next resource, keeping allocated storage and the interned values.
     mutating func reset() {
         resource = InvitationResource()

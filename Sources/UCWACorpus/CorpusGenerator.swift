@@ -12,7 +12,8 @@ public struct CorpusGenerator: Sendable {
 
     public init(seed: UInt64) {
         state = seed &+ 0x9E37_79B9_7F4A_7C15
-        application = "1016586\(seed % 100_000)"
+        // Application ids are 11–12 digits on real pools (captures: 10165861200, 101017548935).
+        application = "1010175\(10_000 + seed % 90_000)"
     }
 
     // MARK: Randomness (SplitMix64: small, fast, reproducible everywhere)
@@ -122,8 +123,20 @@ public struct CorpusGenerator: Sendable {
         append(&out, "]}")
     }
 
+    /// A GUID as conversation ids appear in live captures (`45c7e378-32fe-4709-b5ba-e5f913325f3e`).
     private mutating func conversation() -> String {
-        "\(String(next() % 0xFFFF_FFFF, radix: 16))-52da-4987-8c1d-\(String(next() % 0xFFFF_FFFF, radix: 16))"
+        let a = next()
+        let b = next()
+        func hex(_ value: UInt64, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)
+        }
+        return "\(hex(a >> 32, 8))-\(hex(a >> 16 & 0xFFFF, 4))-\(hex(a & 0xFFFF, 4))-\(hex(b >> 48, 4))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
+    }
+
+    /// 32 hex digits, as UCWA's operationId and threadId samples (`74cb7404e0a247d5a2d4eb0376a47dbf`).
+    private mutating func hex32() -> String {
+        conversation().replacingDashes()
     }
 
     private mutating func appendEvent(_ out: inout [UInt8], sender: String) {
@@ -150,7 +163,7 @@ public struct CorpusGenerator: Sendable {
     }
 
     private mutating func appendInvitationEvent(_ out: inout [UInt8], rel: String) {
-        let id = String(next() % 0xFFFF_FFFF_FFFF, radix: 16)
+        let id = conversation()
         let base = "/ucwa/oauth/v1/applications/\(application)/communication"
         let href = "\(base)/\(rel)s/\(id)"
         let type = pick(["started", "updated", "completed"])
@@ -178,8 +191,8 @@ public struct CorpusGenerator: Sendable {
             let conv = "\(base)/conversations/\(conversation())"
             let user = pick(Self.users)
             append(&out, #","_embedded":{"\#(rel)":{"direction":"\#(pick(["Outgoing", "Incoming"]))","importance":"\#(pick(["Normal", "Normal", "Urgent"]))","#)
-            append(&out, #""operationId":"\#(String(next(), radix: 16))","state":"\#(state)","subject":"\#(pick(Self.subjects))","#)
-            append(&out, #""threadId":"AdTb\#(String(next() % 0xFFFF_FFFF, radix: 36))==","to":"sip:\#(user)@contoso.com","#)
+            append(&out, #""operationId":"\#(hex32())","state":"\#(state)","subject":"\#(pick(Self.subjects))","#)
+            append(&out, #""threadId":"\#(hex32())","to":"sip:\#(user)@contoso.com","#)
             append(&out, #""_links":{"self":{"href":"\#(href)"},"conversation":{"href":"\#(conv)"},"#)
             append(&out, #""from":{"href":"\#(conv)/participants/\#(pick(Self.users))@contoso.com","title":"\#(pick(Self.names))"},"#)
             append(&out, #""cancel":{"href":"\#(href)/cancel"}},"rel":"\#(rel)"}}"#)
@@ -204,5 +217,11 @@ extension CorpusGenerator {
             batches.append(batch)
         }
         return batches
+    }
+}
+
+extension String {
+    fileprivate func replacingDashes() -> String {
+        String(unicodeScalars.filter { $0 != "-" })
     }
 }
