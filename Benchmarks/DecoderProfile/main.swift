@@ -16,10 +16,30 @@ struct Consumer: EventBatchConsumer {
     var checksum = 0
     mutating func event(_ event: UCWAEvent) {
         events += 1
-        checksum &+= event.link.href.utf8.count &+ (event.invitation?.state?.utf8.count ?? 0)
+        checksum &+= touch(event)
     }
     mutating func batchLink(_ kind: BatchLinkKind, href: String) {}
     mutating func baseURI(_ uri: String) {}
+}
+
+/// Touches every field of the event model, as a consumer writing records would.
+@inline(__always)
+func touch(_ event: UCWAEvent) -> Int {
+    var sum = event.link.href.utf8Count &+ event.link.rel.utf8Count &+ (event.link.title?.utf8Count ?? 0)
+    sum &+= event.sender.rel.utf8Count &+ event.sender.href.utf8Count
+    if let link = event.in { sum &+= link.href.utf8Count &+ link.rel.utf8Count }
+    sum &+= event.status?.utf8Count ?? 0
+    if let reason = event.reason {
+        sum &+= reason.code.utf8Count &+ (reason.subcode?.utf8Count ?? 0) &+ (reason.message?.utf8Count ?? 0)
+    }
+    if case .invitation(let invitation) = event.embedded {
+        sum &+= (invitation.state?.utf8Count ?? 0) &+ (invitation.direction?.utf8Count ?? 0)
+        sum &+= (invitation.importance?.utf8Count ?? 0) &+ (invitation.operationId?.utf8Count ?? 0)
+        sum &+= (invitation.subject?.utf8Count ?? 0) &+ (invitation.threadId?.utf8Count ?? 0)
+        sum &+= (invitation.to?.utf8Count ?? 0) &+ (invitation.conversationHref?.utf8Count ?? 0)
+        sum &+= (invitation.inviterName?.utf8Count ?? 0) &+ (invitation.fromURI?.utf8Count ?? 0)
+    }
+    return sum
 }
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }

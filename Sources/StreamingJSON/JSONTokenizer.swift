@@ -36,7 +36,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Whether the innermost open container is an object (`stack.last`, kept at hand).
     var inObject = false
     /// The bytes of the token in progress when it spans chunks or contains escapes.
-    var scratch = ScratchBuffer()
+    var scratch = ByteBuffer()
     /// Whether the token in progress has bytes in `scratch`.
     var buffering = false
     /// Global offset where the token in progress began (for errors and refusals).

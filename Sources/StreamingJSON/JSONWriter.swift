@@ -24,10 +24,40 @@ public struct JSONWriter: Sendable {
 
     /// Appends a quoted, escaped string.
     public mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends a quoted, escaped string given as valid UTF-8 bytes (as the tokenizer hands them
+    /// on): runs that need no escaping are copied as they are.
+    public mutating func string(utf8 value: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
-        for scalar in value.unicodeScalars {
-            let v = scalar.value
-            switch v {
+        let count = value.count
+        var i = 0
+        var run = 0
+        while i < count {
+            let b = value[i]
+            if b >= 0x20 && b < 0x7F && b != 0x22 && b != 0x5C {
+                i += 1
+                continue
+            }
+            if b >= 0x80 {
+                // U+2028/U+2029 and the bidi controls are all three-byte sequences led by E2.
+                if b == 0xE2 && i + 2 < count {
+                    let scalar = 0x2000 | UInt32(value[i + 1] & 0x3F) << 6 | UInt32(value[i + 2] & 0x3F)
+                    if Self.needsEscape(scalar) {
+                        appendRun(value, run, i)
+                        unicodeEscape(scalar)
+                        i += 3
+                        run = i
+                        continue
+                    }
+                }
+                i += 1
+                continue
+            }
+            appendRun(value, run, i)
+            switch b {
             case 0x22: raw("\\\"")
             case 0x5C: raw("\\\\")
             case 0x0A: raw("\\n")
@@ -35,15 +65,25 @@ public struct JSONWriter: Sendable {
             case 0x09: raw("\\t")
             case 0x08: raw("\\b")
             case 0x0C: raw("\\f")
-            case 0..<0x20, 0x7F, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
-                unicodeEscape(v)
-            case 0x20..<0x80:
-                bytes.append(UInt8(v))
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
+            default: unicodeEscape(UInt32(b))
             }
+            i += 1
+            run = i
         }
+        appendRun(value, run, count)
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether a scalar from U+2000–U+2FFF must be escaped: line separators and bidi controls.
+    static func needsEscape(_ scalar: UInt32) -> Bool {
+        switch scalar {
+        case 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
+    private mutating func appendRun(_ value: UnsafeRawBufferPointer, _ from: Int, _ to: Int) {
+        if to > from { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[from..<to])) }
     }
 
     private mutating func unicodeEscape(_ value: UInt32) {

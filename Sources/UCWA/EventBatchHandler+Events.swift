@@ -53,6 +53,7 @@ extension EventBatchParser {
 
     /// Forgets the fields of the event in progress.
     mutating func clearEvent() {
+        arena.reset()
         linkRel = nil
         linkHref = nil
         linkTitle = nil
@@ -75,17 +76,25 @@ extension EventBatchParser {
         guard linkRel != nil, linkHref != nil else {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
         }
-        var reason: UCWAReason?
-        if hasReason {
-            guard let code = reasonCode.take() else {
-                throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
-            }
-            reason = UCWAReason(code: code, subcode: reasonSubcode.take(), message: reasonMessage.take())
+        if hasReason && reasonCode == nil {
+            throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
         }
-        let link = UCWALink(rel: linkRel.take()!, href: linkHref.take()!, title: linkTitle.take())
+        // Pending texts are moved out (`take()`), not copied: no reference counting per field.
+        let storage = arena.seal()
+        var reason: UCWAReason?
+        if hasReason, let code = reasonCode.take() {
+            reason = UCWAReason(
+                code: code.resolve(storage), subcode: reasonSubcode.take()?.resolve(storage),
+                message: reasonMessage.take()?.resolve(storage))
+        }
+        let link = UCWALink(
+            rel: linkRel.take()!.resolve(storage), href: linkHref.take()!.resolve(storage),
+            title: linkTitle.take()?.resolve(storage))
         var inLink: UCWALink?
         if inRel != nil && inHref != nil {
-            inLink = UCWALink(rel: inRel.take()!, href: inHref.take()!, title: inTitle.take())
+            inLink = UCWALink(
+                rel: inRel.take()!.resolve(storage), href: inHref.take()!.resolve(storage),
+                title: inTitle.take()?.resolve(storage))
         }
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
@@ -94,8 +103,8 @@ extension EventBatchParser {
             embeddedEntries.removeAll(keepingCapacity: true)
         }
         let event = UCWAEvent(
-            sender: sender, link: link, in: inLink, type: type.take(), status: status.take(), reason: reason,
-            embedded: embedded,
+            sender: sender, link: link, in: inLink, type: type.take(), status: status.take()?.resolve(storage),
+            reason: reason, embedded: embedded,
             position: UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex))
         ordinal += 1
         eventIndex += 1

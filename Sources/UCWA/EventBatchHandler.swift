@@ -60,17 +60,19 @@ struct EventBatchParser: JSONTokenHandler {
 
     // The open event.
     var refIsIn = false
-    var linkRel: String?
-    var linkHref: String?
-    var linkTitle: String?
-    var inRel: String?
-    var inHref: String?
-    var inTitle: String?
+    /// The bytes of the open event's texts; sealed into one storage when the event closes.
+    var arena = TextArena()
+    var linkRel: TextArena.Pending?
+    var linkHref: TextArena.Pending?
+    var linkTitle: TextArena.Pending?
+    var inRel: TextArena.Pending?
+    var inHref: TextArena.Pending?
+    var inTitle: TextArena.Pending?
     var type: UCWAEventType?
-    var status: String?
-    var reasonCode: String?
-    var reasonSubcode: String?
-    var reasonMessage: String?
+    var status: TextArena.Pending?
+    var reasonCode: TextArena.Pending?
+    var reasonSubcode: TextArena.Pending?
+    var reasonMessage: TextArena.Pending?
     var hasReason = false
     var embeddedEntries: [(key: EmbeddedKey, value: UCWAEvent.Embedded)] = []
 
@@ -189,31 +191,31 @@ struct EventBatchParser: JSONTokenHandler {
             try elementMustBeObject(found: "a string")
         case .refRel:
             if refIsIn {
-                inRel = interner.string(bytes)
+                inRel = .text(interner.text(bytes))
             } else {
-                linkRel = interner.string(bytes)
+                linkRel = .text(interner.text(bytes))
                 linkRelName.removeAll(keepingCapacity: true)
                 linkRelName.append(contentsOf: ByteMatching.relName(bytes))
             }
         case .refHref:
-            if refIsIn { inHref = ByteMatching.string(bytes) } else { linkHref = ByteMatching.string(bytes) }
+            if refIsIn { inHref = arena.add(bytes) } else { linkHref = arena.add(bytes) }
         case .refTitle:
-            if refIsIn { inTitle = ByteMatching.string(bytes) } else { linkTitle = ByteMatching.string(bytes) }
+            if refIsIn { inTitle = arena.add(bytes) } else { linkTitle = arena.add(bytes) }
         case .type:
             type = UCWAEventType(bytes: bytes)
         case .status:
-            status = interner.string(bytes)
+            status = .text(interner.text(bytes))
         case .code:
-            reasonCode = interner.string(bytes)
+            reasonCode = .text(interner.text(bytes))
         case .subcode:
-            reasonSubcode = interner.string(bytes)
+            reasonSubcode = .text(interner.text(bytes))
         case .message:
-            reasonMessage = ByteMatching.string(bytes)
+            reasonMessage = arena.add(bytes)
         case .senderRel:
-            sender.rel = interner.string(bytes)
+            sender.rel = interner.text(bytes)
             senderHasRel = true
         case .senderHref:
-            sender.href = ByteMatching.string(bytes)
+            sender.href = UCWAText(copying: bytes)
             senderHasHref = true
         case .rootLinkHref:
             output.append(.link(openRootLink, ByteMatching.string(bytes)))
@@ -434,10 +436,10 @@ enum EmbeddedKey {
     /// Read before the link: checked when the event closes.
     case pending(String)
 
-    func matches(_ linkName: Substring) -> Bool {
+    func matches(_ linkName: UCWAText) -> Bool {
         switch self {
         case .matchesLink: return true
-        case .pending(let key): return UCWARel.name(key) == linkName
+        case .pending(let key): return UCWARel.name(UCWAText(key)) == linkName
         }
     }
 }

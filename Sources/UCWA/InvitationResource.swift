@@ -8,30 +8,30 @@ import StreamingJSON
 /// href costs an allocation per event.
 public struct InvitationResource: Sendable, Equatable {
     /// The resource's own `rel`, as sent.
-    public var rel: String?
-    public var direction: String?
-    public var importance: String?
-    public var operationId: String?
+    public var rel: UCWAText?
+    public var direction: UCWAText?
+    public var importance: UCWAText?
+    public var operationId: UCWAText?
     /// `Connecting`, `Alerting`, `Connected`, `Failed`, `Declined`, `Cancelled`, `Forwarded`,
     /// `TeamRing` — kept as sent.
-    public var state: String?
+    public var state: UCWAText?
     /// User-controlled, up to 250 characters by the protocol.
-    public var subject: String?
-    public var threadId: String?
+    public var subject: UCWAText?
+    public var threadId: UCWAText?
     /// The `to` property: the invitee's URI.
-    public var to: String?
+    public var to: UCWAText?
     /// `_links.conversation.href`.
-    public var conversationHref: String?
+    public var conversationHref: UCWAText?
     /// `_links.from.title`: the inviter's display name when the server gives it there.
-    public var fromTitle: String?
+    public var fromTitle: UCWAText?
     /// `_embedded.from.name` and `uri`: the inviting participant.
-    public var fromName: String?
-    public var fromURI: String?
+    public var fromName: UCWAText?
+    public var fromURI: UCWAText?
 
     public init() {}
 
     /// The inviter's display name: the embedded participant's `name`, else the `from` link's title.
-    public var inviterName: String? { fromName ?? fromTitle }
+    public var inviterName: UCWAText? { fromName ?? fromTitle }
 
     /// Decodes a resource document (the body of `GET` on an invitation href).
     public static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
@@ -40,6 +40,6 @@ public struct InvitationResource: Sendable, Equatable {
         var tokenizer = JSONTokenizer(handler: InvitationResourceBuilder(), limits: limits)
         try tokenizer.feed(bytes)
         try tokenizer.finish()
-        return tokenizer.handler.resource
+        return tokenizer.handler.takeResource()
     }
 }

@@ -3,10 +3,18 @@ import StreamingJSON
 /// A token handler that decodes an invitation resource straight into `InvitationResource`,
 /// skipping everything it does not need. Used for `GET` bodies and, token by token, for
 /// resources embedded in event batches.
-struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
-    private(set) var resource = InvitationResource()
+struct InvitationResourceBuilder: JSONTokenHandler {
+    /// Fields read so far, by slot; texts come from `arena` or `interner` and are made final by
+    /// `takeResource()`.
+    private var pending = PendingFields()
+    private var arena = TextArena()
     /// Kept across `reset()`: states, directions and rels repeat from event to event.
     private var interner = ValueInterner()
+
+    private struct PendingFields {
+        var rel, direction, importance, operationId, state, subject, threadId, to: TextArena.Pending?
+        var conversationHref, fromTitle, fromName, fromURI: TextArena.Pending?
+    }
 
     private enum Context: Sendable {
         case resource, links, link, embedded, from
@@ -33,16 +41,31 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
 
     init() {}
 
-    /// The decoded resource, moved out (the builder is left empty).
+    /// The decoded resource; the builder is left empty.
     mutating func takeResource() -> InvitationResource {
-        var taken = InvitationResource()
-        swap(&taken, &resource)
-        return taken
+        let storage = arena.seal()
+        var fields = PendingFields()
+        swap(&fields, &pending)
+        var resource = InvitationResource()
+        resource.rel = fields.rel.take()?.resolve(storage)
+        resource.direction = fields.direction.take()?.resolve(storage)
+        resource.importance = fields.importance.take()?.resolve(storage)
+        resource.operationId = fields.operationId.take()?.resolve(storage)
+        resource.state = fields.state.take()?.resolve(storage)
+        resource.subject = fields.subject.take()?.resolve(storage)
+        resource.threadId = fields.threadId.take()?.resolve(storage)
+        resource.to = fields.to.take()?.resolve(storage)
+        resource.conversationHref = fields.conversationHref.take()?.resolve(storage)
+        resource.fromTitle = fields.fromTitle.take()?.resolve(storage)
+        resource.fromName = fields.fromName.take()?.resolve(storage)
+        resource.fromURI = fields.fromURI.take()?.resolve(storage)
+        return resource
     }
 
     /// Prepares for the next resource, keeping allocated storage and the interned values.
     mutating func reset() {
-        resource = InvitationResource()
+        pending = PendingFields()
+        arena.reset()
         stack.removeAll(keepingCapacity: true)
         slot = .none
         skipDepth = 0
@@ -100,22 +123,21 @@ struct InvitationResourceBuilder: JSONTokenHandler, Sendable {
 
     mutating func string(_ bytes: UnsafeRawBufferPointer) {
         guard skipDepth == 0 else { return }
-        let value = { ByteMatching.string(bytes) }
         switch slot {
-        case .rel: resource.rel = interner.string(bytes)
-        case .direction: resource.direction = interner.string(bytes)
-        case .importance: resource.importance = interner.string(bytes)
-        case .operationId: resource.operationId = value()
-        case .state: resource.state = interner.string(bytes)
-        case .subject: resource.subject = value()
-        case .threadId: resource.threadId = value()
-        case .to: resource.to = value()
+        case .rel: pending.rel = .text(interner.text(bytes))
+        case .direction: pending.direction = .text(interner.text(bytes))
+        case .importance: pending.importance = .text(interner.text(bytes))
+        case .state: pending.state = .text(interner.text(bytes))
+        case .operationId: pending.operationId = arena.add(bytes)
+        case .subject: pending.subject = arena.add(bytes)
+        case .threadId: pending.threadId = arena.add(bytes)
+        case .to: pending.to = arena.add(bytes)
         case .href:
-            if case .conversation = openLink { resource.conversationHref = value() }
+            if case .conversation = openLink { pending.conversationHref = arena.add(bytes) }
         case .title:
-            if case .from = openLink { resource.fromTitle = value() }
-        case .name: resource.fromName = value()
-        case .uri: resource.fromURI = value()
+            if case .from = openLink { pending.fromTitle = arena.add(bytes) }
+        case .name: pending.fromName = arena.add(bytes)
+        case .uri: pending.fromURI = arena.add(bytes)
         case .none, .links, .link, .embedded, .from: break
         }
         slot = .none

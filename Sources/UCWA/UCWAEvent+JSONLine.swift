@@ -14,6 +14,12 @@ extension UCWAEvent {
             first = false
             writer.string(value)
         }
+        func field(_ name: StaticString, _ value: UCWAText?) {
+            guard let value else { return }
+            writer.key(name, first: first)
+            first = false
+            value.withUTF8 { writer.string(utf8: $0) }
+        }
         field("source", source)
         writer.key("ordinal", first: first)
         first = false

@@ -11,7 +11,7 @@ public struct UCWAEvent: Sendable, Equatable {
     /// `type`; `nil` when the event had none (a malformed event, kept so that nothing is lost).
     public var type: UCWAEventType?
     /// Event-level `status` (`Success`, `Failure`), optional even on `completed`.
-    public var status: String?
+    public var status: UCWAText?
     public var reason: UCWAReason?
     /// The embedded target resource, when the server embedded it under the link's rel.
     public var embedded: Embedded?
@@ -42,7 +42,7 @@ public struct UCWAEvent: Sendable, Equatable {
     }
 
     public init(
-        sender: UCWALink, link: UCWALink, in: UCWALink? = nil, type: UCWAEventType?, status: String? = nil,
+        sender: UCWALink, link: UCWALink, in: UCWALink? = nil, type: UCWAEventType?, status: UCWAText? = nil,
         reason: UCWAReason? = nil, embedded: Embedded? = nil, position: Position
     ) {
         self.sender = sender

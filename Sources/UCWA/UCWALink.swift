@@ -3,16 +3,16 @@
 /// optional title (display names; user-controlled).
 public struct UCWALink: Sendable, Equatable, Hashable {
     /// The rel as sent, prefix included; compare with `name`.
-    public var rel: String
-    public var href: String
-    public var title: String?
+    public var rel: UCWAText
+    public var href: UCWAText
+    public var title: UCWAText?
 
-    public init(rel: String, href: String, title: String? = nil) {
+    public init(rel: UCWAText, href: UCWAText, title: UCWAText? = nil) {
         self.rel = rel
         self.href = href
         self.title = title
     }
 
     /// The rel without an `ms:rtc:saas:` or `service:` prefix.
-    public var name: Substring { UCWARel.name(rel) }
+    public var name: UCWAText { UCWARel.name(rel) }
 }

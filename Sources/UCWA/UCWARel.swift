@@ -21,4 +21,16 @@ public enum UCWARel {
         let name = Self.name(rel)
         return name.count > 10 && name.hasSuffix("Invitation")
     }
+
+    /// The rel without an `ms:rtc:saas:` or `service:` prefix (no copy).
+    public static func name(_ rel: UCWAText) -> UCWAText {
+        if rel.hasPrefix("ms:rtc:saas:") { return rel.dropFirst(12) }
+        if rel.hasPrefix("service:") { return rel.dropFirst(8) }
+        return rel
+    }
+
+    /// Whether the rel names an invitation resource (its name ends in `Invitation`).
+    public static func isInvitation(_ rel: UCWAText) -> Bool {
+        rel.withUTF8 { ByteMatching.isInvitationRel($0) }
+    }
 }

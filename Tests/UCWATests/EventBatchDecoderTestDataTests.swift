@@ -49,7 +49,7 @@ import UCWA
             #expect(event.link.rel == oracle.rel, "\(name)")
             #expect(event.link.href == oracle.href, "\(name)")
             #expect(event.type?.description == oracle.type, "\(name)")
-            #expect(event.status == oracle.status, "\(name)")
+            #expect(event.status.string == oracle.status, "\(name)")
             #expect(event.sender.rel == (oracle.senderRel ?? ""), "\(name)")
         }
         for (index, event) in batch.events.enumerated() {
@@ -89,11 +89,11 @@ import UCWA
                 continue
             }
             let invitation = try #require(event.invitation, "\(TestData.relative(url)): invitation not decoded")
-            #expect(invitation.state == resource["state"] as? String)
-            #expect(invitation.direction == resource["direction"] as? String)
-            #expect(invitation.operationId == resource["operationId"] as? String)
-            #expect(invitation.subject == resource["subject"] as? String)
-            #expect(invitation.importance == resource["importance"] as? String)
+            #expect(invitation.state.string == resource["state"] as? String)
+            #expect(invitation.direction.string == resource["direction"] as? String)
+            #expect(invitation.operationId.string == resource["operationId"] as? String)
+            #expect(invitation.subject.string == resource["subject"] as? String)
+            #expect(invitation.importance.string == resource["importance"] as? String)
         }
     }
 

@@ -1,10 +1,12 @@
-/// The growable byte buffer that holds a token spanning chunks or containing escapes.
+/// A growable byte buffer with cheap appends: the tokenizer's token buffer, and the place the
+/// UCWA decoder gathers an event's texts.
 ///
-/// Appending a byte is a capacity check and a store: no uniqueness check per byte as with
-/// `Array`, which matters when a server trickles a body a few bytes at a time. The memory is owned
-/// by a class so that it is freed with the last copy; `makeUnique()`, called once per `feed`,
-/// gives a copied tokenizer its own buffer before it writes (value semantics are kept).
-struct ScratchBuffer {
+/// Appending is a capacity check and a copy: no uniqueness check per call as with `Array`,
+/// which matters when a server trickles a body a few bytes at a time or when an event has a
+/// dozen short fields. The memory is owned by a class and freed with the last copy. The owner
+/// calls `makeUnique()` once before a series of appends (the tokenizer does at each `feed`) so
+/// that a copied buffer gets its own memory before it writes: value semantics are kept.
+public struct ByteBuffer {
     private final class Storage {
         let base: UnsafeMutablePointer<UInt8>
         let capacity: Int
@@ -19,37 +21,44 @@ struct ScratchBuffer {
     /// `storage.base` and `storage.capacity`, kept here so appends never touch the class.
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
-    private(set) var count = 0
+    public private(set) var count = 0
 
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         storage = Storage(capacity: capacity)
         base = storage.base
         self.capacity = capacity
     }
 
+    /// Appends the bytes of `source`.
+    @inline(__always)
+    public mutating func append(_ source: UnsafeRawBufferPointer) {
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        append(base.assumingMemoryBound(to: UInt8.self), count: source.count)
+    }
+
     /// The bytes held, valid until the next mutation.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     /// Gives this copy its own memory if another copy shares it.
     @inline(__always)
-    mutating func makeUnique() {
+    public mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { reallocate(capacity) }
     }
 
     @inline(__always)
-    mutating func removeAll() {
+    public mutating func removeAll() {
         count = 0
     }
 
     @inline(__always)
-    mutating func append(_ byte: UInt8) {
+    public mutating func append(_ byte: UInt8) {
         if count == capacity { reallocate(capacity * 2) }
         base[count] = byte
         count += 1
     }
 
     @inline(__always)
-    mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
+    public mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
         if count + length > capacity { reallocate(max(capacity * 2, count + length)) }
         (base + count).update(from: source, count: length)
         count += length
