@@ -60,7 +60,23 @@ public struct ByteBuffer {
     @inline(__always)
     public mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
         if count + length > capacity { reallocate(max(capacity * 2, count + length)) }
-        (base + count).update(from: source, count: length)
+        let target = base + count
+        if length <= 32 {
+            // Short runs (keys, ids, small values) are copied in words: calling memmove for them
+            // costs more than the copy itself.
+            var k = 0
+            while k &+ 8 <= length {
+                let word = UnsafeRawPointer(source + k).loadUnaligned(as: UInt64.self)
+                UnsafeMutableRawPointer(target + k).storeBytes(of: word, as: UInt64.self)
+                k &+= 8
+            }
+            while k < length {
+                target[k] = source[k]
+                k &+= 1
+            }
+        } else {
+            target.update(from: source, count: length)
+        }
         count += length
     }
 

@@ -6,7 +6,6 @@ extension EventBatchParser {
     @usableFromInline
     mutating func reset() {
         output.removeAll(keepingCapacity: true)
-        readyEvent = nil
         readyHeld.removeAll(keepingCapacity: true)
         stack.removeAll(keepingCapacity: true)
         slot = .none
@@ -72,7 +71,7 @@ extension EventBatchParser {
     /// Builds the event from the fields gathered since `openEvent` and hands it on (or holds it
     /// until its sender is known). Fields are moved out with `take()`, not copied, so that
     /// building an event costs no reference counting.
-    mutating func closeEvent() throws(JSONError) {
+    mutating func closeEvent() throws(JSONError) -> UCWAEvent? {
         guard linkRel != nil, linkHref != nil else {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
         }
@@ -87,9 +86,6 @@ extension EventBatchParser {
                 code: code.resolve(storage), subcode: reasonSubcode.take()?.resolve(storage),
                 message: reasonMessage.take()?.resolve(storage))
         }
-        let link = UCWALink(
-            rel: linkRel.take()!.resolve(storage), href: linkHref.take()!.resolve(storage),
-            title: linkTitle.take()?.resolve(storage))
         var inLink: UCWALink?
         if inRel != nil && inHref != nil {
             inLink = UCWALink(
@@ -98,21 +94,24 @@ extension EventBatchParser {
         }
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
-            let name = link.name
-            embedded = embeddedEntries.last(where: { $0.key.matches(name) })?.value
+            embedded = embeddedEntries.last(where: { $0.key.matches(linkRelName) })?.value
             embeddedEntries.removeAll(keepingCapacity: true)
         }
-        let event = UCWAEvent(
-            sender: sender, link: link, in: inLink, type: type.take(), status: status.take()?.resolve(storage),
-            reason: reason, embedded: embedded,
-            position: UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex))
+        let position = UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex)
         ordinal += 1
         eventIndex += 1
+        let event = UCWAEvent(
+            sender: sender,
+            link: UCWALink(
+                rel: linkRel.take()!.resolve(storage), href: linkHref.take()!.resolve(storage),
+                title: linkTitle.take()?.resolve(storage)),
+            in: inLink, type: type.take(), status: status.take()?.resolve(storage), reason: reason, embedded: embedded,
+            position: position)
         if holding {
             held.append(event)
-        } else {
-            readyEvent = event
+            return nil
         }
+        return event
     }
 
     // MARK: Delegation of embedded resources

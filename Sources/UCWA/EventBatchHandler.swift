@@ -7,8 +7,8 @@ import StreamingJSON
 /// (`skipDepth`), embedded invitations are forwarded token by token to an
 /// `InvitationResourceBuilder`, other embedded resources to a `JSONValueBuilder` when kept.
 ///
-/// The parser is deliberately not generic: what it finds waits in `readyEvent`, `readyHeld`
-/// and `output` until the generic
+/// The parser is deliberately not generic: events come back from `closeObject()`; held events
+/// and links wait in `readyHeld` and `output` until the generic
 /// `EventBatchHandler` hands it to the consumer right after the token that completed it. That
 /// keeps all of this code compiled once, with no runtime generic metadata on the hot path.
 @usableFromInline
@@ -23,8 +23,6 @@ struct EventBatchParser: JSONTokenHandler {
     }
 
     @usableFromInline var output: [Finding] = []
-    /// The event that the last object end completed, not yet handed to the consumer.
-    @usableFromInline var readyEvent: UCWAEvent?
     /// Held events released by the end of their sender block, in order.
     @usableFromInline var readyHeld: [UCWAEvent] = []
 
@@ -383,20 +381,28 @@ struct EventBatchParser: JSONTokenHandler {
 
     @usableFromInline
     mutating func objectEnd() throws(JSONError) {
+        if let event = try closeObject() { readyHeld.append(event) }
+    }
+
+    /// Handles an object end; returns the event it completed, if any, to be handed on at once.
+    /// (Returned, not stored: a returned value moves to the consumer without a copy.)
+    @usableFromInline
+    mutating func closeObject() throws(JSONError) -> UCWAEvent? {
         if delegate != .none {
             forwardContainerEnd(object: true)
-            return
+            return nil
         }
         if skipDepth > 0 {
             skipDepth -= 1
-            return
+            return nil
         }
         let closed = stack.removeLast()
         switch closed {
-        case .event: try closeEvent()
+        case .event: return try closeEvent()
         case .sender: closeSender()
         case .root, .rootLinks, .rootLink, .senders, .events, .eventRef, .reason, .embedded: break
         }
+        return nil
     }
 
     @usableFromInline
@@ -436,10 +442,15 @@ enum EmbeddedKey {
     /// Read before the link: checked when the event closes.
     case pending(String)
 
-    func matches(_ linkName: UCWAText) -> Bool {
+    /// Whether the key names the link's rel; `linkName` is the rel's bytes without prefix.
+    func matches(_ linkName: [UInt8]) -> Bool {
         switch self {
-        case .matchesLink: return true
-        case .pending(let key): return UCWARel.name(UCWAText(key)) == linkName
+        case .matchesLink:
+            return true
+        case .pending(var key):
+            return key.withUTF8 { key in
+                linkName.withUnsafeBytes { ByteMatching.equals(ByteMatching.relName(UnsafeRawBufferPointer(key)), $0) }
+            }
         }
     }
 }
@@ -477,10 +488,7 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     }
 
     @inlinable @inline(__always)
-    mutating func handOverEvents() {
-        if let event = parser.readyEvent.take() {
-            consumer.event(event)
-        }
+    mutating func handOverHeld() {
         if !parser.readyHeld.isEmpty {
             for event in parser.readyHeld { consumer.event(event) }
             parser.readyHeld.removeAll(keepingCapacity: true)
@@ -504,8 +512,11 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
 
     @inlinable
     mutating func objectEnd() throws(JSONError) {
-        try parser.objectEnd()
-        handOverEvents()
+        if let event = try parser.closeObject() {
+            consumer.event(event)
+        } else {
+            handOverHeld()
+        }
     }
 
     @inlinable
