@@ -77,3 +77,45 @@ for _ in 0..<rounds {
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     print("\(bytes) bytes, \(events) events, \(Int(Double(bytes) / 1e6 / seconds)) MB/s")
 }
+
+/// The tokenizer alone, with a handler that does nothing: the floor under the full model.
+struct NoOpHandler: JSONTokenHandler {
+    var tokens = 0
+    mutating func objectStart() { tokens &+= 1 }
+    mutating func objectEnd() { tokens &+= 1 }
+    mutating func arrayStart() { tokens &+= 1 }
+    mutating func arrayEnd() { tokens &+= 1 }
+    mutating func key(_ bytes: UnsafeRawBufferPointer) { tokens &+= 1 }
+    mutating func string(_ bytes: UnsafeRawBufferPointer) { tokens &+= 1 }
+    mutating func number(_ bytes: UnsafeRawBufferPointer) { tokens &+= 1 }
+    mutating func bool(_ value: Bool) { tokens &+= 1 }
+    mutating func null() { tokens &+= 1 }
+}
+
+@inline(never)
+func tokenizeAll() -> Int {
+    var tokenizer = JSONTokenizer(handler: NoOpHandler(), limits: .eventChannel)
+    for batch in corpus {
+        tokenizer.reset()
+        batch.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(offset + chunk, raw.count)
+                try! tokenizer.feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                offset = end
+            }
+        }
+        try! tokenizer.finish()
+    }
+    return tokenizer.handler.tokens
+}
+
+if arguments.count > 3 {
+    for _ in 0..<rounds {
+        let clock = ContinuousClock()
+        var tokens = 0
+        let elapsed = clock.measure { tokens = tokenizeAll() }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("tokenizer only: \(bytes) bytes, \(tokens) tokens, \(Int(Double(bytes) / 1e6 / seconds)) MB/s")
+    }
+}

@@ -37,8 +37,6 @@ struct EventBatchParser: JSONTokenHandler {
     var valueBuilder = JSONValueBuilder()
     var embeddedKey: EmbeddedKey = .matchesLink
 
-    /// Strings of the small vocabularies (rels, states, codes), reused across events.
-    var interner = ValueInterner()
     /// The bytes of the open event's link rel without prefix, for matching `_embedded` keys.
     var linkRelName: [UInt8] = []
 
@@ -189,9 +187,9 @@ struct EventBatchParser: JSONTokenHandler {
             try elementMustBeObject(found: "a string")
         case .refRel:
             if refIsIn {
-                inRel = .text(interner.text(bytes))
+                inRel = arena.add(bytes)
             } else {
-                linkRel = .text(interner.text(bytes))
+                linkRel = arena.add(bytes)
                 linkRelName.removeAll(keepingCapacity: true)
                 linkRelName.append(contentsOf: ByteMatching.relName(bytes))
             }
@@ -202,15 +200,15 @@ struct EventBatchParser: JSONTokenHandler {
         case .type:
             type = UCWAEventType(bytes: bytes)
         case .status:
-            status = .text(interner.text(bytes))
+            status = arena.add(bytes)
         case .code:
-            reasonCode = .text(interner.text(bytes))
+            reasonCode = arena.add(bytes)
         case .subcode:
-            reasonSubcode = .text(interner.text(bytes))
+            reasonSubcode = arena.add(bytes)
         case .message:
             reasonMessage = arena.add(bytes)
         case .senderRel:
-            sender.rel = interner.text(bytes)
+            sender.rel = UCWAText(copying: bytes)
             senderHasRel = true
         case .senderHref:
             sender.href = UCWAText(copying: bytes)
