@@ -4,12 +4,10 @@ import StreamingJSON
 /// skipping everything it does not need. Used for `GET` bodies and, token by token, for
 /// resources embedded in event batches.
 struct InvitationResourceBuilder: JSONTokenHandler {
-    /// Fields read so far, by slot; texts come from `arena` or `interner` and are made final by
-    /// `takeResource()`.
+    /// Fields read so far, by slot; their bytes are in `arena` until `takeResource()` makes
+    /// them final.
     private var pending = PendingFields()
     private var arena = TextArena()
-    /// Kept across `reset()`: states, directions and rels repeat from event to event.
-    private var interner = ValueInterner()
 
     private struct PendingFields {
         var rel, direction, importance, operationId, state, subject, threadId, to: TextArena.Pending?
@@ -124,10 +122,10 @@ struct InvitationResourceBuilder: JSONTokenHandler {
     mutating func string(_ bytes: UnsafeRawBufferPointer) {
         guard skipDepth == 0 else { return }
         switch slot {
-        case .rel: pending.rel = .text(interner.text(bytes))
-        case .direction: pending.direction = .text(interner.text(bytes))
-        case .importance: pending.importance = .text(interner.text(bytes))
-        case .state: pending.state = .text(interner.text(bytes))
+        case .rel: pending.rel = arena.add(bytes)
+        case .direction: pending.direction = arena.add(bytes)
+        case .importance: pending.importance = arena.add(bytes)
+        case .state: pending.state = arena.add(bytes)
         case .operationId: pending.operationId = arena.add(bytes)
         case .subject: pending.subject = arena.add(bytes)
         case .threadId: pending.threadId = arena.add(bytes)
