@@ -120,9 +120,18 @@ if environment["BENCHMARKS"] == "1" {
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
     )
     package.targets.append(
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: ["StreamingJSON", "UCWA"],
+            path: "Benchmarks/BenchmarkSupport",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    )
+    package.targets.append(
         .executableTarget(
             name: "DecoderBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 "StreamingJSON",
                 "UCWA",
                 "UCWACorpus",
@@ -136,7 +145,7 @@ if environment["BENCHMARKS"] == "1" {
     package.targets.append(
         .executableTarget(
             name: "DecoderProfile",
-            dependencies: ["StreamingJSON", "UCWA", "UCWACorpus"],
+            dependencies: ["BenchmarkSupport", "StreamingJSON", "UCWA", "UCWACorpus"],
             path: "Benchmarks/DecoderProfile",
             swiftSettings: [.swiftLanguageMode(.v6)]
         )

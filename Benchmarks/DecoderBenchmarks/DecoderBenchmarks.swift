@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import BenchmarkSupport
 import StreamingJSON
 import UCWA
 import UCWACorpus
@@ -30,57 +31,12 @@ func corpus() -> [[UInt8]] {
 
 func totalBytes(_ batches: [[UInt8]]) -> Int { batches.reduce(0) { $0 + $1.count } }
 
-/// Touches every field of the event model, as a consumer writing records would.
-@inline(__always)
-func touch(_ event: UCWAEvent) -> Int {
-    var sum = event.link.href.utf8Count &+ event.link.rel.utf8Count &+ (event.link.title?.utf8Count ?? 0)
-    sum &+= event.sender.rel.utf8Count &+ event.sender.href.utf8Count
-    if let link = event.in { sum &+= link.href.utf8Count &+ link.rel.utf8Count }
-    sum &+= event.status?.utf8Count ?? 0
-    if let reason = event.reason {
-        sum &+= reason.code.utf8Count &+ (reason.subcode?.utf8Count ?? 0) &+ (reason.message?.utf8Count ?? 0)
-    }
-    if case .invitation(let invitation) = event.embedded {
-        sum &+= (invitation.state?.utf8Count ?? 0) &+ (invitation.direction?.utf8Count ?? 0)
-        sum &+= (invitation.importance?.utf8Count ?? 0) &+ (invitation.operationId?.utf8Count ?? 0)
-        sum &+= (invitation.subject?.utf8Count ?? 0) &+ (invitation.threadId?.utf8Count ?? 0)
-        sum &+= (invitation.to?.utf8Count ?? 0) &+ (invitation.conversationHref?.utf8Count ?? 0)
-        sum &+= (invitation.inviterName?.utf8Count ?? 0) &+ (invitation.fromURI?.utf8Count ?? 0)
-    }
-    return sum
-}
-
-/// Counts what the decoder produces and touches every decoded field, so nothing is optimised away.
-struct CountingConsumer: EventBatchConsumer {
-    var events = 0
-    var checksum = 0
-    mutating func event(_ event: UCWAEvent) {
-        events += 1
-        checksum &+= touch(event)
-    }
-    mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
-    mutating func baseURI(_ uri: String) {}
-}
-
-/// Decodes every batch, fed in `chunk`-byte pieces; returns the event count.
+/// Decodes every batch with our decoder; returns the event count.
 @inline(never)
 func decodeOurs(_ batches: [[UInt8]], chunk: Int) -> Int {
-    // One decoder per channel, reset between bodies, as the daemon does.
-    var decoder = EventBatchDecoder(consumer: CountingConsumer())
-    for batch in batches {
-        decoder.reset()
-        batch.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + chunk, bytes.count)
-                try! decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                offset = end
-            }
-        }
-        try! decoder.finish()
-    }
-    blackHole(decoder.consumer.checksum)
-    return decoder.consumer.events
+    let consumer = decodeAll(batches, chunk: chunk)
+    blackHole(consumer.checksum)
+    return consumer.events
 }
 
 /// The same work with JSONSerialization: parse each batch whole, walk senders and events and

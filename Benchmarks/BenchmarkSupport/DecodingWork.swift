@@ -1,0 +1,57 @@
+// The work both decoder benchmarks measure, in one place: a consumer that touches every field
+// of the event model (as a consumer writing records would), and the decode loop itself.
+import StreamingJSON
+import UCWA
+
+/// Reads every field of the event model; returns a checksum so nothing is optimised away.
+@inline(__always)
+public func touchEveryField(_ event: UCWAEvent) -> Int {
+    var sum = event.link.href.utf8Count &+ event.link.rel.utf8Count &+ (event.link.title?.utf8Count ?? 0)
+    sum &+= event.sender.rel.utf8Count &+ event.sender.href.utf8Count
+    if let link = event.in { sum &+= link.href.utf8Count &+ link.rel.utf8Count }
+    sum &+= event.status?.utf8Count ?? 0
+    if let reason = event.reason {
+        sum &+= reason.code.utf8Count &+ (reason.subcode?.utf8Count ?? 0) &+ (reason.message?.utf8Count ?? 0)
+    }
+    if case .invitation(let invitation) = event.embedded {
+        sum &+= (invitation.state?.utf8Count ?? 0) &+ (invitation.direction?.utf8Count ?? 0)
+        sum &+= (invitation.importance?.utf8Count ?? 0) &+ (invitation.operationId?.utf8Count ?? 0)
+        sum &+= (invitation.subject?.utf8Count ?? 0) &+ (invitation.threadId?.utf8Count ?? 0)
+        sum &+= (invitation.to?.utf8Count ?? 0) &+ (invitation.conversationHref?.utf8Count ?? 0)
+        sum &+= (invitation.inviterName?.utf8Count ?? 0) &+ (invitation.fromURI?.utf8Count ?? 0)
+    }
+    return sum
+}
+
+/// Counts events and touches every field of each.
+public struct CountingConsumer: EventBatchConsumer {
+    public var events = 0
+    public var checksum = 0
+    public init() {}
+    public mutating func event(_ event: UCWAEvent) {
+        events &+= 1
+        checksum &+= touchEveryField(event)
+    }
+    public mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
+    public mutating func baseURI(_ uri: String) {}
+}
+
+/// Decodes every batch, fed in `chunk`-byte pieces, with one decoder reset between bodies as the
+/// daemon does; returns the consumer.
+@inline(never)
+public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
+    var decoder = EventBatchDecoder(consumer: CountingConsumer())
+    for batch in batches {
+        decoder.reset()
+        batch.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + chunk, bytes.count)
+                try! decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                offset = end
+            }
+        }
+        try! decoder.finish()
+    }
+    return decoder.consumer
+}
