@@ -1,7 +1,8 @@
 // libFuzzer target for the tokenizer, built only by `make fuzz` (FUZZING=1 adds this target to
-// the package and defines FUZZING). The first input byte picks a split point; the rest is the
-// document. The document is tokenized whole and split there, and the two outcomes (tokens and
-// error) must be identical: any difference traps, and libFuzzer saves the input.
+// the package and defines FUZZING). The first input byte picks a split point and a chunk size;
+// the rest is the document. The document is tokenized whole, split at that point, and in chunks
+// of 1–13 bytes, and the outcomes (tokens and error) must be identical: any difference traps,
+// and libFuzzer saves the input.
 #if FUZZING
 import StreamingJSON
 
@@ -33,11 +34,17 @@ struct HashingHandler: JSONTokenHandler {
     mutating func null() { mix(10) }
 }
 
-func run(_ document: UnsafeRawBufferPointer, split: Int) -> (UInt64, Int, JSONError?) {
+/// Tokenizes `document` split at `split`, the second part further cut into `chunk`-byte pieces.
+func run(_ document: UnsafeRawBufferPointer, split: Int, chunk: Int = Int.max) -> (UInt64, Int, JSONError?) {
     var tokenizer = JSONTokenizer(handler: HashingHandler(), limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096))
     do {
         try tokenizer.feed(UnsafeRawBufferPointer(rebasing: document[0..<split]))
-        try tokenizer.feed(UnsafeRawBufferPointer(rebasing: document[split...]))
+        var offset = split
+        while offset < document.count {
+            let end = offset + min(chunk, document.count - offset)
+            try tokenizer.feed(UnsafeRawBufferPointer(rebasing: document[offset..<end]))
+            offset = end
+        }
         try tokenizer.finish()
         return (tokenizer.handler.hash, tokenizer.handler.tokens, nil)
     } catch {
@@ -53,6 +60,8 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let whole = run(document, split: document.count)
     let parts = run(document, split: split)
     precondition(whole.0 == parts.0 && whole.1 == parts.1 && whole.2 == parts.2, "split at \(split) changed the outcome")
+    let pieces = run(document, split: 0, chunk: Int(data[0] % 13) + 1)
+    precondition(whole.0 == pieces.0 && whole.1 == pieces.1 && whole.2 == pieces.2, "small chunks changed the outcome")
     // Errors must be located inside the document.
     if let error = whole.2 {
         precondition(error.offset >= 0 && error.offset <= document.count, "error offset out of range: \(error)")

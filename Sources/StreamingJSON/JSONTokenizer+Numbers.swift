@@ -10,6 +10,10 @@ extension JSONTokenizer {
         _ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int, lexemeStart: Int = 0
     ) throws(JSONError) -> Int {
         var i = start
+        // Bytes of the lexeme allowed before the limit, counting those kept from earlier chunks;
+        // checked byte by byte so that the limit error comes at the same byte however the input
+        // is split.
+        let allowed = limits.maxStringBytes &- (buffering ? scratch.count : 0) &+ lexemeStart
         while i < count {
             let b = p[i]
             let isDigit = b &- UInt8(ascii: "0") < 10
@@ -65,6 +69,10 @@ extension JSONTokenizer {
                     try completeNumber(p, lexemeStart, i)
                     return i
                 }
+            }
+            // The byte belongs to the number.
+            if i >= allowed {
+                throw located(.numberTooLong(limit: limits.maxStringBytes), at: tokenStart)
             }
             i += 1
         }

@@ -43,6 +43,12 @@ extension JSONTokenizer {
                     }
                     i &+= 8
                 }
+                // Every byte skipped so far is plain content: if the string is already over the
+                // limit, that error comes before whatever stopped the scan, exactly as it would
+                // had the chunk ended anywhere in between.
+                if i &- segment &+ (buffering ? scratch.count : 0) > limits.maxStringBytes {
+                    throw located(.stringTooLong(limit: limits.maxStringBytes), at: tokenStart)
+                }
                 if i == count {
                     try append(p, segment, i)
                     return i

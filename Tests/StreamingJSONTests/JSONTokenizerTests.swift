@@ -182,3 +182,55 @@ import Testing
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\u001b[31m\u202eb\u007f\u2029\u0000""#)
     }
 }
+
+/// Regressions found by fuzzing: limits must fire at the same byte whatever the split.
+@Suite struct LimitOrderTests {
+    /// A string over the limit with invalid UTF-8 after the limit: the limit error comes first,
+    /// whole or split (found by FuzzBatchDecoder: whole reported the UTF-8 error, 7-byte chunks
+    /// the limit).
+    @Test func stringLimitBeforeLaterUTF8Error() throws {
+        let limits = JSONLimits(maxStringBytes: 16)
+        let bytes = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 40) + [0xC7, 0x22, 0x5D]
+        let whole = tokenize(bytes, limits: limits)
+        #expect(whole.error?.kind == .stringTooLong(limit: 16))
+        for size in 1...9 {
+            let cuts = Array(stride(from: size, to: bytes.count, by: size))
+            #expect(tokenize(bytes, cuts: cuts, limits: limits) == whole, "chunks of \(size)")
+        }
+    }
+
+    @Test func numberLimitBeforeLaterGrammarError() throws {
+        let limits = JSONLimits(maxStringBytes: 8)
+        let bytes = Array("[123456789012.x]".utf8)
+        let whole = tokenize(bytes, limits: limits)
+        #expect(whole.error?.kind == .numberTooLong(limit: 8))
+        for size in 1...5 {
+            let cuts = Array(stride(from: size, to: bytes.count, by: size))
+            #expect(tokenize(bytes, cuts: cuts, limits: limits) == whole, "chunks of \(size)")
+        }
+        // At the limit exactly, the number is fine.
+        #expect(tokenize(Array("[12345678]".utf8), limits: limits).error == nil)
+        #expect(tokenize(Array("[-1234567]".utf8), limits: limits).error == nil)
+    }
+
+    @Test func stringAtTheLimitIsFine() {
+        let limits = JSONLimits(maxStringBytes: 16)
+        let exact = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 16) + Array("\"]".utf8)
+        #expect(tokenize(exact, limits: limits).error == nil)
+        #expect(tokenizeBytewise(exact, limits: limits).error == nil)
+        let over = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 17) + Array("\"]".utf8)
+        #expect(tokenize(over, limits: limits).error?.kind == .stringTooLong(limit: 16))
+        #expect(tokenizeBytewise(over, limits: limits) == tokenize(over, limits: limits))
+    }
+}
+
+extension LimitOrderTests {
+    /// A byte that ends the number is not counted against the limit.
+    @Test func numberEndsAtTheLimit() {
+        let limits = JSONLimits(maxStringBytes: 8)
+        let bytes = Array("[12345678-]".utf8)
+        let whole = tokenize(bytes, limits: limits)
+        #expect(whole.error?.kind == .unexpectedByte(UInt8(ascii: "-"), expected: "',' or ']'"))
+        #expect(tokenizeBytewise(bytes, limits: limits) == whole)
+    }
+}
