@@ -88,17 +88,28 @@ extension JSONTokenizer {
                 // A multi-byte sequence: check it in place when it lies inside this chunk.
                 let needed = try beginUTF8(b, at: i)
                 if i + needed < count {
+                    // Near the limit, count byte by byte as a split input would: each byte is
+                    // validated, then counted.
+                    let length = i &- segment &+ (buffering ? scratch.count : 0)
+                    let nearLimit = length &+ needed &+ 1 > limits.maxStringBytes
+                    if nearLimit && length &+ 1 > limits.maxStringBytes {
+                        throw located(.stringTooLong(limit: limits.maxStringBytes), at: tokenStart)
+                    }
                     var next = p[i + 1]
                     guard next >= utf8Low && next <= utf8High else {
                         throw located(.invalidUTF8(Self.continuationProblem(next)), at: consumed + i + 1)
                     }
-                    var k = 2
-                    while k <= needed {
+                    var k = 1
+                    while true {
+                        if nearLimit && length &+ k &+ 1 > limits.maxStringBytes {
+                            throw located(.stringTooLong(limit: limits.maxStringBytes), at: tokenStart)
+                        }
+                        k += 1
+                        if k > needed { break }
                         next = p[i + k]
                         guard next & 0xC0 == 0x80 else {
                             throw located(.invalidUTF8(Self.continuationProblem(next)), at: consumed + i + k)
                         }
-                        k += 1
                     }
                     i += needed + 1
                     continue

@@ -234,3 +234,26 @@ extension LimitOrderTests {
         #expect(tokenizeBytewise(bytes, limits: limits) == whole)
     }
 }
+
+extension LimitOrderTests {
+    /// A multi-byte sequence whose lead byte is the first one over the limit: the limit error,
+    /// not the bad continuation byte after it (found by FuzzTokenizer with 1-byte chunks).
+    @Test func limitOnTheLeadByteOfASequence() {
+        let limits = JSONLimits(maxStringBytes: 8)
+        for valid in [true, false] {
+            let bytes = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 8) + [0xC3, valid ? 0xA9 : 0x30]
+                + Array("\"]".utf8)
+            let whole = tokenize(bytes, limits: limits)
+            #expect(whole.error?.kind == .stringTooLong(limit: 8))
+            for size in 1...6 {
+                let cuts = Array(stride(from: size, to: bytes.count, by: size))
+                #expect(tokenize(bytes, cuts: cuts, limits: limits) == whole, "chunks of \(size)")
+            }
+        }
+        // One byte short of the limit, a two-byte character overflows on its continuation byte.
+        let straddling = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 7) + [0xC3, 0x30] + Array("\"]".utf8)
+        let whole = tokenize(straddling, limits: limits)
+        #expect(whole.error?.kind == .invalidUTF8("truncated multi-byte sequence ('0' is not a continuation byte)"))
+        #expect(tokenizeBytewise(straddling, limits: limits) == whole)
+    }
+}
