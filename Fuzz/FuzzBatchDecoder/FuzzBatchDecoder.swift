@@ -28,7 +28,7 @@ public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     let chunked = decode(bytes, chunk: 7)
     precondition(whole.0.events == chunked.0.events, "chunking changed the events")
     precondition(whole.0.links == chunked.0.links, "chunking changed the links")
-    precondition(whole.1 == chunked.1, "chunking changed the error")
+    precondition(whole.1 == chunked.1, "chunking changed the error: \(String(describing: whole.1)) vs \(String(describing: chunked.1))")
     return 0
 }
 
