@@ -41,6 +41,9 @@ public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringC
         self.init(storage: storage, start: 0, count: bytes.count)
     }
 
+    /// The empty text (one shared storage).
+    static let empty = UCWAText(copying: UnsafeRawBufferPointer(start: nil, count: 0))
+
     /// The text as a `String`.
     public var string: String {
         withUTF8 { String(decoding: $0, as: UTF8.self) }
@@ -151,7 +154,9 @@ extension TextArena.Pending {
         case .text(let text):
             return text
         case .arena(let start, let count):
-            return UCWAText(storage: storage!, start: start, count: count)
+            // An empty text adds no bytes: the arena may then have sealed nothing.
+            guard count > 0, let storage else { return UCWAText.empty }
+            return UCWAText(storage: storage, start: start, count: count)
         }
     }
 }

@@ -137,3 +137,26 @@ import UCWA
         }
     }
 }
+
+/// Empty strings are texts like any other (fuzz finding: an embedded invitation whose only
+/// field was "" crashed the decoder).
+@Suite struct EmptyTextTests {
+    @Test func emptyFieldsDecode() throws {
+        let batch = try EventBatchDecoder.decode(Array(#"{"sender":[{"rel":"","href":"","events":[{"link":{"rel":"participantInvitation","href":"","title":""},"status":"","reason":{"code":"","subcode":"","message":""},"_embedded":{"participantInvitation":{"state":"","subject":""}},"type":""}]}]}"#.utf8))
+        let event = try #require(batch.events.first)
+        #expect(event.link.href == "")
+        #expect(event.link.href.isEmpty)
+        #expect(event.link.title == "")
+        #expect(event.status == "")
+        #expect(event.reason == UCWAReason(code: "", subcode: "", message: ""))
+        #expect(event.invitation?.state == "")
+        #expect(event.invitation?.subject?.string == "")
+        #expect(event.sender == UCWALink(rel: "", href: ""))
+        #expect(event.type == .other(""))
+        let allEmpty = try EventBatchDecoder.decode(Array(#"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"","href":""},"type":"added"}]}]}"#.utf8))
+        #expect(allEmpty.events.first?.link == UCWALink(rel: "", href: ""))
+        let resource = try InvitationResource.decode(Array(#"{"state":"","_links":{"conversation":{"href":""}}}"#.utf8))
+        #expect(resource.state == "")
+        #expect(resource.conversationHref == "")
+    }
+}
