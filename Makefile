@@ -11,11 +11,10 @@ export SWIFT_BACKTRACE ?= enable=no
 # Release builds compile StreamingJSON and UCWA with -cross-module-optimization: their generic
 # code is specialised inside the modules that use it. An incremental build does not always
 # recompile those client modules when only a function body changes in StreamingJSON (seen with
-# the fuzz targets: a fixed bug still fired), so release-mode targets drop the client modules'
-# build products first. Fresh clones (CI) are not affected.
-CLIENT_MODULES := UCWA UCWACorpus BenchmarkSupport DecoderBenchmarks DecoderProfile \
-                  FuzzTokenizer FuzzBatchDecoder ucwa_eventd
-fresh-clients = rm -rf $(foreach m,$(CLIENT_MODULES),$(1)/*/release/$(m).build)
+# the fuzz targets: a fixed bug still fired), so release-mode targets touch the client modules'
+# sources first, which makes the build recompile them. Fresh clones (CI) are not affected.
+CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
+fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
 .PHONY: all deps build release test demo bench fuzz clean
 
@@ -36,7 +35,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(call fresh-clients,.build)
+	$(fresh-clients)
 	$(SWIFT) build -c release --product ucwa-eventd
 
 ## test: the whole suite (unit, conformance, property, sample data, system libraries).
@@ -50,14 +49,14 @@ demo: release
 
 ## bench: decoder throughput against Foundation's JSONSerialization, and peak RSS on a 1 GiB batch.
 bench: deps
-	$(call fresh-clients,.build-bench)
+	$(fresh-clients)
 	BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target DecoderBenchmarks --no-progress
 	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product ucwa-eventd
 	Benchmarks/peak-rss.sh .build-bench/release/ucwa-eventd
 
 ## fuzz: run each libFuzzer target for FUZZ_SECONDS seconds (corpus seeded from the test data).
 fuzz: deps
-	$(call fresh-clients,.build-fuzz)
+	$(fresh-clients)
 	FUZZING=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
 	  --product FuzzTokenizer
