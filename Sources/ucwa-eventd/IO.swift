@@ -43,8 +43,9 @@ struct InputFile {
     }
 }
 
-/// Buffered output to a file descriptor, written with write(2) in large blocks.
-struct OutputStream {
+/// Buffered output to a file descriptor, written with write(2) in large blocks. A reference
+/// type: the command and the event printer write to the same buffer.
+final class OutputStream {
     let fileDescriptor: Int32
     var buffer: [UInt8] = []
     static let blockSize = 64 * 1024
@@ -54,16 +55,16 @@ struct OutputStream {
         buffer.reserveCapacity(Self.blockSize * 2)
     }
 
-    mutating func write(_ bytes: [UInt8]) {
+    func write(_ bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
         flushIfFull()
     }
 
-    mutating func flushIfFull() {
+    func flushIfFull() {
         if buffer.count >= Self.blockSize { flush() }
     }
 
-    mutating func flush() {
+    func flush() {
         var offset = 0
         buffer.withUnsafeBytes { bytes in
             while offset < bytes.count {

@@ -6,7 +6,8 @@ import UCWA
 /// JSON line per event on stdout. Files are streamed in 64 KiB chunks through the same decoder
 /// the daemon uses, without a total size limit, so memory stays flat for any file size. A file
 /// that fails to decode is reported on stderr with its name and the error's position; the exit
-/// status is then 65 (EX_DATAERR), after the other files have been replayed.
+/// status is then 65 (EX_DATAERR), after the other files have been replayed (the events it
+/// yielded before the error are printed).
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -29,11 +30,11 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        var output = OutputStream(fileDescriptor: 1)
+        let output = OutputStream(fileDescriptor: 1)
         var failures = 0
         for path in files {
             do {
-                let result = try replay(path, into: &output)
+                let result = try replay(path, into: output)
                 var line = "\(Sanitize.forTerminal(path)): \(result.events) events, \(result.bytes) bytes"
                 for kind in BatchLinkKind.allCases where kind != .self {
                     if let href = result.links[kind] { line += ", \(kind.rawValue)=\(Sanitize.forTerminal(href))" }
@@ -57,7 +58,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// Streams one file through the batch decoder.
-    func replay(_ path: String, into output: inout OutputStream) throws(ReplayError) -> Result {
+    func replay(_ path: String, into output: OutputStream) throws(ReplayError) -> Result {
         let file: InputFile
         do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.description) }
         defer { file.close() }
@@ -73,19 +74,16 @@ struct ReplayCommand: ParsableCommand {
                 try buffer.withUnsafeBytes { bytes in
                     try decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
                 }
-                decoder.consumer.output.flushIfFull()
+                output.flushIfFull()
             }
             try decoder.finish()
         } catch let error as JSONError {
-            output = decoder.consumer.output
             throw ReplayError(message: "not a valid event batch: \(error)")
         } catch let error as SystemError {
-            output = decoder.consumer.output
             throw ReplayError(message: error.description)
         } catch {
             throw ReplayError(message: "\(error)")
         }
-        output = decoder.consumer.output
         return Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: decoder.consumer.links)
     }
 }
@@ -96,7 +94,7 @@ struct ReplayError: Error {
 
 /// Writes each decoded event as a JSON line into the output buffer.
 struct LinePrinter: EventBatchConsumer {
-    var output: OutputStream
+    let output: OutputStream
     let source: String?
     let printing: Bool
     var links: [BatchLinkKind: String] = [:]

@@ -73,6 +73,17 @@ import Testing
         #expect(result.stderr.contains("\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"), "\(result.stderr)")
     }
 
+    @Test func eventsBeforeAnErrorArePrinted() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-partial-\(getpid()).json").path
+        let body = #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participant","href":"/p/1"},"type":"added"},{"link":{"rel":"participant","href":"/p/2"},"type":"added"},"#
+        try Data(body.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run(["replay", path])
+        #expect(result.status == 65)
+        #expect(result.stdout.split(separator: "\n").count == 2)
+        #expect(result.stderr.contains("unexpected end of input"), "\(result.stderr)")
+    }
+
     @Test func missingFileIsReported() throws {
         let result = try run(["replay", "no/such/file.json"])
         #expect(result.status == 65)
