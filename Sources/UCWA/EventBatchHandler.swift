@@ -51,11 +51,8 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
 
     @inlinable
     mutating func objectEnd() throws(JSONError) {
-        if let event = try parser.closeObject() {
-            consumer.event(event)
-        } else {
-            handOverHeld()
-        }
+        try parser.closeObject(handingTo: &consumer)
+        handOverHeld()
     }
 
     @inlinable

@@ -71,7 +71,7 @@ extension EventBatchParser {
     /// Builds the event from the fields gathered since `openEvent` and hands it on (or holds it
     /// until its sender is known). Fields are moved out with `take()`, not copied, so that
     /// building an event costs no reference counting.
-    mutating func closeEvent() throws(JSONError) -> UCWAEvent? {
+    mutating func closeEvent<Consumer: EventBatchConsumer>(handingTo consumer: inout Consumer) throws(JSONError) {
         guard linkRel != nil, linkHref != nil else {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
         }
@@ -109,9 +109,9 @@ extension EventBatchParser {
             position: position)
         if holding {
             held.append(event)
-            return nil
+            return
         }
-        return event
+        consumer.event(event)
     }
 
     // MARK: Delegation of embedded resources

@@ -7,7 +7,7 @@ import StreamingJSON
 /// (`skipDepth`), embedded invitations are forwarded token by token to an
 /// `InvitationResourceBuilder`, other embedded resources to a `JSONValueBuilder` when kept.
 ///
-/// The parser is deliberately not generic: events come back from `closeObject()`; held events
+/// The parser is deliberately not generic: `closeObject(handingTo:)` hands events on; held events
 /// and links wait in `readyHeld` and `output` until the generic
 /// `EventBatchHandler` hands it to the consumer right after the token that completed it. That
 /// keeps all of this code compiled once, with no runtime generic metadata on the hot path.
@@ -377,25 +377,25 @@ struct EventBatchParser {
         }
     }
 
-    /// Handles an object end; returns the event it completed, if any, to be handed on at once.
-    /// (Returned, not stored: a returned value moves to the consumer without a copy.)
+    /// Handles an object end, handing the event it completed (if any) to `consumer` at once.
+    /// Generic but not specialised: the event is built where the consumer reads it, so it is
+    /// never moved; the consumer is called through its witness table.
     @usableFromInline
-    mutating func closeObject() throws(JSONError) -> UCWAEvent? {
+    mutating func closeObject<Consumer: EventBatchConsumer>(handingTo consumer: inout Consumer) throws(JSONError) {
         if delegate != .none {
             forwardContainerEnd(object: true)
-            return nil
+            return
         }
         if skipDepth > 0 {
             skipDepth -= 1
-            return nil
+            return
         }
         let closed = stack.removeLast()
         switch closed {
-        case .event: return try closeEvent()
+        case .event: try closeEvent(handingTo: &consumer)
         case .sender: closeSender()
         case .root, .rootLinks, .rootLink, .senders, .events, .eventRef, .reason, .embedded: break
         }
-        return nil
     }
 
     @usableFromInline
