@@ -7,16 +7,17 @@ struct TextArena {
 
     init() {}
 
-    /// A text whose bytes are in the arena, or one that already exists (interned values).
-    enum Pending {
-        case arena(start: Int, count: Int)
-        case text(UCWAText)
+    /// Where a text's bytes are in the arena: plain numbers, so pending fields cost no
+    /// reference counting to set or clear.
+    struct Pending {
+        var start: Int
+        var count: Int
     }
 
     mutating func add(_ value: UnsafeRawBufferPointer) -> Pending {
         let start = buffer.count
         buffer.append(value)
-        return .arena(start: start, count: value.count)
+        return Pending(start: start, count: value.count)
     }
 
     /// The storage for the texts added since the last `seal`, and an empty arena.
@@ -37,14 +38,9 @@ struct TextArena {
 extension TextArena.Pending {
     /// The final text, given the storage `seal()` returned.
     @inline(__always)
-    consuming func resolve(_ storage: UCWATextStorage?) -> UCWAText {
-        switch self {
-        case .text(let text):
-            return text
-        case .arena(let start, let count):
-            // An empty text adds no bytes: the arena may then have sealed nothing.
-            guard count > 0, let storage else { return UCWAText.empty }
-            return UCWAText(storage: storage, start: start, count: count)
-        }
+    func resolve(_ storage: UCWATextStorage?) -> UCWAText {
+        // An empty text adds no bytes: the arena may then have sealed nothing.
+        guard count > 0, let storage else { return UCWAText.empty }
+        return UCWAText(storage: storage, start: start, count: count)
     }
 }
