@@ -94,7 +94,10 @@ extension EventBatchParser {
         }
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
-            embedded = embeddedEntries.last(where: { $0.key.matches(linkRelName) })?.value
+            // Moved out, not copied: the usual batch has one entry, under the link's rel.
+            if let index = embeddedEntries.lastIndex(where: { $0.key.matches(linkRelName) }) {
+                embedded = embeddedEntries.remove(at: index).value
+            }
             embeddedEntries.removeAll(keepingCapacity: true)
         }
         let position = UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex)
