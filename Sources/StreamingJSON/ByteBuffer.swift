@@ -7,21 +7,24 @@
 /// calls `makeUnique()` once before a series of appends (the tokenizer does at each `feed`) so
 /// that a copied buffer gets its own memory before it writes: value semantics are kept.
 public struct ByteBuffer {
-    private final class Storage {
-        let base: UnsafeMutablePointer<UInt8>
-        let capacity: Int
-        init(capacity: Int) {
+    @usableFromInline
+    final class Storage {
+        @usableFromInline let base: UnsafeMutablePointer<UInt8>
+        @usableFromInline let capacity: Int
+        @usableFromInline init(capacity: Int) {
             self.capacity = capacity
             base = .allocate(capacity: capacity)
         }
         deinit { base.deallocate() }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
     /// `storage.base` and `storage.capacity`, kept here so appends never touch the class.
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    public private(set) var count = 0
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
+    /// The number of bytes held.
+    public var count: Int { length }
+    @usableFromInline var length = 0
 
     public init(capacity: Int = 256) {
         storage = Storage(capacity: capacity)
@@ -30,7 +33,7 @@ public struct ByteBuffer {
     }
 
     /// Appends the bytes of `source`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(_ source: UnsafeRawBufferPointer) {
         guard let base = source.baseAddress, source.count > 0 else { return }
         append(base.assumingMemoryBound(to: UInt8.self), count: source.count)
@@ -47,20 +50,20 @@ public struct ByteBuffer {
 
     @inline(__always)
     public mutating func removeAll() {
-        count = 0
+        length = 0
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(_ byte: UInt8) {
-        if count == capacity { reallocate(capacity * 2) }
-        base[count] = byte
-        count += 1
+        if length == capacity { reallocate(capacity * 2) }
+        base[length] = byte
+        length += 1
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
-        if count + length > capacity { reallocate(max(capacity * 2, count + length)) }
-        let target = base + count
+        if self.length + length > capacity { reallocate(max(capacity * 2, self.length + length)) }
+        let target = base + self.length
         if length <= 32 {
             // Short runs (keys, ids, small values) are copied in words: calling memmove for them
             // costs more than the copy itself.
@@ -77,12 +80,13 @@ public struct ByteBuffer {
         } else {
             target.update(from: source, count: length)
         }
-        count += length
+        self.length += length
     }
 
-    private mutating func reallocate(_ newCapacity: Int) {
+    @usableFromInline
+    mutating func reallocate(_ newCapacity: Int) {
         let bigger = Storage(capacity: newCapacity)
-        bigger.base.update(from: base, count: count)
+        bigger.base.update(from: base, count: length)
         storage = bigger
         base = bigger.base
         capacity = newCapacity
