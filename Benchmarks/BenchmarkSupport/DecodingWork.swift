@@ -43,15 +43,28 @@ public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
     var decoder = EventBatchDecoder(consumer: CountingConsumer())
     for batch in batches {
         decoder.reset()
-        batch.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + chunk, bytes.count)
-                try! decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                offset = end
-            }
-        }
+        feedInChunks(batch, chunk: chunk) { try! decoder.feed($0) }
         try! decoder.finish()
     }
     return decoder.consumer
+}
+
+/// Calls `feed` with `bytes` in pieces of `chunk` bytes (the last one shorter).
+@inline(__always)
+public func feedInChunks(_ bytes: [UInt8], chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let end = min(offset + chunk, raw.count)
+            feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+            offset = end
+        }
+    }
+}
+
+/// Megabytes per second for `bytes` processed while `work` ran.
+public func megabytesPerSecond(_ bytes: Int, _ work: () -> Void) -> Int {
+    let elapsed = ContinuousClock().measure(work)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return Int(Double(bytes) / 1e6 / seconds)
 }

@@ -85,6 +85,18 @@ func seconds(_ work: () -> Void) -> Double {
 }
 
 let mbps = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
+
+/// Times `decode` over the whole corpus and records MB/s.
+func measureThroughput(_ benchmark: Benchmark, _ decode: ([[UInt8]]) -> Int) {
+    let batches = corpus()
+    let bytes = totalBytes(batches)
+    benchmark.startMeasurement()
+    var events = 0
+    let elapsed = seconds { events = decode(batches) }
+    benchmark.stopMeasurement()
+    blackHole(events)
+    benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+}
 let oursMBps = BenchmarkMetric.custom("ours MB/s", polarity: .prefersLarger, useScalingFactor: false)
 let foundationMBps = BenchmarkMetric.custom("JSONSerialization MB/s", polarity: .prefersLarger, useScalingFactor: false)
 let ratioMetric = BenchmarkMetric.custom("ratio x100", polarity: .prefersLarger, useScalingFactor: false)
@@ -108,36 +120,15 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     Benchmark("Decoder full model, 64 KiB chunks", configuration: .init(metrics: [.wallClock, mbps])) { benchmark in
-        let batches = corpus()
-        let bytes = totalBytes(batches)
-        benchmark.startMeasurement()
-        var events = 0
-        let elapsed = seconds { events = decodeOurs(batches, chunk: 64 << 10) }
-        benchmark.stopMeasurement()
-        blackHole(events)
-        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+        measureThroughput(benchmark) { decodeOurs($0, chunk: 64 << 10) }
     }
 
     Benchmark("Decoder full model, 1-byte chunks", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
-        let batches = corpus()
-        let bytes = totalBytes(batches)
-        benchmark.startMeasurement()
-        var events = 0
-        let elapsed = seconds { events = decodeOurs(batches, chunk: 1) }
-        benchmark.stopMeasurement()
-        blackHole(events)
-        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+        measureThroughput(benchmark) { decodeOurs($0, chunk: 1) }
     }
 
     Benchmark("JSONSerialization, whole batches", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
-        let batches = corpus()
-        let bytes = totalBytes(batches)
-        benchmark.startMeasurement()
-        var events = 0
-        let elapsed = seconds { events = decodeFoundation(batches) }
-        benchmark.stopMeasurement()
-        blackHole(events)
-        benchmark.measurement(mbps, megabytesPerSecond(bytes, elapsed))
+        measureThroughput(benchmark) { decodeFoundation($0) }
     }
 
     Benchmark(

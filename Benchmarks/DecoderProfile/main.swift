@@ -23,11 +23,9 @@ let corpus = CorpusGenerator.corpus(bytes: megabytes << 20, seed: 42)
 let bytes = corpus.reduce(0) { $0 + $1.count }
 
 for _ in 0..<rounds {
-    let clock = ContinuousClock()
     var events = 0
-    let elapsed = clock.measure { events = decodeAll(corpus, chunk: chunk).events }
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    print("\(bytes) bytes, \(events) events, \(Int(Double(bytes) / 1e6 / seconds)) MB/s")
+    let rate = megabytesPerSecond(bytes) { events = decodeAll(corpus, chunk: chunk).events }
+    print("\(bytes) bytes, \(events) events, \(rate) MB/s")
 }
 
 /// The tokenizer alone, with a handler that does nothing: the floor under the full model.
@@ -49,14 +47,7 @@ func tokenizeAll() -> Int {
     var tokenizer = JSONTokenizer(handler: NoOpHandler(), limits: .eventChannel)
     for batch in corpus {
         tokenizer.reset()
-        batch.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let end = min(offset + chunk, raw.count)
-                try! tokenizer.feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
-                offset = end
-            }
-        }
+        feedInChunks(batch, chunk: chunk) { try! tokenizer.feed($0) }
         try! tokenizer.finish()
     }
     return tokenizer.handler.tokens
@@ -64,10 +55,8 @@ func tokenizeAll() -> Int {
 
 if arguments.count > 3 {
     for _ in 0..<rounds {
-        let clock = ContinuousClock()
         var tokens = 0
-        let elapsed = clock.measure { tokens = tokenizeAll() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("tokenizer only: \(bytes) bytes, \(tokens) tokens, \(Int(Double(bytes) / 1e6 / seconds)) MB/s")
+        let rate = megabytesPerSecond(bytes) { tokens = tokenizeAll() }
+        print("tokenizer only: \(bytes) bytes, \(tokens) tokens, \(rate) MB/s")
     }
 }

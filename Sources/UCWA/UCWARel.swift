@@ -2,35 +2,22 @@
 ///
 /// UCWA rels are bare names (`participantInvitation`); the Trusted Application API prefixes
 /// them with `ms:rtc:saas:`, and some discovery documents with `service:` (protocol notes §0).
-/// Rels are compared by `name`, the rel without either prefix; `raw` keeps what was sent.
+/// Rels are compared by `name`, the rel without either prefix; links keep the rel as sent.
+/// The prefix rule itself lives in one place, `ByteMatching.relName`.
 public enum UCWARel {
-    /// The rel without an `ms:rtc:saas:` or `service:` prefix.
-    public static func name(_ rel: String) -> Substring {
-        if rel.hasPrefix("ms:rtc:saas:") { return rel.dropFirst(12) }
-        if rel.hasPrefix("service:") { return rel.dropFirst(8) }
-        return rel[...]
-    }
-
-    /// Whether two rels name the same relation once prefixes are dropped.
-    public static func matches(_ rel: String, _ name: String) -> Bool {
-        Self.name(rel) == Self.name(name)
-    }
-
-    /// Whether the rel names an invitation resource (its name ends in `Invitation`).
-    public static func isInvitation(_ rel: String) -> Bool {
-        let name = Self.name(rel)
-        return name.count > 10 && name.hasSuffix("Invitation")
-    }
-
     /// The rel without an `ms:rtc:saas:` or `service:` prefix (no copy).
     public static func name(_ rel: UCWAText) -> UCWAText {
-        if rel.hasPrefix("ms:rtc:saas:") { return rel.dropFirst(12) }
-        if rel.hasPrefix("service:") { return rel.dropFirst(8) }
-        return rel
+        let prefix = rel.withUTF8 { $0.count - ByteMatching.relName($0).count }
+        return prefix == 0 ? rel : rel.dropFirst(prefix)
     }
 
     /// Whether the rel names an invitation resource (its name ends in `Invitation`).
     public static func isInvitation(_ rel: UCWAText) -> Bool {
         rel.withUTF8 { ByteMatching.isInvitationRel($0) }
+    }
+
+    /// Whether the rel names an invitation resource (its name ends in `Invitation`).
+    public static func isInvitation(_ rel: String) -> Bool {
+        isInvitation(UCWAText(rel))
     }
 }
