@@ -69,8 +69,7 @@ extension EventBatchParser {
     }
 
     /// Builds the event from the fields gathered since `openEvent` and hands it on (or holds it
-    /// until its sender is known). Fields are moved out with `take()`, not copied, so that
-    /// building an event costs no reference counting.
+    /// until its sender is known). The texts become `UCWAText`s of one storage sealed here.
     mutating func closeEvent<Consumer: EventBatchConsumer>(handingTo consumer: inout Consumer) throws(JSONError) {
         guard linkRel != nil, linkHref != nil else {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has no link with a rel and an href")
@@ -78,19 +77,19 @@ extension EventBatchParser {
         if hasReason && reasonCode == nil {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
         }
-        // Pending texts are moved out (`take()`), not copied: no reference counting per field.
+        // Pending texts are offsets into the arena until it is sealed; openEvent clears them.
         let storage = arena.seal()
         var reason: UCWAReason?
-        if hasReason, let code = reasonCode.take() {
+        if hasReason, let code = reasonCode {
             reason = UCWAReason(
-                code: code.resolve(storage), subcode: reasonSubcode.take()?.resolve(storage),
-                message: reasonMessage.take()?.resolve(storage))
+                code: code.resolve(storage), subcode: reasonSubcode?.resolve(storage),
+                message: reasonMessage?.resolve(storage))
         }
         var inLink: UCWALink?
         if inRel != nil && inHref != nil {
             inLink = UCWALink(
-                rel: inRel.take()!.resolve(storage), href: inHref.take()!.resolve(storage),
-                title: inTitle.take()?.resolve(storage))
+                rel: inRel!.resolve(storage), href: inHref!.resolve(storage),
+                title: inTitle?.resolve(storage))
         }
         var embedded: UCWAEvent.Embedded?
         if !embeddedEntries.isEmpty {
@@ -106,9 +105,9 @@ extension EventBatchParser {
         let event = UCWAEvent(
             sender: sender,
             link: UCWALink(
-                rel: linkRel.take()!.resolve(storage), href: linkHref.take()!.resolve(storage),
-                title: linkTitle.take()?.resolve(storage)),
-            in: inLink, type: type.take(), status: status.take()?.resolve(storage), reason: reason, embedded: embedded,
+                rel: linkRel!.resolve(storage), href: linkHref!.resolve(storage),
+                title: linkTitle?.resolve(storage)),
+            in: inLink, type: type.take(), status: status?.resolve(storage), reason: reason, embedded: embedded,
             position: position)
         if holding {
             held.append(event)

@@ -42,25 +42,25 @@ struct InvitationResourceBuilder: JSONTokenHandler {
     /// The decoded resource; the builder is left empty.
     mutating func takeResource() -> InvitationResource {
         let storage = arena.seal()
-        var fields = PendingFields()
-        swap(&fields, &pending)
+        let fields = pending
+        pending = PendingFields()
         var resource = InvitationResource()
-        resource.rel = fields.rel.take()?.resolve(storage)
-        resource.direction = fields.direction.take()?.resolve(storage)
-        resource.importance = fields.importance.take()?.resolve(storage)
-        resource.operationId = fields.operationId.take()?.resolve(storage)
-        resource.state = fields.state.take()?.resolve(storage)
-        resource.subject = fields.subject.take()?.resolve(storage)
-        resource.threadId = fields.threadId.take()?.resolve(storage)
-        resource.to = fields.to.take()?.resolve(storage)
-        resource.conversationHref = fields.conversationHref.take()?.resolve(storage)
-        resource.fromTitle = fields.fromTitle.take()?.resolve(storage)
-        resource.fromName = fields.fromName.take()?.resolve(storage)
-        resource.fromURI = fields.fromURI.take()?.resolve(storage)
+        resource.rel = fields.rel?.resolve(storage)
+        resource.direction = fields.direction?.resolve(storage)
+        resource.importance = fields.importance?.resolve(storage)
+        resource.operationId = fields.operationId?.resolve(storage)
+        resource.state = fields.state?.resolve(storage)
+        resource.subject = fields.subject?.resolve(storage)
+        resource.threadId = fields.threadId?.resolve(storage)
+        resource.to = fields.to?.resolve(storage)
+        resource.conversationHref = fields.conversationHref?.resolve(storage)
+        resource.fromTitle = fields.fromTitle?.resolve(storage)
+        resource.fromName = fields.fromName?.resolve(storage)
+        resource.fromURI = fields.fromURI?.resolve(storage)
         return resource
     }
 
-    /// Prepares for the next resource, keeping allocated storage and the interned values.
+    /// Prepares for the next resource, keeping allocated storage.
     mutating func reset() {
         pending = PendingFields()
         arena.reset()
