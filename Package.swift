@@ -26,12 +26,15 @@ var package = Package(
     name: "ucwa-eventd",
     products: [
         .executable(name: "ucwa-eventd", targets: ["ucwa-eventd"]),
+        .executable(name: "ucwa-sim", targets: ["ucwa-sim"]),
         .library(name: "StreamingJSON", targets: ["StreamingJSON"]),
         .library(name: "UCWA", targets: ["UCWA"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +55,37 @@ var package = Package(
             name: "UCWA",
             dependencies: ["StreamingJSON"],
             swiftSettings: decoderSettings
+        ),
+        .target(
+            name: "CurlHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Eventd",
+            dependencies: [
+                "UCWA", "StreamingJSON", "CurlHTTP", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "UCWASimulator",
+            dependencies: [
+                "StreamingJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ucwa-sim",
+            dependencies: [
+                "UCWASimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
         ),
         .target(
             name: "UCWACorpus",
@@ -83,6 +117,14 @@ var package = Package(
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["CCurl", "CSystemd"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: [
+                "CurlHTTP", "Eventd", "UCWA", "UCWASimulator", "StreamingJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

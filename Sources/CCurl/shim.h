@@ -24,6 +24,10 @@ typedef size_t (*ucwa_curl_write_callback)(char *data, size_t size, size_t count
 static inline CURLcode ucwa_curl_easy_setopt_write_function(CURL *handle, CURLoption option, ucwa_curl_write_callback value) {
     return curl_easy_setopt(handle, option, value);
 }
+/// CURLOPT_HEADERFUNCTION takes the same callback type as CURLOPT_WRITEFUNCTION.
+static inline CURLcode ucwa_curl_easy_setopt_header_function(CURL *handle, ucwa_curl_write_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, value);
+}
 static inline CURLcode ucwa_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

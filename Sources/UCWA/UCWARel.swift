@@ -11,6 +11,11 @@ public enum UCWARel {
         return prefix == 0 ? rel : rel.dropFirst(prefix)
     }
 
+    /// The rel without an `ms:rtc:saas:` or `service:` prefix, for rels read from documents.
+    public static func name(_ rel: String) -> String {
+        name(UCWAText(rel)).string
+    }
+
     /// Whether the rel names an invitation resource (its name ends in `Invitation`).
     public static func isInvitation(_ rel: UCWAText) -> Bool {
         rel.withUTF8 { ByteMatching.isInvitationRel($0) }

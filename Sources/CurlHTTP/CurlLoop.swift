@@ -1,0 +1,170 @@
+import CCurl
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The multi handle and the thread that drives it. Other threads only put work into the inbox
+/// and wake the thread with `curl_multi_wakeup`; everything else happens on the thread.
+final class CurlLoop: @unchecked Sendable {
+    private struct Inbox {
+        var submitted: [Transfer] = []
+        var cancelled: [UInt64] = []
+        var stopping = false
+    }
+
+    private let multi: UnsafeMutableRawPointer
+    private let inbox = Mutex(Inbox())
+    /// Transfers on the multi handle, by the address of their easy handle. Thread-only.
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    /// Cancellations that arrived before their submission. Thread-only.
+    private var cancelledEarly: Set<UInt64> = []
+    private var thread = pthread_t()
+    private var started = false
+
+    init() {
+        multi = curl_multi_init()
+        _ = ucwa_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+    }
+
+    deinit {
+        curl_multi_cleanup(multi)
+    }
+
+    func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let result = pthread_create(&thread, nil, { context in
+            let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        precondition(result == 0, "cannot start the HTTP client thread: errno \(result)")
+        started = true
+    }
+
+    func stop() {
+        let already = inbox.withLock { inbox -> Bool in
+            defer { inbox.stopping = true }
+            return inbox.stopping
+        }
+        guard !already, started else { return }
+        curl_multi_wakeup(multi)
+        pthread_join(thread, nil)
+    }
+
+    func submit(_ transfer: Transfer) {
+        let refused = inbox.withLock { inbox -> Bool in
+            if inbox.stopping { return true }
+            inbox.submitted.append(transfer)
+            return false
+        }
+        if refused {
+            transfer.finish(.failure(CancellationError()))
+            return
+        }
+        curl_multi_wakeup(multi)
+    }
+
+    func cancel(_ id: UInt64) {
+        inbox.withLock { $0.cancelled.append(id) }
+        curl_multi_wakeup(multi)
+    }
+
+    private func run() {
+        while true {
+            let work = inbox.withLock { inbox -> Inbox in
+                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll() }
+                return inbox
+            }
+            if work.stopping {
+                for transfer in work.submitted { transfer.finish(.failure(CancellationError())) }
+                for (easy, transfer) in active {
+                    curl_multi_remove_handle(multi, easy)
+                    transfer.finish(.failure(CancellationError()))
+                }
+                active.removeAll()
+                return
+            }
+            for transfer in work.submitted {
+                if cancelledEarly.remove(transfer.id) != nil {
+                    transfer.finish(.failure(CancellationError()))
+                    continue
+                }
+                guard let easy = transfer.easy else { continue }
+                active[easy] = transfer
+                curl_multi_add_handle(multi, easy)
+            }
+            for id in work.cancelled {
+                if let (easy, transfer) = active.first(where: { $0.value.id == id }) {
+                    curl_multi_remove_handle(multi, easy)
+                    active[easy] = nil
+                    transfer.finish(.failure(CancellationError()))
+                } else {
+                    cancelledEarly.insert(id)
+                }
+            }
+
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+                let code = message.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                if let transfer = active.removeValue(forKey: easy) {
+                    complete(transfer, code: code)
+                }
+            }
+            // Sleep until a socket is ready, libcurl's next timer, or a wakeup. With nothing in
+            // flight there is no timer: the thread sleeps until work arrives.
+            var timeout: Int = -1
+            curl_multi_timeout(multi, &timeout)
+            let wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)
+            curl_multi_poll(multi, nil, 0, Int32(wait), nil)
+        }
+    }
+
+    private func complete(_ transfer: Transfer, code: CURLcode) {
+        if let error = transfer.consumerError {
+            transfer.finish(.failure(error))
+            return
+        }
+        let easy = transfer.easy!
+        var status = 0
+        ucwa_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        if code != CURLE_OK {
+            let detail = String(cString: transfer.errorBuffer)
+            if transfer.overLimit {
+                transfer.finish(.failure(HTTPClientError(
+                    kind: .bodyTooLarge, curlText: "response body larger than \(transfer.bufferLimit) bytes",
+                    url: transfer.url.redacted, status: status == 0 ? nil : status)))
+                return
+            }
+            transfer.finish(.failure(HTTPClientError(
+                kind: Self.kind(of: code), curlCode: Int(code.rawValue),
+                curlText: String(cString: curl_easy_strerror(code)), detail: detail,
+                url: transfer.url.redacted, status: status == 0 ? nil : status)))
+            return
+        }
+        var version = 0
+        ucwa_curl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        transfer.finish(.success(HTTPResponse(
+            status: status, headers: transfer.headers, body: transfer.body, url: transfer.url.redacted,
+            httpMajorVersion: version >= CURL_HTTP_VERSION_2_0 ? 2 : 1)))
+    }
+
+    static func kind(of code: CURLcode) -> HTTPClientError.Kind {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .unresolvedHost
+        case CURLE_COULDNT_CONNECT: .connectFailed
+        case CURLE_OPERATION_TIMEDOUT: .timedOut
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
+             CURLE_SSL_PINNEDPUBKEYNOTMATCH: .tlsVerification
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND,
+             CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE: .tls
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidURL
+        default: .transport
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CurlHTTP
+import StreamingJSON
+import UCWA
+
+/// What the decoder found in an events body, in document order.
+enum ChannelItem: Sendable {
+    case event(UCWAEvent)
+    case link(BatchLinkKind, String)
+    case baseURI(String)
+}
+
+/// Forwards the decoder's findings from the HTTP thread to the channel's task.
+struct ChannelForwarder: EventBatchConsumer {
+    let continuation: AsyncStream<ChannelItem>.Continuation
+
+    func event(_ event: UCWAEvent) { continuation.yield(.event(event)) }
+    func batchLink(_ kind: BatchLinkKind, href: String) { continuation.yield(.link(kind, href)) }
+    func baseURI(_ uri: String) { continuation.yield(.baseURI(uri)) }
+}
+
+/// Decodes an events body chunk by chunk as libcurl delivers it, on the HTTP thread: each event
+/// leaves the moment its object closes, so memory stays flat whatever the batch size.
+struct ChannelBodyConsumer: HTTPBodyConsumer {
+    var decoder: EventBatchDecoder<ChannelForwarder>
+
+    init(continuation: AsyncStream<ChannelItem>.Continuation, limits: JSONLimits) {
+        decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation), limits: limits)
+    }
+
+    mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        try decoder.feed(bytes)
+    }
+}

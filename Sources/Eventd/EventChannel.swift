@@ -1,0 +1,207 @@
+import CurlHTTP
+import Logging
+import StreamingJSON
+import UCWA
+
+/// Conditions the channel reports to its handler besides events (they are logged too).
+public enum ChannelNotice: Sendable, Equatable {
+    /// 409 `PGetReplaced` that this process did not cause: another consumer is polling the same
+    /// application (same user, user agent and endpoint id).
+    case anotherConsumer(url: String)
+    /// A poll failed and will be retried after `delay`.
+    case retrying(url: String, reason: String, delay: Duration)
+    /// A batch kept failing to decode; the channel moved on to `next`.
+    case skippedMalformedBatch(url: String, next: String, description: String)
+    /// A 401 was answered with a new token.
+    case reauthenticated
+}
+
+/// Receives what the event channel delivers, in order. The channel waits for each call, so a
+/// handler that returns only when records are durable gets at-least-once delivery.
+public protocol EventChannelHandler {
+    /// The channel starts on an application (the first, or a new one after 404/410).
+    mutating func opened(_ endpoints: ApplicationEndpoints) async throws
+    /// Events may have been lost or replayed (`resync`, `resume`, a new application).
+    mutating func reset(_ reason: ChannelResetReason) async throws
+    /// One event, the moment it is decoded; `baseURL` resolves its relative hrefs.
+    mutating func event(_ event: UCWAEvent, baseURL: String) async throws
+    /// Every event of the batch at `url` has been handed over; `next` is the URL that will
+    /// acknowledge it, requested when this returns.
+    mutating func batchCompleted(url: String, next: String) async throws
+    mutating func notice(_ notice: ChannelNotice) async
+}
+
+/// The channel stopped for good.
+public struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "event channel stopped: \(reason)" }
+}
+
+/// Runs the event channel: `EventChannelMachine` decides, this does the I/O. Each poll's body
+/// is decoded on the HTTP thread while it arrives, and its events go to the handler one by
+/// one; a batch that arrives again after a broken transfer or a retry is not handed over
+/// twice (events are skipped by their position in the batch).
+public struct EventChannel<Handler: EventChannelHandler> {
+    public var handler: Handler
+    public private(set) var machine: EventChannelMachine
+    private let session: Session
+    private let limits: JSONLimits
+    private let logger: Logger
+    /// The URL of the last poll whose events were (partly) handed over, and how many.
+    private var delivered: (url: String, count: Int)?
+
+    public init(session: Session, handler: Handler, timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), limits: JSONLimits = .eventChannel, logger: Logger) {
+        self.session = session
+        self.handler = handler
+        self.machine = EventChannelMachine(timeoutSeconds: timeoutSeconds, policy: policy)
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Signs in if needed and polls until cancelled (returns normally) or until the channel
+    /// gives up (`ChannelGaveUp`) or the session fails (`SessionFailure`). `resumeURL`: the
+    /// events URL saved by a previous run, polled instead of the application's first one.
+    public mutating func run(resumeURL: String? = nil) async throws {
+        let endpoints: ApplicationEndpoints
+        if let known = await session.endpoints {
+            endpoints = known
+        } else {
+            endpoints = try await session.bootstrap()
+        }
+        try await handler.opened(endpoints)
+        var actions = machine.start(eventsURL: resumeURL ?? endpoints.eventsURL)
+        var acknowledging: String?
+        while !actions.isEmpty {
+            if Task.isCancelled { return }
+            let action = actions.removeFirst()
+            switch action {
+            case .poll(let url):
+                if let batchURL = acknowledging {
+                    try await handler.batchCompleted(url: batchURL, next: url)
+                    acknowledging = nil
+                }
+                let outcome: PollOutcome
+                do {
+                    outcome = try await poll(url)
+                } catch is CancellationError {
+                    return
+                }
+                if case .batch = outcome { acknowledging = url }
+                actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1))
+
+            case .wait(let delay, let reason):
+                let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
+                logger.warning("event channel poll failed, retrying", metadata: ["url": "\(url)", "reason": "\(reason)", "delay": "\(delay)"])
+                await handler.notice(.retrying(url: url, reason: reason, delay: delay))
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return
+                }
+                actions += machine.backoffElapsed()
+
+            case .reset(let reason):
+                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)"])
+                delivered = nil
+                try await handler.reset(reason)
+
+            case .createApplication(let reason):
+                logger.warning("application gone, creating a new one", metadata: ["reason": "\(reason.rawValue)"])
+                let endpoints = try await session.createApplication()
+                try await handler.opened(endpoints)
+                actions += machine.applicationCreated(eventsURL: endpoints.eventsURL, reason: reason)
+
+            case .reauthenticate:
+                try await session.reauthenticate()
+                await handler.notice(.reauthenticated)
+                actions += machine.reauthenticated()
+
+            case .anotherConsumer:
+                let url = { if case .polling(let url) = machine.state { url } else { "" } }()
+                logger.error(
+                    "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; backing off",
+                    metadata: ["url": "\(url)"])
+                await handler.notice(.anotherConsumer(url: url))
+
+            case .skipMalformed(let url, let next, let description):
+                logger.error("batch keeps failing to decode; skipping it", metadata: ["url": "\(url)", "error": "\(description)"])
+                await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
+                acknowledging = url
+
+            case .giveUp(let reason):
+                throw ChannelGaveUp(reason: reason)
+            }
+        }
+    }
+
+    /// One long poll: streams the body through the decoder, hands the events over, and says
+    /// how it ended.
+    private mutating func poll(_ url: String) async throws -> PollOutcome {
+        let headers = Session.accept + (try await session.authorization())
+        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(machine.timeoutSeconds), grace: grace))
+        let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
+        let client = session.client
+        let limits = self.limits
+        let transfer = Task { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
+            defer { continuation.finish() }
+            var (response, consumer) = try await client.stream(request, into: ChannelBodyConsumer(continuation: continuation, limits: limits))
+            guard response.isSuccess else { return (response, nil) }
+            do {
+                try consumer.decoder.finish()
+                return (response, nil)
+            } catch let error as JSONError {
+                return (response, error)
+            }
+        }
+        let skip = delivered?.url == url ? delivered!.count : 0
+        var handed = 0
+        var links: [BatchLinkKind: String] = [:]
+        var baseURL = url
+        do {
+            try await withTaskCancellationHandler {
+                for await item in stream {
+                    switch item {
+                    case .event(let event):
+                        if event.position.ordinal >= skip {
+                            try await handler.event(event, baseURL: baseURL)
+                        }
+                        handed = max(handed, event.position.ordinal + 1)
+                    case .link(let kind, let href):
+                        links[kind] = href
+                    case .baseURI(let uri):
+                        baseURL = Href.resolve(uri, against: url) ?? url
+                    }
+                }
+            } onCancel: {
+                transfer.cancel()
+            }
+        } catch {
+            transfer.cancel()
+            throw error
+        }
+        if handed > 0 { delivered = (url, max(handed, skip)) }
+
+        switch await transfer.result {
+        case .success(let (response, incomplete)):
+            guard response.isSuccess else {
+                let error = UCWAErrorBody.parse(response.body)
+                let retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
+                return .status(response.status, subcode: error?.subcode, retryAfter: retryAfter)
+            }
+            if let incomplete {
+                return .malformed(description: "\(url): \(incomplete)", next: links[.next])
+            }
+            delivered = nil
+            return .batch(next: links[.next], resume: links[.resume], resync: links[.resync], baseURI: baseURL == url ? nil : baseURL)
+        case .failure(let error as JSONError):
+            return .malformed(description: "\(url): \(error)", next: links[.next])
+        case .failure(let error as HTTPClientError):
+            return .transport(description: error.description, retryable: error.isRetryable)
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    /// How much longer than the server's `timeout` the client waits for a parked poll.
+    public var grace: Duration = .seconds(30)
+}

@@ -1,0 +1,164 @@
+/// URL references as UCWA uses them: hrefs may be relative (resolved against `baseuri` or the
+/// URL that served them, RFC 3986 §5), and carry server query parameters (`ack`, `key`, …)
+/// that must be kept verbatim; the client only ever adds or replaces its own (`timeout`).
+public enum Href {
+    /// The five parts of a URI reference (RFC 3986 §3); absent parts are nil.
+    struct Parts: Equatable {
+        var scheme: Substring?
+        var authority: Substring?
+        var path: Substring
+        var query: Substring?
+        var fragment: Substring?
+
+        init(_ text: String) {
+            var rest = Substring(text)
+            if let hash = rest.firstIndex(of: "#") {
+                fragment = rest[rest.index(after: hash)...]
+                rest = rest[..<hash]
+            }
+            if let mark = rest.firstIndex(of: "?") {
+                query = rest[rest.index(after: mark)...]
+                rest = rest[..<mark]
+            }
+            if let colon = rest.firstIndex(of: ":"), rest[..<colon].first?.isLetter == true,
+               rest[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }),
+               !rest[..<colon].contains("/") {
+                scheme = rest[..<colon]
+                rest = rest[rest.index(after: colon)...]
+            }
+            if rest.hasPrefix("//") {
+                let afterSlashes = rest.dropFirst(2)
+                let end = afterSlashes.firstIndex(of: "/") ?? afterSlashes.endIndex
+                authority = afterSlashes[..<end]
+                rest = afterSlashes[end...]
+            }
+            path = rest
+        }
+
+        var text: String {
+            var out = ""
+            if let scheme { out += scheme + ":" }
+            if let authority { out += "//" + authority }
+            out += path
+            if let query { out += "?" + query }
+            if let fragment { out += "#" + fragment }
+            return out
+        }
+    }
+
+    /// Resolves `reference` against the absolute URL `base` (RFC 3986 §5.2.2). Returns nil when
+    /// `base` is not absolute. An absolute reference comes back unchanged.
+    public static func resolve(_ reference: String, against base: String) -> String? {
+        let r = Parts(reference)
+        if r.scheme != nil { return reference }
+        let b = Parts(base)
+        guard b.scheme != nil, b.authority != nil else { return nil }
+        var t = Parts("")
+        t.scheme = b.scheme
+        t.fragment = r.fragment
+        if r.authority != nil {
+            t.authority = r.authority
+            t.path = Substring(removeDotSegments(String(r.path)))
+            t.query = r.query
+        } else {
+            t.authority = b.authority
+            if r.path.isEmpty {
+                t.path = b.path
+                t.query = r.query ?? b.query
+            } else {
+                if r.path.hasPrefix("/") {
+                    t.path = Substring(removeDotSegments(String(r.path)))
+                } else {
+                    // Merge (§5.2.3): the base path up to its last "/", then the reference.
+                    let merged: String
+                    if b.path.isEmpty {
+                        merged = "/" + r.path
+                    } else if let slash = b.path.lastIndex(of: "/") {
+                        merged = String(b.path[...slash] + r.path)
+                    } else {
+                        merged = String(r.path)
+                    }
+                    t.path = Substring(removeDotSegments(merged))
+                }
+                t.query = r.query
+            }
+        }
+        return t.text
+    }
+
+    /// RFC 3986 §5.2.4.
+    static func removeDotSegments(_ path: String) -> String {
+        var input = Substring(path)
+        var output: [Substring] = []
+        var trailingSlash = false
+        let absolute = input.hasPrefix("/")
+        let segments = input.split(separator: "/", omittingEmptySubsequences: false)
+        input = ""
+        for (index, segment) in segments.enumerated() {
+            if index == 0 && absolute { continue }
+            let last = index == segments.count - 1
+            switch segment {
+            case ".":
+                trailingSlash = last
+            case "..":
+                if !output.isEmpty { output.removeLast() }
+                trailingSlash = last
+            default:
+                output.append(segment)
+                trailingSlash = false
+            }
+        }
+        var result = (absolute ? "/" : "") + output.joined(separator: "/")
+        if trailingSlash, !result.hasSuffix("/") { result += "/" }
+        return result
+    }
+
+    /// `scheme://authority` of an absolute URL, lower-cased (the "pool" a token belongs to).
+    public static func origin(of url: String) -> String? {
+        let parts = Parts(url)
+        guard let scheme = parts.scheme, let authority = parts.authority else { return nil }
+        return (scheme + "://" + authority).lowercased()
+    }
+
+    /// The host of an absolute URL, lower-cased, without port, user info or IPv6 brackets.
+    public static func host(of url: String) -> String? {
+        guard var authority = Parts(url).authority else { return nil }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close]).lowercased()
+        }
+        if let colon = authority.lastIndex(of: ":") { authority = authority[..<colon] }
+        return authority.lowercased()
+    }
+
+    public static func scheme(of url: String) -> String? {
+        Parts(url).scheme.map { $0.lowercased() }
+    }
+
+    /// The value of query parameter `name` (not percent-decoded), or nil.
+    public static func queryValue(_ name: String, in url: String) -> String? {
+        guard let query = Parts(url).query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts[0] == Substring(name) { return parts.count > 1 ? String(parts[1]) : "" }
+        }
+        return nil
+    }
+
+    /// `url` with query parameter `name` set to `value` (percent-encoded): replaced where it
+    /// is, or appended; every other parameter, and their order, kept verbatim.
+    public static func settingQuery(_ name: String, to value: String, in url: String) -> String {
+        var parts = Parts(url)
+        let encoded = FormEncoding.escape(name) + "=" + FormEncoding.escape(value)
+        var pairs = parts.query.map { $0.split(separator: "&", omittingEmptySubsequences: false).map(String.init) } ?? []
+        if pairs == [""] { pairs = [] }
+        if let index = pairs.firstIndex(where: { $0 == name || $0.hasPrefix(name + "=") }) {
+            pairs[index] = encoded
+        } else {
+            pairs.append(encoded)
+        }
+        let joined = pairs.joined(separator: "&")
+        parts.query = Substring(joined)
+        return parts.text
+    }
+}

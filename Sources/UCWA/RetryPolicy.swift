@@ -1,0 +1,88 @@
+/// How long to wait before retrying a request that failed in a way that may pass: transport
+/// errors, 5xx, 429, 503 (protocol notes §2.4 — UCWA documents no policy, so this is ours).
+///
+/// Exponential: `initialDelay`, doubling per consecutive failure up to `maximumDelay`, each
+/// delay spread by ±`jitter` so that many clients do not retry in step. A server's
+/// `Retry-After` is honoured as a lower bound, but clamped to `maximumRetryAfter` so that the
+/// gap stays well inside the server's idle expiry of the application (5–15 minutes). After
+/// `maximumAttempts` consecutive failures the caller gives up (exit code 75).
+public struct RetryPolicy: Sendable, Equatable {
+    public var initialDelay: Duration
+    public var maximumDelay: Duration
+    /// Fraction of the delay added or removed at random (0.25: ±25 %).
+    public var jitter: Double
+    public var maximumRetryAfter: Duration
+    public var maximumAttempts: Int
+
+    public init(
+        initialDelay: Duration = .seconds(1),
+        maximumDelay: Duration = .seconds(60),
+        jitter: Double = 0.25,
+        maximumRetryAfter: Duration = .seconds(240),
+        maximumAttempts: Int = 60
+    ) {
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.jitter = jitter
+        self.maximumRetryAfter = maximumRetryAfter
+        self.maximumAttempts = maximumAttempts
+    }
+
+    /// The delay before retry number `attempt` (1 for the first retry). `random` is a number in
+    /// 0..<1 from the caller's generator, so the function stays pure and testable.
+    public func delay(attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        var base = initialDelay * (1 << exponent)
+        if base > maximumDelay { base = maximumDelay }
+        let spread = 1 + jitter * (2 * min(max(random, 0), 1) - 1)
+        var delay = base * spread
+        if let retryAfter {
+            delay = max(delay, min(retryAfter, maximumRetryAfter))
+        }
+        return delay
+    }
+
+    /// Whether retry number `attempt` is still within the budget.
+    public func allows(attempt: Int) -> Bool { attempt <= maximumAttempts }
+}
+
+/// The `Retry-After` header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+public enum RetryAfter {
+    /// The delay it asks for; nil when absent or unparseable. `now` is the current time in
+    /// seconds since 1970 (for the HTTP-date form); a date in the past gives zero.
+    public static func parse(_ value: String?, now: Int64) -> Duration? {
+        guard let value else { return nil }
+        let text = value.trimmingSpaces
+        if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
+        guard let date = httpDate(String(text)) else { return nil }
+        return .seconds(max(0, date - now))
+    }
+
+    /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, as seconds since 1970.
+    static func httpDate(_ text: String) -> Int64? {
+        let fields = text.split(separator: " ")
+        guard fields.count == 6, fields[5] == "GMT", let day = Int64(fields[1]), let year = Int64(fields[3]) else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let monthIndex = months.firstIndex(of: String(fields[2])) else { return nil }
+        let time = fields[4].split(separator: ":").compactMap { Int64($0) }
+        guard time.count == 3, (1...31).contains(day) else { return nil }
+        // Days from civil (Howard Hinnant's algorithm).
+        let month = Int64(monthIndex + 1)
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return days * 86_400 + time[0] * 3600 + time[1] * 60 + time[2]
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: SubSequence {
+        var text = self[...]
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,136 @@
+/// How the simulated server behaves for a whole run. Faults that happen once are injected
+/// at run time with `UCWASimulator.inject(_:)`.
+public struct SimulatorOptions: Sendable {
+    public var username: String
+    public var password: String
+    /// `expires_in` of issued tokens; a token is refused (401) after it.
+    public var tokenLifetime: Duration
+    /// The autodiscover root answers with a `redirect` link to the second pool's root.
+    public var redirectAutodiscover: Bool
+    /// The first pool's user resource answers (after authentication) with a `redirect` link to
+    /// the second pool: the client must get a new token there.
+    public var redirectUser: Bool
+    /// `href=` in the MsRtcOAuth challenge without quotes (as the UCWA concept page shows it).
+    public var unquotedChallengeHref: Bool
+    /// Rels carry the `ms:rtc:saas:` prefix (the Trusted Application API flavour).
+    public var prefixedRels: Bool
+    /// Invitation events carry the resource in `_embedded`; otherwise only the link.
+    public var embedResources: Bool
+    /// GETs of an invitation that has completed answer 404 (the server cleaned it up).
+    public var completedInvitationsGone: Bool
+    /// Most events put in one batch.
+    public var maxEventsPerBatch: Int
+
+    public init(
+        username: String = "alice@contoso.com",
+        password: String = "correct horse battery staple",
+        tokenLifetime: Duration = .seconds(8 * 3600),
+        redirectAutodiscover: Bool = false,
+        redirectUser: Bool = false,
+        unquotedChallengeHref: Bool = false,
+        prefixedRels: Bool = false,
+        embedResources: Bool = true,
+        completedInvitationsGone: Bool = false,
+        maxEventsPerBatch: Int = 50
+    ) {
+        self.username = username
+        self.password = password
+        self.tokenLifetime = tokenLifetime
+        self.redirectAutodiscover = redirectAutodiscover
+        self.redirectUser = redirectUser
+        self.unquotedChallengeHref = unquotedChallengeHref
+        self.prefixedRels = prefixedRels
+        self.embedResources = embedResources
+        self.completedInvitationsGone = completedInvitationsGone
+        self.maxEventsPerBatch = maxEventsPerBatch
+    }
+}
+
+/// A fault the simulator applies to the next request it concerns, then forgets.
+public enum SimulatorFault: Sendable, Hashable {
+    /// The next events answer sends half its body, then closes the connection.
+    case dropConnectionMidBody
+    /// The next events answer is written one byte per flush.
+    case oneByteChunks
+    /// The next events GET gets this status (5xx, 429, 503) with an optional `Retry-After`.
+    case eventsStatus(Int, retryAfterSeconds: Int?)
+    /// Every token issued so far is revoked: the next request gets 401.
+    case revokeTokens
+    /// The application is deleted: its next events GET gets 404 `ApplicationNotFound`.
+    case applicationGone
+    /// The application expired: its next events GET gets 410 `InactiveApplicationExpired`.
+    case applicationExpired
+    /// The next events GET is answered with only a `resync` link.
+    case resync
+    /// The next batch carries `resume` instead of `next`; the server forgets the query
+    /// parameters (as after a channel re-creation).
+    case resume
+    /// The next batch's body is not valid JSON (it is re-sent the same way while unacknowledged).
+    case malformedBatch
+    /// The next events GET is never answered: the client must time out and retry.
+    case silentPoll
+    /// The next invitation GET answers with this status.
+    case invitationStatus(Int)
+    /// The next invitation GET waits this long before answering.
+    case slowInvitation(Duration)
+}
+
+/// How a simulated participant invitation ends.
+public enum InvitationOutcome: Sendable, Hashable {
+    case connected
+    case failed(code: String, subcode: String, message: String)
+    case declined
+    case cancelled
+
+    var finalState: String {
+        switch self {
+        case .connected: "Connected"
+        case .failed: "Failed"
+        case .declined: "Declined"
+        case .cancelled: "Cancelled"
+        }
+    }
+}
+
+/// One invitation to walk through its lifecycle.
+public struct InvitationScript: Sendable, Hashable {
+    public var to: String
+    public var subject: String
+    public var outcome: InvitationOutcome
+    /// Emit `started` (a quick operation may produce only `completed`).
+    public var withStarted: Bool
+    /// Emit an `updated` event in state Alerting.
+    public var withAlerting: Bool
+
+    public init(
+        to: String = "sip:bob@contoso.com",
+        subject: String = "Quarterly review",
+        outcome: InvitationOutcome = .connected,
+        withStarted: Bool = true,
+        withAlerting: Bool = true
+    ) {
+        self.to = to
+        self.subject = subject
+        self.outcome = outcome
+        self.withStarted = withStarted
+        self.withAlerting = withAlerting
+    }
+}
+
+/// What the simulator has seen, for tests to assert on.
+public struct SimulatorStats: Sendable {
+    /// `METHOD path?query` of every request, in arrival order.
+    public var requests: [String] = []
+    /// TCP connections accepted (keep-alive reuse keeps this low).
+    public var connectionsAccepted = 0
+    public var tokensIssued = 0
+    public var applicationsCreated = 0
+    /// Events GETs released with 409 `PGetReplaced`.
+    public var pollsReplaced = 0
+    /// Events in batches that the client acknowledged (by requesting the following batch).
+    public var eventsAcknowledged = 0
+    /// Events queued but not yet acknowledged.
+    public var eventsOutstanding = 0
+    /// Batches sent more than once (because they were not acknowledged).
+    public var batchesResent = 0
+}

@@ -1,0 +1,543 @@
+import NIOCore
+import NIOHTTP1
+import StreamingJSON
+
+/// The simulated UCWA server's state and routes. Confined to one event loop: every method runs
+/// on `loop` (the NIO handlers call it there; `UCWASimulator` hops onto it).
+final class SimulatorServer: @unchecked Sendable {
+    /// One queued event and its sender.
+    struct QueuedEvent {
+        var senderRel: String
+        var senderHref: String
+        var event: JSONValue
+    }
+
+    /// A batch that was sent and not yet acknowledged: re-sent verbatim when asked for again.
+    struct SentBatch {
+        var body: [UInt8]
+        var eventCount: Int
+        var sends = 1
+    }
+
+    struct ParkedPoll {
+        var responder: Responder
+        var channel: ObjectIdentifier
+        var timer: Scheduled<Void>?
+    }
+
+    /// Confined to the server's loop like the server itself.
+    final class Application: @unchecked Sendable {
+        let id: Int
+        let pool: String
+        let endpointID: String
+        let userAgent: String
+        let culture: String
+        var queue: [QueuedEvent] = []
+        var sent: [Int: SentBatch] = [:]
+        var nextBatch = 1
+        var parked: ParkedPoll?
+        var gone = false
+        /// The long-poll `timeout` last sent by the client (the server remembers it).
+        var timeoutSeconds = 180
+
+        init(id: Int, pool: String, endpointID: String, userAgent: String, culture: String) {
+            self.id = id
+            self.pool = pool
+            self.endpointID = endpointID
+            self.userAgent = userAgent
+            self.culture = culture
+        }
+
+        var path: String { "\(pool)/ucwa/oauth/v1/applications/\(id)" }
+        func eventsHref(ack: Int) -> String { "\(path)/events?ack=\(ack)" }
+    }
+
+    struct Token {
+        var pool: String
+        var expires: NIODeadline
+    }
+
+    let loop: any EventLoop
+    var options: SimulatorOptions
+    var baseURL = ""
+    var stats = SimulatorStats()
+    private var faults: [SimulatorFault] = []
+    private var tokens: [String: Token] = [:]
+    private var applications: [Int: Application] = [:]
+    private var nextApplicationID = 101
+    private var invitations: [Int: SimulatedInvitation] = [:]
+    private var nextInvitationID = 1
+    /// Events queued while no application is alive; the next application gets them.
+    private var unassigned: [QueuedEvent] = []
+
+    init(loop: any EventLoop, options: SimulatorOptions) {
+        self.loop = loop
+        self.options = options
+    }
+
+    // MARK: Control
+
+    func inject(_ fault: SimulatorFault) {
+        if fault == .revokeTokens {
+            tokens.removeAll()
+        } else {
+            faults.append(fault)
+        }
+    }
+
+    private func takeFault(where matches: (SimulatorFault) -> Bool) -> SimulatorFault? {
+        guard let index = faults.firstIndex(where: matches) else { return nil }
+        return faults.remove(at: index)
+    }
+
+    private func rel(_ name: String) -> String { options.prefixedRels ? "ms:rtc:saas:" + name : name }
+
+    private var liveApplication: Application? {
+        applications.values.filter { !$0.gone }.max { $0.id < $1.id }
+    }
+
+    /// Queues the events of one invitation's lifecycle; returns the invitation's href.
+    func play(_ script: InvitationScript) -> String {
+        let id = nextInvitationID
+        nextInvitationID += 1
+        let pool = liveApplication?.pool ?? (options.redirectUser ? "/pool2" : "")
+        let application = liveApplication?.id ?? 0
+        let base = "\(pool)/ucwa/oauth/v1/applications/\(application)/communication"
+        var invitation = SimulatedInvitation(
+            id: id, href: "\(base)/participantInvitations/\(id)",
+            conversationHref: "\(base)/conversations/\(id)",
+            operationID: "op-\(id)", threadID: "thread-\(id)", script: script, state: "Connecting")
+        var events: [JSONValue] = []
+        if script.withStarted { events.append(invitationEvent(invitation, type: "started")) }
+        if script.withAlerting {
+            invitation.state = "Alerting"
+            events.append(invitationEvent(invitation, type: "updated"))
+        }
+        invitation.state = script.outcome.finalState
+        invitation.completed = true
+        events.append(invitationEvent(invitation, type: "completed"))
+        invitations[id] = invitation
+        for event in events {
+            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event))
+        }
+        return invitation.href
+    }
+
+    /// Queues an arbitrary event (for rels other than invitations).
+    func deliver(senderRel: String, senderHref: String, event: JSONValue) {
+        enqueue(QueuedEvent(senderRel: senderRel, senderHref: senderHref, event: event))
+    }
+
+    private func invitationEvent(_ invitation: SimulatedInvitation, type: String) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("link", SimulatorDocuments.object([
+                ("rel", .string(rel("participantInvitation"))), ("href", .string(invitation.href)),
+            ]))
+        ]
+        if options.embedResources {
+            members.append(("_embedded", SimulatorDocuments.object([
+                (rel("participantInvitation"), invitation.resource(rel: rel))
+            ])))
+        }
+        if type == "completed" {
+            switch invitation.script.outcome {
+            case .connected:
+                members.append(("status", .string("Success")))
+            case .failed(let code, let subcode, let message):
+                members.append(("status", .string("Failure")))
+                members.append(("reason", SimulatorDocuments.object([
+                    ("code", .string(code)), ("subcode", .string(subcode)), ("message", .string(message)),
+                ])))
+            case .declined:
+                members.append(("status", .string("Failure")))
+                members.append(("reason", SimulatorDocuments.object([
+                    ("code", .string("RemoteFailure")), ("subcode", .string("Declined")),
+                    ("message", .string("Your invitation was declined.")),
+                ])))
+            case .cancelled:
+                members.append(("status", .string("Failure")))
+                members.append(("reason", SimulatorDocuments.object([
+                    ("code", .string("LocalFailure")), ("subcode", .string("Canceled")),
+                ])))
+            }
+        }
+        members.append(("type", .string(type)))
+        return SimulatorDocuments.object(members)
+    }
+
+    private func enqueue(_ event: QueuedEvent) {
+        guard let application = liveApplication else {
+            unassigned.append(event)
+            return
+        }
+        application.queue.append(event)
+        stats.eventsOutstanding += 1
+        releaseParkedPoll(of: application)
+    }
+
+    /// A parked poll gets the queued events at once (invitation events are real-time).
+    private func releaseParkedPoll(of application: Application) {
+        guard let parked = application.parked, parked.timer != nil, !application.queue.isEmpty else { return }
+        application.parked = nil
+        parked.timer?.cancel()
+        let number = application.nextBatch
+        let batch = formBatch(application, number: number)
+        send(batch.body, to: parked.responder)
+    }
+
+    // MARK: Routing
+
+    func connectionClosed(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        for application in applications.values where application.parked?.channel == id {
+            application.parked?.timer?.cancel()
+            application.parked = nil
+        }
+    }
+
+    func handle(_ request: SimulatorRequest, responder: Responder) {
+        stats.requests.append("\(request.method.rawValue) \(request.uri)")
+        var path = request.path
+        var pool = ""
+        if path.hasPrefix("/pool2/") {
+            pool = "/pool2"
+            path = path.dropFirst(pool.count)
+        }
+        let lowered = path.lowercased()
+        switch (request.method, lowered) {
+        case (.GET, "/autodiscover/autodiscoverservice.svc/root"):
+            root(pool: pool, responder: responder)
+        case (.GET, "/autodiscover/autodiscoverservice.svc/root/oauth/user"):
+            user(request, pool: pool, responder: responder)
+        case (.POST, "/webticket/oauthtoken"):
+            token(request, pool: pool, responder: responder)
+        case (.POST, "/ucwa/oauth/v1/applications"):
+            guard authorized(request, pool: pool, responder: responder) else { return }
+            createApplication(request, pool: pool, responder: responder)
+        default:
+            let parts = path.split(separator: "/")
+            // ucwa/oauth/v1/applications/{id}[/events | /communication/participantInvitations/{n}]
+            guard parts.count >= 5, parts[0] == "ucwa", parts[3] == "applications", let id = Int(parts[4]) else {
+                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
+                return
+            }
+            guard authorized(request, pool: pool, responder: responder) else { return }
+            let rest = parts.dropFirst(5)
+            if rest.isEmpty, request.method == .DELETE {
+                deleteApplication(id, responder: responder)
+            } else if rest == ["events"], request.method == .GET {
+                events(request, applicationID: id, responder: responder)
+            } else if rest.count == 3, rest.first == "communication", rest.dropFirst().first == "participantInvitations",
+                      let number = Int(rest.last!), request.method == .GET {
+                invitation(number, responder: responder)
+            } else {
+                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
+            }
+        }
+    }
+
+    private func root(pool: String, responder: Responder) {
+        let rootPath = "/autodiscover/autodiscoverservice.svc/root"
+        if pool.isEmpty, options.redirectAutodiscover {
+            let body = SimulatorDocuments.object([
+                ("_links", SimulatorDocuments.links([
+                    ("self", baseURL + rootPath), ("redirect", baseURL + "/pool2" + rootPath),
+                ]))
+            ])
+            responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+            return
+        }
+        let body = SimulatorDocuments.object([
+            ("_links", SimulatorDocuments.links([
+                ("self", baseURL + pool + rootPath),
+                ("user", baseURL + pool + rootPath + "/oauth/user?originalDomain=contoso.com"),
+                ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
+            ]))
+        ])
+        responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+    }
+
+    private func user(_ request: SimulatorRequest, pool: String, responder: Responder) {
+        guard authorized(request, pool: pool, responder: responder) else { return }
+        if pool.isEmpty, options.redirectUser {
+            let body = SimulatorDocuments.object([
+                ("_links", SimulatorDocuments.links([
+                    ("self", baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
+                    ("redirect", baseURL + "/pool2/Autodiscover/AutodiscoverService.svc/root"),
+                ]))
+            ])
+            responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+            return
+        }
+        let body = SimulatorDocuments.object([
+            ("_links", SimulatorDocuments.links([
+                ("self", baseURL + pool + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
+                ("applications", baseURL + pool + "/ucwa/oauth/v1/applications"),
+                ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
+            ]))
+        ])
+        responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+    }
+
+    /// Checks the bearer token; answers 401 with the MsRtcOAuth challenge when it is missing,
+    /// expired, revoked or from another pool.
+    private func authorized(_ request: SimulatorRequest, pool: String, responder: Responder) -> Bool {
+        if let header = request.headers.first(name: "Authorization"), header.hasPrefix("Bearer "),
+           let token = tokens[String(header.dropFirst(7))], token.pool == pool, NIODeadline.now() < token.expires {
+            return true
+        }
+        let tokenURL = baseURL + pool + "/WebTicket/oauthtoken"
+        let href = options.unquotedChallengeHref ? "href=\(tokenURL)" : "href=\"\(tokenURL)\""
+        responder.send(
+            status: 401,
+            headers: [
+                ("WWW-Authenticate", "Bearer trusted_issuers=\"00000001-0000-0000-c000-000000000000@contoso.com\", client_id=\"00000004-0000-0ff1-ce00-000000000000\""),
+                ("WWW-Authenticate", "MsRtcOAuth \(href),grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\""),
+            ],
+            body: Array("<html><body>401 Unauthorized</body></html>".utf8), contentType: "text/html")
+        return false
+    }
+
+    private func token(_ request: SimulatorRequest, pool: String, responder: Responder) {
+        var form: [String: String] = [:]
+        for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { Self.formDecode($0) }
+            if parts.count == 2 { form[parts[0]] = parts[1] }
+        }
+        guard form["grant_type"] == "password" else {
+            responder.send(status: 400, body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("unsupported_grant_type"))])))
+            return
+        }
+        guard form["username"] == options.username, form["password"] == options.password else {
+            responder.send(status: 400, body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("invalid_grant"))])))
+            return
+        }
+        stats.tokensIssued += 1
+        let value = "cwt=SIMTOKEN\(stats.tokensIssued)x\(Int.random(in: 100_000...999_999))"
+        tokens[value] = Token(pool: pool, expires: .now() + .nanoseconds(Int64(options.tokenLifetime.components.seconds) * 1_000_000_000 + options.tokenLifetime.components.attoseconds / 1_000_000_000))
+        let lifetime = max(1, Int(options.tokenLifetime.components.seconds))
+        let body = SimulatorDocuments.object([
+            ("access_token", .string(value)), ("expires_in", .number(String(lifetime))),
+            ("ms_rtc_identityscope", .string("local")), ("token_type", .string("Bearer")),
+        ])
+        responder.send(status: 200, headers: [("Cache-Control", "no-store")], body: SimulatorDocuments.bytes(body))
+    }
+
+    static func formDecode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func createApplication(_ request: SimulatorRequest, pool: String, responder: Responder) {
+        guard let body = try? JSONValue.parse(request.body),
+              let endpointID = (body["endpointId"] ?? body["EndpointId"])?.stringValue,
+              let userAgent = (body["userAgent"] ?? body["UserAgent"])?.stringValue,
+              let culture = (body["culture"] ?? body["Culture"])?.stringValue else {
+            responder.send(status: 400, body: SimulatorDocuments.error(code: "BadRequest", subcode: "ParameterValidationFailure", message: "culture, endpointId and userAgent are required."))
+            return
+        }
+        let application: Application
+        var status = 200
+        if let existing = applications.values.first(where: {
+            !$0.gone && $0.pool == pool && $0.endpointID == endpointID && $0.userAgent == userAgent
+        }) {
+            application = existing
+        } else {
+            application = Application(id: nextApplicationID, pool: pool, endpointID: endpointID, userAgent: userAgent, culture: culture)
+            nextApplicationID += 1
+            applications[application.id] = application
+            stats.applicationsCreated += 1
+            status = 201
+            let waiting = unassigned
+            unassigned.removeAll()
+            for event in waiting { enqueue(event) }
+        }
+        let document = SimulatorDocuments.object([
+            ("culture", .string(culture)), ("endpointId", .string(endpointID)), ("id", .string("app-\(application.id)")),
+            ("type", .string("Browser")), ("userAgent", .string(userAgent)),
+            ("_links", SimulatorDocuments.links([
+                ("self", application.path), ("policies", application.path + "/policies"),
+                ("batch", application.path + "/batch"), ("events", application.eventsHref(ack: application.nextBatch)),
+            ])),
+            ("rel", .string("application")),
+        ])
+        responder.send(status: status, headers: [("ETag", "\"\(application.id)\"")], body: SimulatorDocuments.bytes(document))
+    }
+
+    private func deleteApplication(_ id: Int, responder: Responder) {
+        guard let application = applications[id], !application.gone else {
+            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "The application does not exist."))
+            return
+        }
+        retire(application)
+        responder.send(status: 204, body: [])
+    }
+
+    private func retire(_ application: Application) {
+        application.gone = true
+        application.parked?.timer?.cancel()
+        application.parked = nil
+        stats.eventsOutstanding -= application.queue.count + application.sent.values.reduce(0) { $0 + $1.eventCount }
+    }
+
+    // MARK: The event channel
+
+    private func events(_ request: SimulatorRequest, applicationID: Int, responder: Responder) {
+        guard let application = applications[applicationID], !application.gone else {
+            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+            return
+        }
+        if takeFault(where: { $0 == .applicationGone }) != nil {
+            retire(application)
+            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+            return
+        }
+        if takeFault(where: { $0 == .applicationExpired }) != nil {
+            retire(application)
+            responder.send(status: 410, body: SimulatorDocuments.error(code: "Gone", subcode: "InactiveApplicationExpired", message: "The application expired."))
+            return
+        }
+        if case .eventsStatus(let status, let retryAfter)? = takeFault(where: { if case .eventsStatus = $0 { true } else { false } }) {
+            let headers = retryAfter.map { [("Retry-After", String($0))] } ?? []
+            let code = status == 429 ? "TooManyRequests" : status == 503 ? "ServiceUnavailable" : "ServiceFailure"
+            responder.send(status: status, headers: headers, body: SimulatorDocuments.error(code: code, message: "Simulated failure."))
+            return
+        }
+        guard let ackText = request.query("ack"), let ack = Int(ackText) else {
+            responder.send(status: 400, body: SimulatorDocuments.error(code: "BadRequest", subcode: "ParameterValidationFailure", message: "ack is required."))
+            return
+        }
+        if let timeout = request.query("timeout").flatMap(Int.init) {
+            application.timeoutSeconds = timeout
+        }
+        // Asking for batch N acknowledges every batch before it.
+        for number in application.sent.keys where number < ack {
+            let count = application.sent.removeValue(forKey: number)!.eventCount
+            stats.eventsAcknowledged += count
+            stats.eventsOutstanding -= count
+        }
+        let firstKept = application.sent.keys.min() ?? application.nextBatch
+        if takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
+            let body = SimulatorDocuments.object([
+                ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: firstKept))]))
+            ])
+            responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+            return
+        }
+        if var batch = application.sent[ack] {
+            batch.sends += 1
+            application.sent[ack] = batch
+            stats.batchesResent += 1
+            send(batch.body, to: responder)
+            return
+        }
+        if !application.queue.isEmpty {
+            send(formBatch(application, number: ack).body, to: responder)
+            return
+        }
+        // Nothing to send: park the poll. A second pending poll releases the first with 409.
+        if let old = application.parked {
+            old.timer?.cancel()
+            if old.responder.isOpen { stats.pollsReplaced += 1 }
+            old.responder.send(status: 409, body: SimulatorDocuments.error(code: "Conflict", subcode: "PGetReplaced", message: "The pending GET was replaced by a newer one."))
+        }
+        var parked = ParkedPoll(responder: responder, channel: responder.channelID, timer: nil)
+        if takeFault(where: { $0 == .silentPoll }) == nil {
+            let seconds = application.timeoutSeconds
+            parked.timer = loop.scheduleTask(in: .seconds(Int64(seconds))) { [self] in
+                guard let current = application.parked, current.responder === responder else { return }
+                application.parked = nil
+                send(formBatch(application, number: ack).body, to: responder)
+            }
+        }
+        application.parked = parked
+    }
+
+    /// Sends a batch, applying a pending transport fault.
+    private func send(_ body: [UInt8], to responder: Responder) {
+        var mode = WireMode.normal
+        if takeFault(where: { $0 == .dropConnectionMidBody }) != nil {
+            mode = .dropMidBody
+        } else if takeFault(where: { $0 == .oneByteChunks }) != nil {
+            mode = .oneByteChunks
+        }
+        responder.send(status: 200, body: body, mode: mode)
+    }
+
+    /// Takes up to `maxEventsPerBatch` queued events into batch `number` and remembers it until
+    /// it is acknowledged. Consecutive events of one sender share a sender block.
+    private func formBatch(_ application: Application, number: Int) -> SentBatch {
+        let taken = Array(application.queue.prefix(options.maxEventsPerBatch))
+        application.queue.removeFirst(taken.count)
+        var senders: [JSONValue] = []
+        var current: (rel: String, href: String, events: [JSONValue])?
+        for item in taken {
+            if let open = current, open.rel == item.senderRel, open.href == item.senderHref {
+                current!.events.append(item.event)
+            } else {
+                if let open = current { senders.append(Self.sender(open)) }
+                current = (item.senderRel, item.senderHref, [item.event])
+            }
+        }
+        if let open = current { senders.append(Self.sender(open)) }
+        let resume = takeFault(where: { $0 == .resume }) != nil
+        if resume { application.timeoutSeconds = 180 }
+        let document = SimulatorDocuments.object([
+            ("_links", SimulatorDocuments.links([
+                ("self", application.eventsHref(ack: number)),
+                (resume ? "resume" : "next", application.eventsHref(ack: number + 1)),
+            ])),
+            ("sender", .array(senders)),
+        ])
+        var body = SimulatorDocuments.bytes(document)
+        if takeFault(where: { $0 == .malformedBatch }) != nil {
+            // A stray comma after the links: the next href is known, the rest is not JSON.
+            let marker = Array(",\"sender\":[".utf8)
+            if let range = body.firstRange(of: marker) {
+                body.insert(UInt8(ascii: ","), at: range.upperBound)
+            }
+        }
+        let batch = SentBatch(body: body, eventCount: taken.count)
+        application.sent[number] = batch
+        application.nextBatch = max(application.nextBatch, number + 1)
+        return batch
+    }
+
+    private static func sender(_ block: (rel: String, href: String, events: [JSONValue])) -> JSONValue {
+        SimulatorDocuments.object([
+            ("rel", .string(block.rel)), ("href", .string(block.href)), ("events", .array(block.events)),
+        ])
+    }
+
+    // MARK: Invitation resources
+
+    private func invitation(_ number: Int, responder: Responder) {
+        if case .invitationStatus(let status)? = takeFault(where: { if case .invitationStatus = $0 { true } else { false } }) {
+            responder.send(status: status, body: SimulatorDocuments.error(code: status == 404 ? "NotFound" : "ServiceFailure", message: "Simulated failure."))
+            return
+        }
+        let answer: @Sendable () -> Void = { [self] in
+            guard let invitation = invitations[number], !(options.completedInvitationsGone && invitation.completed) else {
+                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "The invitation no longer exists."))
+                return
+            }
+            responder.send(status: 200, body: SimulatorDocuments.bytes(invitation.resource(rel: rel)))
+        }
+        if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } }) {
+            loop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) { answer() }
+        } else {
+            answer()
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import CurlHTTP
+import StreamingJSON
+import Testing
+import UCWA
+import UCWASimulator
+
+/// Collects a streamed body and counts the chunks, as the batch decoder would see them.
+struct ChunkCounter: HTTPBodyConsumer {
+    var bytes: [UInt8] = []
+    var chunks = 0
+    mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
+        bytes += chunk
+        chunks += 1
+    }
+}
+
+struct ConsumerRefusal: Error {}
+
+struct RefusingConsumer: HTTPBodyConsumer {
+    mutating func consume(_ chunk: UnsafeRawBufferPointer) throws { throw ConsumerRefusal() }
+}
+
+@Suite struct HTTPClientTests {
+    @Test func getBuffersASmallDocumentOverLoopback() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(url: simulator.discoverURL, headers: [HTTPHeader("Accept", "application/json")]))
+        #expect(response.status == 200)
+        let document = try JSONValue.parse(response.body)
+        #expect(document["_links"]?["user"]?["href"]?.stringValue?.hasSuffix("/oauth/user?originalDomain=contoso.com") == true)
+        #expect(response.headerValue("content-type") == "application/json")
+        await simulator.shutdown()
+    }
+
+    @Test func responseHeadersKeepEveryValueOfARepeatedHeader() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(url: simulator.baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"))
+        #expect(response.status == 401)
+        let challenges = response.headerValues("WWW-Authenticate")
+        #expect(challenges.count == 2)
+        #expect(challenges.last?.hasPrefix("MsRtcOAuth ") == true)
+        await simulator.shutdown()
+    }
+
+    @Test func postSendsTheBodyAndItsContentType() async throws {
+        let simulator = try await UCWASimulator.start(options: SimulatorOptions(username: "a@b.c", password: "p&ss w=rd"))
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let form = "grant_type=password&username=a%40b.c&password=p%26ss+w%3Drd"
+        let response = try await client.execute(HTTPRequest(
+            .post, url: simulator.baseURL + "/WebTicket/oauthtoken",
+            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
+            body: Array(form.utf8)))
+        #expect(response.status == 200)
+        #expect(try JSONValue.parse(response.body)["access_token"]?.stringValue?.hasPrefix("cwt=") == true)
+    }
+
+    @Test func streamedBodyReachesTheConsumerInChunksWithoutBuffering() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        await simulator.inject(.oneByteChunks)
+        let response = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+        // The fault applies to event batches only; the root document arrives normally.
+        #expect(response.status == 200)
+        let (streamed, consumer) = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: ChunkCounter())
+        #expect(streamed.status == 200)
+        #expect(streamed.body.isEmpty, "a 2xx body goes to the consumer only")
+        #expect(consumer.bytes == response.body)
+        #expect(consumer.chunks >= 1)
+    }
+
+    @Test func nonSuccessBodyOfAStreamedRequestIsKeptForTheCaller() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let (response, consumer) = try await client.stream(
+            HTTPRequest(url: simulator.baseURL + "/ucwa/oauth/v1/nothing/here"), into: ChunkCounter())
+        #expect(response.status == 401 || response.status == 404)
+        #expect(consumer.chunks == 0)
+        #expect(!response.body.isEmpty)
+    }
+
+    @Test func consumerErrorAbortsTheTransferAndIsRethrownUnchanged() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        await #expect(throws: ConsumerRefusal.self) {
+            _ = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: RefusingConsumer())
+        }
+        // The client goes on working after an aborted transfer.
+        #expect(try await client.execute(HTTPRequest(url: simulator.discoverURL)).status == 200)
+    }
+
+    @Test func plainHTTPToANonLoopbackHostIsRefusedBeforeAnyConnection() async throws {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(url: "http://user:secret@ucwa.example.com/x"))
+        }
+        #expect(error?.kind == .insecureURL)
+        #expect(error?.url.contains("secret") == false, "\(error?.url ?? "")")
+        #expect(error?.description.contains("AllowInsecureHTTP") == true)
+    }
+
+    @Test func plainHTTPIsAllowedOffLoopbackOnlyWhenConfigured() async throws {
+        let client = HTTPClient(configuration: .init(allowInsecureHTTP: true))
+        defer { client.shutdown() }
+        // Allowed: the request goes out and fails on the name, not on the policy.
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(url: "http://ucwa.invalid/", timeouts: .init(connect: .seconds(5), lowSpeedWindow: nil, total: .seconds(10))))
+        }
+        #expect(error?.kind == .unresolvedHost)
+    }
+
+    @Test func unresolvableNameIsAClearRetryableError() async throws {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(url: "https://lyncdiscover.does-not-exist.invalid/"))
+        }
+        #expect(error?.kind == .unresolvedHost)
+        #expect(error?.curlCode == 6)
+        #expect(error?.isRetryable == true)
+        #expect(error?.description.contains("lyncdiscover.does-not-exist.invalid") == true)
+    }
+
+    @Test func refusedConnectionNamesTheURL() async throws {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:1/root"))
+        }
+        #expect(error?.kind == .connectFailed)
+        #expect(error?.url == "http://127.0.0.1:1/root")
+    }
+
+    @Test func cancellingTheTaskStopsAParkedLongPollAtOnce() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let token = try await SimulatorClient.token(client, simulator)
+        let events = try await SimulatorClient.createApplication(client, simulator, token: token)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let poll = Task {
+            try await client.execute(HTTPRequest(
+                url: simulator.baseURL + events + "&timeout=600",
+                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                timeouts: .longPoll(serverTimeout: .seconds(600))))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        poll.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await poll.value }
+        #expect(clock.now - started < .seconds(5))
+    }
+
+    @Test func totalTimeoutEndsASilentPoll() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let token = try await SimulatorClient.token(client, simulator)
+        let events = try await SimulatorClient.createApplication(client, simulator, token: token)
+        await simulator.inject(.silentPoll)
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(
+                url: simulator.baseURL + events + "&timeout=1",
+                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                timeouts: .longPoll(serverTimeout: .seconds(1), grace: .milliseconds(500))))
+        }
+        #expect(error?.kind == .timedOut)
+        #expect(error?.isRetryable == true)
+    }
+
+    @Test func connectionsAreReusedAcrossRequests() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        for _ in 0..<5 {
+            #expect(try await client.execute(HTTPRequest(url: simulator.discoverURL)).status == 200)
+        }
+        #expect(await simulator.stats().connectionsAccepted == 1)
+    }
+
+    @Test func manyConcurrentRequestsFromManyTasksAllComplete() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<64 {
+                group.addTask { try await client.execute(HTTPRequest(url: simulator.discoverURL)).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 64))
+    }
+
+    @Test func bufferedBodyOverItsLimitIsAClearError() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(url: simulator.discoverURL), bodyLimit: 16)
+        }
+        #expect(error?.kind == .bodyTooLarge)
+    }
+}
+
+/// Bootstrap steps done by hand (not through the daemon's Session), for client-level tests.
+enum SimulatorClient {
+    static func token(_ client: HTTPClient, _ simulator: UCWASimulator, pool: String = "") async throws -> String {
+        let options = SimulatorOptions()
+        let form = FormEncoding.encode([("grant_type", "password"), ("username", options.username), ("password", options.password)])
+        let response = try await client.execute(HTTPRequest(
+            .post, url: simulator.baseURL + pool + "/WebTicket/oauthtoken",
+            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
+        return try #require(try JSONValue.parse(response.body)["access_token"]?.stringValue)
+    }
+
+    /// Creates an application; returns its events href (relative, with `?ack=`).
+    static func createApplication(_ client: HTTPClient, _ simulator: UCWASimulator, token: String) async throws -> String {
+        let body = #"{"userAgent":"tests/1.0","endpointId":"e1","culture":"en-US"}"#
+        let response = try await client.execute(HTTPRequest(
+            .post, url: simulator.baseURL + "/ucwa/oauth/v1/applications",
+            headers: [HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json")],
+            body: Array(body.utf8)))
+        #expect(response.status == 201)
+        return try #require(try JSONValue.parse(response.body)["_links"]?["events"]?["href"]?.stringValue)
+    }
+}
