@@ -25,18 +25,20 @@ public struct AuthChallenge: Sendable, Equatable {
     }
 
     /// Parses one header value; nil unless it is an `MsRtcOAuth` challenge with an `href`.
+    /// One header value may hold several challenges (RFC 9110 §11.6.1: `Bearer …, MsRtcOAuth …`,
+    /// as a captured on-premises server sends them); the `MsRtcOAuth` one is found outside
+    /// quoted strings.
     public static func parse(_ value: String) -> AuthChallenge? {
-        var rest = Substring(value).drop { $0 == " " || $0 == "\t" }
-        let scheme = rest.prefix { $0 != " " && $0 != "\t" }
-        guard scheme.lowercased() == "msrtcoauth" else { return nil }
-        rest = rest.dropFirst(scheme.count)
+        guard var rest = schemeStart(in: Substring(value)) else { return nil }
+        rest = rest.dropFirst("MsRtcOAuth".count)
         var parameters: [String: String] = [:]
         while true {
             rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "," }
             guard !rest.isEmpty else { break }
             let name = rest.prefix { $0 != "=" && $0 != "," && $0 != " " }
             rest = rest.dropFirst(name.count).drop { $0 == " " }
-            guard rest.first == "=" else { continue }
+            // A token not followed by "=" starts the next challenge.
+            guard rest.first == "=" else { break }
             rest = rest.dropFirst().drop { $0 == " " }
             var parameterValue = ""
             if rest.first == "\"" {
@@ -69,5 +71,31 @@ public struct AuthChallenge: Sendable, Equatable {
             .map { String($0.trimmingSpaces) }
             .filter { !$0.isEmpty }
         return AuthChallenge(href: href, grantTypes: grants)
+    }
+
+    /// Where the `MsRtcOAuth` scheme token starts: at the beginning, or after whitespace or a
+    /// comma, outside quotes.
+    static func schemeStart(in value: Substring) -> Substring? {
+        var quoted = false
+        var escaped = false
+        var previous: Character = " "
+        var index = value.startIndex
+        while index < value.endIndex {
+            let character = value[index]
+            if quoted {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { quoted = false }
+            } else if character == "\"" {
+                quoted = true
+            } else if previous == " " || previous == "," || previous == "\t" {
+                let candidate = value[index...]
+                if candidate.prefix(10).lowercased() == "msrtcoauth" {
+                    let after = candidate.dropFirst(10).first
+                    if after == nil || after == " " || after == "\t" { return candidate }
+                }
+            }
+            previous = character
+            index = value.index(after: index)
+        }
+        return nil
     }
 }
