@@ -18,8 +18,8 @@ public struct Credentials: Sendable {
 /// bearer token, refreshes it before it expires, and sends authorized requests with one new
 /// token and one retry on 401.
 public actor Session {
-    public let client: HTTPClient
-    public let settings: SessionMachine.Settings
+    nonisolated public let client: HTTPClient
+    nonisolated public let settings: SessionMachine.Settings
     private let credentials: Credentials
     private let policy: RetryPolicy
     private let logger: Logger

@@ -1,0 +1,170 @@
+import CurlHTTP
+import Eventd
+import Logging
+import Testing
+import UCWA
+import UCWASimulator
+
+/// Everything the channel handed over, in order.
+actor Recorder {
+    enum Entry: Sendable {
+        case opened(ApplicationEndpoints)
+        case reset(ChannelResetReason)
+        case event(ResolvedEvent)
+        case batch(url: String, next: String)
+        case notice(ChannelNotice)
+    }
+
+    private(set) var entries: [Entry] = []
+
+    func add(_ entry: Entry) { entries.append(entry) }
+
+    var events: [ResolvedEvent] {
+        entries.compactMap { if case .event(let event) = $0 { event } else { nil } }
+    }
+
+    var resets: [ChannelResetReason] {
+        entries.compactMap { if case .reset(let reason) = $0 { reason } else { nil } }
+    }
+
+    var notices: [ChannelNotice] {
+        entries.compactMap { if case .notice(let notice) = $0 { notice } else { nil } }
+    }
+
+    var openings: [ApplicationEndpoints] {
+        entries.compactMap { if case .opened(let endpoints) = $0 { endpoints } else { nil } }
+    }
+
+    var batches: [(url: String, next: String)] {
+        entries.compactMap { if case .batch(let url, let next) = $0 { (url, next) } else { nil } }
+    }
+}
+
+/// The channel handler of the tests: resolves each event and records it.
+struct RecordingHandler: EventChannelHandler {
+    var resolver: Resolver
+    let recorder: Recorder
+
+    mutating func opened(_ endpoints: ApplicationEndpoints) async throws { await recorder.add(.opened(endpoints)) }
+    mutating func reset(_ reason: ChannelResetReason) async throws {
+        if reason == .resync { resolver.forgetStates() }
+        await recorder.add(.reset(reason))
+    }
+    mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
+        for resolved in await resolver.submit(event, baseURL: baseURL) { await recorder.add(.event(resolved)) }
+    }
+    mutating func batchCompleted(url: String, next: String) async throws {
+        for resolved in await resolver.drain() { await recorder.add(.event(resolved)) }
+        await recorder.add(.batch(url: url, next: next))
+    }
+    mutating func notice(_ notice: ChannelNotice) async { await recorder.add(.notice(notice)) }
+}
+
+/// A simulator, a real HTTP client, a session and (once started) a running channel.
+final class Harness: Sendable {
+    let simulator: UCWASimulator
+    let client: HTTPClient
+    let session: Session
+    let recorder = Recorder()
+    let channelTask = Mutex<Task<Result<Void, any Error>, Never>?>(nil)
+
+    static let quiet = Logger(label: "tests") { _ in SwiftLogNoOpLogHandler() }
+    static let fastRetries = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400), jitter: 0, maximumRetryAfter: .seconds(5), maximumAttempts: 50)
+
+    init(options: SimulatorOptions = SimulatorOptions(), password: String? = nil, endpointID: String = "test-endpoint") async throws {
+        simulator = try await UCWASimulator.start(options: options)
+        client = HTTPClient()
+        let settings = SessionMachine.Settings(
+            discoverURL: simulator.discoverURL, username: options.username,
+            userAgent: "ucwa-eventd-tests/1.0", endpointID: endpointID, culture: "en-US")
+        session = Session(
+            client: client, settings: settings,
+            credentials: Credentials(username: options.username, password: password ?? options.password),
+            policy: Self.fastRetries, logger: Self.quiet)
+    }
+
+    /// Starts the channel in the background (server `timeout` in seconds, short by default).
+    func startChannel(timeoutSeconds: Int = 2, concurrency: Int = 8, resumeURL: String? = nil) {
+        let session = self.session
+        let recorder = self.recorder
+        let task = Task {
+            var channel = EventChannel(
+                session: session,
+                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, retryDelay: .milliseconds(20), logger: Harness.quiet), recorder: recorder),
+                timeoutSeconds: timeoutSeconds, policy: Harness.fastRetries, logger: Harness.quiet)
+            channel.grace = .seconds(1)
+            do {
+                try await channel.run(resumeURL: resumeURL)
+                return Result<Void, any Error>.success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        channelTask.withLock { $0 = task }
+    }
+
+    /// Waits until `condition` holds on the recorder, at most `timeout`.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: @Sendable (Recorder) async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !(await condition(recorder)) {
+            if ContinuousClock.now > deadline {
+                Issue.record("timed out waiting for: \(what)")
+                throw HarnessTimeout()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func waitForEvents(_ count: Int, timeout: Duration = .seconds(15)) async throws -> [ResolvedEvent] {
+        try await waitUntil("\(count) events", timeout: timeout) { await $0.events.count >= count }
+        return await recorder.events
+    }
+
+    /// Waits until the simulator has seen `count` acknowledged events.
+    func waitForAcknowledged(_ count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while await simulator.stats().eventsAcknowledged < count {
+            if ContinuousClock.now > deadline {
+                Issue.record("timed out waiting for \(count) acknowledged events")
+                throw HarnessTimeout()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Stops the channel and returns how it ended.
+    func stop() async -> Result<Void, any Error>? {
+        let task = channelTask.withLock { $0 }
+        task?.cancel()
+        let result = await task?.value
+        client.shutdown()
+        await simulator.shutdown()
+        return result
+    }
+
+    /// Waits for the channel to end by itself.
+    func ended(timeout: Duration = .seconds(15)) async throws -> Result<Void, any Error> {
+        let task = try #require(channelTask.withLock { $0 })
+        let deadline = ContinuousClock.now + timeout
+        let result = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask { await task.value }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        return try #require(result, "the channel did not end")
+    }
+}
+
+struct HarnessTimeout: Error {}
+
+import Synchronization
+
+/// The event types and states of resolved events, for compact expectations.
+func lifecycle(_ events: [ResolvedEvent]) -> [String] {
+    events.map { "\($0.event.type.map { "\($0)" } ?? "?"):\($0.resource?.state?.string ?? "-")" }
+}

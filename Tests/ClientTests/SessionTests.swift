@@ -1,0 +1,112 @@
+import CurlHTTP
+import Eventd
+import Testing
+import UCWA
+import UCWASimulator
+
+/// Discovery, token and application against the simulator, through the real HTTP client.
+@Suite struct SessionTests {
+    @Test func bootstrapDiscoversSignsInAndCreatesAnApplication() async throws {
+        let harness = try await Harness()
+        let endpoints = try await harness.session.bootstrap()
+        #expect(endpoints.eventsURL == harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1")
+        #expect(endpoints.applicationURL == harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101")
+        let stats = await harness.simulator.stats()
+        #expect(stats.requests == [
+            "GET /autodiscover/autodiscoverservice.svc/root",
+            "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
+            "POST /WebTicket/oauthtoken",
+            "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
+            "POST /ucwa/oauth/v1/applications",
+        ])
+        #expect(stats.tokensIssued == 1 && stats.applicationsCreated == 1)
+        _ = await harness.stop()
+    }
+
+    @Test func anUnquotedChallengeHrefIsFollowed() async throws {
+        let harness = try await Harness(options: SimulatorOptions(unquotedChallengeHref: true))
+        _ = try await harness.session.bootstrap()
+        #expect(await harness.simulator.stats().tokensIssued == 1)
+        _ = await harness.stop()
+    }
+
+    @Test func anAutodiscoverRedirectIsFollowed() async throws {
+        let harness = try await Harness(options: SimulatorOptions(redirectAutodiscover: true))
+        let endpoints = try await harness.session.bootstrap()
+        #expect(endpoints.applicationsURL == harness.simulator.baseURL + "/pool2/ucwa/oauth/v1/applications")
+        let requests = await harness.simulator.stats().requests
+        #expect(requests.prefix(2) == ["GET /autodiscover/autodiscoverservice.svc/root", "GET /pool2/autodiscover/autodiscoverservice.svc/root"])
+        _ = await harness.stop()
+    }
+
+    @Test func aUserRedirectToAnotherPoolGetsANewTokenThere() async throws {
+        let harness = try await Harness(options: SimulatorOptions(redirectUser: true))
+        let endpoints = try await harness.session.bootstrap()
+        #expect(endpoints.eventsURL.hasPrefix(harness.simulator.baseURL + "/pool2/ucwa/oauth/v1/applications/"))
+        let stats = await harness.simulator.stats()
+        #expect(stats.tokensIssued == 2, "one token per pool")
+        #expect(stats.requests.contains("POST /pool2/WebTicket/oauthtoken"))
+        _ = await harness.stop()
+    }
+
+    @Test func aRejectedPasswordIsExitCode77NotALoop() async throws {
+        let harness = try await Harness(password: "wrong")
+        let failure = await #expect(throws: SessionFailure.self) { _ = try await harness.session.bootstrap() }
+        #expect(failure?.exitCode == 77)
+        #expect(failure?.description.contains("rejected the user name or password") == true)
+        #expect(failure?.description.contains("wrong") == false, "the password never appears in a message")
+        let stats = await harness.simulator.stats()
+        #expect(stats.requests.filter { $0.hasPrefix("POST /WebTicket") }.count == 1)
+        _ = await harness.stop()
+    }
+
+    @Test func theSameEndpointIdFindsTheSameApplication() async throws {
+        let harness = try await Harness(endpointID: "stable-endpoint")
+        let first = try await harness.session.bootstrap()
+        let second = Session(client: harness.client, settings: harness.session.settings,
+                             credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
+                             logger: Harness.quiet)
+        #expect(try await second.bootstrap() == first)
+        #expect(await harness.simulator.stats().applicationsCreated == 1)
+        _ = await harness.stop()
+    }
+
+    @Test func theTokenIsRefreshedBeforeItExpires() async throws {
+        let harness = try await Harness(options: SimulatorOptions(tokenLifetime: .seconds(2)))
+        _ = try await harness.session.bootstrap()
+        try await Task.sleep(for: .milliseconds(1700))
+        // 80 % of the lifetime has passed: the next authorized request brings a new token first.
+        let response = try await harness.session.send(HTTPRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
+        #expect(response.status == 404, "no such invitation; but not 401")
+        let stats = await harness.simulator.stats()
+        #expect(stats.tokensIssued == 2)
+        #expect(await harness.session.grants == 2)
+        _ = await harness.stop()
+    }
+
+    @Test func any401GetsOneNewTokenAndOneRetry() async throws {
+        let harness = try await Harness()
+        _ = try await harness.session.bootstrap()
+        let href = await harness.simulator.play(InvitationScript())
+        await harness.simulator.inject(.revokeTokens)
+        let response = try await harness.session.send(HTTPRequest(url: harness.simulator.baseURL + href))
+        #expect(response.status == 200)
+        #expect(await harness.simulator.stats().tokensIssued == 2)
+        _ = await harness.stop()
+    }
+
+    @Test func serverErrorsDuringSignInAreRetried() async throws {
+        let harness = try await Harness()
+        // A 503 on the first events poll is not part of sign-in; use a dead port for discovery instead.
+        let dead = Session(
+            client: harness.client,
+            settings: SessionMachine.Settings(discoverURL: "http://127.0.0.1:1/root", username: "a@contoso.com", userAgent: "t", endpointID: "e", culture: "en-US"),
+            credentials: Credentials(username: "a@contoso.com", password: "x"),
+            policy: RetryPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), jitter: 0, maximumAttempts: 3),
+            logger: Harness.quiet)
+        let failure = await #expect(throws: SessionFailure.self) { _ = try await dead.bootstrap() }
+        #expect(failure?.description.contains("gave up after 4 attempts") == true)
+        #expect(failure?.description.contains("127.0.0.1:1") == true)
+        _ = await harness.stop()
+    }
+}
