@@ -101,7 +101,7 @@ final class SimulatorServer: @unchecked Sendable {
         let id = nextInvitationID
         nextInvitationID += 1
         let pool = liveApplication?.pool ?? (options.redirectUser ? "/pool2" : "")
-        let application = liveApplication?.id ?? 0
+        let application = liveApplication?.id ?? nextApplicationID
         let base = "\(pool)/ucwa/oauth/v1/applications/\(application)/communication"
         var invitation = SimulatedInvitation(
             id: id, href: "\(base)/participantInvitations/\(id)",

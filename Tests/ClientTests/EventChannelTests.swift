@@ -1,0 +1,259 @@
+import CurlHTTP
+import Eventd
+import StreamingJSON
+import Testing
+import UCWA
+import UCWASimulator
+
+/// The event channel against the simulator: real sockets, real libcurl, real ack semantics.
+@Suite struct EventChannelTests {
+    static let threeStates = ["started:Connecting", "updated:Alerting", "completed:Connected"]
+
+    @Test func eventsArriveInOrderAndEachBatchIsAcknowledgedByFollowingNext() async throws {
+        let harness = try await Harness()
+        harness.startChannel()
+        for _ in 0..<3 { await harness.simulator.play(InvitationScript()) }
+        let events = try await harness.waitForEvents(9)
+        #expect(lifecycle(events) == Array([Self.threeStates, Self.threeStates, Self.threeStates].joined()))
+        #expect(events.allSatisfy { $0.resolution == .embedded })
+        #expect(events.map(\.href).allSatisfy { $0.hasPrefix(harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/") })
+        try await harness.waitForAcknowledged(9)
+        let batches = await harness.recorder.batches
+        #expect(batches.first.map { $0.next.contains("ack=2") } == true)
+        _ = await harness.stop()
+    }
+
+    @Test func theTimeoutIsSentExplicitlyOnEveryPoll() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 1)
+        try await harness.waitUntil("two empty batches") { await $0.batches.count >= 2 }
+        let polls = await harness.simulator.stats().requests.filter { $0.contains("/events?") }
+        #expect(polls.count >= 2)
+        #expect(polls.allSatisfy { $0.hasSuffix("&timeout=1") }, "\(polls)")
+        _ = await harness.stop()
+    }
+
+    @Test func anEmptyBatchAfterTheServerTimeoutIsFollowedByTheNextPoll() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 1)
+        try await harness.waitUntil("an empty batch") { await $0.batches.count >= 1 }
+        await harness.simulator.play(InvitationScript())
+        let events = try await harness.waitForEvents(3)
+        #expect(lifecycle(events) == Self.threeStates)
+        _ = await harness.stop()
+    }
+
+    @Test func aBodyInOneByteChunksDecodesTheSame() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.oneByteChunks)
+        await harness.simulator.play(InvitationScript(subject: "Grüße — \u{1F600} \"quoted\"", outcome: .declined))
+        harness.startChannel()
+        let events = try await harness.waitForEvents(3)
+        #expect(lifecycle(events) == ["started:Connecting", "updated:Alerting", "completed:Declined"])
+        #expect(events[0].resource?.subject?.string == "Grüße — \u{1F600} \"quoted\"")
+        #expect(events[2].event.reason?.subcode?.string == "Declined")
+        _ = await harness.stop()
+    }
+
+    @Test func aConnectionDroppedMidBodyIsRetriedWithoutLossOrDuplicates() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.dropConnectionMidBody)
+        for _ in 0..<4 { await harness.simulator.play(InvitationScript()) }
+        harness.startChannel()
+        let events = try await harness.waitForEvents(12)
+        try await harness.waitForAcknowledged(12)
+        #expect(await harness.recorder.events.count == 12, "no duplicates from the re-sent batch")
+        #expect(lifecycle(events) == Array(Array(repeating: Self.threeStates, count: 4).joined()))
+        #expect(await harness.recorder.notices.contains { if case .retrying = $0 { true } else { false } })
+        #expect(await harness.simulator.stats().batchesResent == 1)
+        _ = await harness.stop()
+    }
+
+    @Test func serviceUnavailableWithRetryAfterIsHonoured() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.eventsStatus(503, retryAfterSeconds: 1))
+        await harness.simulator.play(InvitationScript())
+        let clock = ContinuousClock()
+        let started = clock.now
+        harness.startChannel()
+        _ = try await harness.waitForEvents(3)
+        #expect(clock.now - started >= .seconds(1))
+        let notices = await harness.recorder.notices
+        #expect(notices.contains { if case .retrying(_, let reason, let delay) = $0 { reason == "HTTP 503" && delay >= .seconds(1) } else { false } })
+        _ = await harness.stop()
+    }
+
+    @Test(arguments: [500, 502, 429])
+    func serverErrorsAndTooManyRequestsAreRetried(status: Int) async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.eventsStatus(status, retryAfterSeconds: nil))
+        await harness.simulator.play(InvitationScript())
+        harness.startChannel()
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        #expect(await harness.recorder.notices.contains { if case .retrying(_, let reason, _) = $0 { reason == "HTTP \(status)" } else { false } })
+        _ = await harness.stop()
+    }
+
+    @Test func aTokenRevokedMidRunIsReplacedAndNothingIsLost() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 1)
+        await harness.simulator.play(InvitationScript())
+        _ = try await harness.waitForEvents(3)
+        await harness.simulator.inject(.revokeTokens)
+        await harness.simulator.play(InvitationScript(outcome: .cancelled))
+        let events = try await harness.waitForEvents(6)
+        #expect(lifecycle(Array(events.suffix(3))) == ["started:Connecting", "updated:Alerting", "completed:Cancelled"])
+        #expect(await harness.recorder.notices.contains(.reauthenticated))
+        #expect(await harness.simulator.stats().tokensIssued == 2)
+        _ = await harness.stop()
+    }
+
+    @Test func aTokenThatExpiresByTimeIsRenewedWithoutAGap() async throws {
+        let harness = try await Harness(options: SimulatorOptions(tokenLifetime: .seconds(2)))
+        harness.startChannel(timeoutSeconds: 1)
+        try await Task.sleep(for: .milliseconds(2500))
+        await harness.simulator.play(InvitationScript())
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        #expect(await harness.simulator.stats().tokensIssued >= 2)
+        _ = await harness.stop()
+    }
+
+    @Test func applicationNotFoundCreatesANewApplicationAndReportsAReset() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 1)
+        await harness.simulator.play(InvitationScript())
+        _ = try await harness.waitForEvents(3)
+        try await harness.waitForAcknowledged(3)
+        await harness.simulator.inject(.applicationGone)
+        try await harness.waitUntil("a reset") { await $0.resets.count == 1 }
+        #expect(await harness.recorder.resets == [.applicationNotFound])
+        await harness.simulator.play(InvitationScript())
+        let events = try await harness.waitForEvents(6)
+        #expect(events.suffix(3).allSatisfy { $0.href.contains("/applications/102/") })
+        let openings = await harness.recorder.openings
+        #expect(openings.map { $0.eventsURL.contains("/applications/102/") } == [false, true])
+        #expect(await harness.simulator.stats().applicationsCreated == 2)
+        _ = await harness.stop()
+    }
+
+    @Test func inactiveApplicationExpiredCreatesANewApplication() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.applicationExpired)
+        harness.startChannel(timeoutSeconds: 1)
+        try await harness.waitUntil("a reset") { await $0.resets.count == 1 }
+        #expect(await harness.recorder.resets == [.applicationExpired])
+        await harness.simulator.play(InvitationScript())
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        _ = await harness.stop()
+    }
+
+    @Test func pGetReplacedByAnotherConsumerIsReportedAndTheChannelBacksOff() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 5)
+        try await harness.waitUntil("the channel is open") { await $0.openings.count == 1 }
+        try await Task.sleep(for: .milliseconds(300))
+        // Another consumer polls the same application with its own token.
+        let intruder = HTTPClient()
+        defer { intruder.shutdown() }
+        let token = try await SimulatorClient.token(intruder, harness.simulator)
+        let other = Task {
+            try await intruder.execute(HTTPRequest(
+                url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1&timeout=1",
+                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                timeouts: .longPoll(serverTimeout: .seconds(1))))
+        }
+        try await harness.waitUntil("another consumer") { await $0.notices.contains { if case .anotherConsumer = $0 { true } else { false } } }
+        _ = try await other.value
+        await harness.simulator.play(InvitationScript())
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        #expect(await harness.simulator.stats().pollsReplaced >= 1)
+        _ = await harness.stop()
+    }
+
+    @Test func resyncIsFollowedAndReported() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.resync)
+        await harness.simulator.play(InvitationScript())
+        harness.startChannel()
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        #expect(await harness.recorder.resets == [.resync])
+        _ = await harness.stop()
+    }
+
+    @Test func resumeIsFollowedReportedAndTheQueryParametersAreSentAgain() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.resume)
+        await harness.simulator.play(InvitationScript())
+        harness.startChannel(timeoutSeconds: 1)
+        _ = try await harness.waitForEvents(3)
+        try await harness.waitUntil("the poll after resume") { await $0.batches.count >= 2 }
+        #expect(await harness.recorder.resets == [.resume])
+        let polls = await harness.simulator.stats().requests.filter { $0.contains("/events?ack=2") }
+        #expect(polls.first?.hasSuffix("&timeout=1") == true, "\(polls)")
+        _ = await harness.stop()
+    }
+
+    @Test func aMalformedBatchIsRetriedThenSkippedWhenItsNextIsKnown() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.malformedBatch)
+        await harness.simulator.play(InvitationScript())
+        harness.startChannel(timeoutSeconds: 1)
+        try await harness.waitUntil("the skip") { await $0.notices.contains { if case .skippedMalformedBatch = $0 { true } else { false } } }
+        let notices = await harness.recorder.notices
+        let skipped = notices.compactMap { if case .skippedMalformedBatch(let url, let next, let description) = $0 { (url, next, description) } else { nil } }
+        #expect(skipped.first?.0.contains("ack=1") == true)
+        #expect(skipped.first?.1.contains("ack=2") == true)
+        #expect(skipped.first?.2.contains("byte") == true, "the error names the byte offset: \(skipped.first?.2 ?? "")")
+        #expect(notices.filter { if case .retrying = $0 { true } else { false } }.count == 2)
+        // The channel goes on with later batches.
+        await harness.simulator.play(InvitationScript())
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        _ = await harness.stop()
+    }
+
+    @Test func aServerSilentPastTheLongPollTimeoutIsRetried() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.silentPoll)
+        harness.startChannel(timeoutSeconds: 1)
+        try await harness.waitUntil("a timed-out poll", timeout: .seconds(10)) {
+            await $0.notices.contains { if case .retrying(_, let reason, _) = $0 { reason.contains("Timeout") || reason.contains("timed out") } else { false } }
+        }
+        await harness.simulator.play(InvitationScript())
+        #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        _ = await harness.stop()
+    }
+
+    @Test func aRejectedPasswordStopsTheChannelWithExitCode77() async throws {
+        let harness = try await Harness(password: "not the password")
+        harness.startChannel()
+        let result = try await harness.ended()
+        guard case .failure(let error as SessionFailure) = result else {
+            Issue.record("expected a SessionFailure, got \(result)")
+            return
+        }
+        #expect(error.exitCode == 77)
+        _ = await harness.stop()
+    }
+
+    @Test func cancellingTheChannelStopsItsParkedPollPromptly() async throws {
+        let harness = try await Harness()
+        harness.startChannel(timeoutSeconds: 600)
+        try await harness.waitUntil("the channel is open") { await $0.openings.count == 1 }
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = await harness.stop()
+        #expect(clock.now - started < .seconds(3))
+        if case .failure(let error)? = result { Issue.record("cancellation ended with \(error)") }
+    }
+
+    @Test func prefixedRelsFromTheTrustedApplicationFlavourAreUnderstood() async throws {
+        let harness = try await Harness(options: SimulatorOptions(prefixedRels: true))
+        await harness.simulator.play(InvitationScript())
+        harness.startChannel()
+        let events = try await harness.waitForEvents(3)
+        #expect(lifecycle(events) == Self.threeStates)
+        #expect(events[0].event.link.rel.string == "ms:rtc:saas:participantInvitation")
+        _ = await harness.stop()
+    }
+}
