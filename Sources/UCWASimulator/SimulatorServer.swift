@@ -10,6 +10,8 @@ final class SimulatorServer: @unchecked Sendable {
         var senderRel: String
         var senderHref: String
         var event: JSONValue
+        /// For invitation events: which invitation, and its state once this event is sent.
+        var invitation: (id: Int, state: String, completed: Bool)?
     }
 
     /// A batch that was sent and not yet acknowledged: re-sent verbatim when asked for again.
@@ -107,25 +109,26 @@ final class SimulatorServer: @unchecked Sendable {
             id: id, href: "\(base)/participantInvitations/\(id)",
             conversationHref: "\(base)/conversations/\(id)",
             operationID: "op-\(id)", threadID: "thread-\(id)", script: script, state: "Connecting")
-        var events: [JSONValue] = []
-        if script.withStarted { events.append(invitationEvent(invitation, type: "started")) }
+        var events: [(JSONValue, String, Bool)] = []
+        if script.withStarted { events.append((invitationEvent(invitation, type: "started"), invitation.state, false)) }
         if script.withAlerting {
             invitation.state = "Alerting"
-            events.append(invitationEvent(invitation, type: "updated"))
+            events.append((invitationEvent(invitation, type: "updated"), invitation.state, false))
         }
         invitation.state = script.outcome.finalState
-        invitation.completed = true
-        events.append(invitationEvent(invitation, type: "completed"))
+        events.append((invitationEvent(invitation, type: "completed"), invitation.state, true))
+        // The resource answers GETs with the state of the last event sent about it.
+        invitation.state = "Connecting"
         invitations[id] = invitation
-        for event in events {
-            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event))
+        for (event, state, completed) in events {
+            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event, invitation: (id, state, completed)))
         }
         return invitation.href
     }
 
     /// Queues an arbitrary event (for rels other than invitations).
     func deliver(senderRel: String, senderHref: String, event: JSONValue) {
-        enqueue(QueuedEvent(senderRel: senderRel, senderHref: senderHref, event: event))
+        enqueue(QueuedEvent(senderRel: senderRel, senderHref: senderHref, event: event, invitation: nil))
     }
 
     private func invitationEvent(_ invitation: SimulatedInvitation, type: String) -> JSONValue {
@@ -480,6 +483,12 @@ final class SimulatorServer: @unchecked Sendable {
     private func formBatch(_ application: Application, number: Int) -> SentBatch {
         let taken = Array(application.queue.prefix(options.maxEventsPerBatch))
         application.queue.removeFirst(taken.count)
+        for item in taken {
+            if let (id, state, completed) = item.invitation {
+                invitations[id]?.state = state
+                invitations[id]?.completed = completed
+            }
+        }
         var senders: [JSONValue] = []
         var current: (rel: String, href: String, events: [JSONValue])?
         for item in taken {
