@@ -17,7 +17,14 @@ import UCWA
         var caFile: String { directory + "/ca.pem" }
         var url: String { "https://127.0.0.1:\(port)/" }
 
-        init(names: String) throws {
+        enum Program {
+            /// `openssl s_server -www`: HTTP/1.0, one status page.
+            case openssl
+            /// `nghttpd`: HTTP/2 over TLS (ALPN h2), serving `index.html`.
+            case nghttpd
+        }
+
+        init(names: String, program: Program = .openssl) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("ucwa-tls-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
@@ -31,10 +38,19 @@ import UCWA
             let status = try Self.wait(Self.spawn(["/bin/sh", "-c", "(" + script + ") >/dev/null 2>&1"]))
             guard status == 0 else { throw TLSSetupFailed(what: "certificate generation exited with \(status)") }
             port = Int.random(in: 20_000...60_000)
-            pid = try Self.spawn([
-                "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)",
-                "-cert", directory + "/server.pem", "-key", directory + "/server.key", "-www", "-quiet",
-            ])
+            switch program {
+            case .openssl:
+                pid = try Self.spawn([
+                    "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)",
+                    "-cert", directory + "/server.pem", "-key", directory + "/server.key", "-www", "-quiet",
+                ])
+            case .nghttpd:
+                try "served over HTTP/2\n".write(toFile: directory + "/index.html", atomically: true, encoding: .utf8)
+                pid = try Self.spawn([
+                    "/usr/sbin/nghttpd", "--address=127.0.0.1", "-d", directory, String(port),
+                    directory + "/server.key", directory + "/server.pem",
+                ])
+            }
         }
 
         /// Waits until the server accepts connections.
@@ -106,6 +122,18 @@ import UCWA
         let response = try await client.execute(HTTPRequest(url: server.url))
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self).contains("Ciphers"))
+    }
+
+    @Test func http2IsUsedWhenTheServerOffersIt() async throws {
+        let server = try TLSServer(names: "DNS:localhost,IP:127.0.0.1", program: .nghttpd)
+        defer { server.stop() }
+        try await server.ready()
+        let client = HTTPClient(configuration: .init(caFile: server.caFile))
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(url: server.url + "index.html"))
+        #expect(response.status == 200)
+        #expect(response.httpMajorVersion == 2)
+        #expect(String(decoding: response.body, as: UTF8.self) == "served over HTTP/2\n")
     }
 
     @Test func verificationFailsClearlyWithoutTheCAFileAndIsNotRetried() async throws {
