@@ -100,7 +100,9 @@ public actor Session {
         do {
             let response = try await client.execute(request)
             if response.isSuccess { attempt = 0 }
-            return machine.received(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body, url: request.url)
+            return machine.received(
+                status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body,
+                url: request.url, now: WallClock.secondsSince1970())
         } catch let error as HTTPClientError where error.isRetryable {
             return .retryLater(retryAfter: nil, reason: error.description)
         }

@@ -158,10 +158,11 @@ public struct SessionMachine: Sendable {
         return writer.bytes
     }
 
-    /// The response to the last `get` or `createApplication`.
-    public mutating func received(status: Int, headers: [(String, String)], body: [UInt8], url: String) -> SessionAction {
+    /// The response to the last `get` or `createApplication`. `now` (seconds since 1970) reads
+    /// a `Retry-After` given as an HTTP date.
+    public mutating func received(status: Int, headers: [(String, String)], body: [UInt8], url: String, now: Int64 = 0) -> SessionAction {
         if status == 429 || status >= 500 {
-            let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { RetryAfter.parse($0.1, now: 0) }
+            let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { RetryAfter.parse($0.1, now: now) }
             return .retryLater(retryAfter: retryAfter, reason: "\(url): HTTP \(status)")
         }
         switch state {

@@ -26,6 +26,7 @@ struct SimulatorRequest {
 enum WireMode {
     case normal
     case dropMidBody
+    case stallMidBody
     case oneByteChunks
 }
 
@@ -64,6 +65,9 @@ final class Responder: @unchecked Sendable {
             writeBody(body.prefix(body.count / 2))
             context.flush()
             context.close(promise: nil)
+        case .stallMidBody:
+            writeBody(body.prefix(body.count / 2))
+            context.flush()
         case .oneByteChunks:
             context.flush()
             writeOneByte(body[...])

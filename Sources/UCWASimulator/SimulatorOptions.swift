@@ -52,6 +52,9 @@ public enum SimulatorFault: Sendable, Hashable {
     case dropConnectionMidBody
     /// The next events answer is written one byte per flush.
     case oneByteChunks
+    /// The next events answer sends half its body, then nothing more (the connection stays
+    /// open): the client's low-speed limit must end it.
+    case stallMidBody
     /// The next events GET gets this status (5xx, 429, 503) with an optional `Retry-After`.
     case eventsStatus(Int, retryAfterSeconds: Int?)
     /// Every token issued so far is revoked: the next request gets 401.

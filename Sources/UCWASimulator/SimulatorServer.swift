@@ -474,6 +474,8 @@ final class SimulatorServer: @unchecked Sendable {
             mode = .dropMidBody
         } else if takeFault(where: { $0 == .oneByteChunks }) != nil {
             mode = .oneByteChunks
+        } else if takeFault(where: { $0 == .stallMidBody }) != nil {
+            mode = .stallMidBody
         }
         responder.send(status: 200, body: body, mode: mode)
     }

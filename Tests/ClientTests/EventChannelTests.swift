@@ -223,6 +223,18 @@ import UCWASimulator
         _ = await harness.stop()
     }
 
+    @Test func aBodyThatStallsMidBatchEndsAtTheTotalTimeoutAndIsRetriedWithoutDuplicates() async throws {
+        let harness = try await Harness()
+        await harness.simulator.inject(.stallMidBody)
+        for _ in 0..<3 { await harness.simulator.play(InvitationScript()) }
+        harness.startChannel(timeoutSeconds: 1)
+        let events = try await harness.waitForEvents(9)
+        try await harness.waitForAcknowledged(9)
+        #expect(await harness.recorder.events.count == 9)
+        #expect(lifecycle(events) == Array(Array(repeating: Self.threeStates, count: 3).joined()))
+        _ = await harness.stop()
+    }
+
     @Test func aRejectedPasswordStopsTheChannelWithExitCode77() async throws {
         let harness = try await Harness(password: "not the password")
         harness.startChannel()

@@ -175,6 +175,26 @@ struct RefusingConsumer: HTTPBodyConsumer {
         #expect(error?.isRetryable == true)
     }
 
+    @Test func aBodyThatStallsIsEndedByTheLowSpeedLimit() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let token = try await SimulatorClient.token(client, simulator)
+        let events = try await SimulatorClient.createApplication(client, simulator, token: token)
+        await simulator.play(InvitationScript())
+        await simulator.inject(.stallMidBody)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPRequest(
+                url: simulator.baseURL + events,
+                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                timeouts: HTTPTimeouts(connect: .seconds(5), lowSpeedWindow: .seconds(1), total: .seconds(30))))
+        }
+        #expect(error?.kind == .timedOut)
+        #expect(clock.now - started < .seconds(10))
+    }
+
     @Test func connectionsAreReusedAcrossRequests() async throws {
         let simulator = try await UCWASimulator.start()
         let client = HTTPClient()
