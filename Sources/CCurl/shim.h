@@ -37,6 +37,13 @@ static inline CURLcode ucwa_curl_easy_getinfo_string(CURL *handle, CURLINFO info
 static inline CURLMcode ucwa_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+/// curl_easy_pause's bit masks (function-like macros Swift does not import).
+static inline CURLcode ucwa_curl_pause_receiving(CURL *handle) {
+    return curl_easy_pause(handle, CURLPAUSE_RECV);
+}
+static inline CURLcode ucwa_curl_continue(CURL *handle) {
+    return curl_easy_pause(handle, CURLPAUSE_CONT);
+}
 /// curl_version_info for the headers' own CURLVERSION_NOW (a macro Swift cannot see).
 static inline curl_version_info_data *ucwa_curl_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);

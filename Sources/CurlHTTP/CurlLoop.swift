@@ -11,6 +11,7 @@ final class CurlLoop: @unchecked Sendable {
     private struct Inbox {
         var submitted: [Transfer] = []
         var cancelled: [UInt64] = []
+        var resumed: [UInt64] = []
         var stopping = false
     }
 
@@ -66,6 +67,12 @@ final class CurlLoop: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    /// Continues a transfer paused by its `TransferFlow`.
+    func resume(_ id: UInt64) {
+        inbox.withLock { $0.resumed.append(id) }
+        curl_multi_wakeup(multi)
+    }
+
     func cancel(_ id: UInt64) {
         inbox.withLock { $0.cancelled.append(id) }
         curl_multi_wakeup(multi)
@@ -74,7 +81,7 @@ final class CurlLoop: @unchecked Sendable {
     private func run() {
         while true {
             let work = inbox.withLock { inbox -> Inbox in
-                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll() }
+                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll(); inbox.resumed.removeAll() }
                 return inbox
             }
             if work.stopping {
@@ -94,6 +101,11 @@ final class CurlLoop: @unchecked Sendable {
                 guard let easy = transfer.easy else { continue }
                 active[easy] = transfer
                 curl_multi_add_handle(multi, easy)
+            }
+            for id in work.resumed {
+                if let easy = active.first(where: { $0.value.id == id })?.key {
+                    _ = ucwa_curl_continue(easy)
+                }
             }
             for id in work.cancelled {
                 if let (easy, transfer) = active.first(where: { $0.value.id == id }) {
@@ -126,6 +138,7 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func complete(_ transfer: Transfer, code: CURLcode) {
+        transfer.flow?.detach()
         if let error = transfer.consumerError {
             transfer.finish(.failure(error))
             return

@@ -65,20 +65,28 @@ public final class HTTPClient: Sendable {
     /// thread, as it arrives; nothing is buffered. Returns the response (its `body` holds a
     /// non-2xx answer only) and the consumer. An error thrown by the consumer aborts the
     /// transfer and is rethrown here unchanged.
+    ///
+    /// With a `flow`, receiving pauses while more than its high-water mark of items handed on
+    /// by the consumer are waiting on the far side (back-pressure; see `TransferFlow`).
     public func stream<Consumer: HTTPBodyConsumer>(
         _ request: HTTPRequest,
-        into consumer: sending Consumer
+        into consumer: sending Consumer,
+        flow: TransferFlow? = nil
     ) async throws -> (response: HTTPResponse, consumer: Consumer) {
         let box = ConsumerBox(consumer)
-        let response = try await run(request, sink: box, bufferLimit: Self.errorBodyLimit)
+        let response = try await run(request, sink: box, bufferLimit: Self.errorBodyLimit, flow: flow)
         return (response, box.consumer)
     }
 
-    private func run(_ request: HTTPRequest, sink: (any BodySink)?, bufferLimit: Int) async throws -> HTTPResponse {
+    private func run(_ request: HTTPRequest, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) async throws -> HTTPResponse {
         let url = try check(request.url)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let transfer = Transfer(id: id, request: request, url: url, sink: sink, bufferLimit: bufferLimit)
+        let transfer = Transfer(id: id, request: request, url: url, sink: sink, bufferLimit: bufferLimit, flow: flow)
         try configure(transfer)
+        if let flow {
+            let loop = self.loop
+            flow.attach { loop.resume(id) }
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation

@@ -21,6 +21,7 @@ final class Transfer: @unchecked Sendable {
     /// 2xx bodies go here; nil: buffer them in `body` up to `bufferLimit`.
     let sink: (any BodySink)?
     let bufferLimit: Int
+    let flow: TransferFlow?
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
 
     var easy: UnsafeMutableRawPointer?
@@ -33,7 +34,8 @@ final class Transfer: @unchecked Sendable {
     var consumerError: (any Error)?
     var overLimit = false
 
-    init(id: UInt64, request: HTTPRequest, url: CurlURL, sink: (any BodySink)?, bufferLimit: Int) {
+    init(id: UInt64, request: HTTPRequest, url: CurlURL, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) {
+        self.flow = flow
         self.id = id
         self.request = request
         self.url = url
@@ -70,6 +72,11 @@ final class Transfer: @unchecked Sendable {
         if let sink, (200..<300).contains(status) {
             do {
                 try sink.consume(bytes)
+                // Whole chunk taken; if the far side is behind, stop reading further chunks
+                // (libcurl allows pausing from inside the write callback).
+                if let flow, let easy, flow.shouldPause() {
+                    _ = ucwa_curl_pause_receiving(easy)
+                }
                 return true
             } catch {
                 consumerError = error

@@ -12,8 +12,12 @@ enum ChannelItem: Sendable {
 /// Forwards the decoder's findings from the HTTP thread to the channel's task.
 struct ChannelForwarder: EventBatchConsumer {
     let continuation: AsyncStream<ChannelItem>.Continuation
+    let flow: TransferFlow
 
-    func event(_ event: UCWAEvent) { continuation.yield(.event(event)) }
+    func event(_ event: UCWAEvent) {
+        flow.produced()
+        continuation.yield(.event(event))
+    }
     func batchLink(_ kind: BatchLinkKind, href: String) { continuation.yield(.link(kind, href)) }
     func baseURI(_ uri: String) { continuation.yield(.baseURI(uri)) }
 }
@@ -23,8 +27,8 @@ struct ChannelForwarder: EventBatchConsumer {
 struct ChannelBodyConsumer: HTTPBodyConsumer {
     var decoder: EventBatchDecoder<ChannelForwarder>
 
-    init(continuation: AsyncStream<ChannelItem>.Continuation, limits: JSONLimits) {
-        decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation), limits: limits)
+    init(continuation: AsyncStream<ChannelItem>.Continuation, flow: TransferFlow, limits: JSONLimits) {
+        decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation, flow: flow), limits: limits)
     }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {

@@ -142,9 +142,11 @@ public struct EventChannel<Handler: EventChannelHandler> {
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
         let client = session.client
         let limits = self.limits
+        let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
         let transfer = Task { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
-            var (response, consumer) = try await client.stream(request, into: ChannelBodyConsumer(continuation: continuation, limits: limits))
+            var (response, consumer) = try await client.stream(
+                request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits), flow: flow)
             guard response.isSuccess else { return (response, nil) }
             do {
                 try consumer.decoder.finish()
@@ -162,9 +164,11 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 for await item in stream {
                     switch item {
                     case .event(let event):
+                        peakEventsWaiting = max(peakEventsWaiting, flow.pending)
                         if event.position.ordinal >= skip {
                             try await handler.event(event, baseURL: baseURL)
                         }
+                        flow.consumed()
                         handed = max(handed, event.position.ordinal + 1)
                     case .link(let kind, let href):
                         links[kind] = href
@@ -204,4 +208,11 @@ public struct EventChannel<Handler: EventChannelHandler> {
 
     /// How much longer than the server's `timeout` the client waits for a parked poll.
     public var grace: Duration = .seconds(30)
+
+    /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
+    /// memory stays bounded whatever the batch size and however slow the handler).
+    public var eventsInFlight = 1024
+
+    /// The most events seen waiting for the handler at once (for tests and benchmarks).
+    public private(set) var peakEventsWaiting = 0
 }

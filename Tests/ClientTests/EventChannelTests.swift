@@ -235,6 +235,41 @@ import UCWASimulator
         _ = await harness.stop()
     }
 
+    @Test func aSlowHandlerPausesTheTransferSoMemoryStaysBounded() async throws {
+        var options = SimulatorOptions()
+        options.maxEventsPerBatch = 10_000
+        let harness = try await Harness(options: options)
+        for index in 0..<1000 {
+            await harness.simulator.play(InvitationScript(subject: "Invitation \(index) " + String(repeating: "x", count: 200)))
+        }
+        let session = harness.session
+        let recorder = harness.recorder
+        let task = Task {
+            var channel = EventChannel(
+                session: session,
+                handler: RecordingHandler(
+                    resolver: Resolver(session: session, concurrency: 1, logger: Harness.quiet), recorder: recorder,
+                    delay: .microseconds(200)),
+                timeoutSeconds: 2, policy: Harness.fastRetries, logger: Harness.quiet)
+            channel.eventsInFlight = 32
+            try? await channel.run()
+            return channel.peakEventsWaiting
+        }
+        let events = try await harness.waitForEvents(3000, timeout: .seconds(60))
+        #expect(events.count == 3000)
+        let subjects: [String] = events.map { String($0.resource?.subject?.string.split(separator: " ").prefix(2).joined(separator: " ") ?? "") }
+        var expected: [String] = []
+        for index in 0..<1000 { expected += Array(repeating: "Invitation \(index)", count: 3) }
+        #expect(subjects == expected)
+        task.cancel()
+        let peak = await task.value
+        // One ~1.9 MB batch; without back-pressure nearly all 3000 events would wait at once.
+        // Paused after the chunk that crosses 32, at most one more chunk of events arrives.
+        #expect(peak >= 32)
+        #expect(peak < 32 + 300, "peak \(peak) events waiting")
+        _ = await harness.stop()
+    }
+
     @Test func aRejectedPasswordStopsTheChannelWithExitCode77() async throws {
         let harness = try await Harness(password: "not the password")
         harness.startChannel()

@@ -44,6 +44,8 @@ actor Recorder {
 struct RecordingHandler: EventChannelHandler {
     var resolver: Resolver
     let recorder: Recorder
+    /// Time spent on each event (a slow sink).
+    var delay: Duration = .zero
 
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws { await recorder.add(.opened(endpoints)) }
     mutating func reset(_ reason: ChannelResetReason) async throws {
@@ -51,6 +53,7 @@ struct RecordingHandler: EventChannelHandler {
         await recorder.add(.reset(reason))
     }
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
+        if delay > .zero { try await Task.sleep(for: delay) }
         for resolved in await resolver.submit(event, baseURL: baseURL) { await recorder.add(.event(resolved)) }
     }
     mutating func batchCompleted(url: String, next: String) async throws {
