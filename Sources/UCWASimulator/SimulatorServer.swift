@@ -317,7 +317,7 @@ final class SimulatorServer: @unchecked Sendable {
         }
         stats.tokensIssued += 1
         let value = "cwt=SIMTOKEN\(stats.tokensIssued)x\(Int.random(in: 100_000...999_999))"
-        tokens[value] = Token(pool: pool, expires: .now() + .nanoseconds(Int64(options.tokenLifetime.components.seconds) * 1_000_000_000 + options.tokenLifetime.components.attoseconds / 1_000_000_000))
+        tokens[value] = Token(pool: pool, expires: .now() + TimeAmount(options.tokenLifetime))
         let lifetime = max(1, Int(options.tokenLifetime.components.seconds))
         let body = SimulatorDocuments.object([
             ("access_token", .string(value)), ("expires_in", .number(String(lifetime))),
@@ -546,9 +546,16 @@ final class SimulatorServer: @unchecked Sendable {
             responder.send(status: 200, body: SimulatorDocuments.bytes(invitation.resource(rel: rel)))
         }
         if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } }) {
-            loop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) { answer() }
+            loop.scheduleTask(in: TimeAmount(delay)) { answer() }
         } else {
             answer()
         }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
