@@ -16,7 +16,7 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release test demo bench fuzz clean
+.PHONY: all deps build release test demo replay-samples bench fuzz clean
 
 all: build
 
@@ -43,8 +43,12 @@ test: deps
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests
 	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --parallel
 
-## demo: replay the sample batches shipped in samples/ and print the decoded events.
+## demo: the built-in UCWA simulator on loopback and the daemon against it (records on stdout,
+## a summary line at the end); `make replay-samples` decodes the sample batches in samples/.
 demo: release
+	.build/release/ucwa-eventd demo --invitations 36 --faults
+
+replay-samples: release
 	.build/release/ucwa-eventd replay samples/*.json
 
 ## bench: decoder throughput against Foundation's JSONSerialization, and peak RSS on a 1 GiB batch.

@@ -98,6 +98,9 @@ var package = Package(
             dependencies: [
                 "StreamingJSON",
                 "UCWA",
+                "Eventd",
+                "UCWASimulator",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -5,6 +5,8 @@ import UCWA
 /// What the decoder found in an events body, in document order.
 enum ChannelItem: Sendable {
     case event(UCWAEvent)
+    /// The heartbeat timer fired (consumed in order with the events, on the channel's loop).
+    case tick
     case link(BatchLinkKind, String)
     case baseURI(String)
 }

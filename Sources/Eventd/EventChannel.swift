@@ -29,6 +29,16 @@ public protocol EventChannelHandler {
     /// acknowledge it, requested when this returns.
     mutating func batchCompleted(url: String, next: String) async throws
     mutating func notice(_ notice: ChannelNotice) async
+    /// A poll is about to go out (the first one means the daemon is ready).
+    mutating func willPoll(_ url: String) async
+    /// Called from the channel's own loop every `heartbeatInterval` while it is healthy
+    /// (waiting on the network counts as healthy; a handler stuck in a sink does not).
+    mutating func heartbeat() async
+}
+
+extension EventChannelHandler {
+    public mutating func willPoll(_ url: String) async {}
+    public mutating func heartbeat() async {}
 }
 
 /// The channel stopped for good.
@@ -80,6 +90,8 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     try await handler.batchCompleted(url: batchURL, next: url)
                     acknowledging = nil
                 }
+                if stop?.isRequested == true { return }
+                await handler.willPoll(url)
                 let outcome: PollOutcome
                 do {
                     outcome = try await poll(url)
@@ -93,11 +105,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
                 logger.warning("event channel poll failed, retrying", metadata: ["url": "\(url)", "reason": "\(reason)", "delay": "\(delay)"])
                 await handler.notice(.retrying(url: url, reason: reason, delay: delay))
-                do {
-                    try await Task.sleep(for: delay)
-                } catch {
-                    return
-                }
+                guard try await pause(delay) else { return }
                 actions += machine.backoffElapsed()
 
             case .reset(let reason):
@@ -143,6 +151,15 @@ public struct EventChannel<Handler: EventChannelHandler> {
         let client = session.client
         let limits = self.limits
         let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
+        let ticker = heartbeatInterval.map { interval in
+            Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    continuation.yield(.tick)
+                }
+            }
+        }
+        defer { ticker?.cancel() }
         let transfer = Task { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
             var (response, consumer) = try await client.stream(
@@ -159,11 +176,18 @@ public struct EventChannel<Handler: EventChannelHandler> {
         var handed = 0
         var links: [BatchLinkKind: String] = [:]
         var baseURL = url
+        if let stop, !stop.waiting(cancel: { transfer.cancel() }) {
+            transfer.cancel()
+        }
+        defer { stop?.done() }
         do {
             try await withTaskCancellationHandler {
                 for await item in stream {
                     switch item {
+                    case .tick:
+                        await handler.heartbeat()
                     case .event(let event):
+                        if handed == 0 { stop?.busy() }
                         peakEventsWaiting = max(peakEventsWaiting, flow.pending)
                         if event.position.ordinal >= skip {
                             try await handler.event(event, baseURL: baseURL)
@@ -208,6 +232,31 @@ public struct EventChannel<Handler: EventChannelHandler> {
 
     /// How much longer than the server's `timeout` the client waits for a parked poll.
     public var grace: Duration = .seconds(30)
+
+    /// Orderly stop: set by the daemon, requested on SIGTERM.
+    public var stop: StopSignal?
+
+    /// How often `handler.heartbeat()` is called while the channel waits (nil: never).
+    public var heartbeatInterval: Duration?
+
+    /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
+    private mutating func pause(_ delay: Duration) async throws -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + delay
+        while clock.now < end {
+            let slice = min(end - clock.now, heartbeatInterval ?? delay)
+            let sleeper = Task { try await Task.sleep(for: slice) }
+            if let stop, !stop.waiting(cancel: { sleeper.cancel() }) {
+                sleeper.cancel()
+            }
+            let slept = await withTaskCancellationHandler { await sleeper.result } onCancel: { sleeper.cancel() }
+            stop?.done()
+            if case .failure = slept { return false }
+            if stop?.isRequested == true { return false }
+            if heartbeatInterval != nil { await handler.heartbeat() }
+        }
+        return true
+    }
 
     /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
     /// memory stays bounded whatever the batch size and however slow the handler).

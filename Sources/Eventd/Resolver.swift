@@ -2,29 +2,6 @@ import CurlHTTP
 import Logging
 import UCWA
 
-/// How an invitation event's resource was obtained (the record's `resolution`).
-public enum Resolution: String, Sendable, Hashable {
-    /// From the event's `_embedded`.
-    case embedded
-    /// By `GET link.href`.
-    case fetched
-    /// The GET answered 404/410: the resource is gone; the last state seen for it is used.
-    case gone
-    /// The GET kept failing; the event goes on without a resource.
-    case failed
-    /// Not an invitation: nothing to resolve.
-    case none
-}
-
-/// An event and its invitation resource.
-public struct ResolvedEvent: Sendable {
-    public var event: UCWAEvent
-    /// The invitation's absolute href (empty when the event is not an invitation).
-    public var href: String
-    public var resource: InvitationResource?
-    public var resolution: Resolution
-}
-
 /// Resolves invitation events to their resources: the `_embedded` one when present, else
 /// `GET link.href` (resolved against the batch's base), at most `concurrency` GETs at a time,
 /// results handed on in event order. 404/410 → `gone` with the last state seen for that href;

@@ -161,4 +161,14 @@ public enum Href {
         parts.query = Substring(joined)
         return parts.text
     }
+
+    /// `url` without query parameter `name` (every other parameter kept verbatim).
+    public static func removingQuery(_ name: String, from url: String) -> String {
+        var parts = Parts(url)
+        guard let query = parts.query else { return url }
+        let kept = query.split(separator: "&", omittingEmptySubsequences: false)
+            .filter { !($0 == Substring(name) || $0.hasPrefix(name + "=")) }
+        parts.query = kept.isEmpty ? nil : Substring(kept.joined(separator: "&"))
+        return parts.text
+    }
 }

@@ -80,9 +80,23 @@ final class SimulatorServer: @unchecked Sendable {
     // MARK: Control
 
     func inject(_ fault: SimulatorFault) {
-        if fault == .revokeTokens {
+        switch fault {
+        case .revokeTokens:
             tokens.removeAll()
-        } else {
+        case .applicationGone, .applicationExpired:
+            // The server drops the application now: a parked poll learns it at once; otherwise
+            // the next events GET does.
+            if let application = liveApplication, let parked = application.parked {
+                retire(application)
+                if fault == .applicationGone {
+                    parked.responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+                } else {
+                    parked.responder.send(status: 410, body: SimulatorDocuments.error(code: "Gone", subcode: "InactiveApplicationExpired", message: "The application expired."))
+                }
+            } else {
+                faults.append(fault)
+            }
+        default:
             faults.append(fault)
         }
     }

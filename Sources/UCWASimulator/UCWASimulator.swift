@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import StreamingJSON
+import Synchronization
 
 /// A UCWA server on loopback for the tests, the benchmarks and `ucwa-eventd demo`.
 ///
@@ -16,6 +17,8 @@ public final class UCWASimulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let server: SimulatorServer
+    /// Set by `shutdown()`: later calls answer at once instead of waiting on a stopped loop.
+    private let stopped = Atomic<Bool>(false)
 
     /// The port the server listens on (127.0.0.1).
     public let port: Int
@@ -61,12 +64,14 @@ public final class UCWASimulator: Sendable {
 
     /// Stops listening and closes every connection.
     public func shutdown() async {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
 
     /// Arms a one-shot fault (`.revokeTokens` takes effect at once).
     public func inject(_ fault: SimulatorFault) async {
+        guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { self.server.inject(fault) }.get()
     }
 
@@ -74,21 +79,25 @@ public final class UCWASimulator: Sendable {
     /// created); returns the invitation's href.
     @discardableResult
     public func play(_ script: InvitationScript) async -> String {
-        (try? await server.loop.submit { self.server.play(script) }.get()) ?? ""
+        guard !stopped.load(ordering: .acquiring) else { return "" }
+        return (try? await server.loop.submit { self.server.play(script) }.get()) ?? ""
     }
 
     /// Queues one arbitrary event (`event` is the event object: link, type, …).
     public func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
+        guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { self.server.deliver(senderRel: senderRel, senderHref: senderHref, event: event) }.get()
     }
 
     /// What the server has seen so far.
     public func stats() async -> SimulatorStats {
-        (try? await server.loop.submit { self.server.stats }.get()) ?? SimulatorStats()
+        guard !stopped.load(ordering: .acquiring) else { return SimulatorStats() }
+        return (try? await server.loop.submit { self.server.stats }.get()) ?? SimulatorStats()
     }
 
     /// Changes the options of a running server (affects later requests).
     public func update(_ change: @escaping @Sendable (inout SimulatorOptions) -> Void) async {
+        guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { change(&self.server.options) }.get()
     }
 }

@@ -1,0 +1,125 @@
+import Logging
+import UCWA
+
+/// The daemon's channel handler: resolves events, turns them into records, writes them to the
+/// sink, and checkpoints before the channel may acknowledge a batch.
+struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
+    var resolver: Resolver
+    var builder: RecordBuilder
+    var sink: Sink
+    var checkpoint: Checkpoint
+    let store: CheckpointStore
+    let notifier: Notifier
+    let logger: Logger
+    let stats: DaemonStats
+    let live: LiveSettings
+    var endpoints: ApplicationEndpoints?
+    var ready = false
+    /// Set when the checkpoint's application was gone at start: reported with the first opening.
+    var pendingReset: ChannelResetReason?
+
+    mutating func opened(_ endpoints: ApplicationEndpoints) async throws {
+        self.endpoints = endpoints
+        if let reason = pendingReset {
+            pendingReset = nil
+            try write(builder.channelReset(reason, application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
+        }
+        try write(builder.channelOpened(application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
+        checkpoint.applicationURL = endpoints.applicationURL
+        checkpoint.applicationsURL = endpoints.applicationsURL
+        try flushAndSave(eventsURL: nil)
+    }
+
+    mutating func reset(_ reason: ChannelResetReason) async throws {
+        if reason == .resync { resolver.forgetStates() }
+        try write(builder.channelReset(reason, application: endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970()))
+        try flushSink()
+    }
+
+    mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
+        batchURL = batchURL ?? baseURL
+        for resolved in await resolver.submit(event, baseURL: baseURL) {
+            try emit(resolved)
+        }
+    }
+
+    /// The URL of the batch in progress (for record ids).
+    var batchURL: String?
+    var currentPoll: String?
+
+    mutating func willPoll(_ url: String) async {
+        currentPoll = url
+        batchURL = nil
+        if !ready {
+            ready = true
+            notifier.ready(status: "polling the event channel")
+            logger.info("ready: first events request sent")
+        }
+    }
+
+    mutating func batchCompleted(url: String, next: String) async throws {
+        for resolved in await resolver.drain() {
+            try emit(resolved)
+        }
+        try flushAndSave(eventsURL: next)
+        stats.batchDone()
+        notifier.status("polling; \(stats.records) records written; last batch \(stats.lastBatchAge())")
+        batchURL = nil
+    }
+
+    mutating func notice(_ notice: ChannelNotice) async {
+        // The channel logged it already; nothing else to do for now.
+    }
+
+    mutating func heartbeat() async {
+        notifier.watchdog()
+    }
+
+    private mutating func emit(_ resolved: ResolvedEvent) throws {
+        guard let endpoints else { return }
+        builder.filter = live.events
+        if let record = builder.record(
+            for: resolved, application: endpoints.applicationURL, batch: currentPoll ?? "", now: WallClock.microsecondsSince1970()) {
+            try write(record)
+        }
+    }
+
+    private mutating func write(_ record: Record) throws {
+        try sink.append(record)
+        stats.recordWritten()
+    }
+
+    private mutating func flushSink() throws {
+        try sink.flush()
+    }
+
+    /// Records in the sink, then the checkpoint on disk: only then may `next` be requested.
+    private mutating func flushAndSave(eventsURL: String?) throws {
+        try sink.flush()
+        if let eventsURL { checkpoint.eventsURL = eventsURL }
+        checkpoint.sequence = builder.sequence
+        checkpoint.openInvitations = builder.tracker.open
+        try store.save(checkpoint)
+    }
+}
+
+/// Counters for `STATUS=` and the demo's summary.
+public final class DaemonStats: Sendable {
+    private let state = Mutex<(records: Int, batches: Int, lastBatch: ContinuousClock.Instant?)>((0, 0, nil))
+
+    public init() {}
+
+    public var records: Int { state.withLock { $0.records } }
+    public var batches: Int { state.withLock { $0.batches } }
+
+    func recordWritten() { state.withLock { $0.records += 1 } }
+    func batchDone() { state.withLock { $0.batches += 1; $0.lastBatch = .now } }
+
+    func lastBatchAge() -> String {
+        guard let last = state.withLock({ $0.lastBatch }) else { return "never" }
+        let age = ContinuousClock.now - last
+        return "\(age.components.seconds) s ago"
+    }
+}
+
+import Synchronization

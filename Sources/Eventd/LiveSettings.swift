@@ -1,0 +1,17 @@
+import Synchronization
+import UCWA
+
+/// The settings SIGHUP may change while the daemon runs: which events become records (the log
+/// level lives in `SharedLogLevel`). Read per event.
+public final class LiveSettings: Sendable {
+    private let filter: Mutex<EventFilter>
+
+    public init(events: EventFilter) {
+        filter = Mutex(events)
+    }
+
+    public var events: EventFilter {
+        get { filter.withLock { $0 } }
+        set { filter.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,104 @@
+import CSystemd
+import Logging
+import Synchronization
+import UCWA
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The log level every handler of ours reads, so that SIGHUP can change it.
+public final class SharedLogLevel: Sendable {
+    private let raw = Atomic<Int>(2)
+    private static let levels = Logger.Level.allCases
+
+    public init(_ level: Logger.Level) { set(level) }
+
+    public var level: Logger.Level { Self.levels[raw.load(ordering: .relaxed)] }
+    public func set(_ level: Logger.Level) { raw.store(Self.levels.firstIndex(of: level) ?? 2, ordering: .relaxed) }
+}
+
+/// Diagnostics to journald (when `$JOURNAL_STREAM` shows stderr is the journal): MESSAGE,
+/// PRIORITY, SYSLOG_IDENTIFIER and metadata as `UCWA_LOG_*` fields. Never on stdout.
+public struct JournalLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    let shared: SharedLogLevel
+    public var logLevel: Logger.Level {
+        get { shared.level }
+        set { shared.set(newValue) }
+    }
+
+    public init(level: SharedLogLevel) {
+        self.shared = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields = [
+            "MESSAGE=\(UserText.sanitize(event.message.description, limit: UserText.messageLimit))",
+            "PRIORITY=\(Self.priority(event.level))",
+            "SYSLOG_IDENTIFIER=ucwa-eventd",
+        ]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            let name = "UCWA_LOG_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            fields.append("\(name)=\(UserText.sanitize("\(value)", limit: UserText.uriLimit))")
+        }
+        try? JournalSink.send(fields)
+    }
+
+    static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    /// Whether stderr is connected to the journal (systemd sets `$JOURNAL_STREAM` to its
+    /// device and inode).
+    public static func stderrIsJournal(environment: [String: String]) -> Bool {
+        guard let value = environment["JOURNAL_STREAM"] else { return false }
+        let parts = value.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var status = stat()
+        guard fstat(STDERR_FILENO, &status) == 0 else { return false }
+        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
+    }
+}
+
+/// Diagnostics to stderr, one line each: level, message, metadata (sanitised: no control
+/// sequence reaches a terminal).
+public struct StderrLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    let shared: SharedLogLevel
+    public var logLevel: Logger.Level {
+        get { shared.level }
+        set { shared.set(newValue) }
+    }
+
+    public init(level: SharedLogLevel) {
+        self.shared = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = "ucwa-eventd: \(event.level): \(event.message)"
+        let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        for key in all.keys.sorted() {
+            line += " \(key)=\(all[key]!)"
+        }
+        let bytes = Array((UserText.sanitize(line, limit: 8192) + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

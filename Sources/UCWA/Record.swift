@@ -1,0 +1,172 @@
+import StreamingJSON
+
+/// One lifecycle record: what operators read in `journalctl` and log shippers forward
+/// (DESIGN.md §3). Every field appears in a fixed order; absent values are omitted.
+public struct Record: Sendable, Equatable {
+    public enum Level: String, Sendable {
+        case info
+        case warn
+
+        /// The syslog priority journald files it under.
+        public var priority: Int { self == .info ? 6 : 4 }
+    }
+
+    /// `event_name`, with the fixed journald `MESSAGE_ID` of each (explained by
+    /// `systemd/ucwa-eventd.catalog`).
+    public enum EventName: String, Sendable, CaseIterable {
+        case invitationStarted = "ucwa.invitation.started"
+        case invitationUpdated = "ucwa.invitation.updated"
+        case invitationCompleted = "ucwa.invitation.completed"
+        case channelOpened = "ucwa.channel.opened"
+        case channelReset = "ucwa.channel.reset"
+        case event = "ucwa.event"
+
+        public var messageID: String {
+            switch self {
+            case .invitationStarted: "7a75d77488874698b27c10074366ea3d"
+            case .invitationUpdated: "303a30b04f9848049d582b1c84d7345f"
+            case .invitationCompleted: "6bbe7efc928d4f1b8c277917b2daa4d4"
+            case .channelOpened: "82619d9b81f246e1b9b909995e1300dd"
+            case .channelReset: "c4baf33f3bb74ebf8292138872b2d884"
+            case .event: "6a39958bc776417796159b9604bda918"
+            }
+        }
+    }
+
+    /// A field value: text (sanitised before it gets here) or a number.
+    public enum Value: Sendable, Equatable {
+        case text(String)
+        case number(Int64)
+
+        var text: String {
+            switch self {
+            case .text(let text): text
+            case .number(let number): String(number)
+            }
+        }
+    }
+
+    public static let schemaVersion = 1
+
+    public var timestamp: String
+    public var level: Level
+    public var eventName: EventName
+    /// Short human text with no user-controlled strings.
+    public var message: String
+    public var account: String
+    public var recordID: String
+    public var sequence: Int64
+    public var invitationType: String?
+    public var invitationHref: String?
+    public var eventType: String?
+    public var state: String?
+    public var status: String?
+    public var reasonCode: String?
+    public var reasonSubcode: String?
+    public var reasonMessage: String?
+    public var direction: String?
+    public var importance: String?
+    public var operationID: String?
+    public var subject: String?
+    public var threadID: String?
+    public var toURI: String?
+    public var fromURI: String?
+    public var fromName: String?
+    public var conversationHref: String?
+    public var startedAt: String?
+    public var durationMs: Int64?
+    public var resolution: String?
+    // Extensions of the contract, after its fields: other events and channel records.
+    public var senderRel: String?
+    public var senderHref: String?
+    public var linkRel: String?
+    public var linkHref: String?
+    public var resetReason: String?
+    public var applicationHref: String?
+
+    public init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
+        self.timestamp = timestamp
+        self.level = level
+        self.eventName = eventName
+        self.message = message
+        self.account = account
+        self.recordID = recordID
+        self.sequence = sequence
+    }
+
+    /// (JSON key, journald field, value) in the contract's order, absent values left out.
+    /// `timestamp` has no journald field (journald keeps its own); `level` is `PRIORITY`.
+    public var fields: [(key: String, journal: String?, value: Value)] {
+        var out: [(String, String?, Value)] = [
+            ("timestamp", nil, .text(timestamp)),
+            ("level", "PRIORITY", .text(level.rawValue)),
+            ("event_name", "UCWA_EVENT_NAME", .text(eventName.rawValue)),
+            ("message", "MESSAGE", .text(message)),
+            ("schema_version", "UCWA_SCHEMA_VERSION", .number(Int64(Self.schemaVersion))),
+            ("account", "UCWA_ACCOUNT", .text(account)),
+            ("record_id", "UCWA_RECORD_ID", .text(recordID)),
+            ("sequence", "UCWA_SEQUENCE", .number(sequence)),
+        ]
+        func add(_ key: String, _ journal: String, _ value: String?) {
+            if let value { out.append((key, journal, .text(value))) }
+        }
+        add("invitation_type", "UCWA_INVITATION_TYPE", invitationType)
+        add("invitation_href", "UCWA_INVITATION_HREF", invitationHref)
+        add("event_type", "UCWA_EVENT", eventType)
+        add("state", "UCWA_STATE", state)
+        add("status", "UCWA_STATUS", status)
+        add("reason_code", "UCWA_REASON_CODE", reasonCode)
+        add("reason_subcode", "UCWA_REASON_SUBCODE", reasonSubcode)
+        add("reason_message", "UCWA_REASON_MESSAGE", reasonMessage)
+        add("direction", "UCWA_DIRECTION", direction)
+        add("importance", "UCWA_IMPORTANCE", importance)
+        add("operation_id", "UCWA_OPERATION_ID", operationID)
+        add("subject", "UCWA_SUBJECT", subject)
+        add("thread_id", "UCWA_THREAD_ID", threadID)
+        add("to_uri", "UCWA_TO_URI", toURI)
+        add("from_uri", "UCWA_FROM_URI", fromURI)
+        add("from_name", "UCWA_FROM_NAME", fromName)
+        add("conversation_href", "UCWA_CONVERSATION_HREF", conversationHref)
+        add("started_at", "UCWA_STARTED_AT", startedAt)
+        if let durationMs { out.append(("duration_ms", "UCWA_DURATION_MS", .number(durationMs))) }
+        add("resolution", "UCWA_RESOLUTION", resolution)
+        add("sender_rel", "UCWA_SENDER_REL", senderRel)
+        add("sender_href", "UCWA_SENDER_HREF", senderHref)
+        add("link_rel", "UCWA_LINK_REL", linkRel)
+        add("link_href", "UCWA_LINK_HREF", linkHref)
+        add("reset_reason", "UCWA_RESET_REASON", resetReason)
+        add("application_href", "UCWA_APPLICATION_HREF", applicationHref)
+        return out
+    }
+
+    /// Appends the record as one JSON object and a newline. `JSONWriter` escapes controls,
+    /// U+2028/U+2029 and bidi controls, so one record is always exactly one line.
+    public func writeJSONLine(into writer: inout JSONWriter) {
+        writer.raw("{")
+        for (index, field) in fields.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.string(field.key)
+            writer.raw(":")
+            switch field.value {
+            case .text(let text): writer.string(text)
+            case .number(let number): writer.raw(String(number).utf8)
+            }
+        }
+        writer.raw("}\n")
+    }
+
+    /// The journald entry: `FIELD=value` strings, with `MESSAGE_ID`, `SYSLOG_IDENTIFIER` and
+    /// `PRIORITY` as numbers journald understands.
+    public var journalFields: [String] {
+        var out = ["MESSAGE_ID=\(eventName.messageID)", "SYSLOG_IDENTIFIER=ucwa-eventd"]
+        for field in fields {
+            guard let journal = field.journal else { continue }
+            if journal == "PRIORITY" {
+                out.append("PRIORITY=\(level.priority)")
+            } else {
+                out.append("\(journal)=\(field.value.text)")
+            }
+        }
+        return out
+    }
+}

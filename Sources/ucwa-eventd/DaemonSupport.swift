@@ -1,0 +1,106 @@
+import ArgumentParser
+import Eventd
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process environment as a dictionary.
+func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return result
+}
+
+/// Loads the configuration or exits 78 with the error on stderr.
+func loadConfiguration(path: String?, environment: [String: String], flags: [(section: String, name: String, value: String)]) throws -> Configuration {
+    do {
+        return try ConfigurationLoader.load(path: path, environment: environment, flags: flags)
+    } catch {
+        Diagnostics.print("configuration error: \(error)")
+        throw ExitCode(ExitCode_.configuration)
+    }
+}
+
+enum ExitCode_ {
+    static let configuration = Eventd.ExitCode.configuration
+}
+
+/// The daemon's logger: journald when stderr is the journal, else stderr; never stdout.
+func makeLogger(level: SharedLogLevel, environment: [String: String]) -> Logger {
+    let toJournal = JournalLogHandler.stderrIsJournal(environment: environment)
+    return Logger(label: "ucwa-eventd") { _ in
+        toJournal ? JournalLogHandler(level: level) as any LogHandler : StderrLogHandler(level: level)
+    }
+}
+
+/// The write end of the self-pipe that the C signal handler writes the signal number to.
+nonisolated(unsafe) private var signalPipeWriter: Int32 = -1
+
+/// Async-signal-safe: one byte into the pipe, nothing else.
+private func forwardSignal(_ number: Int32) {
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(signalPipeWriter, &byte, 1)
+}
+
+/// Signal handling with a self-pipe: a C handler writes the signal number into a pipe, a
+/// thread of ours reads it and calls the actions. Installed before anything else, so that an
+/// early SIGHUP from `systemctl reload` does not kill the process. (Dispatch signal sources
+/// use signalfd on Linux, which needs the signals blocked in every thread, including Swift's
+/// own pool threads that already run: not reliable here.)
+final class Signals: @unchecked Sendable {
+    private let stopAction: @Sendable () -> Void
+    private let reloadAction: @Sendable () -> Void
+    private var reader: Int32 = -1
+
+    init(stop: @escaping @Sendable () -> Void, reload: @escaping @Sendable () -> Void) {
+        stopAction = stop
+        reloadAction = reload
+        var descriptors: [Int32] = [0, 0]
+        guard pipe(&descriptors) == 0 else { return }
+        _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
+        reader = descriptors[0]
+        signalPipeWriter = descriptors[1]
+        signal(SIGPIPE, SIG_IGN)
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, forwardSignal)
+        }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { context in
+            let signals = Unmanaged<Signals>.fromOpaque(context!).takeRetainedValue()
+            signals.readLoop()
+            return nil
+        }, context)
+        pthread_detach(thread)
+    }
+
+    private func readLoop() {
+        var byte: UInt8 = 0
+        while true {
+            let count = read(reader, &byte, 1)
+            if count < 0, errno == EINTR { continue }
+            guard count == 1 else { return }
+            switch Int32(byte) {
+            case SIGHUP: reloadAction()
+            default: stopAction()
+            }
+        }
+    }
+
+    /// Back to the default dispositions (the process is about to end).
+    func cancel() {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, SIG_DFL)
+        }
+    }
+}
