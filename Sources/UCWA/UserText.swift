@@ -13,19 +13,20 @@ public enum UserText {
         var out = String.UnicodeScalarView()
         var count = 0
         for scalar in text.unicodeScalars {
-            if count >= limit {
+            // The cap counts what is written, escapes included.
+            var piece = String.UnicodeScalarView()
+            if needsEscape(scalar) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                piece.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+            } else {
+                piece.append(scalar)
+            }
+            if count + piece.count > limit {
                 out.append("\u{2026}")
                 break
             }
-            if needsEscape(scalar) {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                for character in "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex {
-                    out.append(contentsOf: character.unicodeScalars)
-                }
-            } else {
-                out.append(scalar)
-            }
-            count += 1
+            out.append(contentsOf: piece)
+            count += piece.count
         }
         return String(out)
     }
