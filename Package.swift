@@ -132,6 +132,14 @@ var package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "CurlHTTP", "Eventd", "UCWA", "UCWASimulator", "StreamingJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CommandTests",
             dependencies: ["ucwa-eventd"],
             swiftSettings: strictSettings

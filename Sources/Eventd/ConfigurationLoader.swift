@@ -48,7 +48,8 @@ public enum ConfigurationLoader {
     static func apply(_ text: String, file: String, to configuration: inout Configuration) throws(ConfigurationError) {
         var section: String?
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both line ends.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let line = rawLine.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
@@ -143,8 +144,8 @@ public enum ConfigurationLoader {
             throw ConfigurationError(source: "configuration", key: "[Auth] PasswordFile", message: "no password: set PasswordFile= or give the unit LoadCredential=password:…")
         }
         guard let text = try readFile(path, required: true) else { return "" }
-        let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let password = String(line.hasSuffix("\r") ? line.dropLast() : line)
+        let line = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first ?? ""
+        let password = String(line)
         guard !password.isEmpty else {
             throw ConfigurationError(source: path, key: "[Auth] PasswordFile", message: "the password file is empty")
         }
