@@ -16,7 +16,7 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release test demo replay-samples bench fuzz clean
+.PHONY: all deps build release test demo replay-samples install bench fuzz clean
 
 all: build
 
@@ -50,6 +50,17 @@ demo: release
 
 replay-samples: release
 	.build/release/ucwa-eventd replay samples/*.json
+
+## install: the binary, both units, the journald catalog and an example configuration.
+PREFIX ?= /usr/local
+install: release
+	install -D -m 0755 .build/release/ucwa-eventd $(DESTDIR)$(PREFIX)/bin/ucwa-eventd
+	install -D -m 0644 systemd/ucwa-eventd.service $(DESTDIR)/etc/systemd/system/ucwa-eventd.service
+	install -D -m 0644 systemd/ucwa-eventd@.service $(DESTDIR)/etc/systemd/system/ucwa-eventd@.service
+	install -D -m 0644 systemd/ucwa-eventd.catalog $(DESTDIR)/usr/lib/systemd/catalog/ucwa-eventd.catalog
+	install -D -m 0640 config/ucwa-eventd.conf $(DESTDIR)/etc/ucwa-eventd/ucwa-eventd.conf.example
+	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog || true; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
 
 ## bench: decoder throughput against Foundation's JSONSerialization, and peak RSS on a 1 GiB batch.
 bench: deps

@@ -141,7 +141,9 @@ var package = Package(
         ),
         .testTarget(
             name: "CommandTests",
-            dependencies: ["ucwa-eventd"],
+            dependencies: [
+                "ucwa-eventd", "ucwa-sim", "UCWA", "UCWASimulator", "StreamingJSON",
+            ],
             swiftSettings: strictSettings
         ),
     ]
