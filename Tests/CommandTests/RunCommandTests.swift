@@ -1,0 +1,128 @@
+import Foundation
+import StreamingJSON
+import Testing
+import UCWA
+import UCWASimulator
+
+/// `ucwa-eventd run` and `check-config` as real processes against the simulator.
+@Suite struct RunCommandTests {
+    /// A configuration file, a password file and a state directory for the simulator.
+    static func setUp(_ simulator: UCWASimulator, password: String = SimulatorOptions().password, extra: String = "") throws -> (directory: String, config: String) {
+        let directory = TestPaths.temporaryDirectory()
+        try (password + "\n").write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        let config = """
+            [Daemon]
+            Account=alice
+            StateDirectory=\(directory)/state
+            [Server]
+            DiscoverURL=\(simulator.discoverURL)
+            [Auth]
+            Username=\(SimulatorOptions().username)
+            PasswordFile=\(directory)/password
+            \(extra)
+            """
+        try config.write(toFile: directory + "/ucwa-eventd.conf", atomically: true, encoding: .utf8)
+        return (directory, directory + "/ucwa-eventd.conf")
+    }
+
+    static func waitForAcknowledged(_ count: Int, _ simulator: UCWASimulator) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while await simulator.stats().eventsAcknowledged < count {
+            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test func runWritesRecordsAndStopsCleanlyOnSIGTERM() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator)
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        await simulator.play(InvitationScript())
+        try await Self.waitForAcknowledged(3, simulator)
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
+        let lines = daemon.stdout.split(separator: "\n")
+        #expect(lines.count == 4, "\(daemon.stdout)")
+        #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["account"]?.stringValue == "alice" })
+        // Diagnostics never mix into the record stream.
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"timestamp\":") })
+        #expect(daemon.stderr.contains("ready"), "\(daemon.stderr)")
+        let secret = SimulatorOptions().password
+        #expect(!daemon.stdout.contains(secret) && !daemon.stderr.contains(secret))
+        #expect(!daemon.stderr.contains("cwt="), "no token in diagnostics")
+        await simulator.shutdown()
+    }
+
+    @Test func aRestartAfterSIGTERMRepeatsNothing() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator)
+        let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        await simulator.play(InvitationScript())
+        try await Self.waitForAcknowledged(3, simulator)
+        first.signal(SIGTERM)
+        #expect(try await first.wait() == 0)
+        await simulator.play(InvitationScript(outcome: .declined))
+        let second = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await Self.waitForAcknowledged(6, simulator)
+        second.signal(SIGTERM)
+        #expect(try await second.wait() == 0)
+        let ids = (first.stdout + second.stdout).split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["record_id"]?.stringValue }
+        #expect(ids.count == 8, "two openings and six invitation events")
+        #expect(Set(ids).count == ids.count)
+        await simulator.shutdown()
+    }
+
+    @Test func aRejectedPasswordExits77() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator, password: "wrong password")
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        #expect(try await daemon.wait() == 77)
+        #expect(daemon.stderr.contains("rejected the user name or password"))
+        #expect(!daemon.stderr.contains("wrong password"))
+        await simulator.shutdown()
+    }
+
+    @Test func aBadConfigurationExits78NamingFileLineAndKey() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator, extra: "[Events]\nTimeoutSeconds=5\n")
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        #expect(try await daemon.wait() == 78)
+        #expect(daemon.stderr.contains("ucwa-eventd.conf:10: [Events] TimeoutSeconds: '5' is not a whole number in 180...1800"), "\(daemon.stderr)")
+        let check = try ChildProcess([TestPaths.binary("ucwa-eventd"), "check-config", "--config", config], directory: directory)
+        #expect(try await check.wait() == 78)
+        await simulator.shutdown()
+    }
+
+    @Test func checkConfigPrintsTheEffectiveSettingsWithoutThePassword() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator)
+        let check = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "check-config", "--config", config],
+            environment: ["UCWA_EVENTD_OUTPUT_SINK": "journald"], directory: directory)
+        #expect(try await check.wait() == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("[Output]\nSink=journald\n"))
+        #expect(check.stdout.contains("Account=alice"))
+        #expect(check.stdout.contains("# password: readable (not shown)"))
+        #expect(!check.stdout.contains(SimulatorOptions().password))
+        await simulator.shutdown()
+    }
+
+    @Test func theShippedExampleConfigurationIsValidSyntax() async throws {
+        let path = ReplayCommandTests.repository.appendingPathComponent("config/ucwa-eventd.conf").path
+        let directory = TestPaths.temporaryDirectory()
+        try "pw\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        let check = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "check-config", "--config", path],
+            environment: ["UCWA_EVENTD_AUTH_PASSWORD_FILE": directory + "/password"], directory: directory)
+        #expect(try await check.wait() == 0, "\(check.stderr)")
+    }
+
+    @Test func demoRunsTheSimulatorAndEndsWithASummary() async throws {
+        let directory = TestPaths.temporaryDirectory()
+        let demo = try ChildProcess([TestPaths.binary("ucwa-eventd"), "demo", "--invitations", "12", "--faults"], directory: directory)
+        #expect(try await demo.wait(timeout: .seconds(60)) == 0, "\(demo.stderr)")
+        let records = demo.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(records.filter { $0["event_name"]?.stringValue == "ucwa.invitation.completed" }.count == 12)
+        #expect(demo.stderr.contains("demo: 12 invitations"), "\(demo.stderr)")
+    }
+}
