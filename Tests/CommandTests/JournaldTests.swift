@@ -1,0 +1,132 @@
+import Foundation
+import StreamingJSON
+import Testing
+import UCWA
+import UCWASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether a private journald can be started here.
+let journaldCanRun: Bool = geteuid() == 0
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+    && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")
+
+/// The journald sink against a real `systemd-journald`, started by the test in a private mount
+/// namespace (tmpfs over /run/systemd, /run/log and /var/log/journal), read back with
+/// `journalctl -o json`. Needs root and unshare; skipped with that reason elsewhere.
+@Suite(.serialized, .enabled(if: journaldCanRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"))
+struct JournaldTests {
+    /// Runs the daemon with `--sink journald` beside a private journald until `stop` exists,
+    /// then dumps every ucwa-eventd entry as JSON lines into `journal.json`.
+    static let script = """
+        set -e
+        mkdir -p /run/systemd /run/log /var/log/journal
+        mount -t tmpfs tmpfs /run/systemd
+        mount -t tmpfs tmpfs /run/log
+        mount -t tmpfs tmpfs /var/log/journal
+        if [ "$START_JOURNALD" = 1 ]; then
+          /lib/systemd/systemd-journald & J=$!
+          for i in $(seq 1 200); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+        fi
+        "$DAEMON" run --config "$CONFIG" --sink journald > "$WORK/daemon.out" 2> "$WORK/daemon.err" & D=$!
+        while [ ! -e "$WORK/stop" ] && kill -0 $D 2>/dev/null; do sleep 0.05; done
+        kill -TERM $D 2>/dev/null || true
+        set +e
+        wait $D
+        echo $? > "$WORK/daemon.status"
+        if [ "$START_JOURNALD" = 1 ]; then
+          journalctl --sync
+          journalctl -o json --no-pager SYSLOG_IDENTIFIER=ucwa-eventd > "$WORK/journal.json"
+          kill $J
+        fi
+        """
+
+    struct Outcome {
+        var status: Int32
+        var entries: [JSONValue]
+        var stderr: String
+    }
+
+    func run(startJournald: Bool = true, play: (UCWASimulator) async -> Int) async throws -> Outcome {
+        let simulator = try await UCWASimulator.start()
+        let (work, config) = try RunCommandTests.setUp(simulator)
+        try Self.script.write(toFile: work + "/journal.sh", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(
+            ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", work + "/journal.sh"],
+            environment: ["DAEMON": TestPaths.binary("ucwa-eventd"), "CONFIG": config, "WORK": work, "START_JOURNALD": startJournald ? "1" : "0"],
+            directory: work)
+        let expected = await play(simulator)
+        if expected > 0 { try await RunCommandTests.waitForAcknowledged(expected, simulator) }
+        if startJournald {
+            FileManager.default.createFile(atPath: work + "/stop", contents: nil)
+        }
+        #expect(try await child.wait(timeout: .seconds(60)) == 0, "\(child.stderr)")
+        await simulator.shutdown()
+        let status = Int32((try? String(contentsOfFile: work + "/daemon.status", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        let json = (try? String(contentsOfFile: work + "/journal.json", encoding: .utf8)) ?? ""
+        let entries = try json.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        return Outcome(status: status, entries: entries, stderr: (try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)) ?? "")
+    }
+
+    @Test func recordsArriveAsStructuredEntriesWithTheirMessageIDs() async throws {
+        let outcome = try await run { simulator in
+            await simulator.play(InvitationScript(outcome: .declined))
+            return 3
+        }
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let records = outcome.entries.filter { $0["UCWA_EVENT_NAME"] != nil }
+        #expect(records.map { $0["UCWA_EVENT_NAME"]?.stringValue ?? "" } == [
+            "ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
+        ])
+        for record in records {
+            let name = try #require(Record.EventName(rawValue: record["UCWA_EVENT_NAME"]?.stringValue ?? ""))
+            #expect(record["MESSAGE_ID"]?.stringValue == name.messageID)
+            #expect(record["UCWA_ACCOUNT"]?.stringValue == "alice")
+            #expect(record["UCWA_SCHEMA_VERSION"]?.stringValue == "1")
+            #expect(record["UCWA_RECORD_ID"]?.stringValue?.count == 32)
+        }
+        let completed = records[3]
+        #expect(completed["PRIORITY"]?.stringValue == "4")
+        #expect(completed["UCWA_STATUS"]?.stringValue == "failure")
+        #expect(completed["UCWA_REASON_SUBCODE"]?.stringValue == "Declined")
+        #expect(completed["UCWA_STATE"]?.stringValue == "Declined")
+        #expect(completed["MESSAGE"]?.stringValue == "invitation completed: failure")
+        #expect(records[1]["PRIORITY"]?.stringValue == "6")
+        #expect(records[1]["UCWA_SUBJECT"]?.stringValue == "Quarterly review")
+    }
+
+    @Test func hostileStringsForgeNoFieldsAndNoEntries() async throws {
+        let hostile = [
+            "line\nPRIORITY=0\nMESSAGE=forged\nUCWA_EVENT_NAME=ucwa.forged",
+            "esc \u{1B}[2J\u{1B}]0;title\u{07} nul \u{0} bidi \u{202E}txt.exe ls \u{2028} ps \u{2029}",
+            String(repeating: "long ", count: 2000),
+        ]
+        let outcome = try await run { simulator in
+            for subject in hostile {
+                await simulator.play(InvitationScript(to: "sip:x\nPRIORITY=0@contoso.com", subject: subject, withAlerting: false))
+            }
+            return 6
+        }
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let records = outcome.entries.filter { $0["UCWA_EVENT_NAME"] != nil }
+        #expect(records.count == 7, "one opening and six invitation events: no forged entries")
+        #expect(records.allSatisfy { $0["UCWA_EVENT_NAME"]?.stringValue?.hasPrefix("ucwa.forged") == false })
+        #expect(records.allSatisfy { $0["PRIORITY"]?.stringValue != "0" })
+        for record in records.dropFirst() {
+            let subject = try #require(record["UCWA_SUBJECT"]?.stringValue)
+            #expect(!subject.unicodeScalars.contains { $0.value < 0x20 || (0x202A...0x202E).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
+            #expect(subject.unicodeScalars.count <= UserText.shortLimit + 1)
+            #expect(record["UCWA_TO_URI"]?.stringValue == "sip:x\\u000APRIORITY=0@contoso.com")
+            #expect(record["MESSAGE"]?.stringValue?.hasPrefix("invitation ") == true)
+        }
+        #expect(records[1]["UCWA_SUBJECT"]?.stringValue?.hasPrefix("line\\u000APRIORITY=0\\u000AMESSAGE=forged") == true)
+    }
+
+    @Test func withoutJournaldTheSinkFailsClearlyAtStart() async throws {
+        let outcome = try await run(startJournald: false) { _ in 0 }
+        #expect(outcome.status == 75)
+        #expect(outcome.stderr.contains("no journald socket at /run/systemd/journal/socket"), "\(outcome.stderr)")
+    }
+}
