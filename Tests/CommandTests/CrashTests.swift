@@ -1,0 +1,153 @@
+import Foundation
+import StreamingJSON
+import Testing
+import UCWA
+import UCWASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGKILL at random points while invitations stream, then a restart from the checkpoint:
+/// every invitation event appears at least once and every duplicate carries the same
+/// `record_id`; the checkpoint is never torn.
+@Suite(.serialized) struct CrashTests {
+    /// A small deterministic generator (the seed is printed, so a failure can be replayed).
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func checkpointIsWhole(_ directory: String) -> Bool {
+        guard let bytes = FileManager.default.contents(atPath: directory + "/state/checkpoint.json") else { return true }
+        guard let document = try? JSONValue.parse(Array(bytes)) else { return false }
+        return document["endpoint_id"]?.stringValue != nil && document["sequence"]?.intValue != nil
+    }
+
+    static func waitForReady(_ daemon: ChildProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !daemon.stderr.contains("ready") {
+            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func killsAtRandomPointsLoseNothingAndDuplicatesKeepTheirIDs() async throws {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        print("CrashTests seed: \(seed)")
+        var random = SplitMix(state: seed)
+        let kills = 12
+        // Link-only events resolved one GET at a time: a batch takes long enough to be cut by a
+        // kill after some of its records were written (they come again, with the same ids).
+        let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false, maxEventsPerBatch: 12))
+        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=1\n")
+        var scripts: [InvitationScript] = []
+        for index in 0..<40 {
+            scripts.append(InvitationScript(
+                subject: "Crash \(index)", outcome: index % 3 == 0 ? .declined : .connected,
+                withStarted: index % 5 != 4, withAlerting: index % 2 == 0))
+        }
+        let expectedEvents = scripts.reduce(0) { $0 + ($1.withStarted ? 1 : 0) + ($1.withAlerting ? 1 : 0) + 1 }
+        let player = Task {
+            for script in scripts {
+                await simulator.play(script)
+                try? await Task.sleep(for: .milliseconds(15))
+            }
+        }
+        var outputs: [ChildProcess] = []
+        for round in 0..<kills {
+            let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+            outputs.append(daemon)
+            if round == 0 { try await Self.waitForReady(daemon) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...250, using: &random)))
+            daemon.signal(SIGKILL)
+            #expect(try await daemon.wait() == 128 + SIGKILL)
+            #expect(Self.checkpointIsWhole(directory), "torn checkpoint after kill \(round) (seed \(seed))")
+        }
+        _ = await player.value
+        let last = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        outputs.append(last)
+        try await Self.waitForReady(last)
+        try await RunCommandTests.waitForAcknowledged(expectedEvents, simulator)
+        last.signal(SIGTERM)
+        let lastStatus = try await last.wait()
+        #expect(lastStatus == 0, "\(last.stderr)")
+
+        var idsByEvent: [String: Set<String>] = [:]
+        for output in outputs {
+            for line in output.stdout.split(separator: "\n") {
+                // A kill may cut the last line short: that record was not acknowledged.
+                guard let record = try? JSONValue.parse(String(line)),
+                      record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true,
+                      let href = record["invitation_href"]?.stringValue, let type = record["event_type"]?.stringValue,
+                      let id = record["record_id"]?.stringValue else { continue }
+                idsByEvent[href + " " + type, default: []].insert(id)
+            }
+        }
+        let total = outputs.reduce(0) { $0 + $1.stdout.split(separator: "\n").filter { $0.contains("\"ucwa.invitation.") }.count }
+        print("CrashTests: \(kills) kills, \(total) invitation records for \(idsByEvent.count) distinct events (\(total - idsByEvent.count) re-delivered)")
+        #expect(idsByEvent.count == expectedEvents, "every invitation event at least once (seed \(seed))")
+        #expect(idsByEvent.values.allSatisfy { $0.count == 1 }, "duplicates carry the same record_id (seed \(seed))")
+        #expect(await simulator.stats().applicationsCreated == 1)
+        await simulator.shutdown()
+    }
+
+    @Test func aCrashBetweenTheTemporaryFileAndTheRenameKeepsTheOldCheckpoint() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        await simulator.play(InvitationScript())
+        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        first.signal(SIGTERM)
+        #expect(try await first.wait() == 0)
+        let before = try #require(FileManager.default.contents(atPath: directory + "/state/checkpoint.json"))
+        // The next run dies at its first checkpoint write, after the temporary file, before the rename.
+        let crashing = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            environment: ["UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME": "1"], directory: directory)
+        #expect(try await crashing.wait() == 128 + SIGKILL)
+        #expect(FileManager.default.fileExists(atPath: directory + "/state/checkpoint.json.tmp"))
+        #expect(FileManager.default.contents(atPath: directory + "/state/checkpoint.json") == before)
+        await simulator.play(InvitationScript(outcome: .cancelled))
+        let again = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await RunCommandTests.waitForAcknowledged(6, simulator)
+        again.signal(SIGTERM)
+        #expect(try await again.wait() == 0, "\(again.stderr)")
+        let states = again.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["state"]?.stringValue }
+        #expect(states == ["Connecting", "Alerting", "Cancelled"])
+        await simulator.shutdown()
+    }
+
+    @Test func sigtermDuringABatchFinishesItAndARestartRepeatsNothing() async throws {
+        var options = SimulatorOptions()
+        options.maxEventsPerBatch = 10_000
+        let simulator = try await UCWASimulator.start(options: options)
+        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=1\n")
+        // Link-only events: one GET each, so the batch takes a while to hand over.
+        await simulator.update { $0.embedResources = false }
+        for index in 0..<150 { await simulator.play(InvitationScript(subject: "Batch \(index)", withAlerting: false)) }
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        // Wait for the first records of the big batch, then ask it to stop.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while daemon.stdout.split(separator: "\n").count < 20, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
+        let first = daemon.stdout.split(separator: "\n").count
+        #expect(first == 301, "the whole batch (300 events) and the opening, not a part of it")
+        let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await RunCommandTests.waitForAcknowledged(300, simulator)
+        restart.signal(SIGTERM)
+        #expect(try await restart.wait() == 0)
+        let repeated = restart.stdout.split(separator: "\n").filter { $0.contains("ucwa.invitation.") }
+        #expect(repeated.isEmpty, "no duplicate after an orderly stop")
+        await simulator.shutdown()
+    }
+}
