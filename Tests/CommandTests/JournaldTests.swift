@@ -30,7 +30,12 @@ struct JournaldTests {
           /lib/systemd/systemd-journald & J=$!
           for i in $(seq 1 200); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
         fi
-        "$DAEMON" run --config "$CONFIG" --sink journald > "$WORK/daemon.out" 2> "$WORK/daemon.err" & D=$!
+        : > "$WORK/daemon.err"
+        if [ "$DIAGNOSTICS_TO_JOURNAL" = 1 ]; then
+          # As systemd does for a unit whose stderr is the journal.
+          export JOURNAL_STREAM="$(stat -c '%d:%i' "$WORK/daemon.err")"
+        fi
+        "$DAEMON" run --config "$CONFIG" --sink journald > "$WORK/daemon.out" 2>> "$WORK/daemon.err" & D=$!
         while [ ! -e "$WORK/stop" ] && kill -0 $D 2>/dev/null; do sleep 0.05; done
         kill -TERM $D 2>/dev/null || true
         set +e
@@ -49,13 +54,14 @@ struct JournaldTests {
         var stderr: String
     }
 
-    func run(startJournald: Bool = true, play: (UCWASimulator) async -> Int) async throws -> Outcome {
+    func run(startJournald: Bool = true, diagnosticsToJournal: Bool = false, play: (UCWASimulator) async -> Int) async throws -> Outcome {
         let simulator = try await UCWASimulator.start()
         let (work, config) = try RunCommandTests.setUp(simulator)
         try Self.script.write(toFile: work + "/journal.sh", atomically: true, encoding: .utf8)
         let child = try ChildProcess(
             ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", work + "/journal.sh"],
-            environment: ["DAEMON": TestPaths.binary("ucwa-eventd"), "CONFIG": config, "WORK": work, "START_JOURNALD": startJournald ? "1" : "0"],
+            environment: ["DAEMON": TestPaths.binary("ucwa-eventd"), "CONFIG": config, "WORK": work, "START_JOURNALD": startJournald ? "1" : "0",
+                          "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0"],
             directory: work)
         let expected = await play(simulator)
         if expected > 0 { try await RunCommandTests.waitForAcknowledged(expected, simulator) }
@@ -122,6 +128,18 @@ struct JournaldTests {
             #expect(record["MESSAGE"]?.stringValue?.hasPrefix("invitation ") == true)
         }
         #expect(records[1]["UCWA_SUBJECT"]?.stringValue?.hasPrefix("line\\u000APRIORITY=0\\u000AMESSAGE=forged") == true)
+    }
+
+    @Test func underSystemdDiagnosticsGoToTheJournalNotToStdout() async throws {
+        let outcome = try await run(diagnosticsToJournal: true) { simulator in
+            await simulator.play(InvitationScript(withAlerting: false))
+            return 2
+        }
+        #expect(outcome.status == 0)
+        let diagnostics = outcome.entries.filter { $0["UCWA_EVENT_NAME"] == nil }
+        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "ready: first events request sent" && $0["PRIORITY"]?.stringValue == "6" })
+        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "application ready" && $0["UCWA_LOG_APPLICATION"]?.stringValue?.contains("/applications/101") == true })
+        #expect(outcome.stderr.isEmpty, "diagnostics went to stderr: \(outcome.stderr)")
     }
 
     @Test func withoutJournaldTheSinkFailsClearlyAtStart() async throws {
