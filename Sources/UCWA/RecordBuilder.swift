@@ -66,7 +66,7 @@ public struct RecordBuilder: Sendable {
         record.conversationHref = UserText.sanitize(resource?.conversationHref, limit: UserText.uriLimit)
         record.startedAt = lifecycle.startedAt.map { Timestamp.rfc3339(microseconds: $0) }
         record.durationMs = lifecycle.durationMs
-        record.resolution = resolved.resolution.rawValue
+        record.resolution = resolved.resolution == .none ? nil : resolved.resolution.rawValue
         return record
     }
 

@@ -39,8 +39,24 @@ import Testing
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test func printsOneJSONLinePerEvent() throws {
+    @Test func printsTheLifecycleRecordsByDefault() throws {
         let result = try run(["replay", "samples/01-participant-invitation-started.json", "samples/02-invitation-updated-and-completed.json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try result.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let names = records.map { $0["event_name"] as? String ?? "" }
+        #expect(names.first == "ucwa.invitation.started")
+        #expect(names.contains("ucwa.invitation.completed"))
+        let completed = try #require(records.first { $0["event_name"] as? String == "ucwa.invitation.completed" })
+        #expect(completed["status"] as? String == "failure")
+        #expect(completed["resolution"] as? String == "embedded")
+        #expect(completed["duration_ms"] != nil, "started in the first file, completed in the second")
+        #expect(records.map { $0["sequence"] as? Int ?? 0 } == Array(1...records.count))
+    }
+
+    @Test func printsOneJSONLinePerEvent() throws {
+        let result = try run(["replay", "--raw", "samples/01-participant-invitation-started.json", "samples/02-invitation-updated-and-completed.json"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 4)
@@ -56,8 +72,8 @@ import Testing
     }
 
     @Test func sameOutputAtAnyChunkSize() throws {
-        let whole = try run(["replay", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
-        let bytewise = try run(["replay", "--chunk-size", "1", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
+        let whole = try run(["replay", "--raw", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
+        let bytewise = try run(["replay", "--raw", "--chunk-size", "1", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
         #expect(whole.status == 0 && bytewise.status == 0)
         #expect(!whole.stdout.isEmpty)
         #expect(whole.stdout == bytewise.stdout)
@@ -68,7 +84,7 @@ import Testing
         let path = ProcessInfo.processInfo.environment["UCWA_SHARED"].map {
             $0 + "/testdata/ucwa/doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
         } ?? broken
-        let result = try run(["replay", path, "samples/04-resync.json"])
+        let result = try run(["replay", "--raw", path, "samples/04-resync.json"])
         #expect(result.status == 65)
         #expect(result.stderr.contains("\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"), "\(result.stderr)")
     }
@@ -78,34 +94,34 @@ import Testing
         let body = #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participant","href":"/p/1"},"type":"added"},{"link":{"rel":"participant","href":"/p/2"},"type":"added"},"#
         try Data(body.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try run(["replay", path])
+        let result = try run(["replay", "--raw", path])
         #expect(result.status == 65)
         #expect(result.stdout.split(separator: "\n").count == 2)
         #expect(result.stderr.contains("unexpected end of input"), "\(result.stderr)")
     }
 
     @Test func missingFileIsReported() throws {
-        let result = try run(["replay", "no/such/file.json"])
+        let result = try run(["replay", "--raw", "no/such/file.json"])
         #expect(result.status == 65)
         #expect(result.stderr.contains("open no/such/file.json: No such file or directory"), "\(result.stderr)")
     }
 
     @Test func summaryNamesTheNextLink() throws {
-        let result = try run(["replay", "--summary", "samples/04-resync.json"])
+        let result = try run(["replay", "--raw", "--summary", "samples/04-resync.json"])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("samples/04-resync.json: 0 events, 159 bytes, resync=/ucwa/oauth/v1/applications/10165861200/events?ack=38"), "\(result.stderr)")
     }
 
     @Test func controlCharactersInFileNamesAreEscaped() throws {
-        let result = try run(["replay", "no/\u{1B}[31mred.json"])
+        let result = try run(["replay", "--raw", "no/\u{1B}[31mred.json"])
         #expect(result.status == 65)
         #expect(!result.stderr.contains("\u{1B}"))
         #expect(result.stderr.contains("\\u{1b}[31mred.json"))
     }
 
     @Test func usageErrorsExit64() throws {
-        let result = try run(["replay", "--chunk-size", "0", "x"])
+        let result = try run(["replay", "--raw", "--chunk-size", "0", "x"])
         #expect(result.status == 64)
     }
 }
