@@ -42,13 +42,13 @@ import Glibc
         let seed = UInt64.random(in: 1...UInt64.max)
         print("CrashTests seed: \(seed)")
         var random = SplitMix(state: seed)
-        let kills = 12
+        let kills = 50
         // Link-only events resolved one GET at a time: a batch takes long enough to be cut by a
         // kill after some of its records were written (they come again, with the same ids).
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false, maxEventsPerBatch: 12))
         let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=1\n")
         var scripts: [InvitationScript] = []
-        for index in 0..<40 {
+        for index in 0..<120 {
             scripts.append(InvitationScript(
                 subject: "Crash \(index)", outcome: index % 3 == 0 ? .declined : .connected,
                 withStarted: index % 5 != 4, withAlerting: index % 2 == 0))
@@ -57,7 +57,7 @@ import Glibc
         let player = Task {
             for script in scripts {
                 await simulator.play(script)
-                try? await Task.sleep(for: .milliseconds(15))
+                try? await Task.sleep(for: .milliseconds(40))
             }
         }
         var outputs: [ChildProcess] = []
