@@ -1,5 +1,6 @@
 import CurlHTTP
 import Logging
+import StreamingJSON
 import UCWA
 
 #if canImport(Glibc)
@@ -38,6 +39,8 @@ public struct Daemon: Sendable {
     public var grace: Duration = .seconds(30)
     /// For tests and the demo: the server `timeout` actually sent (UCWA's minimum is 180 s).
     public var timeoutOverride: Int?
+    /// Limits of an event-channel body (64 MiB by default).
+    public var channelLimits: JSONLimits = .eventChannel
 
     public init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
         self.configuration = configuration
@@ -109,7 +112,7 @@ public struct Daemon: Sendable {
                 live: live, pendingReset: pendingReset)
             var channel = EventChannel(
                 session: session, handler: handler, timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
-                policy: policy, logger: logger)
+                policy: policy, limits: channelLimits, logger: logger)
             channel.stop = stop
             channel.grace = grace
             channel.heartbeatInterval = notifier.watchdogInterval

@@ -68,7 +68,8 @@ public enum SimulatorFault: Sendable, Hashable {
     /// The next batch carries `resume` instead of `next`; the server forgets the query
     /// parameters (as after a channel re-creation).
     case resume
-    /// The next batch's body is not valid JSON (it is re-sent the same way while unacknowledged).
+    /// The next batch with events is not valid JSON (it is re-sent the same way while
+    /// unacknowledged; its `next` link comes before the error).
     case malformedBatch
     /// The next events GET is never answered: the client must time out and retry.
     case silentPoll

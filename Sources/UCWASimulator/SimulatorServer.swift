@@ -134,9 +134,11 @@ final class SimulatorServer: @unchecked Sendable {
         // The resource answers GETs with the state of the last event sent about it.
         invitation.state = "Connecting"
         invitations[id] = invitation
+        // All events of the script are queued before a parked poll is released: one batch.
         for (event, state, completed) in events {
-            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event, invitation: (id, state, completed)))
+            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event, invitation: (id, state, completed)), release: false)
         }
+        if let application = liveApplication { releaseParkedPoll(of: application) }
         return invitation.href
     }
 
@@ -182,14 +184,14 @@ final class SimulatorServer: @unchecked Sendable {
         return SimulatorDocuments.object(members)
     }
 
-    private func enqueue(_ event: QueuedEvent) {
+    private func enqueue(_ event: QueuedEvent, release: Bool = true) {
         guard let application = liveApplication else {
             unassigned.append(event)
             return
         }
         application.queue.append(event)
         stats.eventsOutstanding += 1
-        releaseParkedPoll(of: application)
+        if release { releaseParkedPoll(of: application) }
     }
 
     /// A parked poll gets the queued events at once (invitation events are real-time).
@@ -526,7 +528,7 @@ final class SimulatorServer: @unchecked Sendable {
             ("sender", .array(senders)),
         ])
         var body = SimulatorDocuments.bytes(document)
-        if takeFault(where: { $0 == .malformedBatch }) != nil {
+        if !taken.isEmpty, takeFault(where: { $0 == .malformedBatch }) != nil {
             // A stray comma after the links: the next href is known, the rest is not JSON.
             let marker = Array(",\"sender\":[".utf8)
             if let range = body.firstRange(of: marker) {
