@@ -78,6 +78,9 @@ fuzz: deps
 	FUZZING=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
 	  --product FuzzBatchDecoder
+	FUZZING=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	  --product FuzzConfiguration
 	Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) $(SHARED)
 
 clean:

@@ -162,6 +162,14 @@ if environment["FUZZING"] == "1" {
     )
     package.targets.append(
         .executableTarget(
+            name: "FuzzConfiguration",
+            dependencies: ["Eventd"],
+            path: "Fuzz/FuzzConfiguration",
+            swiftSettings: strictSettings + [.define("FUZZING")]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
             name: "FuzzBatchDecoder",
             dependencies: ["UCWA"],
             path: "Fuzz/FuzzBatchDecoder",

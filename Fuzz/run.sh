@@ -8,10 +8,15 @@ seconds=${2:-60}
 shared=${3:-../shared}
 export SWIFT_BACKTRACE=enable=no
 status=0
-for target in FuzzTokenizer FuzzBatchDecoder; do
+for target in FuzzTokenizer FuzzBatchDecoder FuzzConfiguration; do
   corpus=fuzz-artifacts/$target/corpus
   mkdir -p "$corpus" "fuzz-artifacts/$target/crashes"
-  if [ -z "$(ls -A "$corpus")" ]; then
+  if [ -z "$(ls -A "$corpus")" ] && [ "$target" = FuzzConfiguration ]; then
+    # The configuration parser: the shipped example and small variations.
+    cp config/ucwa-eventd.conf "$corpus/example.conf"
+    printf '[Output]\r\nSink=journald\r\n' > "$corpus/crlf.conf"
+    printf '[Events]\nTimeoutSeconds=1800 # max\n[Server]\nDiscoverURL=https://x ; c\n' > "$corpus/comments.conf"
+  elif [ -z "$(ls -A "$corpus")" ]; then
     # The tokenizer target reads its first byte as a split point: prefix the seeds with one.
     for f in "$shared"/testdata/JSONTestSuite/test_parsing/*.json "$shared"/testdata/ucwa/doc-samples/*.json \
              "$shared"/testdata/ucwa/captures/*/*.json samples/*.json; do

@@ -44,6 +44,13 @@ public enum ConfigurationLoader {
         return configuration
     }
 
+    /// Parses one file's text on top of the defaults (the fuzz target's entry point).
+    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration()
+        try apply(text, file: file, to: &configuration)
+        return configuration
+    }
+
     /// Parses one file's text into `configuration`.
     static func apply(_ text: String, file: String, to configuration: inout Configuration) throws(ConfigurationError) {
         var section: String?

@@ -49,6 +49,7 @@ public struct Daemon: Sendable {
         self.logger = logger
         self.stop = stop
         self.live = LiveSettings(events: configuration.events)
+        self.channelLimits = JSONLimits(maxDocumentBytes: configuration.maxBatchBytes)
     }
 
     /// Runs until stopped or failed; returns the exit code.

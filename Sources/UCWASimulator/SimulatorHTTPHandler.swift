@@ -74,6 +74,40 @@ final class Responder: @unchecked Sendable {
         }
     }
 
+    /// Streams a generated body: `produce` is asked for the next chunk each time the previous
+    /// one is written, until it returns nil or the connection closes. Without a content length
+    /// the body is chunked.
+    func sendStream(status: Int, contentLength: Int?, produce: @escaping () -> [UInt8]?) {
+        guard !answered else { return }
+        answered = true
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        if let contentLength { headers.add(name: "Content-Length", value: String(contentLength)) }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        writeNext(ChunkSource(produce))
+    }
+
+    /// A generator used only on the channel's event loop.
+    final class ChunkSource: @unchecked Sendable {
+        let next: () -> [UInt8]?
+        init(_ next: @escaping () -> [UInt8]?) { self.next = next }
+    }
+
+    private func writeNext(_ produce: ChunkSource) {
+        guard context.channel.isActive else { return }
+        guard let chunk = produce.next() else {
+            finish()
+            return
+        }
+        let buffer = context.channel.allocator.buffer(bytes: chunk)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: promise)
+        promise.futureResult.whenComplete { [self] result in
+            if case .success = result { writeNext(produce) }
+        }
+    }
+
     private func writeBody(_ bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty else { return }
         let buffer = context.channel.allocator.buffer(bytes: bytes)

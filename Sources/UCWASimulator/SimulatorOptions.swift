@@ -73,10 +73,23 @@ public enum SimulatorFault: Sendable, Hashable {
     case malformedBatch
     /// The next events GET is never answered: the client must time out and retry.
     case silentPoll
+    /// The next events answer is a hostile body, generated as it is sent (never held in memory).
+    case hostileBody(HostileBody)
     /// The next invitation GET answers with this status.
     case invitationStatus(Int)
     /// The next invitation GET waits this long before answering.
     case slowInvitation(Duration)
+}
+
+/// Bodies that a client must refuse with flat memory.
+public enum HostileBody: Sendable, Hashable {
+    /// A batch whose `sender` array opens `depth` nested arrays.
+    case deepNesting(depth: Int)
+    /// A batch whose first event's subject is a string of this many bytes.
+    case longString(bytes: Int)
+    /// A batch of valid events that goes on for this many bytes (nil: forever), sent with that
+    /// Content-Length (or chunked).
+    case endlessEvents(totalBytes: Int?)
 }
 
 /// How a simulated participant invitation ends.

@@ -39,6 +39,8 @@ final class SimulatorServer: @unchecked Sendable {
         var nextBatch = 1
         var parked: ParkedPoll?
         var gone = false
+        /// Hostile batches by ack number, sent again until acknowledged.
+        var hostile: [Int: HostileBody] = [:]
         /// The long-poll `timeout` last sent by the client (the server remembers it).
         var timeoutSeconds = 180
 
@@ -446,12 +448,21 @@ final class SimulatorServer: @unchecked Sendable {
             stats.eventsAcknowledged += count
             stats.eventsOutstanding -= count
         }
-        let firstKept = application.sent.keys.min() ?? application.nextBatch
+        let firstKept = (Array(application.sent.keys) + application.hostile.keys.filter { $0 >= ack }).min() ?? application.nextBatch
         if takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
             let body = SimulatorDocuments.object([
                 ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: firstKept))]))
             ])
             responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+            return
+        }
+        application.hostile = application.hostile.filter { $0.key >= ack }
+        if application.hostile[ack] == nil, application.sent[ack] == nil,
+           case .hostileBody(let kind)? = takeFault(where: { if case .hostileBody = $0 { true } else { false } }) {
+            application.hostile[ack] = kind
+        }
+        if let kind = application.hostile[ack] {
+            sendHostile(kind, application: application, ack: ack, to: responder)
             return
         }
         if var batch = application.sent[ack] {
@@ -481,6 +492,61 @@ final class SimulatorServer: @unchecked Sendable {
             }
         }
         application.parked = parked
+    }
+
+    /// A hostile batch, generated 64 KiB at a time. Its `next` link comes first, so a client
+    /// can skip it after refusing it a few times; it is sent again while unacknowledged.
+    private func sendHostile(_ kind: HostileBody, application: Application, ack: Int, to responder: Responder) {
+        let head = Array(#"{"_links":{"self":{"href":"\#(application.eventsHref(ack: ack))"},"next":{"href":"\#(application.eventsHref(ack: ack + 1))"}},"sender":["#.utf8)
+        // Re-requesting the URL gets the same hostile batch until it is acknowledged.
+        application.nextBatch = max(application.nextBatch, ack + 1)
+        var sentHead = false
+        var produced = 0
+        let chunk = 64 * 1024
+        switch kind {
+        case .deepNesting(let depth):
+            var remaining = depth
+            // Inside an embedded resource, where the decoder skips what it does not know.
+            let prefix = Array(#"{"rel":"communication","href":"/c","events":[{"link":{"rel":"participantInvitation","href":"/x/1"},"_embedded":{"participantInvitation":{"unknown":"#.utf8)
+            responder.sendStream(status: 200, contentLength: nil) {
+                if !sentHead { sentHead = true; return head + prefix }
+                guard remaining > 0 else { return nil }
+                let count = min(chunk, remaining)
+                remaining -= count
+                return [UInt8](repeating: UInt8(ascii: "["), count: count)
+            }
+        case .longString(let bytes):
+            var remaining = bytes
+            let prefix = Array(#"{"rel":"communication","href":"/c","events":[{"link":{"rel":"participantInvitation","href":"/x/1"},"_embedded":{"participantInvitation":{"subject":""#.utf8)
+            responder.sendStream(status: 200, contentLength: nil) {
+                if !sentHead { sentHead = true; return head + prefix }
+                guard remaining > 0 else { return nil }
+                let count = min(chunk, remaining)
+                remaining -= count
+                return [UInt8](repeating: UInt8(ascii: "a"), count: count)
+            }
+        case .endlessEvents(let total):
+            let prefix = Array(#"{"rel":"conversation","href":"/c","events":["#.utf8)
+            // One 64 KiB chunk of roster events, made once and sent over and over.
+            var template: [UInt8] = []
+            var ordinal = 0
+            while template.count < chunk {
+                ordinal += 1
+                template += Array(#"{"link":{"rel":"participant","href":"/hostile/\#(ordinal)"},"type":"added"},"#.utf8)
+            }
+            responder.sendStream(status: 200, contentLength: total) {
+                if !sentHead {
+                    sentHead = true
+                    produced = head.count + prefix.count
+                    return head + prefix
+                }
+                if let total, produced >= total { return nil }
+                var out = template
+                if let total, produced + out.count > total { out = Array(out.prefix(total - produced)) }
+                produced += out.count
+                return out
+            }
+        }
     }
 
     /// Sends a batch, applying a pending transport fault.
