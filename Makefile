@@ -16,7 +16,7 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release test demo replay-samples install bench fuzz clean
+.PHONY: all deps build release test demo replay-samples install sanitize bench fuzz clean
 
 all: build
 
@@ -38,10 +38,14 @@ release: deps
 	$(fresh-clients)
 	$(SWIFT) build -c release --product ucwa-eventd
 
-## test: the whole suite (unit, conformance, property, sample data, system libraries).
+## test: the whole suite (unit, conformance, property, sample data, client and simulator,
+## daemon, journald, systemd units, crash, hostile input), then a 60-second smoke run of each
+## fuzz target (FUZZ_SMOKE_SECONDS=0 skips it).
+FUZZ_SMOKE_SECONDS ?= 60
 test: deps
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests
 	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --parallel
+	@if [ "$(FUZZ_SMOKE_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS); fi
 
 ## demo: the built-in UCWA simulator on loopback and the daemon against it (records on stdout,
 ## a summary line at the end); `make replay-samples` decodes the sample batches in samples/.
@@ -50,6 +54,14 @@ demo: release
 
 replay-samples: release
 	.build/release/ucwa-eventd replay samples/*.json
+
+## sanitize: the test suite under AddressSanitizer, then under ThreadSanitizer (separate
+## build folders; the fuzz smoke run is not repeated there).
+sanitize: deps
+	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	UCWA_SHARED=$(SHARED) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 ## install: the binary, both units, the journald catalog and an example configuration.
 PREFIX ?= /usr/local
@@ -84,4 +96,4 @@ fuzz: deps
 	Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) $(SHARED)
 
 clean:
-	rm -rf .build .build-bench .build-fuzz fuzz-artifacts bench-data
+	rm -rf .build .build-bench .build-fuzz .build-asan .build-tsan fuzz-artifacts bench-data
