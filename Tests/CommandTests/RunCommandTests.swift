@@ -72,6 +72,33 @@ import UCWASimulator
         await simulator.shutdown()
     }
 
+    @Test func thePasswordAndTheTokenAppearNowhere() async throws {
+        let simulator = try await UCWASimulator.start(options: SimulatorOptions(tokenLifetime: .seconds(2)))
+        let (directory, config) = try Self.setUp(simulator, extra: "[Daemon]\nLogLevel=trace\n")
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        await simulator.play(InvitationScript())
+        try await Self.waitForAcknowledged(3, simulator)
+        // A token refresh and a 401 on the way, so that every token path logs what it logs.
+        try await Task.sleep(for: .milliseconds(1800))
+        await simulator.inject(.revokeTokens)
+        await simulator.play(InvitationScript())
+        try await Self.waitForAcknowledged(6, simulator)
+        let cmdline = (try? String(contentsOfFile: "/proc/\(daemon.pid)/cmdline", encoding: .utf8)) ?? ""
+        let environ = (try? String(contentsOfFile: "/proc/\(daemon.pid)/environ", encoding: .utf8)) ?? ""
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0)
+        let checkpoint = (try? String(contentsOfFile: directory + "/state/checkpoint.json", encoding: .utf8)) ?? ""
+        #expect(await simulator.stats().tokensIssued >= 2)
+        let password = SimulatorOptions().password
+        for (name, text) in [("stdout", daemon.stdout), ("stderr (trace)", daemon.stderr), ("checkpoint", checkpoint),
+                             ("argv", cmdline), ("environment", environ)] {
+            #expect(!text.contains(password), "the password in \(name)")
+            #expect(!text.contains("SIMTOKEN"), "a token in \(name)")
+        }
+        #expect(!cmdline.isEmpty && !checkpoint.isEmpty && daemon.stderr.contains("token granted"))
+        await simulator.shutdown()
+    }
+
     @Test func aRejectedPasswordExits77() async throws {
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try Self.setUp(simulator, password: "wrong password")
