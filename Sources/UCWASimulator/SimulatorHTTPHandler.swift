@@ -103,8 +103,9 @@ final class Responder: @unchecked Sendable {
         let buffer = context.channel.allocator.buffer(bytes: chunk)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: promise)
+        let loop = context.eventLoop
         promise.futureResult.whenComplete { [self] result in
-            if case .success = result { writeNext(produce) }
+            if case .success = result { loop.execute { self.writeNext(produce) } }
         }
     }
 
@@ -122,8 +123,11 @@ final class Responder: @unchecked Sendable {
         let buffer = context.channel.allocator.buffer(bytes: [first])
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: promise)
+        // Continue from a fresh event-loop turn: a write that completes at once would otherwise
+        // recurse once per byte (AddressSanitizer found the stack overflow).
+        let loop = context.eventLoop
         promise.futureResult.whenComplete { [self] result in
-            if case .success = result { writeOneByte(rest.dropFirst()) }
+            if case .success = result { loop.execute { self.writeOneByte(rest.dropFirst()) } }
         }
     }
 
