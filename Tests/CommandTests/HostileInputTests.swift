@@ -42,7 +42,10 @@ import UCWASimulator
         print("hostile input | \(name) | refused: \(daemon.stderr.contains(error)) | peak RSS \(peak / 1024) MiB (ready: \(baseline / 1024) MiB)")
         #expect(daemon.stderr.contains(error), "\(daemon.stderr)")
         #expect(daemon.stderr.contains("skipping it"))
-        #expect(peak < 96 * 1024, "peak RSS \(peak) KiB")
+        // Sanitizer builds keep freed memory in quarantine: the bound holds for normal builds.
+        if ProcessInfo.processInfo.environment["UCWA_SANITIZER"] == nil {
+            #expect(peak < 96 * 1024, "peak RSS \(peak) KiB")
+        }
         let subjects = daemon.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["subject"]?.stringValue }
         #expect(subjects.contains("after"), "the channel goes on after the hostile batch")
         await simulator.shutdown()
