@@ -114,6 +114,10 @@ import UCWASimulator
         try await Task.sleep(for: .milliseconds(2500))
         await harness.simulator.play(InvitationScript())
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await harness.simulator.stats().tokensIssued < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(await harness.simulator.stats().tokensIssued >= 2)
         _ = await harness.stop()
     }

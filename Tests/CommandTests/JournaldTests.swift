@@ -66,7 +66,7 @@ struct JournaldTests {
         let expected = await play(simulator)
         if expected > 0 { try await RunCommandTests.waitForAcknowledged(expected, simulator) }
         if startJournald {
-            FileManager.default.createFile(atPath: work + "/stop", contents: nil)
+            _ = FileManager.default.createFile(atPath: work + "/stop", contents: nil)
         }
         #expect(try await child.wait(timeout: .seconds(60)) == 0, "\(child.stderr)")
         await simulator.shutdown()
