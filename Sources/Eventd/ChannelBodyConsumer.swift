@@ -1,4 +1,7 @@
 import CurlHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
 import StreamingJSON
 import UCWA
 
@@ -28,12 +31,23 @@ struct ChannelForwarder: EventBatchConsumer {
 /// leaves the moment its object closes, so memory stays flat whatever the batch size.
 struct ChannelBodyConsumer: HTTPBodyConsumer {
     var decoder: EventBatchDecoder<ChannelForwarder>
+    /// When a batch failed before, its bytes are also written here (for the quarantine).
+    let capture: Int32?
 
-    init(continuation: AsyncStream<ChannelItem>.Continuation, flow: TransferFlow, limits: JSONLimits) {
+    init(continuation: AsyncStream<ChannelItem>.Continuation, flow: TransferFlow, limits: JSONLimits, capture: Int32? = nil) {
         decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation, flow: flow), limits: limits)
+        self.capture = capture
     }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        if let capture, let base = bytes.baseAddress {
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(capture, base + offset, bytes.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
         try decoder.feed(bytes)
     }
 }

@@ -115,6 +115,7 @@ public struct Daemon: Sendable {
                 session: session, handler: handler, timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
                 policy: policy, limits: channelLimits, logger: logger)
             channel.stop = stop
+            channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
             channel.grace = grace
             channel.heartbeatInterval = notifier.watchdogInterval
             try await channel.run(resumeURL: resumeURL)

@@ -1,5 +1,8 @@
 import CurlHTTP
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import StreamingJSON
 import UCWA
 
@@ -99,6 +102,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     return
                 }
                 if case .batch = outcome { acknowledging = url }
+                if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
                 actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1))
 
             case .wait(let delay, let reason):
@@ -132,8 +136,12 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 await handler.notice(.anotherConsumer(url: url))
 
             case .skipMalformed(let url, let next, let description):
-                logger.error("batch keeps failing to decode; skipping it", metadata: ["url": "\(url)", "error": "\(description)"])
+                let saved = quarantine(url)
+                logger.error("batch keeps failing to decode; skipping it", metadata: [
+                    "url": "\(url)", "error": "\(description)", "saved": "\(saved ?? "-")",
+                ])
                 await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
+                try await handler.reset(.batchSkipped)
                 acknowledging = url
 
             case .giveUp(let reason):
@@ -160,10 +168,17 @@ public struct EventChannel<Handler: EventChannelHandler> {
             }
         }
         defer { ticker?.cancel() }
+        // A batch that failed before is also saved as it arrives, for the quarantine.
+        let capture: Int32? = (lastMalformedURL == url ? quarantineDirectory : nil).flatMap { directory in
+            mkdir(directory, 0o700)
+            let descriptor = open(directory + "/capture.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            return descriptor >= 0 ? descriptor : nil
+        }
+        defer { if let capture { close(capture) } }
         let transfer = Task { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
             var (response, consumer) = try await client.stream(
-                request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits), flow: flow)
+                request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture), flow: flow)
             guard response.isSuccess else { return (response, nil) }
             do {
                 try consumer.decoder.finish()
@@ -232,6 +247,21 @@ public struct EventChannel<Handler: EventChannelHandler> {
 
     /// How much longer than the server's `timeout` the client waits for a parked poll.
     public var grace: Duration = .seconds(30)
+
+    /// Where batches that keep failing are saved before they are skipped (nil: not saved).
+    public var quarantineDirectory: String?
+    /// The URL whose last poll failed to decode (its next attempt is captured).
+    private var lastMalformedURL: String?
+
+    /// Moves the captured copy of the batch at `url` into the quarantine; its path.
+    private func quarantine(_ url: String) -> String? {
+        guard let directory = quarantineDirectory, lastMalformedURL == url else { return nil }
+        let ack = Href.queryValue("ack", in: url).map { $0.filter { $0.isLetter || $0.isNumber } } ?? "unknown"
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let path = "\(directory)/\(now.tv_sec)-ack\(ack).json"
+        return rename(directory + "/capture.tmp", path) == 0 ? path : nil
+    }
 
     /// Orderly stop: set by the daemon, requested on SIGTERM.
     public var stop: StopSignal?

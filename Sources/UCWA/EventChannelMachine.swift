@@ -8,6 +8,9 @@ public enum ChannelResetReason: String, Sendable, Hashable {
     case applicationNotFound = "application_not_found"
     /// 410 `InactiveApplicationExpired`: as above, after the server expired the application.
     case applicationExpired = "application_expired"
+    /// A batch kept failing to decode and was skipped (saved under `state/quarantine/`): its
+    /// events are lost.
+    case batchSkipped = "batch_skipped"
 }
 
 /// How one long poll ended, as the driver reports it to `EventChannelMachine`.

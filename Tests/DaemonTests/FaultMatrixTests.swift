@@ -63,9 +63,10 @@ struct CapturingLogHandler: LogHandler {
         Row(name: "410 InactiveApplicationExpired", faults: [.applicationExpired], diagnostic: "application gone, creating a new one", resets: ["application_expired"]),
         Row(name: "resync", faults: [.resync], diagnostic: "event channel reset", resets: ["resync"]),
         Row(name: "resume", faults: [.resume], diagnostic: "event channel reset", resets: ["resume"]),
-        Row(name: "malformed batch (skipped once its next is known)", faults: [.malformedBatch], diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true),
+        Row(name: "malformed batch (skipped once its next is known)", faults: [.malformedBatch], diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true, resets: ["batch_skipped"]),
         Row(name: "batch over the size limit", scripts: [InvitationScript(), InvitationScript(subject: String(repeating: "big ", count: 2000))],
-            limits: JSONLimits(maxDocumentBytes: 6000), diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true),
+            limits: JSONLimits(maxDocumentBytes: 6000), diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true,
+            resets: ["batch_skipped"]),
         Row(name: "invitation GET answering 404", options: SimulatorOptions(embedResources: false), faults: [.invitationStatus(404)], diagnostic: ""),
         Row(name: "invitation GET answering 500", options: SimulatorOptions(embedResources: false), faults: [.invitationStatus(500)], diagnostic: ""),
         Row(name: "invitation GET answering slowly", options: SimulatorOptions(embedResources: false), faults: [.slowInvitation(.milliseconds(500))], diagnostic: ""),
@@ -147,7 +148,10 @@ struct CapturingLogHandler: LogHandler {
         }
         let resets = records.compactMap { $0["reset_reason"]?.stringValue }
         let diagnosticSeen = row.diagnostic.isEmpty || row.diagnostic.split(separator: "|").contains { log.text.contains($0) }
-        let outcome = exactlyOnce && inOrder && code == 0 && resets == row.resets && diagnosticSeen
+        // A skipped batch is kept under state/quarantine/, as received.
+        let quarantined = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/state/quarantine"))?.filter { $0.hasSuffix(".json") } ?? []
+        let quarantineRight = row.lostBatch ? quarantined.count == 1 : quarantined.isEmpty
+        let outcome = exactlyOnce && inOrder && code == 0 && resets == row.resets && diagnosticSeen && quarantineRight
         Self.table.withLock {
             $0.append(String(format: "%-52@ %-4@ events %3d/%3d  resets %-24@ exit %d", row.name as NSString, (outcome ? "ok" : "FAIL") as NSString,
                              invitations.count, expected - lost, (resets.isEmpty ? "-" : resets.joined(separator: ",")) as NSString, code))
@@ -157,6 +161,11 @@ struct CapturingLogHandler: LogHandler {
         #expect(exactlyOnce, "\(row.name): \(byEvent.filter { $0.value != 1 }) count \(invitations.count) of \(expected - lost): \(byEvent.keys.sorted())")
         #expect(inOrder, "\(row.name)")
         #expect(resets == row.resets, "\(row.name)")
+        #expect(quarantineRight, "\(row.name): quarantine holds \(quarantined)")
+        if row.name.hasPrefix("malformed"), let file = quarantined.first {
+            let saved = (try? String(contentsOfFile: directory + "/state/quarantine/" + file, encoding: .utf8)) ?? ""
+            #expect(saved.contains(#""sender":[,"#), "the saved batch is the bytes as received")
+        }
         #expect(diagnosticSeen, "\(row.name): diagnostics lack '\(row.diagnostic)':\n\(log.text)")
     }
 
