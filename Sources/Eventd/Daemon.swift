@@ -96,12 +96,13 @@ public struct Daemon: Sendable {
             var resumeURL: String?
             var pendingReset: ChannelResetReason?
             if let saved = checkpoint.applicationURL {
-                if saved == endpoints.applicationURL, let events = checkpoint.eventsURL {
-                    resumeURL = events
+                if saved == endpoints.applicationURL {
+                    resumeURL = checkpoint.eventsURL
                 } else {
                     // The application of the last run is gone: its unacknowledged events too.
                     pendingReset = .applicationNotFound
                     checkpoint.openInvitations = [:]
+                    checkpoint.eventsURL = nil
                 }
             }
             let handler = DaemonHandler(

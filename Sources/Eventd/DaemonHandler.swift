@@ -25,9 +25,13 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
             try write(builder.channelReset(reason, application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
         }
         try write(builder.channelOpened(application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
+        // A new application starts at its first events URL, and that is checkpointed before
+        // the first poll: a crash before the first batch is done resumes there, not at
+        // whatever the server would hand out later (which would acknowledge the batch unseen).
+        let fresh = checkpoint.applicationURL != endpoints.applicationURL || checkpoint.eventsURL == nil
         checkpoint.applicationURL = endpoints.applicationURL
         checkpoint.applicationsURL = endpoints.applicationsURL
-        try flushAndSave(eventsURL: nil)
+        try flushAndSave(eventsURL: fresh ? endpoints.eventsURL : nil)
     }
 
     mutating func reset(_ reason: ChannelResetReason) async throws {

@@ -92,9 +92,40 @@ import Glibc
         }
         let total = outputs.reduce(0) { $0 + $1.stdout.split(separator: "\n").filter { $0.contains("\"ucwa.invitation.") }.count }
         print("CrashTests: \(kills) kills, \(total) invitation records for \(idsByEvent.count) distinct events (\(total - idsByEvent.count) re-delivered)")
+        if idsByEvent.count != expectedEvents {
+            // Say which ones, and what the daemons said.
+            let seen = Set(idsByEvent.keys.compactMap { $0.split(separator: "/").last.map(String.init) })
+            print("CrashTests: missing \(expectedEvents - idsByEvent.count); seen \(seen.sorted().prefix(400))")
+            for (index, output) in outputs.enumerated() where output.stderr.contains("warning") || output.stderr.contains("error") {
+                print("CrashTests: run \(index) stderr: \(output.stderr.suffix(2000))")
+            }
+        }
         #expect(idsByEvent.count == expectedEvents, "every invitation event at least once (seed \(seed))")
         #expect(idsByEvent.values.allSatisfy { $0.count == 1 }, "duplicates carry the same record_id (seed \(seed))")
         #expect(await simulator.stats().applicationsCreated == 1)
+        await simulator.shutdown()
+    }
+
+    /// Regression (found by the crash test under ASan's slowdown): a kill during the very first
+    /// batch used to restart at the application's *current* events URL, which acknowledged that
+    /// batch unseen. The first events URL is now checkpointed before the first poll.
+    @Test func aKillDuringTheFirstBatchLosesNothing() async throws {
+        let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false))
+        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await Self.waitForReady(first)
+        await simulator.inject(.slowInvitation(.seconds(3)))
+        await simulator.play(InvitationScript())
+        try await Task.sleep(for: .milliseconds(500))
+        first.signal(SIGKILL)
+        _ = try await first.wait()
+        let second = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await Self.waitForReady(second)
+        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        second.signal(SIGTERM)
+        #expect(try await second.wait() == 0)
+        let types = (first.stdout + second.stdout).split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
+        #expect(Set(types) == ["started", "updated", "completed"], "\(types)")
         await simulator.shutdown()
     }
 
