@@ -18,18 +18,27 @@ public final class SharedLogLevel: Sendable {
     public func set(_ level: Logger.Level) { raw.store(Self.levels.firstIndex(of: level) ?? 2, ordering: .relaxed) }
 }
 
-/// Diagnostics to journald (when `$JOURNAL_STREAM` shows stderr is the journal): MESSAGE,
-/// PRIORITY, SYSLOG_IDENTIFIER and metadata as `UCWA_LOG_*` fields. Never on stdout.
-public struct JournalLogHandler: LogHandler {
+/// The daemon's own diagnostics: to journald (when `$JOURNAL_STREAM` shows stderr is the
+/// journal) with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and metadata as `UCWA_LOG_*` fields, or
+/// to stderr one line each. Never on stdout; everything sanitised, so no control sequence
+/// reaches a terminal or a journal field.
+public struct DiagnosticsLogHandler: LogHandler {
+    public enum Destination: Sendable {
+        case stderr
+        case journal
+    }
+
     public var metadata: Logger.Metadata = [:]
     let shared: SharedLogLevel
+    let destination: Destination
     public var logLevel: Logger.Level {
         get { shared.level }
         set { shared.set(newValue) }
     }
 
-    public init(level: SharedLogLevel) {
+    public init(level: SharedLogLevel, destination: Destination) {
         self.shared = level
+        self.destination = destination
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -38,16 +47,27 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = [
-            "MESSAGE=\(UserText.sanitize(event.message.description, limit: UserText.messageLimit))",
-            "PRIORITY=\(Self.priority(event.level))",
-            "SYSLOG_IDENTIFIER=ucwa-eventd",
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            let name = "UCWA_LOG_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
-            fields.append("\(name)=\(UserText.sanitize("\(value)", limit: UserText.uriLimit))")
+        let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        switch destination {
+        case .journal:
+            var fields = [
+                "MESSAGE=\(UserText.sanitize(event.message.description, limit: UserText.messageLimit))",
+                "PRIORITY=\(Self.priority(event.level))",
+                "SYSLOG_IDENTIFIER=ucwa-eventd",
+            ]
+            for (key, value) in all {
+                let name = "UCWA_LOG_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+                fields.append("\(name)=\(UserText.sanitize("\(value)", limit: UserText.uriLimit))")
+            }
+            try? JournalSink.send(fields)
+        case .stderr:
+            var line = "ucwa-eventd: \(event.level): \(event.message)"
+            for key in all.keys.sorted() {
+                line += " \(key)=\(all[key]!)"
+            }
+            let bytes = Array((UserText.sanitize(line, limit: 8192) + "\n").utf8)
+            _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
-        try? JournalSink.send(fields)
     }
 
     static func priority(_ level: Logger.Level) -> Int {
@@ -70,35 +90,5 @@ public struct JournalLogHandler: LogHandler {
         var status = stat()
         guard fstat(STDERR_FILENO, &status) == 0 else { return false }
         return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
-    }
-}
-
-/// Diagnostics to stderr, one line each: level, message, metadata (sanitised: no control
-/// sequence reaches a terminal).
-public struct StderrLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    let shared: SharedLogLevel
-    public var logLevel: Logger.Level {
-        get { shared.level }
-        set { shared.set(newValue) }
-    }
-
-    public init(level: SharedLogLevel) {
-        self.shared = level
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        var line = "ucwa-eventd: \(event.level): \(event.message)"
-        let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        for key in all.keys.sorted() {
-            line += " \(key)=\(all[key]!)"
-        }
-        let bytes = Array((UserText.sanitize(line, limit: 8192) + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

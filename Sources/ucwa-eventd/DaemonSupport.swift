@@ -36,10 +36,9 @@ enum ExitCode_ {
 
 /// The daemon's logger: journald when stderr is the journal, else stderr; never stdout.
 func makeLogger(level: SharedLogLevel, environment: [String: String]) -> Logger {
-    let toJournal = JournalLogHandler.stderrIsJournal(environment: environment)
-    return Logger(label: "ucwa-eventd") { _ in
-        toJournal ? JournalLogHandler(level: level) as any LogHandler : StderrLogHandler(level: level)
-    }
+    let destination: DiagnosticsLogHandler.Destination =
+        DiagnosticsLogHandler.stderrIsJournal(environment: environment) ? .journal : .stderr
+    return Logger(label: "ucwa-eventd") { _ in DiagnosticsLogHandler(level: level, destination: destination) }
 }
 
 /// The write end of the self-pipe that the C signal handler writes the signal number to.
