@@ -59,7 +59,8 @@ replay-samples: release
 ## build folders; the fuzz smoke run is not repeated there).
 sanitize: deps
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	UCWA_SHARED=$(SHARED) UCWA_SANITIZER=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	UCWA_SHARED=$(SHARED) UCWA_SANITIZER=address LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	UCWA_SHARED=$(SHARED) UCWA_SANITIZER=thread TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
