@@ -186,11 +186,3 @@ public enum ConfigurationLoader {
     }
 }
 
-extension StringProtocol {
-    var trimmingSpaces: SubSequence {
-        var text = self[...]
-        while let first = text.first, first == " " || first == "\t" || first == "\r" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
-        return text
-    }
-}

@@ -37,23 +37,20 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     mutating func reset(_ reason: ChannelResetReason) async throws {
         if reason == .resync { resolver.forgetStates() }
         try write(builder.channelReset(reason, application: endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970()))
-        try flushSink()
+        try sink.flush()
     }
 
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
-        batchURL = batchURL ?? baseURL
         for resolved in await resolver.submit(event, baseURL: baseURL) {
             try emit(resolved)
         }
     }
 
-    /// The URL of the batch in progress (for record ids).
-    var batchURL: String?
+    /// The URL of the poll in progress: the batch's identity in record ids.
     var currentPoll: String?
 
     mutating func willPoll(_ url: String) async {
         currentPoll = url
-        batchURL = nil
         if !ready {
             ready = true
             notifier.ready(status: "polling the event channel")
@@ -68,7 +65,6 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         try flushAndSave(eventsURL: next)
         stats.batchDone()
         notifier.status("polling; \(stats.records) records written; last batch \(stats.lastBatchAge())")
-        batchURL = nil
     }
 
     mutating func notice(_ notice: ChannelNotice) async {
@@ -91,10 +87,6 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     private mutating func write(_ record: Record) throws {
         try sink.append(record)
         stats.recordWritten()
-    }
-
-    private mutating func flushSink() throws {
-        try sink.flush()
     }
 
     /// Records in the sink, then the checkpoint on disk: only then may `next` be requested.

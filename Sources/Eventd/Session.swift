@@ -157,15 +157,10 @@ public actor Session {
         }
         var attempt = 0
         if let refused = try await grant(at: tokenURL, attempt: &attempt) {
-            throw Self.classify(tokenURL: tokenURL, response: refused)
+            throw SessionMachine.tokenFailure(url: tokenURL, status: refused.status, body: refused.body)
         }
     }
 
-    static func classify(tokenURL: String, response: HTTPResponse) -> SessionFailure {
-        let error = UCWAErrorBody.parse(response.body)?.code ?? "HTTP \(response.status)"
-        if [400, 401, 403].contains(response.status) { return .credentialsRejected(url: tokenURL, error: error) }
-        return .unexpectedStatus(url: tokenURL, status: response.status, code: error)
-    }
 
     /// Sends a buffered request with the token; on 401 gets one new token and retries once.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {

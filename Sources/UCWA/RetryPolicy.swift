@@ -79,10 +79,11 @@ public enum RetryAfter {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: SubSequence {
+    /// Without leading and trailing spaces, tabs and carriage returns (header and INI values).
+    public var trimmingSpaces: SubSequence {
         var text = self[...]
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        while let first = text.first, first == " " || first == "\t" || first == "\r" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
         return text
     }
 }

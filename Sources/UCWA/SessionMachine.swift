@@ -248,11 +248,16 @@ public struct SessionMachine: Sendable {
         if status == 429 || status >= 500 {
             return .retryLater(retryAfter: nil, reason: "\(tokenURL): HTTP \(status)")
         }
+        return fail(Self.tokenFailure(url: tokenURL, status: status, body: body))
+    }
+
+    /// Why a token endpoint refused: 400/401/403 or `invalid_grant` mean the credentials.
+    public static func tokenFailure(url: String, status: Int, body: [UInt8]) -> SessionFailure {
         let error = UCWAErrorBody.parse(body)?.code ?? "HTTP \(status)"
         if error == "invalid_grant" || status == 400 || status == 401 || status == 403 {
-            return fail(.credentialsRejected(url: tokenURL, error: error))
+            return .credentialsRejected(url: url, error: error)
         }
-        return fail(.unexpectedStatus(url: tokenURL, status: status, code: error))
+        return .unexpectedStatus(url: url, status: status, code: error)
     }
 
     private mutating func follow(redirect target: String, from url: String) -> SessionAction {

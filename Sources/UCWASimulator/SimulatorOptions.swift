@@ -99,6 +99,13 @@ public enum InvitationOutcome: Sendable, Hashable {
     case declined
     case cancelled
 
+    /// One of each ending (two kinds of failure), for demos and `ucwa-sim`.
+    public static let variety: [InvitationOutcome] = [
+        .connected, .declined, .connected, .cancelled,
+        .failed(code: "RemoteFailure", subcode: "Timeout", message: "The invitee did not answer."),
+        .failed(code: "RemoteFailure", subcode: "DestinationNotFound", message: "The person is not found."),
+    ]
+
     var finalState: String {
         switch self {
         case .connected: "Connected"

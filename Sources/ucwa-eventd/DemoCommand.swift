@@ -50,11 +50,7 @@ struct DemoCommand: AsyncParsableCommand {
         let runner = daemon
         let task = Task { await runner.run(sink: .stdout(descriptor: 1)) }
 
-        let outcomes: [InvitationOutcome] = [
-            .connected, .declined, .connected, .cancelled,
-            .failed(code: "RemoteFailure", subcode: "Timeout", message: "The invitee did not answer."),
-            .failed(code: "RemoteFailure", subcode: "DestinationNotFound", message: "The person is not found."),
-        ]
+        let outcomes = InvitationOutcome.variety
         let faultPlan: [Int: SimulatorFault] = faults ? [
             3: .dropConnectionMidBody, 6: .eventsStatus(503, retryAfterSeconds: 1), 9: .resync,
             12: .revokeTokens, 15: .oneByteChunks, 18: .applicationGone,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Eventd
 import StreamingJSON
 import UCWA
 
@@ -135,7 +136,7 @@ struct LinePrinter: EventBatchConsumer {
                 event: event, href: UCWARel.isInvitation(event.link.rel) ? href : "",
                 resource: event.invitation, resolution: event.invitation != nil ? .embedded : .none)
             let file = source ?? ""
-            guard let record = builder!.record(for: resolved, application: "replay:" + file, batch: file, now: Self.now()) else { return }
+            guard let record = builder!.record(for: resolved, application: "replay:" + file, batch: file, now: WallClock.microsecondsSince1970()) else { return }
             record.writeJSONLine(into: &writer)
         } else {
             event.writeJSONLine(into: &writer, source: source)
@@ -147,9 +148,4 @@ struct LinePrinter: EventBatchConsumer {
     mutating func batchLink(_ kind: BatchLinkKind, href: String) { links[kind] = href }
     mutating func baseURI(_ uri: String) { base = uri }
 
-    static func now() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-    }
 }

@@ -57,10 +57,7 @@ struct UCWASim: AsyncParsableCommand {
         let simulator = try await UCWASimulator.start(options: options, port: port)
         say("DiscoverURL=\(simulator.discoverURL)")
         say("Username=\(username)")
-        let outcomes: [InvitationOutcome] = [
-            .connected, .declined, .connected, .cancelled,
-            .failed(code: "RemoteFailure", subcode: "Timeout", message: "The invitee did not answer."),
-        ]
+        let outcomes = InvitationOutcome.variety
         for index in 0..<invitations {
             try await Task.sleep(for: .milliseconds(intervalMs))
             let href = await simulator.play(InvitationScript(
