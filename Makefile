@@ -16,7 +16,7 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release test demo replay-samples install sanitize bench fuzz clean
+.PHONY: all deps build release test demo replay-samples install sanitize bench bench-harness bench-deps fuzz clean
 
 all: build
 
@@ -75,12 +75,35 @@ install: release
 	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog || true; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
 
-## bench: decoder throughput against Foundation's JSONSerialization, and peak RSS on a 1 GiB batch.
-bench: deps
+## bench: every benchmark side by side with its baseline, printed as one table (Benchmarks/bench.py):
+## our decoder against yajl, simdjson and JSONSerialization; the daemon end to end against the
+## simulator, a real journald and a plain Python client. BENCH_QUICK=1 for a small smoke run.
+bench: deps bench-deps
+	$(fresh-clients)
+	$(SWIFT) build -c release --product ucwa-eventd
+	$(SWIFT) build -c release --product ucwa-sim
+	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product DecoderDriver
+	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product FoundationDriver
+	mkdir -p bench-data
+	cc -O3 -o bench-data/yajl_driver Benchmarks/baselines/yajl_driver.c -lyajl
+	c++ -O3 -std=c++17 -o bench-data/simdjson_driver Benchmarks/baselines/simdjson_driver.cpp -lsimdjson
+	python3 Benchmarks/bench.py
+
+## bench-harness: the decoder benchmarks under ordo-one/benchmark (MB/s, ratio to
+## JSONSerialization, peak RSS on the 1 GiB batch) and the kernel's peak RSS of `replay`.
+bench-harness: deps
 	$(fresh-clients)
 	BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target DecoderBenchmarks --no-progress
 	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product ucwa-eventd
 	Benchmarks/peak-rss.sh .build-bench/release/ucwa-eventd
+
+## bench-deps: the C baselines' libraries, GNU time and a C++ compiler.
+bench-deps:
+	@missing=""; for p in libyajl-dev libsimdjson-dev time g++; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 ## fuzz: run each libFuzzer target for FUZZ_SECONDS seconds (corpus seeded from the test data).
 fuzz: deps

@@ -187,7 +187,7 @@ if environment["BENCHMARKS"] == "1" {
     package.targets.append(
         .target(
             name: "BenchmarkSupport",
-            dependencies: ["StreamingJSON", "UCWA"],
+            dependencies: ["StreamingJSON", "UCWA", "UCWACorpus"],
             path: "Benchmarks/BenchmarkSupport",
             swiftSettings: [.swiftLanguageMode(.v6)]
         )
@@ -197,6 +197,7 @@ if environment["BENCHMARKS"] == "1" {
             name: "DecoderBenchmarks",
             dependencies: [
                 "BenchmarkSupport",
+                "FoundationBaseline",
                 "StreamingJSON",
                 "UCWA",
                 "UCWACorpus",
@@ -212,6 +213,29 @@ if environment["BENCHMARKS"] == "1" {
             name: "DecoderProfile",
             dependencies: ["BenchmarkSupport", "StreamingJSON", "UCWA", "UCWACorpus"],
             path: "Benchmarks/DecoderProfile",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    )
+    package.targets.append(
+        .target(
+            name: "FoundationBaseline",
+            path: "Benchmarks/FoundationBaseline",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "FoundationDriver",
+            dependencies: ["BenchmarkSupport", "FoundationBaseline"],
+            path: "Benchmarks/FoundationDriver",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "DecoderDriver",
+            dependencies: ["BenchmarkSupport", "StreamingJSON", "UCWA"],
+            path: "Benchmarks/DecoderDriver",
             swiftSettings: [.swiftLanguageMode(.v6)]
         )
     )

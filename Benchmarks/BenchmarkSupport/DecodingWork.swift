@@ -23,14 +23,28 @@ public func touchEveryField(_ event: UCWAEvent) -> Int {
     return sum
 }
 
+/// The cross-driver checksum of one event, computed the same way by every decoder `make bench`
+/// compares (ours, JSONSerialization, yajl, simdjson): UTF-8 bytes of the sender href, link
+/// href, status, reason code and embedded invitation subject, all unescaped. Equal sums mean
+/// the decoders saw the same events with the same text.
+@inline(__always)
+public func crossCheck(_ event: UCWAEvent) -> Int {
+    var sum = event.sender.href.utf8Count &+ event.link.href.utf8Count
+    sum &+= (event.status?.utf8Count ?? 0) &+ (event.reason?.code.utf8Count ?? 0)
+    return sum &+ (event.invitation?.subject?.utf8Count ?? 0)
+}
+
 /// Counts events and touches every field of each.
 public struct CountingConsumer: EventBatchConsumer {
     public var events = 0
     public var checksum = 0
+    /// The sum of `crossCheck` over all events.
+    public var check = 0
     public init() {}
     public mutating func event(_ event: UCWAEvent) {
         events &+= 1
         checksum &+= touchEveryField(event)
+        check &+= crossCheck(event)
     }
     public mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
     public mutating func baseURI(_ uri: String) {}

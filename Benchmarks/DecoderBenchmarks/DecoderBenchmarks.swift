@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import BenchmarkSupport
+import FoundationBaseline
 import StreamingJSON
 import UCWA
 import UCWACorpus
@@ -39,39 +40,13 @@ func decodeOurs(_ batches: [[UInt8]], chunk: Int) -> Int {
     return consumer.events
 }
 
-/// The same work with JSONSerialization: parse each batch whole, walk senders and events and
-/// touch each field our model decodes.
+/// The same work with JSONSerialization (BenchmarkSupport's `decodeFoundation`); returns the
+/// event count.
 @inline(never)
-func decodeFoundation(_ batches: [[UInt8]]) -> Int {
-    var events = 0
-    var checksum = 0
-    for batch in batches {
-        let object = try! JSONSerialization.jsonObject(with: Data(batch)) as! [String: Any]
-        if let links = object["_links"] as? [String: Any], let next = links["next"] as? [String: Any] {
-            checksum &+= (next["href"] as? String)?.utf8.count ?? 0
-        }
-        for sender in object["sender"] as? [[String: Any]] ?? [] {
-            let rel = sender["rel"] as? String ?? ""
-            _ = sender["href"] as? String
-            for event in sender["events"] as? [[String: Any]] ?? [] {
-                events += 1
-                let link = event["link"] as? [String: Any] ?? [:]
-                let linkRel = link["rel"] as? String ?? ""
-                checksum &+= (link["href"] as? String)?.utf8.count ?? 0
-                checksum &+= rel.utf8.count
-                _ = link["title"] as? String
-                _ = event["type"] as? String
-                _ = event["status"] as? String
-                if let reason = event["reason"] as? [String: Any] { checksum &+= (reason["code"] as? String)?.utf8.count ?? 0 }
-                if let embedded = event["_embedded"] as? [String: Any], let resource = embedded[linkRel] as? [String: Any] {
-                    checksum &+= (resource["state"] as? String)?.utf8.count ?? 0
-                    for key in ["direction", "importance", "operationId", "subject", "threadId", "to"] { _ = resource[key] as? String }
-                }
-            }
-        }
-    }
-    blackHole(checksum)
-    return events
+func decodeWithFoundation(_ batches: [[UInt8]]) -> Int {
+    let totals = decodeFoundation(batches)
+    blackHole(totals.touched)
+    return totals.events
 }
 
 func megabytesPerSecond(_ bytes: Int, _ seconds: Double) -> Int {
@@ -128,7 +103,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("JSONSerialization, whole batches", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
-        measureThroughput(benchmark) { decodeFoundation($0) }
+        measureThroughput(benchmark) { decodeWithFoundation($0) }
     }
 
     Benchmark(
@@ -140,7 +115,7 @@ let benchmarks: @Sendable () -> Void = {
         var ours = 0
         var theirs = 0
         let oursSeconds = seconds { ours = decodeOurs(batches, chunk: 64 << 10) }
-        let theirSeconds = seconds { theirs = decodeFoundation(batches) }
+        let theirSeconds = seconds { theirs = decodeWithFoundation(batches) }
         precondition(ours == theirs, "decoders disagree: \(ours) vs \(theirs) events")
         benchmark.measurement(oursMBps, megabytesPerSecond(bytes, oursSeconds))
         benchmark.measurement(foundationMBps, megabytesPerSecond(bytes, theirSeconds))
@@ -184,30 +159,15 @@ let benchmarks: @Sendable () -> Void = {
 /// The generated 1 GiB single batch under bench-data/, written once and reused.
 enum LargeBatch {
     static let path = "bench-data/batch-1gib.json"
-    static let targetBytes = 1 << 30
 
     static func ensure() throws -> String {
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let size = attributes[.size] as? Int, size >= targetBytes
+            let size = attributes[.size] as? Int, size >= 1 << 30
         {
             return path
         }
         try FileManager.default.createDirectory(atPath: "bench-data", withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path + ".tmp", contents: nil)
-        let handle = FileHandle(forWritingAtPath: path + ".tmp")!
-        var generator = CorpusGenerator(seed: 1)
-        // ~640 bytes per event on average: enough events to pass 1 GiB.
-        var pending: [UInt8] = []
-        generator.streamBatch(events: targetBytes / 560) { piece in
-            pending.append(contentsOf: piece)
-            if pending.count >= 1 << 20 {
-                handle.write(Data(pending))
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
-        handle.write(Data(pending))
-        try handle.close()
-        try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+        try BenchData.writeLargeBatch(to: path, bytes: 1 << 30)
         return path
     }
 }

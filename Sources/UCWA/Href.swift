@@ -10,29 +10,38 @@ public enum Href {
         var query: Substring?
         var fragment: Substring?
 
+        /// Splits on the ASCII delimiters, searching the UTF-8 bytes (delimiters are ASCII, so
+        /// every split falls on a scalar boundary).
         init(_ text: String) {
             var rest = Substring(text)
-            if let hash = rest.firstIndex(of: "#") {
-                fragment = rest[rest.index(after: hash)...]
+            if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) {
+                fragment = rest[rest.utf8.index(after: hash)...]
                 rest = rest[..<hash]
             }
-            if let mark = rest.firstIndex(of: "?") {
-                query = rest[rest.index(after: mark)...]
+            if let mark = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
+                query = rest[rest.utf8.index(after: mark)...]
                 rest = rest[..<mark]
             }
-            if let colon = rest.firstIndex(of: ":"), rest[..<colon].first?.isLetter == true,
-               rest[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }),
-               !rest[..<colon].contains("/") {
-                scheme = rest[..<colon]
-                rest = rest[rest.index(after: colon)...]
+            // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§3.1)
+            if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
+                let candidate = rest.utf8[..<colon]
+                if let first = candidate.first, Self.isLetter(first),
+                   candidate.allSatisfy({ Self.isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }) {
+                    scheme = rest[..<colon]
+                    rest = rest[rest.utf8.index(after: colon)...]
+                }
             }
-            if rest.hasPrefix("//") {
-                let afterSlashes = rest.dropFirst(2)
-                let end = afterSlashes.firstIndex(of: "/") ?? afterSlashes.endIndex
+            if rest.utf8.starts(with: "//".utf8) {
+                let afterSlashes = rest[rest.utf8.index(rest.startIndex, offsetBy: 2)...]
+                let end = afterSlashes.utf8.firstIndex(of: UInt8(ascii: "/")) ?? afterSlashes.endIndex
                 authority = afterSlashes[..<end]
                 rest = afterSlashes[end...]
             }
             path = rest
+        }
+
+        static func isLetter(_ byte: UInt8) -> Bool {
+            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
         }
 
         var text: String {
@@ -88,6 +97,8 @@ public enum Href {
 
     /// RFC 3986 §5.2.4.
     static func removeDotSegments(_ path: String) -> String {
+        // Without a "." there is no dot segment: nearly every UCWA path.
+        guard path.utf8.contains(UInt8(ascii: ".")) else { return path }
         var input = Substring(path)
         var output: [Substring] = []
         var trailingSlash = false

@@ -97,18 +97,25 @@ public struct Record: Sendable, Equatable {
     /// (JSON key, journald field, value) in the contract's order, absent values left out.
     /// `timestamp` has no journald field (journald keeps its own); `level` is `PRIORITY`.
     public var fields: [(key: String, journal: String?, value: Value)] {
-        var out: [(String, String?, Value)] = [
-            ("timestamp", nil, .text(timestamp)),
-            ("level", "PRIORITY", .text(level.rawValue)),
-            ("event_name", "UCWA_EVENT_NAME", .text(eventName.rawValue)),
-            ("message", "MESSAGE", .text(message)),
-            ("schema_version", "UCWA_SCHEMA_VERSION", .number(Int64(Self.schemaVersion))),
-            ("account", "UCWA_ACCOUNT", .text(account)),
-            ("record_id", "UCWA_RECORD_ID", .text(recordID)),
-            ("sequence", "UCWA_SEQUENCE", .number(sequence)),
-        ]
-        func add(_ key: String, _ journal: String, _ value: String?) {
-            if let value { out.append((key, journal, .text(value))) }
+        var out: [(key: String, journal: String?, value: Value)] = []
+        forEachField { key, journal, value in out.append(("\(key)", journal.map { "\($0)" }, value)) }
+        return out
+    }
+
+    /// Calls `body` with each field in the contract's order, absent values left out, without
+    /// building a list (the encoders run once per record).
+    @inline(__always)
+    func forEachField(_ body: (_ key: StaticString, _ journal: StaticString?, _ value: Value) -> Void) {
+        body("timestamp", nil, .text(timestamp))
+        body("level", "PRIORITY", .text(level.rawValue))
+        body("event_name", "UCWA_EVENT_NAME", .text(eventName.rawValue))
+        body("message", "MESSAGE", .text(message))
+        body("schema_version", "UCWA_SCHEMA_VERSION", .number(Int64(Self.schemaVersion)))
+        body("account", "UCWA_ACCOUNT", .text(account))
+        body("record_id", "UCWA_RECORD_ID", .text(recordID))
+        body("sequence", "UCWA_SEQUENCE", .number(sequence))
+        func add(_ key: StaticString, _ journal: StaticString, _ value: String?) {
+            if let value { body(key, journal, .text(value)) }
         }
         add("invitation_type", "UCWA_INVITATION_TYPE", invitationType)
         add("invitation_href", "UCWA_INVITATION_HREF", invitationHref)
@@ -128,7 +135,7 @@ public struct Record: Sendable, Equatable {
         add("from_name", "UCWA_FROM_NAME", fromName)
         add("conversation_href", "UCWA_CONVERSATION_HREF", conversationHref)
         add("started_at", "UCWA_STARTED_AT", startedAt)
-        if let durationMs { out.append(("duration_ms", "UCWA_DURATION_MS", .number(durationMs))) }
+        if let durationMs { body("duration_ms", "UCWA_DURATION_MS", .number(durationMs)) }
         add("resolution", "UCWA_RESOLUTION", resolution)
         add("sender_rel", "UCWA_SENDER_REL", senderRel)
         add("sender_href", "UCWA_SENDER_HREF", senderHref)
@@ -136,18 +143,18 @@ public struct Record: Sendable, Equatable {
         add("link_href", "UCWA_LINK_HREF", linkHref)
         add("reset_reason", "UCWA_RESET_REASON", resetReason)
         add("application_href", "UCWA_APPLICATION_HREF", applicationHref)
-        return out
     }
 
     /// Appends the record as one JSON object and a newline. `JSONWriter` escapes controls,
     /// U+2028/U+2029 and bidi controls, so one record is always exactly one line.
     public func writeJSONLine(into writer: inout JSONWriter) {
         writer.raw("{")
-        for (index, field) in fields.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.string(field.key)
-            writer.raw(":")
-            switch field.value {
+        var first = true
+        forEachField { key, _, value in
+            // Keys are fixed ASCII names: written as they are.
+            writer.key(key, first: first)
+            first = false
+            switch value {
             case .text(let text): writer.string(text)
             case .number(let number): writer.raw(String(number).utf8)
             }
@@ -159,12 +166,12 @@ public struct Record: Sendable, Equatable {
     /// `PRIORITY` as numbers journald understands.
     public var journalFields: [String] {
         var out = ["MESSAGE_ID=\(eventName.messageID)", "SYSLOG_IDENTIFIER=ucwa-eventd"]
-        for field in fields {
-            guard let journal = field.journal else { continue }
-            if journal == "PRIORITY" {
+        forEachField { _, journal, value in
+            guard let journal else { return }
+            if journal.utf8CodeUnitCount == 8, "\(journal)" == "PRIORITY" {
                 out.append("PRIORITY=\(level.priority)")
             } else {
-                out.append("\(journal)=\(field.value.text)")
+                out.append("\(journal)=\(value.text)")
             }
         }
         return out

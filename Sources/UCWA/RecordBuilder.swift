@@ -16,6 +16,8 @@ public struct RecordBuilder: Sendable {
     /// The last sequence number used; persisted by the daemon.
     public var sequence: Int64
     public var tracker: InvitationTracker
+    /// The record-id hash of the current batch's prefix, computed once per batch.
+    private var seed: RecordIDSeed?
 
     public init(account: String, filter: EventFilter, sequence: Int64 = 0, tracker: InvitationTracker = InvitationTracker()) {
         self.account = account
@@ -36,7 +38,10 @@ public struct RecordBuilder: Sendable {
         case .invitations where !isInvitation: return nil
         default: break
         }
-        let recordID = Self.recordID(application: application, batch: batch, ordinal: event.position.ordinal)
+        if seed?.application != application || seed?.batch != batch {
+            seed = RecordIDSeed(application: application, batch: batch)
+        }
+        let recordID = seed!.id(ordinal: event.position.ordinal)
         guard isInvitation, let type = event.type, type == .started || type == .updated || type == .completed else {
             return otherEvent(resolved, recordID: recordID, now: now)
         }
@@ -111,20 +116,48 @@ public struct RecordBuilder: Sendable {
     /// `timeout` parameter, and the event's position in the batch: the same event delivered
     /// again gets the same id, so consumers can de-duplicate.
     public static func recordID(application: String, batch: String, ordinal: Int) -> String {
-        let batchKey = Href.removingQuery("timeout", from: batch)
-        let key = Array("\(application)\n\(batchKey)\n\(ordinal)".utf8)
-        func fnv1a(_ offset: UInt64) -> UInt64 {
-            var hash = offset
-            for byte in key {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
+        RecordIDSeed(application: application, batch: batch).id(ordinal: ordinal)
+    }
+}
+
+/// The deterministic 128-bit record id: two 64-bit FNV-1a hashes (different offset bases) of
+/// `application \n batch-URL-without-timeout \n ordinal`, as 32 hex digits. The seed holds
+/// both hashes after the prefix, so that each event of a batch only hashes its ordinal.
+struct RecordIDSeed: Sendable {
+    let application: String
+    let batch: String
+    private let first: UInt64
+    private let second: UInt64
+
+    init(application: String, batch: String) {
+        self.application = application
+        self.batch = batch
+        let prefix = "\(application)\n\(Href.removingQuery("timeout", from: batch))\n"
+        first = Self.fnv1a(prefix.utf8, 0xcbf2_9ce4_8422_2325)
+        second = Self.fnv1a(prefix.utf8, 0x6c62_272e_07bb_0142)
+    }
+
+    func id(ordinal: Int) -> String {
+        let digits = String(ordinal).utf8
+        let a = Self.fnv1a(digits, first)
+        let b = Self.fnv1a(digits, second)
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            let hex = Array("0123456789abcdef".utf8)
+            for index in 0..<16 {
+                buffer[index] = hex[Int(a >> (60 - 4 * UInt64(index)) & 0xF)]
+                buffer[16 + index] = hex[Int(b >> (60 - 4 * UInt64(index)) & 0xF)]
             }
-            return hash
+            return 32
         }
-        func hex(_ value: UInt64) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    @inline(__always)
+    private static func fnv1a(_ bytes: some Sequence<UInt8>, _ start: UInt64) -> UInt64 {
+        var hash = start
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
         }
-        return hex(fnv1a(0xcbf2_9ce4_8422_2325)) + hex(fnv1a(0x6c62_272e_07bb_0142))
+        return hash
     }
 }

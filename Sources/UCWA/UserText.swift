@@ -10,6 +10,12 @@ public enum UserText {
     public static let uriLimit = 2048
 
     public static func sanitize(_ text: String, limit: Int = shortLimit) -> String {
+        // Nearly every string is clean and short: then it is returned as it is, unallocated.
+        isClean(text, limit: limit) ? text : escaped(text, limit: limit)
+    }
+
+    /// The escaping and capping itself, scalar by scalar.
+    static func escaped(_ text: String, limit: Int) -> String {
         var out = String.UnicodeScalarView()
         var count = 0
         for scalar in text.unicodeScalars {
@@ -33,6 +39,42 @@ public enum UserText {
 
     public static func sanitize(_ text: UCWAText?, limit: Int = shortLimit) -> String? {
         text.map { sanitize($0.string, limit: limit) }
+    }
+
+    /// Whether `text` has at most `limit` scalars and none that needs an escape; reads the UTF-8
+    /// bytes once (a scalar is counted at its lead byte, escapes are recognised by their bytes).
+    static func isClean(_ text: String, limit: Int) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var scalars = 0
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                if byte < 0x80 {
+                    if byte < 0x20 || byte == 0x7F { return false }
+                } else if byte >= 0xC0 {
+                    let second: UInt8 = index + 1 < count ? bytes[index + 1] : 0
+                    switch byte {
+                    case 0xC2 where second <= 0x9F: return false  // C1 controls
+                    case 0xD8 where second == 0x9C: return false  // U+061C
+                    case 0xE2:
+                        let third: UInt8 = index + 2 < count ? bytes[index + 2] : 0
+                        if second == 0x80, third == 0x8E || third == 0x8F || (0xA8...0xAE).contains(third) { return false }
+                        if second == 0x81, (0xA6...0xA9).contains(third) { return false }
+                    default: break
+                    }
+                } else {
+                    // A continuation byte: part of the scalar counted at its lead byte.
+                    index += 1
+                    continue
+                }
+                scalars += 1
+                if scalars > limit { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {

@@ -80,15 +80,29 @@ public struct CorpusGenerator: Sendable {
     /// Calls `write` with the pieces of one batch of `events` events, for batches too large to
     /// hold in memory (the 1 GiB benchmark). One sender block holds all events.
     public mutating func streamBatch(events: Int, write: ([UInt8]) -> Void) {
+        streamBatch(while: { index, _ in index < events }, write: write)
+    }
+
+    /// Calls `write` with the pieces of one batch of at least `bytes` bytes: events are added
+    /// until the batch reaches that size.
+    public mutating func streamBatch(bytes: Int, write: ([UInt8]) -> Void) {
+        streamBatch(while: { _, written in written < bytes }, write: write)
+    }
+
+    private mutating func streamBatch(while more: (_ events: Int, _ written: Int) -> Bool, write: ([UInt8]) -> Void) {
         var out: [UInt8] = []
         appendHead(&out)
         append(&out, #"{"rel":"communication","href":"/ucwa/oauth/v1/applications/\#(application)/communication","events":["#)
         write(out)
-        for index in 0..<events {
+        var written = out.count
+        var index = 0
+        while more(index, written) {
             out.removeAll(keepingCapacity: true)
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendEvent(&out, sender: "communication")
             write(out)
+            written += out.count
+            index += 1
         }
         out.removeAll(keepingCapacity: true)
         append(&out, "]}")

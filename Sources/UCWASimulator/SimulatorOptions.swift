@@ -20,6 +20,9 @@ public struct SimulatorOptions: Sendable {
     public var completedInvitationsGone: Bool
     /// Most events put in one batch.
     public var maxEventsPerBatch: Int
+    /// Keep every request line in `SimulatorStats.requests` (tests assert on them; a benchmark
+    /// of 100 000 GETs turns it off).
+    public var recordRequests = true
 
     public init(
         username: String = "alice@contoso.com",
@@ -139,6 +142,8 @@ public struct InvitationScript: Sendable, Hashable {
         self.withStarted = withStarted
         self.withAlerting = withAlerting
     }
+    /// How many events playing this script queues.
+    public var eventCount: Int { (withStarted ? 1 : 0) + (withAlerting ? 1 : 0) + 1 }
 }
 
 /// What the simulator has seen, for tests to assert on.
@@ -157,4 +162,8 @@ public struct SimulatorStats: Sendable {
     public var eventsOutstanding = 0
     /// Batches sent more than once (because they were not acknowledged).
     public var batchesResent = 0
+    /// When the first batch holding events was formed (the benchmark's start).
+    public var firstEventsBatchFormed: ContinuousClock.Instant?
+    /// When an acknowledgement last covered events (the benchmark's end, once all are covered).
+    public var lastEventsAcknowledged: ContinuousClock.Instant?
 }

@@ -217,7 +217,7 @@ final class SimulatorServer: @unchecked Sendable {
     }
 
     func handle(_ request: SimulatorRequest, responder: Responder) {
-        stats.requests.append("\(request.method.rawValue) \(request.uri)")
+        if options.recordRequests { stats.requests.append("\(request.method.rawValue) \(request.uri)") }
         var path = request.path
         var pool = ""
         if path.hasPrefix("/pool2/") {
@@ -447,6 +447,7 @@ final class SimulatorServer: @unchecked Sendable {
             let count = application.sent.removeValue(forKey: number)!.eventCount
             stats.eventsAcknowledged += count
             stats.eventsOutstanding -= count
+            if count > 0 { stats.lastEventsAcknowledged = .now }
         }
         let firstKept = (Array(application.sent.keys) + application.hostile.keys.filter { $0 >= ack }).min() ?? application.nextBatch
         if takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
@@ -567,6 +568,7 @@ final class SimulatorServer: @unchecked Sendable {
     private func formBatch(_ application: Application, number: Int) -> SentBatch {
         let taken = Array(application.queue.prefix(options.maxEventsPerBatch))
         application.queue.removeFirst(taken.count)
+        if !taken.isEmpty, stats.firstEventsBatchFormed == nil { stats.firstEventsBatchFormed = .now }
         for item in taken {
             if let (id, state, completed) = item.invitation {
                 invitations[id]?.state = state

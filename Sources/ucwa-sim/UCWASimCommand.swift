@@ -43,6 +43,18 @@ struct UCWASim: AsyncParsableCommand {
     @Flag(help: "The user resource redirects to a second pool (a second token is needed there).")
     var redirectUser = false
 
+    @Option(help: "Invitations queued before the first client connects (for benchmarks: the client drains them at full speed).")
+    var preload = 0
+
+    @Option(help: "Most events in one batch.")
+    var maxEventsPerBatch = SimulatorOptions().maxEventsPerBatch
+
+    @Flag(help: "Each played invitation's subject is `t=<CLOCK_MONOTONIC nanoseconds>` at the moment it is queued (latency benchmarks); playing starts 200 ms after the first application is created.")
+    var stampSubjects = false
+
+    @Flag(help: "Once every preloaded event is acknowledged, print `drained events=N seconds=S` (from the first batch formed to the last acknowledgement).")
+    var reportDrain = false
+
     func run() async throws {
         var options = SimulatorOptions(
             username: username,
@@ -50,20 +62,33 @@ struct UCWASim: AsyncParsableCommand {
             redirectAutodiscover: redirectAutodiscover,
             redirectUser: redirectUser,
             prefixedRels: prefixedRels,
-            embedResources: !linkOnly)
+            embedResources: !linkOnly,
+            maxEventsPerBatch: maxEventsPerBatch)
+        options.recordRequests = !(reportDrain || stampSubjects)
         if let passwordFile {
             options.password = try Self.readFirstLine(passwordFile)
         }
         let simulator = try await UCWASimulator.start(options: options, port: port)
-        say("DiscoverURL=\(simulator.discoverURL)")
-        say("Username=\(username)")
-        let outcomes = InvitationOutcome.variety
+        var preloadedEvents = 0
+        for index in 0..<preload {
+            let script = Self.script(index, subject: "Preloaded invitation \(index + 1)")
+            preloadedEvents += script.eventCount
+            await simulator.play(script)
+        }
+        Self.say("DiscoverURL=\(simulator.discoverURL)")
+        Self.say("Username=\(username)")
+        if reportDrain {
+            Task { try await Self.reportDrain(of: preloadedEvents, simulator) }
+        }
+        if stampSubjects {
+            while await simulator.stats().applicationsCreated == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
         for index in 0..<invitations {
             try await Task.sleep(for: .milliseconds(intervalMs))
-            let href = await simulator.play(InvitationScript(
-                to: "sip:user\(index)@contoso.com", subject: "Invitation \(index + 1)",
-                outcome: outcomes[index % outcomes.count], withStarted: index % 7 != 6))
-            say("played \(href)")
+            let subject = stampSubjects ? "t=\(Self.monotonicNanoseconds())" : "Invitation \(index + 1)"
+            let href = await simulator.play(Self.script(preload + index, subject: subject))
+            if !stampSubjects { Self.say("played \(href)") }
         }
         // Serve until interrupted.
         while !Task.isCancelled {
@@ -71,8 +96,36 @@ struct UCWASim: AsyncParsableCommand {
         }
     }
 
+    /// The `index`th invitation: every outcome in turn, one in seven without `started`.
+    static func script(_ index: Int, subject: String) -> InvitationScript {
+        let outcomes = InvitationOutcome.variety
+        return InvitationScript(
+            to: "sip:user\(index)@contoso.com", subject: subject,
+            outcome: outcomes[index % outcomes.count], withStarted: index % 7 != 6)
+    }
+
+    /// Waits until `events` events are acknowledged, then prints how long draining them took.
+    static func reportDrain(of events: Int, _ simulator: UCWASimulator) async throws {
+        while true {
+            let stats = await simulator.stats()
+            if stats.eventsAcknowledged >= events, let first = stats.firstEventsBatchFormed, let last = stats.lastEventsAcknowledged {
+                let elapsed = last - first
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                say("drained events=\(stats.eventsAcknowledged) seconds=\(seconds)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    static func monotonicNanoseconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
+
     /// One line on stdout, flushed at once (a pipe would otherwise hold it).
-    func say(_ line: String) {
+    static func say(_ line: String) {
         print(line)
         fflush(nil)
     }

@@ -97,6 +97,9 @@ import UCWA
     }
 
     @Test func recordIDsAreDeterministicPerApplicationBatchAndPosition() {
+        // The value is pinned: ids must not change between versions (consumers de-duplicate on
+        // them across restarts and upgrades). FNV-1a 64 twice, computed independently.
+        #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3) == "48c16427bd7f38c6140ea401eb545bb9")
         let first = RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3)
         #expect(first.count == 32 && first.allSatisfy { $0.isHexDigit })
         #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3) == first)
@@ -105,6 +108,34 @@ import UCWA
         #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 4) != first)
         #expect(RecordBuilder.recordID(application: Self.application, batch: "https://pool/ucwa/oauth/v1/applications/105/events?ack=8", ordinal: 3) != first)
         #expect(RecordBuilder.recordID(application: Self.application + "6", batch: Self.batch, ordinal: 3) != first)
+    }
+
+    /// Every scalar up to U+3000 (and a few above): the escape set is exactly C0, DEL, C1,
+    /// U+061C, U+200E/F, U+2028/9, U+202A–E, U+2066–9; everything else passes unchanged (the
+    /// byte-level fast path and the scalar-level escaping must agree).
+    @Test func sanitizeEscapesExactlyTheControlSet() {
+        let escaped: Set<UInt32> = Set(0x00...0x1F).union(0x7F...0x9F).union([0x061C, 0x200E, 0x200F, 0x2028, 0x2029])
+            .union(0x202A...0x202E).union(0x2066...0x2069)
+        var mismatches: [String] = []
+        for value in Array(0..<0x3000) + [0xFEFF, 0xFFFD, 0x1F680, 0x10FFFF] {
+            guard let scalar = Unicode.Scalar(UInt32(value)) else { continue }
+            let text = "x" + String(Character(scalar)) + "y"
+            let out = UserText.sanitize(text)
+            let hex = String(value, radix: 16, uppercase: true)
+            let expected = escaped.contains(UInt32(value)) ? "x\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "y" : text
+            if out != expected { mismatches.append("U+\(hex): \(out.debugDescription)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
+    @Test func sanitizeCapsAtTheLimitCountingScalars() {
+        let exactly = String(repeating: "é", count: UserText.shortLimit)
+        #expect(UserText.sanitize(exactly) == exactly)
+        let over = exactly + "日"
+        #expect(UserText.sanitize(over) == exactly + "\u{2026}")
+        // Escapes count in the cap: one control character near the end pushes it over.
+        let escapedNearEnd = String(repeating: "a", count: UserText.shortLimit - 3) + "\u{1}"
+        #expect(UserText.sanitize(escapedNearEnd) == String(repeating: "a", count: UserText.shortLimit - 3) + "\u{2026}")
     }
 
     @Test func hostileStringsAreEscapedAndCapped() throws {
