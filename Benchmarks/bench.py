@@ -297,8 +297,12 @@ def latency(invitations):
 
 
 def idle(seconds):
-    """A parked long poll for `seconds`: CPU time, context switches (wake-ups) of every thread,
-    watchdog pings received, RSS. WatchdogSec=20 s: the daemon pings every 10 s."""
+    """A parked long poll for `seconds`: CPU time, context switches (wake-ups) per thread,
+    watchdog pings received, RSS. WatchdogSec=20 s: the daemon pings every 10 s.
+
+    libdispatch's own manager thread (named `…-qos.overcommit`) is counted apart: on Linux its
+    internal workqueue runs a monitor (`_dispatch_workq_monitor_pools`) on a 1-second timer for
+    the life of any process that has used a global queue or Swift concurrency's pool."""
     with tempfile.TemporaryDirectory() as work:
         simulator = Simulator("--invitations", "0")
         config = configuration(work, simulator.url)
@@ -307,7 +311,6 @@ def idle(seconds):
         notify.settimeout(0.2)
         env = {**os.environ, "NOTIFY_SOCKET": os.path.join(work, "notify"), "WATCHDOG_USEC": "20000000"}
         daemon = subprocess.Popen([os.path.join(RELEASE, "ucwa-eventd"), "run", "--config", config], stdout=subprocess.DEVNULL, env=env)
-        pings = 0
 
         def sample():
             with open(f"/proc/{daemon.pid}/stat") as f:
@@ -315,10 +318,12 @@ def idle(seconds):
             ticks = int(fields[11]) + int(fields[12])
             switches = {}
             for task in os.listdir(f"/proc/{daemon.pid}/task"):
+                with open(f"/proc/{daemon.pid}/task/{task}/comm") as f:
+                    name = f.read().strip()
                 with open(f"/proc/{daemon.pid}/task/{task}/status") as f:
                     for line in f:
                         if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                            switches[task] = switches.get(task, 0) + int(line.split()[1])
+                            switches[(task, name)] = switches.get((task, name), 0) + int(line.split()[1])
             return ticks, switches
 
         def receive_until(deadline):
@@ -337,14 +342,14 @@ def idle(seconds):
         ticks1, switches1 = sample()
         with open(f"/proc/{daemon.pid}/status") as f:
             status = {line.split(":")[0]: line.split(":")[1].strip() for line in f}
-        threads = len(os.listdir(f"/proc/{daemon.pid}/task"))
         stop_and_measure(daemon)
         simulator.stop()
-        hz = os.sysconf("SC_CLK_TCK")
-        rss = int(status["VmRSS"].split()[0]) / 1024
         # Per thread, so that a thread ending between the samples does not subtract.
-        woken = sum(count - switches0.get(task, 0) for task, count in switches1.items())
-        return (ticks1 - ticks0) / hz, woken, pings, rss, threads
+        woken = {key: count - switches0.get(key, 0) for key, count in switches1.items()}
+        dispatch = sum(count for (_, name), count in woken.items() if name.endswith("qos.overcommit"))
+        ours = sum(woken.values()) - dispatch
+        kib = lambda key: int(status[key].split()[0]) / 1024
+        return (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK"), ours, dispatch, pings, kib("VmRSS"), kib("RssAnon"), len(woken)
 
 
 def daemon_end_to_end():
@@ -388,12 +393,14 @@ def daemon_end_to_end():
     row("daemon latency, release → record (embedded)", f"p50 / p99 / max over {count} records",
         f"{p50:.3f} / {p99:.3f} / {worst:.3f} ms", "", None, "p99 < 2 ms", p99 < 2)
     say(f"daemon: idle {IDLE_SECONDS} s")
-    cpu, switches, pings, rss, threads = idle(IDLE_SECONDS)
+    cpu, ours, dispatch, pings, rss, anonymous, threads = idle(IDLE_SECONDS)
     section = f"daemon idle, parked long poll, {IDLE_SECONDS} s (WatchdogSec=20)"
     row(section, "CPU time", f"{cpu * 1000:.0f} ms")
-    row(section, f"wake-ups (context switches, {threads} threads); watchdog pings", f"{switches}; {pings}", "", None,
-        "only the watchdog's", switches <= 4 * max(pings, 1) + 4)
-    row(section, "RSS", f"{rss:.1f} MiB", "", None, "≤ 12 MiB", rss <= 12)
+    row(section, f"wake-ups of our {threads - 1} threads; watchdog pings", f"{ours}; {pings}", "", None,
+        "only the watchdog's", ours <= 2 * pings + 2)
+    row(section, "wake-ups of libdispatch's manager thread (workqueue monitor)", f"{dispatch}", "", None, "", None)
+    row(section, "RSS (VmRSS: shared library pages included)", f"{rss:.1f} MiB", "", None, "≤ 12 MiB", rss <= 12)
+    row(section, "private anonymous RSS (RssAnon)", f"{anonymous:.1f} MiB")
 
 
 def print_table():

@@ -19,6 +19,8 @@ public struct Resolver {
     public var retryDelay: Duration
     private var queue: [Slot] = []
     private var inFlight = 0
+    /// The current batch's base URL, parsed once.
+    private var base: Href.Base?
     /// The last resource seen per href, for `gone`; dropped when the invitation completes.
     private var lastSeen: [String: InvitationResource] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
@@ -40,7 +42,8 @@ public struct Resolver {
             queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none)))
             return await take()
         }
-        let href = Href.resolve(event.link.href.string, against: baseURL) ?? event.link.href.string
+        if base?.url != baseURL { base = Href.Base(baseURL) }
+        let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
             queue.append(.ready(ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded)))
             return await take()

@@ -95,6 +95,34 @@ public enum Href {
         return t.text
     }
 
+    /// An absolute base URL parsed once, for resolving the many hrefs of one batch against it:
+    /// a path-absolute href without dot segments (nearly every UCWA href) is the base's
+    /// `scheme://authority` followed by the href; anything else goes through `resolve`.
+    public struct Base: Sendable {
+        public let url: String
+        private let origin: String?
+
+        public init(_ url: String) {
+            self.url = url
+            let parts = Parts(url)
+            if let scheme = parts.scheme, let authority = parts.authority {
+                origin = "\(scheme)://\(authority)"
+            } else {
+                origin = nil
+            }
+        }
+
+        /// The same result as `Href.resolve(reference, against: url)`.
+        public func resolve(_ reference: String) -> String? {
+            let bytes = reference.utf8
+            if let origin, bytes.first == UInt8(ascii: "/"), bytes.dropFirst().first != UInt8(ascii: "/"),
+               !bytes.contains(UInt8(ascii: ".")) {
+                return origin + reference
+            }
+            return Href.resolve(reference, against: url)
+        }
+    }
+
     /// RFC 3986 §5.2.4.
     static func removeDotSegments(_ path: String) -> String {
         // Without a "." there is no dot segment: nearly every UCWA path.

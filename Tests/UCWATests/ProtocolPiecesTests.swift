@@ -21,6 +21,19 @@ import UCWA
     ])
     func rfc3986Examples(reference: String, expected: String) {
         #expect(Href.resolve(reference, against: Self.base) == expected)
+        // The per-batch base with its fast path for path-absolute hrefs gives the same.
+        #expect(Href.Base(Self.base).resolve(reference) == expected)
+    }
+
+    @Test func aParsedBaseResolvesLikeTheFullAlgorithm() {
+        let bases = ["https://lyncweb.contoso.com/ucwa/oauth/v1/applications/105/events?ack=1", "https://h:8443", "/relative/base", "http://a/b/c/d;p?q"]
+        let references = ["/ucwa/x", "/ucwa/x?ack=2#f", "//other/x", "/a/./b", "/a/../b", "/", "x", "", "https://z/y", "/päth/ü"]
+        for base in bases {
+            let parsed = Href.Base(base)
+            for reference in references {
+                #expect(parsed.resolve(reference) == Href.resolve(reference, against: base), "\(reference) against \(base)")
+            }
+        }
     }
 
     @Test func relativeEventHrefsResolveAgainstThePoolThatServedThem() {
