@@ -103,6 +103,13 @@ import UCWASimulator
         await harness.simulator.play(InvitationScript(outcome: .cancelled))
         let events = try await harness.waitForEvents(6)
         #expect(lifecycle(Array(events.suffix(3))) == ["started:Connecting", "updated:Alerting", "completed:Cancelled"])
+        // The poll after the first batch may already have been parked (authorised) when the
+        // tokens were revoked: then the second invitation arrives on it and the 401 comes with
+        // the poll after, within the 1-second long-poll timeout.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await !harness.recorder.notices.contains(.reauthenticated), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(await harness.recorder.notices.contains(.reauthenticated))
         #expect(await harness.simulator.stats().tokensIssued == 2)
         _ = await harness.stop()

@@ -57,7 +57,8 @@ import UCWA
         func ready() async throws {
             let client = HTTPClient(configuration: .init(caFile: caFile))
             defer { client.shutdown() }
-            for _ in 0..<100 {
+            // Up to 20 s: openssl starts slowly on a loaded machine.
+            for _ in 0..<400 {
                 do {
                     _ = try await client.execute(HTTPRequest(url: url))
                     return
