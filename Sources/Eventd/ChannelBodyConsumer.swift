@@ -7,24 +7,46 @@ import UCWA
 
 /// What the decoder found in an events body, in document order.
 enum ChannelItem: Sendable {
-    case event(UCWAEvent)
+    /// The events decoded from one chunk of the body, in order.
+    case events([UCWAEvent])
     /// The heartbeat timer fired (consumed in order with the events, on the channel's loop).
     case tick
     case link(BatchLinkKind, String)
     case baseURI(String)
 }
 
-/// Forwards the decoder's findings from the HTTP thread to the channel's task.
+/// Forwards the decoder's findings from the HTTP thread to the channel's task: events are
+/// gathered per chunk and handed over together when the chunk is decoded (or before a link
+/// that follows them), one hand-over to the channel's task per chunk instead of per event.
 struct ChannelForwarder: EventBatchConsumer {
     let continuation: AsyncStream<ChannelItem>.Continuation
     let flow: TransferFlow
+    private var pending: [UCWAEvent] = []
 
-    func event(_ event: UCWAEvent) {
-        flow.produced()
-        continuation.yield(.event(event))
+    init(continuation: AsyncStream<ChannelItem>.Continuation, flow: TransferFlow) {
+        self.continuation = continuation
+        self.flow = flow
     }
-    func batchLink(_ kind: BatchLinkKind, href: String) { continuation.yield(.link(kind, href)) }
-    func baseURI(_ uri: String) { continuation.yield(.baseURI(uri)) }
+
+    mutating func event(_ event: UCWAEvent) {
+        flow.produced()
+        pending.append(event)
+    }
+    mutating func batchLink(_ kind: BatchLinkKind, href: String) {
+        flush()
+        continuation.yield(.link(kind, href))
+    }
+    mutating func baseURI(_ uri: String) {
+        flush()
+        continuation.yield(.baseURI(uri))
+    }
+
+    /// Hands over the events gathered so far.
+    mutating func flush() {
+        guard !pending.isEmpty else { return }
+        continuation.yield(.events(pending))
+        pending.removeAll(keepingCapacity: true)
+    }
 }
 
 /// Decodes an events body chunk by chunk as libcurl delivers it, on the HTTP thread: each event
@@ -48,6 +70,14 @@ struct ChannelBodyConsumer: HTTPBodyConsumer {
                 offset += written
             }
         }
+        // Also when the chunk fails to decode: the events before the error still go.
+        defer { decoder.consumer.flush() }
         try decoder.feed(bytes)
+    }
+
+    /// Ends the body; the events its last bytes completed are handed over.
+    mutating func finish() throws {
+        defer { decoder.consumer.flush() }
+        try decoder.finish()
     }
 }

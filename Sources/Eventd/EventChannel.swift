@@ -181,7 +181,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture), flow: flow)
             guard response.isSuccess else { return (response, nil) }
             do {
-                try consumer.decoder.finish()
+                try consumer.finish()
                 return (response, nil)
             } catch let error as JSONError {
                 return (response, error)
@@ -201,14 +201,16 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     switch item {
                     case .tick:
                         await handler.heartbeat()
-                    case .event(let event):
-                        if handed == 0 { stop?.busy() }
-                        peakEventsWaiting = max(peakEventsWaiting, flow.pending)
-                        if event.position.ordinal >= skip {
-                            try await handler.event(event, baseURL: baseURL)
+                    case .events(let events):
+                        for event in events {
+                            if handed == 0 { stop?.busy() }
+                            peakEventsWaiting = max(peakEventsWaiting, flow.pending)
+                            if event.position.ordinal >= skip {
+                                try await handler.event(event, baseURL: baseURL)
+                            }
+                            flow.consumed()
+                            handed = max(handed, event.position.ordinal + 1)
                         }
-                        flow.consumed()
-                        handed = max(handed, event.position.ordinal + 1)
                     case .link(let kind, let href):
                         links[kind] = href
                     case .baseURI(let uri):
