@@ -37,6 +37,12 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     var inObject = false
     /// The bytes of the token in progress when it spans chunks or contains escapes.
     var scratch = ByteBuffer()
+    /// Up to 32 plain string bytes that `feed`'s fast path took and has not yet moved into
+    /// `scratch`. They live inside the tokenizer, so copying a tokenizer copies them and the fast
+    /// path needs no uniqueness check on `scratch`'s shared storage (that check was a quarter of
+    /// the cost of a 1-byte feed); `feedGeneral` and `finish` move them into `scratch` first.
+    var tail: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var tailCount = 0
     /// Whether the token in progress has bytes in `scratch`.
     var buffering = false
     /// Global offset where the token in progress began (for errors and refusals).
@@ -79,6 +85,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
         stack = ContainerStack()
         inObject = false
         scratch.removeAll()
+        tailCount = 0
         buffering = false
         tokenStart = 0
         stringIsKey = false
@@ -174,13 +181,29 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
             guard b >= 0x20 && b < 0x80 && b != Self.quote && b != Self.backslash else { return false }
             i += 1
         }
-        guard scratch.count + count <= limits.maxStringBytes,
+        guard scratch.count + tailCount + count <= limits.maxStringBytes,
             consumed + count <= limits.maxDocumentBytes ?? Int.max
         else { return false }
-        scratch.makeUnique()
-        appendToScratch(p, 0, count)
+        if tailCount + count > MemoryLayout.size(ofValue: tail) { moveTailToScratch() }
+        let start = tailCount
+        withUnsafeMutableBytes(of: &tail) { tail in
+            for k in 0..<count { tail[start + k] = p[k] }
+        }
+        tailCount += count
         consumed += count
         return true
+    }
+
+    /// Appends the fast path's pending bytes to `scratch` (made unique first).
+    @inline(never)
+    mutating func moveTailToScratch() {
+        scratch.makeUnique()
+        guard tailCount > 0 else { return }
+        var bytes = tail
+        withUnsafeBytes(of: &bytes) { bytes in
+            scratch.append(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: tailCount)
+        }
+        tailCount = 0
     }
 
     @inline(never)
@@ -196,7 +219,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
             count = maxBytes - consumed
             overLimit = true
         }
-        scratch.makeUnique()
+        moveTailToScratch()
         do {
             try run(raw.assumingMemoryBound(to: UInt8.self), count)
         } catch {
@@ -233,6 +256,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// one value was read.
     public mutating func finish() throws(JSONError) {
         if let failure { throw failure }
+        moveTailToScratch()
         do {
             try finishDocument()
         } catch {

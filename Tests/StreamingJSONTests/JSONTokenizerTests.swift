@@ -136,6 +136,30 @@ import Testing
         #expect(tokenizeBytewise(bytes("[1,2,3,4,5]"), limits: limits).error == error)
     }
 
+    /// A tokenizer copied in the middle of a string (its bytes partly in the fast path's inline
+    /// tail, partly in the shared scratch buffer) and fed different endings: each copy sees
+    /// only its own bytes (value semantics).
+    @Test func aCopyTakenMidStringIsIndependent() throws {
+        func feed(_ tokenizer: inout JSONTokenizer<TokenRecorder>, _ text: String) throws {
+            for byte in Array(text.utf8) { try tokenizer.feed([byte]) }
+        }
+        let prefix = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
+        let firstMiddle = String(repeating: "1", count: 40)
+        let secondMiddle = String(repeating: "2", count: 40)
+        var first = JSONTokenizer(handler: TokenRecorder())
+        try feed(&first, "[\"" + prefix)
+        var second = first
+        // Interleaved, each long enough to move its bytes into the scratch buffer.
+        try feed(&first, firstMiddle)
+        try feed(&second, secondMiddle)
+        try feed(&first, "-first\"]")
+        try feed(&second, "-second\\u00e9\", 1]")
+        try first.finish()
+        try second.finish()
+        #expect(first.handler.tokens == [.arrayStart, .string(Array((prefix + firstMiddle + "-first").utf8)), .arrayEnd])
+        #expect(second.handler.tokens == [.arrayStart, .string(Array((prefix + secondMiddle + "-second\u{e9}").utf8)), .number(Array("1".utf8)), .arrayEnd])
+    }
+
     @Test func failedTokenizerStaysFailed() throws {
         var tokenizer = JSONTokenizer(handler: TokenRecorder())
         #expect(throws: JSONError.self) { try tokenizer.feed(Array("[1,,".utf8)) }
