@@ -69,7 +69,7 @@ public func feedInChunks(_ bytes: [UInt8], chunk: Int, _ feed: (UnsafeRawBufferP
     bytes.withUnsafeBytes { raw in
         var offset = 0
         while offset < raw.count {
-            let end = min(offset + chunk, raw.count)
+            let end = min(offset &+ chunk, raw.count)
             feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
             offset = end
         }

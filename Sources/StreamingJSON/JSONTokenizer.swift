@@ -175,22 +175,28 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// no limit is reached; returns whether it did.
     @inline(__always)
     private mutating func takePlainStringBytes(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        // count ≤ 8 and every sum below is of small non-negative sizes: wrapping arithmetic
+        // cannot overflow, and the overflow checks were a visible part of a 1-byte feed.
         var i = 0
         while i < count {
             let b = p[i]
             guard b >= 0x20 && b < 0x80 && b != Self.quote && b != Self.backslash else { return false }
-            i += 1
+            i &+= 1
         }
-        guard scratch.count + tailCount + count <= limits.maxStringBytes,
-            consumed + count <= limits.maxDocumentBytes ?? Int.max
+        guard scratch.count &+ tailCount &+ count <= limits.maxStringBytes,
+            limits.maxDocumentBytes.map({ consumed &+ count <= $0 }) ?? true
         else { return false }
-        if tailCount + count > MemoryLayout.size(ofValue: tail) { moveTailToScratch() }
+        if tailCount &+ count > MemoryLayout.size(ofValue: tail) { moveTailToScratch() }
         let start = tailCount
         withUnsafeMutableBytes(of: &tail) { tail in
-            for k in 0..<count { tail[start + k] = p[k] }
+            var k = 0
+            while k < count {
+                tail[start &+ k] = p[k]
+                k &+= 1
+            }
         }
-        tailCount += count
-        consumed += count
+        tailCount &+= count
+        consumed &+= count
         return true
     }
 
