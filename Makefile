@@ -97,9 +97,9 @@ bench-harness: deps
 	BENCHMARKS=1 $(SWIFT) build -c release --scratch-path .build-bench --product ucwa-eventd
 	Benchmarks/peak-rss.sh .build-bench/release/ucwa-eventd
 
-## bench-deps: the C baselines' libraries, GNU time and a C++ compiler.
+## bench-deps: the C baselines' libraries, GNU time, a C++ compiler and Python 3 (bench.py).
 bench-deps:
-	@missing=""; for p in libyajl-dev libsimdjson-dev time g++; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in libyajl-dev libsimdjson-dev time g++ python3; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
