@@ -43,6 +43,11 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// the cost of a 1-byte feed); `feedGeneral` and `finish` move them into `scratch` first.
     var tail: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var tailCount = 0
+    /// How many plain string bytes `feed`'s fast path may still take: 0 unless a string is in
+    /// progress, buffered, with no escape or multi-byte sequence pending; then the room left
+    /// under the string and document limits. Set by the general path when it returns, so that
+    /// the fast path tests one number instead of four fields and two limits.
+    var fastRoom = 0
     /// Whether the token in progress has bytes in `scratch`.
     var buffering = false
     /// Global offset where the token in progress began (for errors and refusals).
@@ -86,6 +91,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
         inObject = false
         scratch.removeAll()
         tailCount = 0
+        fastRoom = 0
         buffering = false
         tokenStart = 0
         stringIsKey = false
@@ -163,7 +169,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
         // A body trickling in a few bytes at a time is mostly string content: plain ASCII
         // string bytes are taken here, before the general path, whose fixed cost per call is
         // several times that of the bytes themselves.
-        if bytes.count <= 8 && mode == .string && pending == .none && buffering, let raw = bytes.baseAddress,
+        if bytes.count <= 8 && bytes.count <= fastRoom, let raw = bytes.baseAddress,
             takePlainStringBytes(raw.assumingMemoryBound(to: UInt8.self), bytes.count)
         {
             return
@@ -183,9 +189,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
             guard b >= 0x20 && b < 0x80 && b != Self.quote && b != Self.backslash else { return false }
             i &+= 1
         }
-        guard scratch.count &+ tailCount &+ count <= limits.maxStringBytes,
-            limits.maxDocumentBytes.map({ consumed &+ count <= $0 }) ?? true
-        else { return false }
+        // `count <= fastRoom` was checked by the caller: both limits have room.
         if tailCount &+ count > MemoryLayout.size(ofValue: tail) { moveTailToScratch() }
         let start = tailCount
         withUnsafeMutableBytes(of: &tail) { tail in
@@ -197,7 +201,20 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
         }
         tailCount &+= count
         consumed &+= count
+        fastRoom &-= count
         return true
+    }
+
+    /// Sets `fastRoom` for the state the general path leaves.
+    @inline(__always)
+    mutating func updateFastRoom() {
+        guard mode == .string, pending == .none, buffering else {
+            fastRoom = 0
+            return
+        }
+        let stringRoom = limits.maxStringBytes - scratch.count - tailCount
+        let documentRoom = limits.maxDocumentBytes.map { $0 - consumed } ?? Int.max
+        fastRoom = max(0, min(stringRoom, documentRoom))
     }
 
     /// Appends the fast path's pending bytes to `scratch` (made unique first).
@@ -238,6 +255,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
             fail(error)
             throw error
         }
+        updateFastRoom()
     }
 
     /// Consumes a chunk given as an array or other contiguous collection.
@@ -262,6 +280,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// one value was read.
     public mutating func finish() throws(JSONError) {
         if let failure { throw failure }
+        fastRoom = 0
         moveTailToScratch()
         do {
             try finishDocument()
@@ -274,6 +293,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     mutating func fail(_ error: JSONError) {
         failure = error
         mode = .failed
+        fastRoom = 0
     }
 
     private mutating func finishDocument() throws(JSONError) {
