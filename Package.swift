@@ -153,9 +153,12 @@ var package = Package(
 // compile them. Their code is also guarded by `#if FUZZING`.
 if environment["FUZZING"] == "1" {
     package.targets.append(
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport", swiftSettings: strictSettings + [.define("FUZZING")])
+    )
+    package.targets.append(
         .executableTarget(
             name: "FuzzTokenizer",
-            dependencies: ["StreamingJSON"],
+            dependencies: ["FuzzSupport", "StreamingJSON"],
             path: "Fuzz/FuzzTokenizer",
             swiftSettings: strictSettings + [.define("FUZZING")]
         )
@@ -163,7 +166,7 @@ if environment["FUZZING"] == "1" {
     package.targets.append(
         .executableTarget(
             name: "FuzzConfiguration",
-            dependencies: ["Eventd"],
+            dependencies: ["FuzzSupport", "Eventd"],
             path: "Fuzz/FuzzConfiguration",
             swiftSettings: strictSettings + [.define("FUZZING")]
         )
@@ -171,7 +174,7 @@ if environment["FUZZING"] == "1" {
     package.targets.append(
         .executableTarget(
             name: "FuzzBatchDecoder",
-            dependencies: ["UCWA"],
+            dependencies: ["FuzzSupport", "UCWA"],
             path: "Fuzz/FuzzBatchDecoder",
             swiftSettings: strictSettings + [.define("FUZZING")]
         )

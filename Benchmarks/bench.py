@@ -169,13 +169,25 @@ class Simulator:
         self.process.wait()
 
 
-def configuration(work, url, sink="stdout", concurrency=8):
-    with open(os.path.join(work, "password"), "w") as f:
+def password_file(work):
+    """The simulator's password in `work`, as a credential file; its path."""
+    path = os.path.join(work, "password")
+    with open(path, "w") as f:
         f.write(PASSWORD + "\n")
+    return path
+
+
+def preloaded_simulator(invitations, link_only=False):
+    """A simulator holding `invitations` queued before the client comes, reporting the drain."""
+    return Simulator("--preload", str(invitations), "--invitations", "0", "--report-drain", *(["--link-only"] if link_only else []))
+
+
+def configuration(work, url, sink="stdout", concurrency=8):
+    password = password_file(work)
     path = os.path.join(work, "ucwa-eventd.conf")
     with open(path, "w") as f:
         f.write(f"[Daemon]\nAccount=bench\nStateDirectory={work}/state\nLogLevel=warning\n"
-                f"[Server]\nDiscoverURL={url}\n[Auth]\nUsername={USERNAME}\nPasswordFile={work}/password\n"
+                f"[Server]\nDiscoverURL={url}\n[Auth]\nUsername={USERNAME}\nPasswordFile={password}\n"
                 f"[Events]\nResolveConcurrency={concurrency}\n[Output]\nSink={sink}\n")
     return path
 
@@ -203,7 +215,7 @@ def stop_and_measure(process):
 
 def drain_with_daemon(invitations, link_only, concurrency):
     with tempfile.TemporaryDirectory() as work:
-        simulator = Simulator("--preload", str(invitations), "--invitations", "0", "--report-drain", *(["--link-only"] if link_only else []))
+        simulator = preloaded_simulator(invitations, link_only)
         config = configuration(work, simulator.url, concurrency=concurrency)
         daemon = subprocess.Popen([os.path.join(RELEASE, "ucwa-eventd"), "run", "--config", config], stdout=subprocess.DEVNULL)
         events, seconds = simulator.drained(300)
@@ -214,11 +226,9 @@ def drain_with_daemon(invitations, link_only, concurrency):
 
 def drain_with_python(invitations):
     with tempfile.TemporaryDirectory() as work:
-        simulator = Simulator("--preload", str(invitations), "--invitations", "0", "--report-drain", "--link-only")
-        with open(os.path.join(work, "password"), "w") as f:
-            f.write(PASSWORD + "\n")
+        simulator = preloaded_simulator(invitations, link_only=True)
         client = subprocess.Popen([sys.executable, os.path.join(ROOT, "Benchmarks", "baselines", "naive_client.py"),
-                                   simulator.url, USERNAME, os.path.join(work, "password")], stdout=subprocess.DEVNULL)
+                                   simulator.url, USERNAME, password_file(work)], stdout=subprocess.DEVNULL)
         events, seconds = simulator.drained(600)
         rss = peak_rss_mib(client.pid)
         client.send_signal(signal.SIGKILL)
@@ -251,7 +261,7 @@ def drain_into_journald(invitations):
     if os.geteuid() != 0 or not shutil.which("unshare") or not os.path.exists("/lib/systemd/systemd-journald"):
         return None
     with tempfile.TemporaryDirectory() as work:
-        simulator = Simulator("--preload", str(invitations), "--invitations", "0", "--report-drain")
+        simulator = preloaded_simulator(invitations)
         config = configuration(work, simulator.url, sink="journald")
         with open(os.path.join(work, "journald.conf"), "w") as f:
             f.write("[Journal]\nStorage=volatile\nRateLimitBurst=0\nRateLimitIntervalSec=0\n")

@@ -66,15 +66,19 @@ public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
 /// Calls `feed` with `bytes` in pieces of `chunk` bytes (the last one shorter).
 @inline(__always)
 public func feedInChunks(_ bytes: [UInt8], chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
-    bytes.withUnsafeBytes { raw in
-        // Plain pointer arithmetic, as the C drivers' loops: the harness should cost nothing.
-        guard let base = raw.baseAddress else { return }
-        var offset = 0
-        while offset < raw.count {
-            let length = min(chunk, raw.count &- offset)
-            feed(UnsafeRawBufferPointer(start: base + offset, count: length))
-            offset &+= length
-        }
+    bytes.withUnsafeBytes { feedInChunks($0, chunk: chunk, feed) }
+}
+
+/// Calls `feed` with `raw` in pieces of `chunk` bytes (the last one shorter), in plain pointer
+/// arithmetic as the C drivers' loops: the harness should cost nothing.
+@inline(__always)
+public func feedInChunks(_ raw: UnsafeRawBufferPointer, chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
+    guard let base = raw.baseAddress else { return }
+    var offset = 0
+    while offset < raw.count {
+        let length = min(chunk, raw.count &- offset)
+        feed(UnsafeRawBufferPointer(start: base + offset, count: length))
+        offset &+= length
     }
 }
 

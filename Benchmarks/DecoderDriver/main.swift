@@ -56,12 +56,7 @@ do {
             if count == 0 { break }
             bytes += count
             buffer.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < count {
-                    let end = min(offset + chunk, count)
-                    try! decoder.feed(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
-                    offset = end
-                }
+                feedInChunks(UnsafeRawBufferPointer(rebasing: raw[0..<count]), chunk: chunk) { try! decoder.feed($0) }
             }
         }
         try decoder.finish()

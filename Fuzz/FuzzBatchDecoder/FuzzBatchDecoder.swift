@@ -2,6 +2,7 @@
 // decoded whole and in 7-byte chunks; both runs must agree on the events, the links and the
 // error. Traps (crashes, precondition failures) are what libFuzzer reports.
 #if FUZZING
+import FuzzSupport
 import StreamingJSON
 import UCWA
 
@@ -32,20 +33,9 @@ public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     return 0
 }
 
-/// libFuzzer's driver: SwiftPM links an executable's entry point as `<Target>_main`, so the
-/// target provides that symbol and hands control to libFuzzer with its test function.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzBatchDecoder_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzBatchDecoder)
+    runLibFuzzer(argc, argv, fuzzBatchDecoder)
 }
 #else
 @main

@@ -2,6 +2,7 @@
 // either parse or fail with an error that names the file and a line within the input; a crash,
 // a hang or another error shape traps and libFuzzer saves the input.
 #if FUZZING
+import FuzzSupport
 import Eventd
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -22,18 +23,9 @@ public func fuzzConfiguration(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzConfiguration_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzConfiguration)
+    runLibFuzzer(argc, argv, fuzzConfiguration)
 }
 #else
 @main

@@ -4,6 +4,7 @@
 // of 1–13 bytes, and the outcomes (tokens and error) must be identical: any difference traps,
 // and libFuzzer saves the input.
 #if FUZZING
+import FuzzSupport
 import StreamingJSON
 
 /// Folds every token into a running hash: enough to compare two runs without storing them.
@@ -70,20 +71,9 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// libFuzzer's driver: SwiftPM links an executable's entry point as `<Target>_main`, so the
-/// target provides that symbol and hands control to libFuzzer with its test function.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzTokenizer_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzTokenizer)
+    runLibFuzzer(argc, argv, fuzzTokenizer)
 }
 #else
 @main

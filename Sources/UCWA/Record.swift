@@ -94,16 +94,9 @@ public struct Record: Sendable, Equatable {
         self.sequence = sequence
     }
 
-    /// (JSON key, journald field, value) in the contract's order, absent values left out.
+    /// Calls `body` with each field — JSON key, journald field, value — in the contract's order,
+    /// absent values left out, without building a list (the encoders run once per record).
     /// `timestamp` has no journald field (journald keeps its own); `level` is `PRIORITY`.
-    public var fields: [(key: String, journal: String?, value: Value)] {
-        var out: [(key: String, journal: String?, value: Value)] = []
-        forEachField { key, journal, value in out.append(("\(key)", journal.map { "\($0)" }, value)) }
-        return out
-    }
-
-    /// Calls `body` with each field in the contract's order, absent values left out, without
-    /// building a list (the encoders run once per record).
     @inline(__always)
     func forEachField(_ body: (_ key: StaticString, _ journal: StaticString?, _ value: Value) -> Void) {
         body("timestamp", nil, .text(timestamp))
