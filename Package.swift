@@ -58,14 +58,18 @@ var package = Package(
             swiftSettings: decoderSettings
         ),
         .target(
+            name: "Locking",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "Locking"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Eventd",
             dependencies: [
-                "UCWA", "StreamingJSON", "CurlHTTP", "CSystemd",
+                "UCWA", "StreamingJSON", "CurlHTTP", "CSystemd", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -126,7 +130,7 @@ var package = Package(
         .testTarget(
             name: "ClientTests",
             dependencies: [
-                "CurlHTTP", "Eventd", "UCWA", "UCWASimulator", "StreamingJSON",
+                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -134,7 +138,7 @@ var package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CurlHTTP", "Eventd", "UCWA", "UCWASimulator", "StreamingJSON",
+                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

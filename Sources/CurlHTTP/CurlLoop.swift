@@ -1,5 +1,5 @@
 import CCurl
-import Synchronization
+import Locking
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +16,7 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let inbox = Mutex(Inbox())
+    private let inbox = Locked(Inbox())
     /// Transfers on the multi handle, by the address of their easy handle. Thread-only.
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
     /// Cancellations that arrived before their submission. Thread-only.

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Back-pressure for a streamed body: the consumer counts what it hands on (`produced`, on the
@@ -11,7 +12,7 @@ public final class TransferFlow: Sendable {
     private let outstanding = Atomic<Int>(0)
     private let paused = Atomic<Bool>(false)
     /// Set by the client while the transfer runs: asks the transfer thread to continue.
-    private let resumeHook = Mutex<(@Sendable () -> Void)?>(nil)
+    private let resumeHook = Locked<(@Sendable () -> Void)?>(nil)
 
     public init(highWater: Int = 1024, lowWater: Int = 256) {
         self.highWater = max(1, highWater)

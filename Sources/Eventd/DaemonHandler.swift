@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import UCWA
 
@@ -101,7 +102,7 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
 
 /// Counters for `STATUS=` and the demo's summary.
 public final class DaemonStats: Sendable {
-    private let state = Mutex<(records: Int, batches: Int, lastBatch: ContinuousClock.Instant?)>((0, 0, nil))
+    private let state = Locked<(records: Int, batches: Int, lastBatch: ContinuousClock.Instant?)>((0, 0, nil))
 
     public init() {}
 
@@ -117,5 +118,3 @@ public final class DaemonStats: Sendable {
         return "\(age.components.seconds) s ago"
     }
 }
-
-import Synchronization

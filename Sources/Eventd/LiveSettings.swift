@@ -1,13 +1,13 @@
-import Synchronization
+import Locking
 import UCWA
 
 /// The settings SIGHUP may change while the daemon runs: which events become records (the log
 /// level lives in `SharedLogLevel`). Read per event.
 public final class LiveSettings: Sendable {
-    private let filter: Mutex<EventFilter>
+    private let filter: Locked<EventFilter>
 
     public init(events: EventFilter) {
-        filter = Mutex(events)
+        filter = Locked(events)
     }
 
     public var events: EventFilter {

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// An orderly stop (SIGTERM): a batch that is being handed over finishes and is checkpointed;
 /// a parked poll or a backoff wait is abandoned at once.
@@ -9,7 +9,7 @@ public final class StopSignal: Sendable {
         var cancel: (@Sendable () -> Void)?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

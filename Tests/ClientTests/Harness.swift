@@ -1,5 +1,6 @@
 import CurlHTTP
 import Eventd
+import Locking
 import Logging
 import Testing
 import UCWA
@@ -69,7 +70,7 @@ final class Harness: Sendable {
     let client: HTTPClient
     let session: Session
     let recorder = Recorder()
-    let channelTask = Mutex<Task<Result<Void, any Error>, Never>?>(nil)
+    let channelTask = Locked<Task<Result<Void, any Error>, Never>?>(nil)
 
     static let quiet = Logger(label: "tests") { _ in SwiftLogNoOpLogHandler() }
     static let fastRetries = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400), jitter: 0, maximumRetryAfter: .seconds(5), maximumAttempts: 50)
@@ -165,7 +166,6 @@ final class Harness: Sendable {
 
 struct HarnessTimeout: Error {}
 
-import Synchronization
 
 /// The event types and states of resolved events, for compact expectations.
 func lifecycle(_ events: [ResolvedEvent]) -> [String] {

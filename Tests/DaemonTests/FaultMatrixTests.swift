@@ -2,14 +2,14 @@ import Eventd
 import Foundation
 import Logging
 import StreamingJSON
-import Synchronization
+import Locking
 import Testing
 import UCWA
 import UCWASimulator
 
 /// Diagnostics of one run, kept for the row's check.
 final class CapturedLog: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Locked<[String]>([])
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }
 
@@ -76,7 +76,7 @@ struct CapturingLogHandler: LogHandler {
         Row(name: "ms:rtc:saas: prefixed rels", options: SimulatorOptions(prefixedRels: true), diagnostic: ""),
     ]
 
-    static let table = Mutex<[String]>([])
+    static let table = Locked<[String]>([])
 
     @Test(arguments: rows.indices)
     func faultRow(index: Int) async throws {
