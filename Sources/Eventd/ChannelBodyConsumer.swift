@@ -28,7 +28,7 @@ struct ChannelForwarder: EventBatchConsumer {
         self.flow = flow
     }
 
-    mutating func event(_ event: UCWAEvent) {
+    mutating func event(_ event: consuming UCWAEvent) {
         flow.produced()
         pending.append(event)
     }

@@ -218,10 +218,16 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     }
 
     /// Appends the fast path's pending bytes to `scratch` (made unique first).
-    @inline(never)
+    @inline(__always)
     mutating func moveTailToScratch() {
         scratch.makeUnique()
-        guard tailCount > 0 else { return }
+        if tailCount > 0 { appendTailToScratch() }
+    }
+
+    /// The part of `moveTailToScratch` that runs only when the fast path took bytes: out of
+    /// line, so that the general path, which calls the check on every feed, stays small.
+    @inline(never)
+    mutating func appendTailToScratch() {
         var bytes = tail
         withUnsafeBytes(of: &bytes) { bytes in
             scratch.append(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: tailCount)

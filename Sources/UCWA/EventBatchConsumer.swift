@@ -4,7 +4,9 @@
 /// `baseURI` are called when the batch's `_links.self`/`next`/`resume`/`resync` or top-level
 /// `baseuri` appear, which may be before or after the events.
 public protocol EventBatchConsumer {
-    mutating func event(_ event: UCWAEvent)
+    /// Takes the event: a consumer that keeps it (in an array, a channel) keeps it without a
+    /// copy, which for an event is a dozen reference-count operations.
+    mutating func event(_ event: consuming UCWAEvent)
     mutating func batchLink(_ kind: BatchLinkKind, href: String)
     mutating func baseURI(_ uri: String)
 }
@@ -29,7 +31,7 @@ public struct EventBatchCollector: EventBatchConsumer, Sendable {
 
     public init() {}
 
-    public mutating func event(_ event: UCWAEvent) { events.append(event) }
+    public mutating func event(_ event: consuming UCWAEvent) { events.append(event) }
     public mutating func batchLink(_ kind: BatchLinkKind, href: String) { links[kind] = href }
     public mutating func baseURI(_ uri: String) { baseURI = uri }
 }

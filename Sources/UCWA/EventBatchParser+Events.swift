@@ -77,43 +77,52 @@ extension EventBatchParser {
         if hasReason && reasonCode == nil {
             throw JSONError.rejected("event \(eventIndex) of sender \(senderIndex) has a reason without a code")
         }
+        if holding {
+            held.append(takeEvent())
+        } else {
+            consumer.event(takeEvent())
+        }
+    }
+
+    /// The event gathered since `openEvent`, its texts in one storage sealed here.
+    @inline(__always)
+    private mutating func takeEvent() -> UCWAEvent {
         // Pending texts are offsets into the arena until it is sealed; openEvent clears them.
         let storage = arena.seal()
-        var reason: UCWAReason?
-        if hasReason, let code = reasonCode {
-            reason = UCWAReason(
-                code: code.resolve(storage), subcode: reasonSubcode?.resolve(storage),
-                message: reasonMessage?.resolve(storage))
-        }
-        var inLink: UCWALink?
-        if inRel != nil && inHref != nil {
-            inLink = UCWALink(
-                rel: inRel!.resolve(storage), href: inHref!.resolve(storage),
-                title: inTitle?.resolve(storage))
-        }
-        var embedded: UCWAEvent.Embedded?
-        if !embeddedEntries.isEmpty {
-            // Moved out, not copied: the usual batch has one entry, under the link's rel.
-            if let index = embeddedEntries.lastIndex(where: { $0.key.matches(linkRelName) }) {
-                embedded = embeddedEntries.remove(at: index).value
+        let reason: UCWAReason? =
+            if hasReason, let code = reasonCode {
+                UCWAReason(
+                    code: code.resolve(storage), subcode: reasonSubcode?.resolve(storage),
+                    message: reasonMessage?.resolve(storage))
+            } else {
+                nil
             }
-            embeddedEntries.removeAll(keepingCapacity: true)
-        }
+        let inLink: UCWALink? =
+            if let inRel, let inHref {
+                UCWALink(rel: inRel.resolve(storage), href: inHref.resolve(storage), title: inTitle?.resolve(storage))
+            } else {
+                nil
+            }
+        let embedded = takeEmbedded()
         let position = UCWAEvent.Position(ordinal: ordinal, senderIndex: senderIndex, eventIndex: eventIndex)
         ordinal += 1
         eventIndex += 1
-        let event = UCWAEvent(
+        return UCWAEvent(
             sender: sender,
             link: UCWALink(
                 rel: linkRel!.resolve(storage), href: linkHref!.resolve(storage),
                 title: linkTitle?.resolve(storage)),
-            in: inLink, type: type.take(), status: status?.resolve(storage), reason: reason, embedded: embedded,
-            position: position)
-        if holding {
-            held.append(event)
-            return
-        }
-        consumer.event(event)
+            in: inLink, type: type.take(), status: status?.resolve(storage), reason: reason,
+            embedded: embedded, position: position)
+    }
+
+    /// The embedded resource under the link's rel, moved out of the gathered entries (the usual
+    /// batch has one entry).
+    private mutating func takeEmbedded() -> UCWAEvent.Embedded? {
+        guard !embeddedEntries.isEmpty else { return nil }
+        defer { embeddedEntries.removeAll(keepingCapacity: true) }
+        guard let index = embeddedEntries.lastIndex(where: { $0.key.matches(linkRelName) }) else { return nil }
+        return embeddedEntries.remove(at: index).value
     }
 
     // MARK: Delegation of embedded resources
