@@ -108,12 +108,13 @@ extension EventBatchParser {
         ordinal += 1
         eventIndex += 1
         return UCWAEvent(
+            position: position,
             sender: sender,
             link: UCWALink(
                 rel: linkRel!.resolve(storage), href: linkHref!.resolve(storage),
                 title: linkTitle?.resolve(storage)),
             in: inLink, type: type.take(), status: status?.resolve(storage), reason: reason,
-            embedded: embedded, position: position)
+            embedded: embedded)
     }
 
     /// The embedded resource under the link's rel, moved out of the gathered entries (the usual

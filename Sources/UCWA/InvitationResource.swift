@@ -7,8 +7,12 @@ import StreamingJSON
 /// than `conversation` and `from`'s title are not kept: records do not use them, and each kept
 /// href costs an allocation per event.
 public struct InvitationResource: Sendable, Equatable {
+    // No initialiser in the declaration: the implicit memberwise one builds the resource in one
+    // step for the decoder (a hand-written one made the optimiser copy it once more; see
+    // UCWAEvent). `rel` is spelled `Optional<…>`, which has no implicit nil default, so that no
+    // internal `init()` is synthesised next to the public one in the extension below.
     /// The resource's own `rel`, as sent.
-    public var rel: UCWAText?
+    public var rel: Optional<UCWAText>
     public var direction: UCWAText?
     public var importance: UCWAText?
     public var operationId: UCWAText?
@@ -28,8 +32,6 @@ public struct InvitationResource: Sendable, Equatable {
     public var fromName: UCWAText?
     public var fromURI: UCWAText?
 
-    public init() {}
-
     /// The inviter's display name: the embedded participant's `name`, else the `from` link's title.
     public var inviterName: UCWAText? { fromName ?? fromTitle }
 
@@ -41,5 +43,12 @@ public struct InvitationResource: Sendable, Equatable {
         try tokenizer.feed(bytes)
         try tokenizer.finish()
         return tokenizer.handler.takeResource()
+    }
+}
+
+extension InvitationResource {
+    /// A resource with no fields.
+    public init() {
+        self.init(rel: nil)
     }
 }

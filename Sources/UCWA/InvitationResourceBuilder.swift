@@ -44,20 +44,19 @@ struct InvitationResourceBuilder: JSONTokenHandler {
         let storage = arena.seal()
         let fields = pending
         pending = PendingFields()
-        var resource = InvitationResource()
-        resource.rel = fields.rel?.resolve(storage)
-        resource.direction = fields.direction?.resolve(storage)
-        resource.importance = fields.importance?.resolve(storage)
-        resource.operationId = fields.operationId?.resolve(storage)
-        resource.state = fields.state?.resolve(storage)
-        resource.subject = fields.subject?.resolve(storage)
-        resource.threadId = fields.threadId?.resolve(storage)
-        resource.to = fields.to?.resolve(storage)
-        resource.conversationHref = fields.conversationHref?.resolve(storage)
-        resource.fromTitle = fields.fromTitle?.resolve(storage)
-        resource.fromName = fields.fromName?.resolve(storage)
-        resource.fromURI = fields.fromURI?.resolve(storage)
-        return resource
+        return InvitationResource(
+            rel: fields.rel?.resolve(storage),
+            direction: fields.direction?.resolve(storage),
+            importance: fields.importance?.resolve(storage),
+            operationId: fields.operationId?.resolve(storage),
+            state: fields.state?.resolve(storage),
+            subject: fields.subject?.resolve(storage),
+            threadId: fields.threadId?.resolve(storage),
+            to: fields.to?.resolve(storage),
+            conversationHref: fields.conversationHref?.resolve(storage),
+            fromTitle: fields.fromTitle?.resolve(storage),
+            fromName: fields.fromName?.resolve(storage),
+            fromURI: fields.fromURI?.resolve(storage))
     }
 
     /// Prepares for the next resource, keeping allocated storage.

@@ -2,17 +2,21 @@
 /// sent (relative hrefs are resolved later against `baseuri` or the request URL), and an
 /// optional title (display names; user-controlled).
 public struct UCWALink: Sendable, Equatable, Hashable {
+    // `href` before `rel`: the implicit memberwise initialiser, init(href:rel:title:), then
+    // differs from the public one (in the extension below) and stays available; it builds the
+    // value in one step, where a hand-written initialiser made the optimiser copy it once more
+    // (see UCWAEvent).
+    public var href: UCWAText
     /// The rel as sent, prefix included; compare with `name`.
     public var rel: UCWAText
-    public var href: UCWAText
     public var title: UCWAText?
-
-    public init(rel: UCWAText, href: UCWAText, title: UCWAText? = nil) {
-        self.rel = rel
-        self.href = href
-        self.title = title
-    }
 
     /// The rel without an `ms:rtc:saas:` or `service:` prefix.
     public var name: UCWAText { UCWARel.name(rel) }
+}
+
+extension UCWALink {
+    public init(rel: UCWAText, href: UCWAText, title: UCWAText? = nil) {
+        self.init(href: href, rel: rel, title: title)
+    }
 }
