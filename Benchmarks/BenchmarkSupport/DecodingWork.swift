@@ -1,6 +1,9 @@
 // The work both decoder benchmarks measure, in one place: a consumer that touches every field
 // of the event model (as a consumer writing records would), and the decode loop itself.
 import StreamingJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 import UCWA
 
 /// Reads every field of the event model; returns a checksum so nothing is optimised away.
@@ -61,6 +64,39 @@ public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
         try! decoder.finish()
     }
     return decoder.consumer
+}
+
+/// Decodes one batch read from `descriptor` in 64 KiB reads, each fed in `chunk`-byte pieces,
+/// with no document limit; returns the bytes read and the consumer, or the errno of a failed
+/// read. A function of its own (not top-level code) so that the decoder is a local the
+/// optimiser can keep in registers and the feed inlines, as in `decodeAll`.
+@inline(never)
+public func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) -> (bytes: Int, consumer: CountingConsumer) {
+    var decoder = EventBatchDecoder(consumer: CountingConsumer(), limits: JSONLimits(maxDocumentBytes: nil))
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    defer { buffer.deallocate() }
+    var bytes = 0
+    while true {
+        let count = read(descriptor, buffer.baseAddress, buffer.count)
+        guard count >= 0 else { throw StreamReadError(code: errno) }
+        if count == 0 { break }
+        bytes += count
+        // The loop of feedInChunks, written out: through its closure the decoder lived in
+        // memory here and every fed byte cost a copy of the tokenizer's tail.
+        var offset = 0
+        while offset < count {
+            let length = min(chunk, count &- offset)
+            try! decoder.feed(UnsafeRawBufferPointer(start: buffer.baseAddress! + offset, count: length))
+            offset &+= length
+        }
+    }
+    try! decoder.finish()
+    return (bytes, decoder.consumer)
+}
+
+/// A `read` failed while streaming a batch: its errno.
+public struct StreamReadError: Error {
+    public var code: Int32
 }
 
 /// Calls `feed` with `bytes` in pieces of `chunk` bytes (the last one shorter).

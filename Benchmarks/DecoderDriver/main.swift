@@ -46,23 +46,16 @@ do {
         guard arguments.count >= 4, let chunk = Int(arguments[3]) else { usage() }
         let fd = open(arguments[2], O_RDONLY)
         guard fd >= 0 else { throw BenchDataError(path: arguments[2], operation: "open", code: errno) }
-        var decoder = EventBatchDecoder(consumer: CountingConsumer(), limits: JSONLimits(maxDocumentBytes: nil))
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var bytes = 0
         let start = monotonicSeconds()
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw BenchDataError(path: arguments[2], operation: "read", code: errno) }
-            if count == 0 { break }
-            bytes += count
-            buffer.withUnsafeBytes { raw in
-                feedInChunks(UnsafeRawBufferPointer(rebasing: raw[0..<count]), chunk: chunk) { try! decoder.feed($0) }
-            }
+        let (bytes, consumer): (Int, CountingConsumer)
+        do {
+            (bytes, consumer) = try decodeStream(descriptor: fd, chunk: chunk)
+        } catch {
+            throw BenchDataError(path: arguments[2], operation: "read", code: error.code)
         }
-        try decoder.finish()
         let elapsed = monotonicSeconds() - start
         close(fd)
-        printDriverReport(seconds: [elapsed], bytes: bytes, events: decoder.consumer.events, check: decoder.consumer.check, touched: decoder.consumer.checksum)
+        printDriverReport(seconds: [elapsed], bytes: bytes, events: consumer.events, check: consumer.check, touched: consumer.checksum)
     default:
         usage()
     }

@@ -193,6 +193,12 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
         if tailCount &+ count > MemoryLayout.size(ofValue: tail) { moveTailToScratch() }
         let start = tailCount
         withUnsafeMutableBytes(of: &tail) { tail in
+            // One byte (a body trickling in byte by byte) stored as such: the loop alone became
+            // a call to memcpy in some callers, a tenth of a 1-byte feed.
+            if count == 1 {
+                tail[start] = p[0]
+                return
+            }
             var k = 0
             while k < count {
                 tail[start &+ k] = p[k]
