@@ -24,17 +24,24 @@ public enum BenchData {
 
     /// Reads a corpus file written by `writeCorpus` back into its batches.
     public static func readCorpus(_ path: String) throws(BenchDataError) -> [[UInt8]] {
+        let (bytes, batches) = try readCorpusInPlace(path)
+        return batches.map { Array(bytes[$0]) }
+    }
+
+    /// The corpus file as it is on disk, in one buffer, with where each batch lies in it: what
+    /// the C drivers decode from, so that no driver's batches are scattered over the heap.
+    public static func readCorpusInPlace(_ path: String) throws(BenchDataError) -> (bytes: [UInt8], batches: [Range<Int>]) {
         let bytes = try BenchFile.read(path)
-        var batches: [[UInt8]] = []
+        var batches: [Range<Int>] = []
         var offset = 0
         while offset + 4 <= bytes.count {
             let length = (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << ($1 * 8) }
             if length == 0 { break }
             offset += 4
-            batches.append(Array(bytes[offset..<offset + length]))
+            batches.append(offset..<offset + length)
             offset += length
         }
-        return batches
+        return (bytes, batches)
     }
 
     /// Writes one generated batch of at least `bytes` bytes (one sender block) to `path`,

@@ -66,6 +66,21 @@ public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
     return decoder.consumer
 }
 
+/// Decodes the batches at `batches` in `bytes` (one buffer, as read from the corpus file),
+/// each fed in `chunk`-byte pieces, with one decoder reset between bodies; returns the consumer.
+@inline(never)
+public func decodeAll(_ bytes: [UInt8], batches: [Range<Int>], chunk: Int) -> CountingConsumer {
+    var decoder = EventBatchDecoder(consumer: CountingConsumer())
+    bytes.withUnsafeBytes { raw in
+        for batch in batches {
+            decoder.reset()
+            feedInChunks(UnsafeRawBufferPointer(rebasing: raw[batch]), chunk: chunk) { try! decoder.feed($0) }
+            try! decoder.finish()
+        }
+    }
+    return decoder.consumer
+}
+
 /// Decodes one batch read from `descriptor` in 64 KiB reads, each fed in `chunk`-byte pieces,
 /// with no document limit; returns the bytes read and the consumer, or the errno of a failed
 /// read. A function of its own (not top-level code) so that the decoder is a local the

@@ -33,12 +33,12 @@ do {
         try BenchData.writeLargeBatch(to: path, bytes: (Int(arguments[2]) ?? 1024) << 20)
     case ("ours", "corpus"):
         guard arguments.count >= 5, let chunk = Int(arguments[3]), let passes = Int(arguments[4]) else { usage() }
-        let batches = try BenchData.readCorpus(arguments[2])
+        let (bytes, batches) = try BenchData.readCorpusInPlace(arguments[2])
         var seconds: [Double] = []
         var consumer = CountingConsumer()
         for _ in 0..<passes {
             let start = monotonicSeconds()
-            consumer = decodeAll(batches, chunk: chunk)
+            consumer = decodeAll(bytes, batches: batches, chunk: chunk)
             seconds.append(monotonicSeconds() - start)
         }
         printDriverReport(seconds: seconds, bytes: batches.reduce(0) { $0 + $1.count }, events: consumer.events, check: consumer.check, touched: consumer.checksum)
