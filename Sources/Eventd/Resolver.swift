@@ -10,6 +10,11 @@ public struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
         case fetching(Task<ResolvedEvent, Never>)
+
+        var isReady: Bool {
+            if case .ready = self { return true }
+            return false
+        }
     }
 
     private let session: Session
@@ -82,7 +87,9 @@ public struct Resolver {
     /// Pops the events at the head that need no waiting.
     private mutating func take() async -> [ResolvedEvent] {
         var out: [ResolvedEvent] = []
-        while let first = queue.first, case .ready = first {
+        // Tested in place: binding `queue.first` copied the whole resolved event (a retain and a
+        // release of each of its texts) only to look at its case.
+        while !queue.isEmpty && queue[0].isReady {
             out.append(await popFirst())
         }
         return out
