@@ -149,7 +149,13 @@ import UCWASimulator
         let demo = try ChildProcess([TestPaths.binary("ucwa-eventd"), "demo", "--invitations", "12", "--faults"], directory: directory)
         #expect(try await demo.wait(timeout: .seconds(60)) == 0, "\(demo.stderr)")
         let records = demo.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
-        #expect(records.filter { $0["event_name"]?.stringValue == "ucwa.invitation.completed" }.count == 12)
+        // At-least-once: when the resync fault lands between a batch's records and its
+        // acknowledgement, the server sends that batch again and its records come out twice,
+        // with the same record_id (DESIGN.md §1; seen under load, 1 run in 3 beside two busy
+        // loops). Every invitation completes once per distinct record_id.
+        let completed = records.filter { $0["event_name"]?.stringValue == "ucwa.invitation.completed" }
+        #expect(Set(completed.compactMap { $0["record_id"]?.stringValue }).count == 12)
+        #expect(Set(completed.compactMap { $0["invitation_href"]?.stringValue }).count == 12)
         #expect(demo.stderr.contains("demo: 12 invitations"), "\(demo.stderr)")
     }
 }
