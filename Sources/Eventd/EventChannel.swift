@@ -62,6 +62,8 @@ public struct EventChannel<Handler: EventChannelHandler> {
     private let logger: Logger
     /// The URL of the last poll whose events were (partly) handed over, and how many.
     private var delivered: (url: String, count: Int)?
+    /// Randomness for the retry jitter the machine is given after every poll.
+    private var jitter = JitterSource()
 
     public init(session: Session, handler: Handler, timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), limits: JSONLimits = .eventChannel, logger: Logger) {
         self.session = session
@@ -103,7 +105,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 }
                 if case .batch = outcome { acknowledging = url }
                 if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
-                actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1))
+                actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1, using: &jitter))
 
             case .wait(let delay, let reason):
                 let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
@@ -296,4 +298,28 @@ public struct EventChannel<Handler: EventChannelHandler> {
 
     /// The most events seen waiting for the handler at once (for tests and benchmarks).
     public private(set) var peakEventsWaiting = 0
+}
+
+/// Numbers for retry jitter: SplitMix64, seeded once from the system generator. Jitter only
+/// spreads retries over time and needs no secrecy; drawing from the system generator cost a
+/// `getrandom` system call per batch.
+struct JitterSource: RandomNumberGenerator {
+    private var state: UInt64
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = system.next()
+    }
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z &>> 31)
+    }
 }
