@@ -59,26 +59,30 @@ public struct CountingConsumer: EventBatchConsumer {
 public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
     var decoder = EventBatchDecoder(consumer: CountingConsumer())
     for batch in batches {
-        decoder.reset()
-        feedInChunks(batch, chunk: chunk) { try! decoder.feed($0) }
-        try! decoder.finish()
+        batch.withUnsafeBytes { decodeBody($0, chunk: chunk, with: &decoder) }
     }
     return decoder.consumer
 }
 
 /// Decodes the batches at `batches` in `bytes` (one buffer, as read from the corpus file),
-/// each fed in `chunk`-byte pieces, with one decoder reset between bodies; returns the consumer.
+/// like `decodeAll(_:chunk:)`.
 @inline(never)
 public func decodeAll(_ bytes: [UInt8], batches: [Range<Int>], chunk: Int) -> CountingConsumer {
     var decoder = EventBatchDecoder(consumer: CountingConsumer())
     bytes.withUnsafeBytes { raw in
         for batch in batches {
-            decoder.reset()
-            feedInChunks(UnsafeRawBufferPointer(rebasing: raw[batch]), chunk: chunk) { try! decoder.feed($0) }
-            try! decoder.finish()
+            decodeBody(UnsafeRawBufferPointer(rebasing: raw[batch]), chunk: chunk, with: &decoder)
         }
     }
     return decoder.consumer
+}
+
+/// One body: reset, fed in `chunk`-byte pieces, finished.
+@inline(__always)
+func decodeBody(_ body: UnsafeRawBufferPointer, chunk: Int, with decoder: inout EventBatchDecoder<CountingConsumer>) {
+    decoder.reset()
+    feedInChunks(body, chunk: chunk) { try! decoder.feed($0) }
+    try! decoder.finish()
 }
 
 /// Decodes one batch read from `descriptor` in 64 KiB reads, each fed in `chunk`-byte pieces,
@@ -96,14 +100,7 @@ public func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) 
         guard count >= 0 else { throw StreamReadError(code: errno) }
         if count == 0 { break }
         bytes += count
-        // The loop of feedInChunks, written out: through its closure the decoder lived in
-        // memory here and every fed byte cost a copy of the tokenizer's tail.
-        var offset = 0
-        while offset < count {
-            let length = min(chunk, count &- offset)
-            try! decoder.feed(UnsafeRawBufferPointer(start: buffer.baseAddress! + offset, count: length))
-            offset &+= length
-        }
+        feedInChunks(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), chunk: chunk) { try! decoder.feed($0) }
     }
     try! decoder.finish()
     return (bytes, decoder.consumer)
