@@ -121,12 +121,13 @@ public struct CheckpointStore: Sendable {
 
     public func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
-        var descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let openTemporary = { open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        var descriptor = openTemporary()
         if descriptor < 0 && errno == ENOENT {
             // The first save, or the directory was removed while running: create it (checked
             // here rather than before every save, which cost a stat per batch).
             try ensureDirectory()
-            descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            descriptor = openTemporary()
         }
         guard descriptor >= 0 else { throw failure("cannot create \(temporaryPath)") }
         var written = 0

@@ -46,7 +46,6 @@ public struct UCWAEvent: Sendable, Equatable {
         }
     }
 
-
     /// The embedded invitation, if any.
     public var invitation: InvitationResource? {
         if case .invitation(let resource) = embedded { return resource }

@@ -3,9 +3,9 @@
 /// optional title (display names; user-controlled).
 public struct UCWALink: Sendable, Equatable, Hashable {
     // `href` before `rel`: the implicit memberwise initialiser, init(href:rel:title:), then
-    // differs from the public one (in the extension below) and stays available; it builds the
-    // value in one step, where a hand-written initialiser made the optimiser copy it once more
-    // (see UCWAEvent).
+    // differs from the public one (in the extension below), which calls it; it builds the value
+    // in one step, where a hand-written initialiser made the optimiser copy it once more (see
+    // UCWAEvent).
     public var href: UCWAText
     /// The rel as sent, prefix included; compare with `name`.
     public var rel: UCWAText
