@@ -89,7 +89,9 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
 
 /// `checkpoint.json` in the state directory, written atomically: a temporary file, fsync,
 /// rename over the old one, fsync of the directory. A crash leaves either the old or the new
-/// checkpoint, never a torn one.
+/// checkpoint, never a torn one. Beside it: `checkpoint.json.spare`, the checkpoint before,
+/// whose file the next save overwrites (see `save`), and after a crash a temporary file; both
+/// are never read.
 public struct CheckpointStore: Sendable {
     public let directory: String
     public var path: String { directory + "/checkpoint.json" }
@@ -119,9 +121,20 @@ public struct CheckpointStore: Sendable {
         return try Checkpoint.decode(bytes, file: path)
     }
 
+    /// The checkpoint that `checkpoint.json` replaced last, kept as the next temporary file.
+    var sparePath: String { directory + "/checkpoint.json.spare" }
+
+    /// Writes `checkpoint` atomically. The temporary file is the inode of the checkpoint before
+    /// the current one (`checkpoint.json.spare`), overwritten in place: creating a file and
+    /// freeing the replaced one on every save made the file system allocate and free an inode
+    /// and its block and write their bitmaps synchronously at fsync — 90 µs of 380 per save
+    /// here (ext4), on the path of every acknowledgement. The file `checkpoint.json` names is
+    /// never written to; a crash at any point leaves it whole.
     public func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
-        let openTemporary = { open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        // Missing on the first save and after a crash: the temporary file is then created.
+        _ = rename(sparePath, temporaryPath)
+        let openTemporary = { open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
         var descriptor = openTemporary()
         if descriptor < 0 && errno == ENOENT {
             // The first save, or the directory was removed while running: create it (checked
@@ -132,7 +145,7 @@ public struct CheckpointStore: Sendable {
         guard descriptor >= 0 else { throw failure("cannot create \(temporaryPath)") }
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            let count = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(written)) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else {
                 close(descriptor)
@@ -140,12 +153,20 @@ public struct CheckpointStore: Sendable {
             }
             written += count
         }
+        // The old contents may be longer.
+        guard ftruncate(descriptor, off_t(bytes.count)) == 0 else {
+            close(descriptor)
+            throw failure("cannot truncate \(temporaryPath)")
+        }
         guard fsync(descriptor) == 0 else {
             close(descriptor)
             throw failure("cannot fsync \(temporaryPath)")
         }
         close(descriptor)
         try afterTemporaryWrite()
+        // The checkpoint about to be replaced becomes the spare (fails harmlessly when there is
+        // none yet); the rename then drops only its other name.
+        _ = link(path, sparePath)
         guard rename(temporaryPath, path) == 0 else { throw failure("cannot rename \(temporaryPath) to \(path)") }
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directoryDescriptor >= 0 else { throw failure("cannot open \(directory)") }
@@ -156,10 +177,11 @@ public struct CheckpointStore: Sendable {
     /// A hook for the crash test: `UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME=1` kills the process
     /// between writing the temporary file and renaming it. Never set in production.
     func afterTemporaryWrite() throws(CheckpointError) {
-        if let value = getenv("UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME"), String(cString: value) == "1" {
-            kill(getpid(), SIGKILL)
-        }
+        if Self.crashBeforeRename { kill(getpid(), SIGKILL) }
     }
+
+    /// Read once: `getenv` walked the environment on every save.
+    private static let crashBeforeRename: Bool = getenv("UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME").map { String(cString: $0) == "1" } ?? false
 
     func ensureDirectory() throws(CheckpointError) {
         var status = stat()

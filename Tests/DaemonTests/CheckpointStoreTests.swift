@@ -32,4 +32,50 @@ import Testing
             "\(error)".contains("checkpoint.json")
         }
     }
+
+    /// Saves alternate between two files: each writes the file of the checkpoint before last,
+    /// never the one `checkpoint.json` names, which stays whole and readable throughout.
+    @Test func savesNeverWriteTheFileTheCheckpointNames() throws {
+        let directory = NSTemporaryDirectory() + "ucwa-checkpoint-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = CheckpointStore(directory: directory)
+        func inode(_ name: String) throws -> UInt64 {
+            try #require(FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.systemFileNumber] as? UInt64)
+        }
+        var checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=1", sequence: 1)
+        try store.save(checkpoint)
+        var inodes: Set<UInt64> = []
+        for sequence in Int64(2)...6 {
+            let before = checkpoint
+            let current = try inode("checkpoint.json")
+            checkpoint.sequence = sequence
+            checkpoint.eventsURL = "https://example.com/events?ack=\(sequence)"
+            try store.save(checkpoint)
+            #expect(try store.load() == checkpoint)
+            // The file that was named checkpoint.json is untouched, now as the spare.
+            #expect(try inode("checkpoint.json") != current)
+            #expect(try inode("checkpoint.json.spare") == current)
+            let spare = try #require(FileManager.default.contents(atPath: directory + "/checkpoint.json.spare"))
+            #expect(try Checkpoint.decode(Array(spare), file: "spare") == before)
+            inodes.insert(try inode("checkpoint.json"))
+        }
+        #expect(inodes.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/checkpoint.json.tmp"))
+    }
+
+    /// A temporary file left by a crash, longer than the checkpoint now saved, leaves nothing of
+    /// its old bytes behind (the file is overwritten in place, then cut to length).
+    @Test func aLongerLeftoverTemporaryFileIsCutToLength() throws {
+        let directory = NSTemporaryDirectory() + "ucwa-checkpoint-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let leftover = Data(repeating: UInt8(ascii: "x"), count: 20_000)
+        #expect(FileManager.default.createFile(atPath: directory + "/checkpoint.json.tmp", contents: leftover))
+        let store = CheckpointStore(directory: directory)
+        let checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=9", sequence: 9)
+        try store.save(checkpoint)
+        #expect(try store.load() == checkpoint)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: directory + "/checkpoint.json")[.size] as? Int)
+        #expect(size == checkpoint.encoded().count)
+    }
 }
