@@ -7,21 +7,6 @@ extension JSONTokenizer {
     @inline(__always)
     static var backslash: UInt8 { UInt8(ascii: "\\") }
 
-    /// A mask with the high bit set in the bytes of `word` (little-endian) that are a quote, a
-    /// backslash, a control character or non-ASCII. Borrows can also flag bytes *after* a
-    /// flagged one, never before it, so the lowest set bit always marks the first special byte.
-    @inline(__always)
-    static func specialBytes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ 0x2222_2222_2222_2222
-        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
-        let hasQuote = (quotes &- ones) & ~quotes
-        let hasBackslash = (backslashes &- ones) & ~backslashes
-        let hasControl = (word &- 0x2020_2020_2020_2020) & ~word
-        return (word | hasQuote | hasBackslash | hasControl) & highs
-    }
-
     /// Scans string bytes from `start`; returns the index after the last byte consumed.
     @inline(__always)
     mutating func scanString(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int) throws(JSONError) -> Int {
@@ -36,7 +21,7 @@ extension JSONTokenizer {
             while true {
                 // Indices stay within 0...count, so wrapping arithmetic cannot wrap.
                 while count &- i >= 8 {
-                    let special = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian)
+                    let special = PlainASCII.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian)
                     if special != 0 {
                         i &+= special.trailingZeroBitCount &>> 3
                         break

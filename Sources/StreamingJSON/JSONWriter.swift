@@ -36,11 +36,9 @@ public struct JSONWriter: Sendable {
         var i = 0
         var run = 0
         while i < count {
+            i = PlainASCII.skip(value, from: i, to: count)
+            guard i < count else { break }
             let b = value[i]
-            if b >= 0x20 && b < 0x7F && b != 0x22 && b != 0x5C {
-                i += 1
-                continue
-            }
             if b >= 0x80 {
                 // U+2028/U+2029 and the bidi controls are all three-byte sequences led by E2.
                 if b == 0xE2 && i + 2 < count {

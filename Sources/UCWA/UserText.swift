@@ -1,3 +1,5 @@
+import StreamingJSON
+
 /// Strings that come from users or servers (subjects, names, URIs, reason messages) before they
 /// reach a record: control characters (C0, DEL, C1), line separators (U+2028/U+2029) and bidi
 /// controls are replaced by a visible `\uXXXX`, and the length is capped (the protocol caps
@@ -50,6 +52,12 @@ public enum UserText {
             var index = 0
             let count = bytes.count
             while index < count {
+                // Printable ASCII, eight bytes at a time: one scalar each.
+                let plain = PlainASCII.skip(UnsafeRawBufferPointer(bytes), from: index, to: count)
+                scalars &+= plain &- index
+                if scalars > limit { return false }
+                index = plain
+                guard index < count else { break }
                 let byte = bytes[index]
                 if byte < 0x80 {
                     if byte < 0x20 || byte == 0x7F { return false }

@@ -205,6 +205,61 @@ import Testing
         writer.string("a\u{1B}[31m\u{202E}b\u{7F}\u{2029}\u{0}")
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\u001b[31m\u202eb\u007f\u2029\u0000""#)
     }
+
+    /// The eight-byte scan stops exactly at the first byte that is not plain ASCII, wherever it
+    /// falls in a word and whatever follows it (borrows must not flag a byte before it).
+    @Test func plainASCIISkipStopsAtTheFirstSpecialByte() {
+        let specials: [UInt8] = [0x00, 0x01, 0x1F, 0x22, 0x5C, 0x7F, 0x80, 0xC3, 0xE2, 0xFF]
+        let fillers: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7E, UInt8(ascii: "a")]
+        func reference(_ bytes: [UInt8], _ start: Int) -> Int {
+            var i = start
+            while i < bytes.count, bytes[i] >= 0x20, bytes[i] < 0x7F, bytes[i] != 0x22, bytes[i] != 0x5C { i += 1 }
+            return i
+        }
+        var mismatches: [String] = []
+        for length in 0...24 {
+            for filler in fillers {
+                var cases: [[UInt8]] = [Array(repeating: filler, count: length)]
+                for position in 0..<length {
+                    for special in specials {
+                        var bytes = Array(repeating: filler, count: length)
+                        bytes[position] = special
+                        cases.append(bytes)
+                        if position + 1 < length {
+                            bytes[position + 1] = 0x00  // a second special byte right after
+                            cases.append(bytes)
+                        }
+                    }
+                }
+                for bytes in cases {
+                    for start in 0...min(3, length) {
+                        let found = bytes.withUnsafeBytes { PlainASCII.skip($0, from: start, to: bytes.count) }
+                        if found != reference(bytes, start) { mismatches.append("\(bytes) from \(start): \(found)") }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    /// Whatever position a character that needs escaping takes in the eight-byte words, the
+    /// written string has no raw control, DEL, line separator or bidi control, and reads back
+    /// as the original text.
+    @Test func writerEscapesAtEveryPosition() throws {
+        let specials = ["\u{0}", "\u{1F}", "\"", "\\", "\u{7F}", "\u{85}", "\u{2028}", "\u{202E}", "é", "日"]
+        for position in 0..<20 {
+            for special in specials {
+                let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: 19 - position)
+                var writer = JSONWriter()
+                writer.string(text)
+                let written = writer.bytes
+                #expect(!written.contains { $0 < 0x20 || $0 == 0x7F }, "\(position) \(special.debugDescription)")
+                let raw = String(decoding: written, as: UTF8.self)
+                #expect(!raw.contains("\u{2028}") && !raw.contains("\u{202E}"), "\(position) \(special.debugDescription)")
+                #expect(try JSONValue.parse(raw) == .string(text), "\(position) \(special.debugDescription)")
+            }
+        }
+    }
 }
 
 /// Regressions found by fuzzing: limits must fire at the same byte whatever the split.

@@ -128,6 +128,24 @@ import UCWA
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
 
+    /// The sanitiser's eight-byte fast path: an escape wherever it falls among plain ASCII, and
+    /// the cap counted exactly over runs of plain ASCII.
+    @Test func sanitizeFindsControlsAtEveryPositionAndCapsPlainASCII() {
+        for position in 0..<20 {
+            for (special, escape) in [("\u{1}", "\\u0001"), ("\u{7F}", "\\u007F"), ("\u{9B}", "\\u009B"), ("\u{202E}", "\\u202E")] {
+                let head = String(repeating: "a", count: position)
+                let tail = String(repeating: "b", count: 19 - position)
+                #expect(UserText.sanitize(head + special + tail) == head + escape + tail, "\(position)")
+            }
+            let clean = String(repeating: "a", count: position) + "é\"\\" + String(repeating: "b", count: 19 - position)
+            #expect(UserText.sanitize(clean) == clean)
+        }
+        let exactly = String(repeating: "x", count: UserText.shortLimit)
+        #expect(UserText.sanitize(exactly) == exactly)
+        #expect(UserText.sanitize(exactly + "y") == exactly + "\u{2026}")
+        #expect(UserText.sanitize(exactly + "yyyyyyyy") == exactly + "\u{2026}")
+    }
+
     @Test func sanitizeCapsAtTheLimitCountingScalars() {
         let exactly = String(repeating: "é", count: UserText.shortLimit)
         #expect(UserText.sanitize(exactly) == exactly)
