@@ -1,5 +1,6 @@
 import CCurl
 import Locking
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,12 @@ final class CurlLoop: @unchecked Sendable {
         var submitted: [Transfer] = []
         var cancelled: [UInt64] = []
         var resumed: [UInt64] = []
+        var jobs: [UnownedJob] = []
         var stopping = false
+        /// The thread has left its loop: jobs go to the global executor from then on.
+        var exited = false
+
+        var isEmpty: Bool { submitted.isEmpty && cancelled.isEmpty && resumed.isEmpty && jobs.isEmpty }
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -23,6 +29,16 @@ final class CurlLoop: @unchecked Sendable {
     private var cancelledEarly: Set<UInt64> = []
     private var thread = pthread_t()
     private var started = false
+    /// The loop thread's id once it runs (0 before): work put in by the thread itself needs no
+    /// wakeup, the loop looks at the inbox again before it sleeps.
+    private let loopThread = Atomic<UInt>(0)
+
+    private var onLoop: Bool { loopThread.load(ordering: .acquiring) == UInt(pthread_self()) }
+
+    /// Wakes the thread unless the caller is the thread.
+    private func wake() {
+        if !onLoop { curl_multi_wakeup(multi) }
+    }
 
     init() {
         multi = curl_multi_init()
@@ -50,6 +66,8 @@ final class CurlLoop: @unchecked Sendable {
             return inbox.stopping
         }
         guard !already, started else { return }
+        // Asked by a task running on the thread: it leaves its loop when that job returns.
+        if onLoop { return }
         curl_multi_wakeup(multi)
         pthread_join(thread, nil)
     }
@@ -64,27 +82,36 @@ final class CurlLoop: @unchecked Sendable {
             transfer.finish(.failure(CancellationError()))
             return
         }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     /// Continues a transfer paused by its `TransferFlow`.
     func resume(_ id: UInt64) {
         inbox.withLock { $0.resumed.append(id) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     func cancel(_ id: UInt64) {
         inbox.withLock { $0.cancelled.append(id) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     private func run() {
+        loopThread.store(UInt(pthread_self()), ordering: .releasing)
         while true {
             let work = inbox.withLock { inbox -> Inbox in
-                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll(); inbox.resumed.removeAll() }
+                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll(); inbox.resumed.removeAll(); inbox.jobs.removeAll() }
                 return inbox
             }
+
             if work.stopping {
+                // Jobs still queued, and any that come later, run on the global executor.
+                let orphans = inbox.withLock { inbox -> [UnownedJob] in
+                    inbox.exited = true
+                    defer { inbox.jobs.removeAll() }
+                    return inbox.jobs
+                }
+                for job in work.jobs + orphans { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
                 for transfer in work.submitted { transfer.finish(.failure(CancellationError())) }
                 for (easy, transfer) in active {
                     curl_multi_remove_handle(multi, easy)
@@ -117,6 +144,11 @@ final class CurlLoop: @unchecked Sendable {
                 }
             }
 
+            // Tasks that prefer this thread, between libcurl's calls (never inside a callback).
+            for job in work.jobs {
+                job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var queued: Int32 = 0
@@ -132,7 +164,9 @@ final class CurlLoop: @unchecked Sendable {
             // flight there is no timer: the thread sleeps until work arrives.
             var timeout: Int = -1
             curl_multi_timeout(multi, &timeout)
-            let wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)
+            var wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)
+            // Work the thread put in itself sent no wakeup: take it before sleeping.
+            if !inbox.withLock({ $0.isEmpty }) { wait = 0 }
             curl_multi_poll(multi, nil, 0, Int32(wait), nil)
         }
     }
@@ -178,6 +212,24 @@ final class CurlLoop: @unchecked Sendable {
              CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE: .tls
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidURL
         default: .transport
+        }
+    }
+}
+
+/// Tasks that prefer this executor run on the loop's thread, between transfers: a task that
+/// awaits a transfer is resumed where the transfer finished, with no hand-over to another thread.
+extension CurlLoop: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let taken = inbox.withLock { inbox -> Bool in
+            if inbox.exited { return false }
+            inbox.jobs.append(job)
+            return true
+        }
+        if taken {
+            wake()
+        } else {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
     }
 }

@@ -12,6 +12,9 @@ import Glibc
 /// used where the server offers it over TLS, TLS peers are always verified, and `http://` is
 /// refused unless the host is loopback or `allowInsecureHTTP` is set. Cancelling the calling
 /// task removes its transfer at once. Call `shutdown()` before the last reference goes away.
+///
+/// The thread is also a `TaskExecutor` (`taskExecutor`): tasks that prefer it run there between
+/// libcurl's calls, and a request's task is resumed on the thread that finished the transfer.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         /// Extra trust anchors (PEM) used in addition to the system's store.
@@ -49,6 +52,10 @@ public final class HTTPClient: Sendable {
         self.loop = CurlLoop()
         loop.start()
     }
+
+    /// The transfer thread as an executor: a task that prefers it is resumed on that thread when
+    /// its transfer ends, instead of being handed to another thread.
+    public var taskExecutor: any TaskExecutor { loop }
 
     /// Stops the transfer thread; transfers still running fail with `CancellationError`.
     public func shutdown() {

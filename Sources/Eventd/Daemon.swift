@@ -119,7 +119,12 @@ public struct Daemon: Sendable {
             channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
             channel.grace = grace
             channel.heartbeatInterval = notifier.watchdogInterval
-            try await channel.run(resumeURL: resumeURL)
+            // The channel, the resolver's GETs and the session run on the HTTP client's thread:
+            // a finished transfer resumes its task there, with no hand-over to a pool thread
+            // (README, "One thread does the work").
+            try await withTaskExecutorPreference(client.taskExecutor) {
+                try await channel.run(resumeURL: resumeURL)
+            }
             notifier.stopping()
             if configuration.deleteOnStop {
                 try? await session.deleteApplication()

@@ -64,7 +64,9 @@ public struct Resolver {
         let retryDelay = self.retryDelay
         let logger = self.logger
         inFlight += 1
-        queue.append(.fetching(Task {
+        // On the HTTP client's thread, like the channel (an unstructured task does not inherit
+        // the preference).
+        queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
             await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
         }))
         return out + (await take())

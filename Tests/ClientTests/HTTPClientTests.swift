@@ -1,4 +1,7 @@
 import CurlHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
 import StreamingJSON
 import Testing
 import UCWA
@@ -226,6 +229,72 @@ struct RefusingConsumer: HTTPBodyConsumer {
             _ = try await client.execute(HTTPRequest(url: simulator.discoverURL), bodyLimit: 16)
         }
         #expect(error?.kind == .bodyTooLarge)
+    }
+}
+
+/// The client's thread as a task executor (what the daemon runs its channel on).
+@Suite struct HTTPClientExecutorTests {
+    static func threadID() -> UInt { UInt(pthread_self()) }
+
+    /// Notes the thread that libcurl's write callback runs on: the client's own thread.
+    struct ThreadRecorder: HTTPBodyConsumer {
+        var thread: UInt = 0
+        mutating func consume(_ chunk: UnsafeRawBufferPointer) throws { thread = HTTPClientExecutorTests.threadID() }
+    }
+
+    /// A task that prefers the client's executor runs on the client's thread — the one that
+    /// delivers the bodies — and is resumed there after each transfer, not on the pool.
+    @Test func aTaskPreferringTheClientRunsOnItsThread() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let (curlThread, threads) = try await withTaskExecutorPreference(client.taskExecutor) {
+            var threads: [UInt] = [Self.threadID()]
+            var curlThread: UInt = 0
+            for _ in 0..<20 {
+                let (response, recorder) = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: ThreadRecorder())
+                #expect(response.status == 200)
+                curlThread = recorder.thread
+                threads.append(Self.threadID())
+            }
+            return (curlThread, threads)
+        }
+        #expect(curlThread != 0)
+        #expect(Set(threads) == [curlThread])
+        // A task without the preference, meanwhile, is not held to that thread.
+        let other = try await Task.detached { () throws -> UInt in
+            _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+            return Self.threadID()
+        }.value
+        #expect(other != threads[0])
+        await simulator.shutdown()
+    }
+
+    /// Shutting the client down from a task on its own thread neither deadlocks (the thread
+    /// cannot join itself) nor strands the task: it and later requests go on, failing cleanly.
+    @Test func shutdownFromTheClientsOwnThreadEndsCleanly() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        let outcome = await withTaskExecutorPreference(client.taskExecutor) { () async -> String in
+            do {
+                _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+            } catch {
+                return "first request failed: \(error)"
+            }
+            client.shutdown()
+            do {
+                _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+                return "a request after shutdown succeeded"
+            } catch is CancellationError {
+                // Still running, now on the global executor.
+                try? await Task.sleep(for: .milliseconds(10))
+                return "cancelled"
+            } catch {
+                return "unexpected: \(error)"
+            }
+        }
+        #expect(outcome == "cancelled")
+        await simulator.shutdown()
     }
 }
 
