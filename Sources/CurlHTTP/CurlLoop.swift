@@ -66,8 +66,12 @@ final class CurlLoop: @unchecked Sendable {
             return inbox.stopping
         }
         guard !already, started else { return }
-        // Asked by a task running on the thread: it leaves its loop when that job returns.
-        if onLoop { return }
+        // Asked by a task running on the thread: it leaves its loop when that job returns, and
+        // nobody joins it.
+        if onLoop {
+            pthread_detach(thread)
+            return
+        }
         curl_multi_wakeup(multi)
         pthread_join(thread, nil)
     }
