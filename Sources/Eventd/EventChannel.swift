@@ -177,7 +177,9 @@ public struct EventChannel<Handler: EventChannelHandler> {
             return descriptor >= 0 ? descriptor : nil
         }
         defer { if let capture { close(capture) } }
-        let transfer = Task { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
+        // On the HTTP client's thread, like the channel's task that awaits it (an unstructured
+        // task does not inherit the preference): the batch does not cross threads.
+        let transfer = Task(executorPreference: client.taskExecutor) { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
             var (response, consumer) = try await client.stream(
                 request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture), flow: flow)
