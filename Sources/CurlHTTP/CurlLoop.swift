@@ -148,9 +148,23 @@ final class CurlLoop: @unchecked Sendable {
                 }
             }
 
-            // Tasks that prefer this thread, between libcurl's calls (never inside a callback).
-            for job in work.jobs {
-                job.runSynchronously(on: asUnownedTaskExecutor())
+            // Tasks that prefer this thread, between libcurl's calls (never inside a callback),
+            // and the jobs they queue in turn (a task resuming another), for a few rounds
+            // before libcurl is called again (a task that keeps yielding cannot starve it).
+            var jobs = work.jobs
+            for round in 1...16 {
+                for job in jobs {
+                    job.runSynchronously(on: asUnownedTaskExecutor())
+                }
+                // What is left after the last round stays queued for the next turn.
+                guard round < 16 else { break }
+                jobs = inbox.withLock { inbox -> [UnownedJob] in
+                    // Stopping: the next turn hands them to the global executor.
+                    guard !inbox.stopping else { return [] }
+                    defer { inbox.jobs.removeAll() }
+                    return inbox.jobs
+                }
+                if jobs.isEmpty { break }
             }
 
             var running: Int32 = 0
@@ -166,11 +180,11 @@ final class CurlLoop: @unchecked Sendable {
             }
             // Sleep until a socket is ready, libcurl's next timer, or a wakeup. With nothing in
             // flight there is no timer: the thread sleeps until work arrives.
+            // Work the thread put in itself sent no wakeup: take it instead of sleeping.
+            if !inbox.withLock({ $0.isEmpty }) { continue }
             var timeout: Int = -1
             curl_multi_timeout(multi, &timeout)
-            var wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)
-            // Work the thread put in itself sent no wakeup: take it before sleeping.
-            if !inbox.withLock({ $0.isEmpty }) { wait = 0 }
+            let wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)
             curl_multi_poll(multi, nil, 0, Int32(wait), nil)
         }
     }
