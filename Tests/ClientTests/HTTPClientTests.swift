@@ -1,4 +1,5 @@
 import CurlHTTP
+import Locking
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -267,6 +268,31 @@ struct RefusingConsumer: HTTPBodyConsumer {
             return Self.threadID()
         }.value
         #expect(other != threads[0])
+        await simulator.shutdown()
+    }
+
+    /// A task on the client's thread that keeps yielding (it is re-queued at once, every time)
+    /// does not starve the transfers: the thread still turns to libcurl between rounds of jobs.
+    @Test func aYieldingTaskDoesNotStarveTransfers() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let finished = Locked(false)
+        let request = Task.detached {
+            defer { finished.withLock { $0 = true } }
+            return try await client.execute(HTTPRequest(url: simulator.discoverURL)).status
+        }
+        let spun = await withTaskExecutorPreference(client.taskExecutor) { () async -> Duration in
+            let clock = ContinuousClock()
+            let start = clock.now
+            while !finished.withLock({ $0 }) && clock.now - start < .seconds(10) {
+                await Task.yield()
+            }
+            return clock.now - start
+        }
+        // About 10 ms here; with no bound on the rounds it would spin until the 10 s guard.
+        #expect(spun < .seconds(2))
+        #expect(try await request.value == 200)
         await simulator.shutdown()
     }
 
