@@ -87,6 +87,7 @@ bench: deps bench-deps
 	mkdir -p bench-data
 	cc -O3 -o bench-data/yajl_driver Benchmarks/baselines/yajl_driver.c -lyajl
 	c++ -O3 -std=c++17 -o bench-data/simdjson_driver Benchmarks/baselines/simdjson_driver.cpp -lsimdjson
+	cc -O2 -o bench-data/get_floor Benchmarks/baselines/get_floor.c -lcurl
 	python3 Benchmarks/bench.py
 
 ## bench-harness: the decoder benchmarks under ordo-one/benchmark (MB/s, ratio to
