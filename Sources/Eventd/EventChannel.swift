@@ -161,8 +161,10 @@ public struct EventChannel<Handler: EventChannelHandler> {
         let client = session.client
         let limits = self.limits
         let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
+        // On the HTTP client's thread too: a tick then wakes one thread, not a pool thread and
+        // then this one (the channel handles ticks in order with the events either way).
         let ticker = heartbeatInterval.map { interval in
-            Task {
+            Task(executorPreference: client.taskExecutor) {
                 while !Task.isCancelled {
                     try await Task.sleep(for: interval)
                     continuation.yield(.tick)
