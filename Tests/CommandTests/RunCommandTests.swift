@@ -72,6 +72,26 @@ import UCWASimulator
         await simulator.shutdown()
     }
 
+    /// `DeleteOnStop=yes`: on SIGTERM the daemon deletes its application (after the channel,
+    /// which runs on the HTTP client's thread, has stopped) and forgets it in the checkpoint,
+    /// keeping the sequence, and still exits 0.
+    @Test func deleteOnStopDeletesTheApplicationAndForgetsIt() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try Self.setUp(simulator, extra: "[Application]\nDeleteOnStop=yes\n")
+        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        await simulator.play(InvitationScript())
+        try await Self.waitForAcknowledged(3, simulator)
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait() == 0)
+        let deletes = await simulator.stats().requests.filter { $0.hasPrefix("DELETE ") }
+        #expect(deletes == ["DELETE /ucwa/oauth/v1/applications/101"])
+        let checkpoint = try JSONValue.parse(String(contentsOfFile: directory + "/state/checkpoint.json", encoding: .utf8))
+        #expect(checkpoint["application"] == nil)
+        #expect(checkpoint["events_url"] == nil)
+        #expect(checkpoint["sequence"] == .number("4"), "the opening and three invitation records")
+        await simulator.shutdown()
+    }
+
     @Test func thePasswordAndTheTokenAppearNowhere() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(tokenLifetime: .seconds(2)))
         let (directory, config) = try Self.setUp(simulator, extra: "[Daemon]\nLogLevel=trace\n")
