@@ -7,7 +7,10 @@ import Glibc
 #endif
 
 /// The multi handle and the thread that drives it. Other threads only put work into the inbox
-/// and wake the thread with `curl_multi_wakeup`; everything else happens on the thread.
+/// (transfers, cancellations, resumptions, and the jobs of tasks that prefer this thread as
+/// their executor) and wake the thread with `curl_multi_wakeup`; everything else happens on
+/// the thread, whose turn is: take the inbox, run the jobs, `curl_multi_perform`, finish the
+/// transfers that are done, sleep in `curl_multi_poll` unless the inbox filled meanwhile.
 final class CurlLoop: @unchecked Sendable {
     private struct Inbox {
         var submitted: [Transfer] = []
