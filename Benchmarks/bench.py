@@ -251,41 +251,20 @@ def get_floor(count):
     """GETs per second of the least a client can do one at a time against the simulator
     (`baselines/get_floor.c`: one kept-alive libcurl handle, the same invitation fetched
     `count` times, the body discarded): the ceiling for ResolveConcurrency=1."""
-    import http.client
-    import re
     import urllib.parse
+    sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "baselines"))
+    from naive_client import Client
     simulator = preloaded_simulator(50, link_only=True)
-    origin = urllib.parse.urlsplit(simulator.url)
-    connection = http.client.HTTPConnection(origin.hostname, origin.port, timeout=60)
-    token = None
-
-    def request(method, url, body=None, headers=None):
-        parts = urllib.parse.urlsplit(urllib.parse.urljoin(simulator.url, url))
-        all_headers = {"Accept": "application/json", **({"Authorization": "Bearer " + token} if token else {}), **(headers or {})}
-        connection.request(method, parts.path + ("?" + parts.query if parts.query else ""), body=body, headers=all_headers)
-        response = connection.getresponse()
-        data = response.read()
-        return response, json.loads(data) if data and "json" in response.getheader("Content-Type", "") else None
-
     try:
-        _, root = request("GET", simulator.url)
-        response, _ = request("GET", root["_links"]["user"]["href"])
-        token_url = re.search(r'MsRtcOAuth href="?([^",]+)', ",".join(response.headers.get_all("WWW-Authenticate") or [])).group(1)
-        form = urllib.parse.urlencode({"grant_type": "password", "username": USERNAME, "password": PASSWORD})
-        _, grant = request("POST", token_url, form, {"Content-Type": "application/x-www-form-urlencoded"})
-        token = grant["access_token"]
-        _, user = request("GET", root["_links"]["user"]["href"])
-        body = json.dumps({"UserAgent": "bench/1.0", "EndpointId": "bench-floor", "Culture": "en-US"})
-        _, application = request("POST", user["_links"]["applications"]["href"], body, {"Content-Type": "application/json"})
-        _, batch = request("GET", application["_links"]["events"]["href"])
+        client = Client(simulator.url)
+        _, _, batch = client.request("GET", client.sign_in(USERNAME, PASSWORD, endpoint_id="bench-floor"))
         href = next(event["link"]["href"] for sender in batch["sender"] for event in sender["events"]
                     if event["link"]["rel"] == "participantInvitation")
         result = subprocess.run([os.path.join(DATA, "get_floor"), urllib.parse.urljoin(simulator.url, href),
-                                 "Authorization: Bearer " + token, str(count)], capture_output=True, text=True, check=True)
+                                 "Authorization: Bearer " + client.token, str(count)], capture_output=True, text=True, check=True)
         fields = dict(part.split("=") for part in result.stdout.split())
         return int(fields["gets"]) / float(fields["seconds"])
     finally:
-        connection.close()
         simulator.stop()
 
 

@@ -22,6 +22,21 @@ final class CurlLoop: @unchecked Sendable {
         var exited = false
 
         var isEmpty: Bool { submitted.isEmpty && cancelled.isEmpty && resumed.isEmpty && jobs.isEmpty }
+
+        /// Everything queued, leaving the inbox empty; once stopping, the thread leaves its loop
+        /// with this, so later jobs go to the global executor.
+        mutating func takeAll() -> Inbox {
+            if stopping { exited = true }
+            defer { submitted = []; cancelled = []; resumed = []; jobs = [] }
+            return self
+        }
+
+        /// The jobs queued, unless stopping (the next `takeAll` hands them on).
+        mutating func takeJobs() -> [UnownedJob] {
+            guard !stopping else { return [] }
+            defer { jobs = [] }
+            return jobs
+        }
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -106,19 +121,10 @@ final class CurlLoop: @unchecked Sendable {
     private func run() {
         loopThread.store(UInt(pthread_self()), ordering: .releasing)
         while true {
-            let work = inbox.withLock { inbox -> Inbox in
-                defer { inbox.submitted.removeAll(); inbox.cancelled.removeAll(); inbox.resumed.removeAll(); inbox.jobs.removeAll() }
-                return inbox
-            }
-
+            let work = inbox.withLock { $0.takeAll() }
             if work.stopping {
-                // Jobs still queued, and any that come later, run on the global executor.
-                let orphans = inbox.withLock { inbox -> [UnownedJob] in
-                    inbox.exited = true
-                    defer { inbox.jobs.removeAll() }
-                    return inbox.jobs
-                }
-                for job in work.jobs + orphans { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+                // Jobs still queued run on the global executor, as do any that come later.
+                for job in work.jobs { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
                 for transfer in work.submitted { transfer.finish(.failure(CancellationError())) }
                 for (easy, transfer) in active {
                     curl_multi_remove_handle(multi, easy)
@@ -161,12 +167,7 @@ final class CurlLoop: @unchecked Sendable {
                 }
                 // What is left after the last round stays queued for the next turn.
                 guard round < 16 else { break }
-                jobs = inbox.withLock { inbox -> [UnownedJob] in
-                    // Stopping: the next turn hands them to the global executor.
-                    guard !inbox.stopping else { return [] }
-                    defer { inbox.jobs.removeAll() }
-                    return inbox.jobs
-                }
+                jobs = inbox.withLock { $0.takeJobs() }
                 if jobs.isEmpty { break }
             }
 
@@ -181,10 +182,10 @@ final class CurlLoop: @unchecked Sendable {
                     complete(transfer, code: code)
                 }
             }
-            // Sleep until a socket is ready, libcurl's next timer, or a wakeup. With nothing in
-            // flight there is no timer: the thread sleeps until work arrives.
             // Work the thread put in itself sent no wakeup: take it instead of sleeping.
             if !inbox.withLock({ $0.isEmpty }) { continue }
+            // Sleep until a socket is ready, libcurl's next timer, or a wakeup. With nothing in
+            // flight there is no timer: the thread sleeps until work arrives.
             var timeout: Int = -1
             curl_multi_timeout(multi, &timeout)
             let wait = timeout < 0 ? 3_600_000 : min(timeout, 3_600_000)

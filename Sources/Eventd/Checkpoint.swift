@@ -96,6 +96,8 @@ public struct CheckpointStore: Sendable {
     public let directory: String
     public var path: String { directory + "/checkpoint.json" }
     var temporaryPath: String { directory + "/checkpoint.json.tmp" }
+    /// The checkpoint that `checkpoint.json` replaced last, kept as the next temporary file.
+    var sparePath: String { directory + "/checkpoint.json.spare" }
 
     public init(directory: String) {
         self.directory = directory
@@ -120,9 +122,6 @@ public struct CheckpointStore: Sendable {
         }
         return try Checkpoint.decode(bytes, file: path)
     }
-
-    /// The checkpoint that `checkpoint.json` replaced last, kept as the next temporary file.
-    var sparePath: String { directory + "/checkpoint.json.spare" }
 
     /// Writes `checkpoint` atomically. The temporary file is the inode of the checkpoint before
     /// the current one (`checkpoint.json.spare`), overwritten in place: creating a file and

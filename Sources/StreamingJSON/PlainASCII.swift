@@ -10,8 +10,8 @@ public enum PlainASCII {
         var i = start
         while end &- i >= 8 {
             let word = (base + i).loadUnaligned(as: UInt64.self).littleEndian
-            // DEL and non-ASCII bytes have the high bit set once 1 is added to their low seven
-            // bits (no carry leaves a byte); quotes, backslashes and controls as in the tokenizer.
+            // DEL (0x7F, and 0xFF) gets its high bit once 1 is added to its low seven bits (no
+            // carry leaves a byte); quotes, backslashes, controls and non-ASCII as in the tokenizer.
             let delete = ((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x0101_0101_0101_0101) & 0x8080_8080_8080_8080
             let special = specialBytes(word) | delete
             if special != 0 { return i &+ special.trailingZeroBitCount &>> 3 }

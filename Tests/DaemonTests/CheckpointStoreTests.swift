@@ -6,8 +6,7 @@ import Testing
     /// The state directory is created by the first save, and again if it disappears while the
     /// daemon runs (an operator's `rm -rf`, a tmpfs remount): the next save recreates it.
     @Test func saveCreatesTheDirectoryAndRecreatesItWhenRemoved() throws {
-        let parent = NSTemporaryDirectory() + "ucwa-checkpoint-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let parent = DaemonTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let store = CheckpointStore(directory: parent + "/state")
         var checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=1", sequence: 7)
@@ -36,7 +35,7 @@ import Testing
     /// Saves alternate between two files: each writes the file of the checkpoint before last,
     /// never the one `checkpoint.json` names, which stays whole and readable throughout.
     @Test func savesNeverWriteTheFileTheCheckpointNames() throws {
-        let directory = NSTemporaryDirectory() + "ucwa-checkpoint-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = DaemonTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = CheckpointStore(directory: directory)
         func inode(_ name: String) throws -> UInt64 {
@@ -66,8 +65,7 @@ import Testing
     /// A temporary file left by a crash, longer than the checkpoint now saved, leaves nothing of
     /// its old bytes behind (the file is overwritten in place, then cut to length).
     @Test func aLongerLeftoverTemporaryFileIsCutToLength() throws {
-        let directory = NSTemporaryDirectory() + "ucwa-checkpoint-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = DaemonTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let leftover = Data(repeating: UInt8(ascii: "x"), count: 20_000)
         #expect(FileManager.default.createFile(atPath: directory + "/checkpoint.json.tmp", contents: leftover))
