@@ -1,0 +1,265 @@
+import Foundation
+import StreamingJSON
+import Testing
+import UCWASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The package under a real systemd: a container booted from this machine's root with the Swift
+/// toolchain hidden, the `.deb` from `make deb` installed with apt, and the README's operator
+/// steps run literally (the shell block under "## Install"), against the simulator on loopback.
+///
+/// `make test` builds the package first and passes it in `$UCWA_DEB`; without a package, or on
+/// a machine that cannot boot a container, the test is skipped and says why.
+@Suite(.serialized) struct SystemdContainerTests {
+    static let repository = ReplayCommandTests.repository
+
+    /// The package to install: `$UCWA_DEB`, else the newest `dist/ucwa-eventd_*_amd64.deb`.
+    static var package: String? {
+        if let path = ProcessInfo.processInfo.environment["UCWA_DEB"], !path.isEmpty { return path }
+        let dist = repository.appendingPathComponent("dist").path
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dist)) ?? [])
+            .filter { $0.hasPrefix("ucwa-eventd_") && $0.hasSuffix("_amd64.deb") }.sorted()
+        return names.last.map { dist + "/" + $0 }
+    }
+
+    static var skipReason: String? {
+        if let reason = BootedContainer.unavailableReason() { return reason }
+        if package == nil { return "no package in dist/ and $UCWA_DEB unset: run `make deb` (make test does)" }
+        return nil
+    }
+
+    /// The README's install block, with the example values replaced by the test's.
+    static func operatorSteps(debPath: String, discoverURL: String, username: String, password: String) throws -> [String] {
+        let readme = try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let install = try #require(readme.range(of: "\n## Install"), "README has no '## Install' section")
+        let rest = readme[install.upperBound...]
+        let open = try #require(rest.range(of: "```sh\n"), "README's Install section has no sh block")
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        let lines = rest[open.upperBound..<close.lowerBound].split(separator: "\n").map(String.init)
+        return lines.map { line in
+            // Comments stay in (bash ignores them); the example values become the test's.
+            line.replacingOccurrences(of: "./dist/ucwa-eventd_*_amd64.deb", with: debPath)
+                .replacingOccurrences(of: "https://lyncdiscover.contoso.com", with: discoverURL)
+                .replacingOccurrences(of: "alice@contoso.com", with: username)
+                .replacingOccurrences(of: "'the password'", with: "'\(password)'")
+        }
+    }
+
+    /// Journal entries of the records the unit wrote, as JSON objects.
+    static func records(_ container: BootedContainer, unit: String) async throws -> [JSONValue] {
+        let output = try await container.mustRun("journalctl -u \(unit) -o json --no-pager UCWA_SCHEMA_VERSION=1")
+        return try output.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+    }
+
+    static func property(_ container: BootedContainer, _ unit: String, _ name: String) async throws -> String {
+        try await container.mustRun("systemctl show -P \(name) \(unit)").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Waits until `condition` holds, polling; fails naming `what` after `timeout`.
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw ContainerError.bootFailed("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Runs `command` inside (ended after 30 s) and returns how long it took.
+    static func timed(_ container: BootedContainer, _ command: String) async throws -> (status: Int32, output: String, seconds: Double) {
+        let start = ContinuousClock.now
+        let (status, output) = try await container.run("timeout 30 " + command)
+        let elapsed = ContinuousClock.now - start
+        return (status, output, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    @Test(.disabled(if: skipReason != nil, Comment(rawValue: skipReason ?? "")), .timeLimit(.minutes(5)))
+    func theOperatorsStepsUnderARealSystemd() async throws {
+        let debPath = try #require(Self.package)
+        let simulator = try await UCWASimulator.start()
+        let container = try await BootedContainer(
+            name: "ucwa-steps", binds: [(URL(fileURLWithPath: debPath).deletingLastPathComponent().path, "/srv/package")])
+        do {
+            try await operatorScenario(container, simulator, debPath: debPath)
+        } catch {
+            await container.shutdown()
+            await simulator.shutdown()
+            throw error
+        }
+        await container.shutdown()
+        await simulator.shutdown()
+    }
+
+    func operatorScenario(_ container: BootedContainer, _ simulator: UCWASimulator, debPath: String) async throws {
+        let unit = "ucwa-eventd@alice.service"
+        let options = SimulatorOptions()
+
+        // No toolchain inside: the package must bring or avoid the Swift runtime.
+        #expect(try await container.run("test -e /opt/swift/usr/bin/swift").status != 0, "the toolchain is hidden")
+
+        // The README's steps, literally (bash: the block uses a here-string).
+        let steps = try Self.operatorSteps(
+            debPath: "/srv/package/" + URL(fileURLWithPath: debPath).lastPathComponent,
+            discoverURL: simulator.discoverURL, username: options.username, password: options.password)
+        let install = try await Self.timed(container, "cd /root && DEBIAN_FRONTEND=noninteractive bash -euxc " + shellQuote(steps.joined(separator: "\n")))
+        #expect(install.status == 0, "operator steps: \(install.output)")
+        try #require(install.status == 0)
+
+        // The package's files: binary runnable without Swift, man pages, catalog, completions.
+        #expect(try await container.run("ucwa-eventd --version").status == 0)
+        for path in [
+            "/usr/bin/ucwa-eventd", "/usr/share/man/man8/ucwa-eventd.8.gz", "/usr/share/man/man5/ucwa-eventd.conf.5.gz",
+            "/usr/lib/systemd/catalog/ucwa-eventd.catalog", "/usr/share/bash-completion/completions/ucwa-eventd",
+        ] {
+            #expect(try await container.run("test -e \(path)").status == 0, "\(path) installed")
+        }
+        #expect(try await container.mustRun("journalctl --list-catalog --no-pager").contains("ucwa"), "catalog registered")
+
+        // Started: records arrive in the journal with their fields.
+        #expect(try await Self.property(container, unit, "ActiveState") == "active")
+        await simulator.play(InvitationScript())
+        await simulator.play(InvitationScript(subject: "second", outcome: .declined))
+        try await Self.waitUntil("6 events acknowledged") { await simulator.stats().eventsAcknowledged >= 6 }
+        try await Self.waitUntil("7 records in the journal") { try await Self.records(container, unit: unit).count >= 7 }
+        let first = try await Self.records(container, unit: unit)
+        let names = first.compactMap { $0["UCWA_EVENT_NAME"]?.stringValue }
+        #expect(names.filter { $0 == "ucwa.channel.opened" }.count == 1, "\(names)")
+        #expect(names.filter { $0 == "ucwa.invitation.completed" }.count == 2, "\(names)")
+        for entry in first {
+            for field in ["UCWA_RECORD_ID", "UCWA_SEQUENCE", "UCWA_ACCOUNT", "MESSAGE_ID", "PRIORITY", "MESSAGE"] {
+                #expect(entry[field] != nil, "\(field) in \(entry)")
+            }
+            #expect(entry["UCWA_ACCOUNT"]?.stringValue == "alice")
+            #expect(entry["SYSLOG_IDENTIFIER"]?.stringValue == "ucwa-eventd")
+        }
+        #expect(first.contains { $0["UCWA_INVITATION_HREF"]?.stringValue?.hasPrefix("http://127.0.0.1") == true })
+        let catalog = try await container.mustRun("journalctl -x -u \(unit) --no-pager MESSAGE_ID=\(first[0]["MESSAGE_ID"]?.stringValue ?? "")")
+        // systemd 252 marks catalog lines with "░░ " (older versions with "-- ").
+        #expect(catalog.contains("░░ Subject: ") || catalog.contains("-- Subject: "), "journalctl -x shows the catalog text: \(catalog)")
+
+        // Reload keeps the PID.
+        let pid = try await Self.property(container, unit, "MainPID")
+        try await container.mustRun("systemctl reload \(unit)")
+        #expect(try await Self.property(container, unit, "MainPID") == pid)
+        #expect(try await Self.property(container, unit, "ActiveState") == "active")
+
+        // Stop: under 3 s, exit 0.
+        let stop = try await Self.timed(container, "systemctl stop \(unit)")
+        #expect(stop.status == 0 && stop.seconds < 3, "stop took \(stop.seconds) s: \(stop.output)")
+        #expect(try await Self.property(container, unit, "Result") == "success")
+        #expect(try await Self.property(container, unit, "ExecMainStatus") == "0")
+
+        // Events while stopped are delivered after a start, nothing lost or repeated.
+        await simulator.play(InvitationScript(subject: "while stopped", outcome: .cancelled))
+        let start = try await Self.timed(container, "systemctl start \(unit)")
+        #expect(start.status == 0 && start.seconds < 10, "start took \(start.seconds) s: \(start.output)")
+        try await Self.waitUntil("9 events acknowledged") { await simulator.stats().eventsAcknowledged >= 9 }
+        try await Self.waitUntil("the third invitation's records") {
+            try await Self.records(container, unit: unit).filter { $0["UCWA_EVENT_NAME"]?.stringValue == "ucwa.invitation.completed" }.count >= 3
+        }
+        let all = try await Self.records(container, unit: unit).filter { $0["UCWA_EVENT_NAME"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
+        let ids = all.compactMap { $0["UCWA_RECORD_ID"]?.stringValue }
+        #expect(all.count == 9 && Set(ids).count == 9, "9 invitation records, each once: \(ids)")
+        let sequences = all.compactMap { $0["UCWA_SEQUENCE"]?.stringValue }
+        #expect(Set(sequences).count == sequences.count, "no sequence number twice: \(sequences)")
+
+        // No seccomp denial, no SIGSYS, in the whole boot.
+        let journal = try await container.mustRun("journalctl -b --no-pager -o short -u 'ucwa-eventd*'")
+        for needle in ["Failed to set thread priority", "status=31/SYS", "Operation not permitted"] {
+            let lines = journal.split(separator: "\n").filter { $0.contains(needle) }
+            #expect(lines.isEmpty, "a denied call or SIGSYS in the boot's journal: \(lines.joined(separator: "\n"))")
+        }
+
+        // A wrong password: exit 77 and no restart.
+        try await container.mustRun("printf 'wrong\\n' > /etc/ucwa-eventd/alice.password")
+        try await container.run("systemctl restart \(unit)")
+        try await Self.waitUntil("the unit to fail") { try await Self.property(container, unit, "ActiveState") == "failed" }
+        #expect(try await Self.property(container, unit, "ExecMainStatus") == "77")
+        try await Task.sleep(for: .seconds(6))  // RestartSec=5s: a restart would have happened by now
+        #expect(try await Self.property(container, unit, "NRestarts") == "0")
+        #expect(try await Self.property(container, unit, "ActiveState") == "failed")
+    }
+
+    @Test(.disabled(if: skipReason != nil, Comment(rawValue: skipReason ?? "")), .timeLimit(.minutes(5)))
+    func outagesAndNeighboursUnderARealSystemd() async throws {
+        let debPath = try #require(Self.package)
+        let simulator = try await UCWASimulator.start()
+        let container = try await BootedContainer(
+            name: "ucwa-outage", binds: [(URL(fileURLWithPath: debPath).deletingLastPathComponent().path, "/srv/package")])
+        do {
+            try await outageScenario(container, simulator, debPath: debPath)
+        } catch {
+            await container.shutdown()
+            await simulator.shutdown()
+            throw error
+        }
+        await container.shutdown()
+        await simulator.shutdown()
+    }
+
+    /// Writes `/etc/ucwa-eventd/NAME.conf` from the example and its password file.
+    static func configure(_ container: BootedContainer, name: String, discoverURL: String, password: String) async throws {
+        let options = SimulatorOptions()
+        try await container.mustRun("""
+            install -m 0644 /etc/ucwa-eventd/ucwa-eventd.conf.example /etc/ucwa-eventd/\(name).conf && \
+            sed -i -e 's|^DiscoverURL=.*|DiscoverURL=\(discoverURL)|' -e 's|^Username=.*|Username=\(options.username)|' /etc/ucwa-eventd/\(name).conf && \
+            printf '%s\\n' \(shellQuote(password)) > /etc/ucwa-eventd/\(name).password && chmod 0600 /etc/ucwa-eventd/\(name).password
+            """)
+    }
+
+    func outageScenario(_ container: BootedContainer, _ simulator: UCWASimulator, debPath: String) async throws {
+        let package = "/srv/package/" + URL(fileURLWithPath: debPath).lastPathComponent
+        try await container.mustRun("DEBIAN_FRONTEND=noninteractive apt-get install -y -q \(package)", timeout: .seconds(120))
+        let password = SimulatorOptions().password
+
+        // The server unreachable (nothing listens on port 9): start returns at once, STATUS says
+        // what the daemon waits for, stop is quick and clean.
+        try await Self.configure(container, name: "bob", discoverURL: "http://127.0.0.1:9/autodiscover/autodiscoverservice.svc/root", password: password)
+        let bob = "ucwa-eventd@bob.service"
+        let start = try await Self.timed(container, "systemctl start \(bob)")
+        #expect(start.status == 0 && start.seconds < 10, "start during an outage took \(start.seconds) s: \(start.output)")
+        #expect(try await Self.property(container, bob, "ActiveState") == "active")
+        try await Self.waitUntil("STATUS= naming the next try", timeout: .seconds(15)) {
+            try await Self.property(container, bob, "StatusText").contains("next try")
+        }
+        let status = try await Self.property(container, bob, "StatusText")
+        #expect(status.contains("127.0.0.1:9"), "STATUS= names the server: \(status)")
+        let stop = try await Self.timed(container, "systemctl stop \(bob)")
+        #expect(stop.status == 0 && stop.seconds < 3, "stop during an outage took \(stop.seconds) s: \(stop.output)")
+        #expect(try await Self.property(container, bob, "Result") == "success")
+        #expect(try await Self.property(container, bob, "ExecMainStatus") == "0")
+
+        // The plain unit and an instance side by side, each with its own state.
+        try await Self.configure(container, name: "ucwa-eventd", discoverURL: simulator.discoverURL, password: password)
+        try await Self.configure(container, name: "carol", discoverURL: simulator.discoverURL, password: password)
+        try await container.mustRun("systemctl start ucwa-eventd.service ucwa-eventd@carol.service")
+        for unit in ["ucwa-eventd.service", "ucwa-eventd@carol.service"] {
+            try await Self.waitUntil("\(unit) to open its channel") {
+                try await Self.records(container, unit: unit).contains { $0["UCWA_EVENT_NAME"]?.stringValue == "ucwa.channel.opened" }
+            }
+            #expect(try await Self.property(container, unit, "ActiveState") == "active")
+            #expect(try await Self.property(container, unit, "NRestarts") == "0")
+        }
+        #expect(try await Self.property(container, "ucwa-eventd.service", "StateDirectory")
+            != Self.property(container, "ucwa-eventd@carol.service", "StateDirectory"))
+
+        // A configuration error: exit 78 and no restart.
+        try await container.mustRun("printf '[Events]\\nTimeoutSeconds=5\\n' >> /etc/ucwa-eventd/carol.conf")
+        try await container.run("systemctl restart ucwa-eventd@carol.service")
+        try await Self.waitUntil("carol to fail") { try await Self.property(container, "ucwa-eventd@carol.service", "ActiveState") == "failed" }
+        #expect(try await Self.property(container, "ucwa-eventd@carol.service", "ExecMainStatus") == "78")
+
+        let journal = try await container.mustRun("journalctl -b --no-pager -o short -u 'ucwa-eventd*'")
+        for needle in ["Failed to set thread priority", "status=31/SYS", "Operation not permitted"] {
+            let lines = journal.split(separator: "\n").filter { $0.contains(needle) }
+            #expect(lines.isEmpty, "a denied call or SIGSYS in the boot's journal: \(lines.joined(separator: "\n"))")
+        }
+    }
+}
+
+/// One argument for `sh -c`, single-quoted.
+func shellQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
