@@ -54,7 +54,7 @@ var package = Package(
         ),
         .target(
             name: "UCWA",
-            dependencies: ["StreamingJSON"],
+            dependencies: ["StreamingJSON", "Loopback"],
             swiftSettings: decoderSettings
         ),
         .target(
@@ -62,8 +62,12 @@ var package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Loopback",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl", "Locking"],
+            dependencies: ["CCurl", "Locking", "Loopback"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -119,7 +123,7 @@ var package = Package(
         ),
         .testTarget(
             name: "UCWATests",
-            dependencies: ["UCWA", "UCWACorpus", "StreamingJSON"],
+            dependencies: ["UCWA", "UCWACorpus", "StreamingJSON", "Loopback"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import CCurl
+import Loopback
 
 /// libcurl's own URL parser, so that what we check (scheme, host) is exactly what libcurl
 /// will connect to.
@@ -26,12 +27,8 @@ struct CurlURL {
         self.redacted = part(CURLUPART_URL) ?? "\(scheme)://\(host)"
     }
 
-    /// 127.0.0.0/8, ::1 and `localhost`: plain HTTP there never leaves the machine.
-    var isLoopback: Bool {
-        if host == "localhost" || host == "[::1]" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
-    }
+    /// Plain HTTP to this host never leaves the machine (`LoopbackHost`).
+    var isLoopback: Bool { LoopbackHost.contains(host) }
 
     /// Redacts a URL for a message even when libcurl cannot parse it.
     static func redact(_ text: String) -> String {

@@ -10,7 +10,11 @@ import Glibc
 /// that lock as races now and then. ThreadSanitizer intercepts `pthread_mutex_lock`, so with
 /// this type every report it makes is a real one. The lock is not recursive; the closure must
 /// not call back into the same `Locked`.
-public final class Locked<Value>: @unchecked Sendable {
+///
+/// Sendable only when `Value` is (as NIOLockedValueBox and service-lifecycle's LockedValueBox
+/// are): the lock orders accesses, it does not make a non-Sendable value safe to hand to
+/// another thread, since `withLock` can return parts of it.
+public final class Locked<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
@@ -35,3 +39,5 @@ public final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+extension Locked: @unchecked Sendable where Value: Sendable {}

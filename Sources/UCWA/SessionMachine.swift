@@ -1,3 +1,4 @@
+import Loopback
 import StreamingJSON
 
 /// The application the session created: where it lives and where its event channel starts.
@@ -275,7 +276,7 @@ public struct SessionMachine: Sendable {
     /// the sign-in domain. A daemon has no user to ask, so anything else is refused.
     public static func redirectAllowed(from url: String, to target: String, signInDomain: String) -> Bool {
         if Href.scheme(of: url) == "https" { return true }
-        if let host = Href.host(of: url), host == "localhost" || host == "::1" || host.hasPrefix("127.") { return true }
+        if let host = Href.host(of: url), LoopbackHost.contains(host) { return true }
         guard let targetHost = Href.host(of: target), !signInDomain.isEmpty else { return false }
         return targetHost == signInDomain || targetHost.hasSuffix("." + signInDomain)
     }

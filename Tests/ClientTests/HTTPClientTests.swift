@@ -110,6 +110,16 @@ struct RefusingConsumer: HTTPBodyConsumer {
         #expect(error?.description.contains("AllowInsecureHTTP") == true)
     }
 
+    /// A host name that merely starts like a loopback address is not loopback (`LoopbackHost`).
+    /// (libcurl normalises `127.1` to `127.0.0.1`, which is loopback, before the check sees it.)
+    @Test(arguments: ["http://127.evil.example/x", "http://localhost.evil.example/x", "http://0x7f.evil/x"])
+    func plainHTTPToANameThatLooksLikeLoopbackIsRefused(url: String) async throws {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) { _ = try await client.execute(HTTPRequest(url: url)) }
+        #expect(error?.kind == .insecureURL, "\(url)")
+    }
+
     @Test func plainHTTPIsAllowedOffLoopbackOnlyWhenConfigured() async throws {
         let client = HTTPClient(configuration: .init(allowInsecureHTTP: true))
         defer { client.shutdown() }

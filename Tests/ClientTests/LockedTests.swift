@@ -1,3 +1,4 @@
+import Foundation
 import Locking
 import Testing
 
@@ -6,6 +7,35 @@ import Glibc
 #endif
 
 @Suite struct LockedTests {
+    /// `Locked<Value>` is Sendable only when `Value` is: handing a lock around a non-Sendable
+    /// class to another task does not type-check, a lock around a Sendable value does. Checked
+    /// by the compiler itself against the built `Locking` module.
+    @Test(arguments: [(value: "final class Shared {}", sendable: false), (value: "struct Shared: Sendable {}", sendable: true)])
+    func sendableOnlyWhenTheValueIs(value: String, sendable: Bool) async throws {
+        let modules = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [modules.appendingPathComponent("Modules"), modules.deletingLastPathComponent().appendingPathComponent("Modules"), modules]
+        let folder = try #require(candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Locking.swiftmodule").path) },
+                                  "Locking.swiftmodule near \(modules.path)")
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("locked-\(UUID().uuidString).swift")
+        try """
+            import Locking
+            \(value)
+            func send(_ value: some Sendable) {}
+            send(Locked(Shared()))
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swiftc", "-typecheck", "-swift-version", "6", "-I", folder.path, source.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect((process.terminationStatus == 0) == sendable, "\(output)")
+        if !sendable { #expect(output.contains("Sendable"), "\(output)") }
+    }
+
     /// Eight threads each add 1 a hundred thousand times through `withLock`: without mutual
     /// exclusion the read-modify-write steps interleave and increments are lost.
     @Test func incrementsFromManyThreadsAreNotLost() {

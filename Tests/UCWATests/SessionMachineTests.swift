@@ -1,3 +1,4 @@
+import Loopback
 import Foundation
 import Testing
 import UCWA
@@ -46,6 +47,20 @@ import UCWA
         let body = TestData.bytes(TestData.ucwa.appendingPathComponent("doc-samples/ucwa-autodiscover-redirect-response.json"))
         #expect(machine.received(status: 200, headers: [], body: body, url: "https://lyncdiscover.domain.com/")
             == .get("https://contoso.com/Autodiscover/AutodiscoverService.svc/root", authorized: false))
+    }
+
+    /// One loopback table for the redirect check and the HTTP client (both use `LoopbackHost`).
+    static let loopbackTable: [(host: String, loopback: Bool)] = [
+        ("127.0.0.1", true), ("127.255.0.9", true), ("LOCALHOST", true), ("localhost", true), ("::1", true), ("[::1]", true),
+        ("127.evil.example", false), ("127.0.0.1.evil.example", false), ("127.1", false), ("0x7f.0.0.1", false),
+        ("127.0.0.256", false), ("127.0.0.", false), ("128.0.0.1", false), ("localhost.evil.example", false), ("::2", false),
+    ]
+
+    @Test(arguments: loopbackTable)
+    func loopbackIsNumeric127OrIPv6OneOrLocalhost(host: String, loopback: Bool) {
+        #expect(LoopbackHost.contains(host) == loopback)
+        let url = host.contains(":") && !host.hasPrefix("[") ? "http://[\(host)]:8080/root" : "http://\(host):8080/root"
+        #expect(SessionMachine.redirectAllowed(from: url, to: "http://elsewhere.example/root", signInDomain: "domain.com") == loopback, "\(url)")
     }
 
     @Test func aRedirectOverPlainHTTPMayNotLeaveTheSignInDomain() {
