@@ -115,9 +115,10 @@ final class Signals: @unchecked Sendable {
 /// anyway (EACCES for -2 and -4).
 ///
 /// The daemon wants every thread at the unit's own priority, so it answers the call for
-/// libdispatch: this definition in the executable is exported (libdispatch refers to it) and
-/// takes precedence over the C library's for every library the process loads; with a static
-/// Swift runtime the static libdispatch binds to it at link time. A request for the calling
+/// libdispatch: this definition in the executable is exported (`--export-dynamic-symbol`, set
+/// in Package.swift: the linker does not export it by itself, because libdispatch's reference
+/// is versioned) and the dynamic loader binds libdispatch's call to it before the C library's;
+/// with a static Swift runtime the static libdispatch binds to it at link time. A request for the calling
 /// thread (`PRIO_PROCESS`, 0) succeeds without a system call; any other request goes to the C
 /// library's function. Measured with `strace -f -e setpriority`: 5 calls per start before, 0 after.
 @_cdecl("setpriority")
