@@ -37,6 +37,11 @@ public final class DaemonStatus: Sendable {
         public var instant: ContinuousClock.Instant
         public var wallSeconds: Int64
 
+        package init(instant: ContinuousClock.Instant, wallSeconds: Int64) {
+            self.instant = instant
+            self.wallSeconds = wallSeconds
+        }
+
         public static func now() -> Moment {
             Moment(instant: .now, wallSeconds: WallClock.secondsSince1970())
         }
