@@ -91,6 +91,7 @@ import Glibc
         let daemon = try ChildProcess(
             ["/usr/bin/python3", directory + "/seccomp.py", directory + "/allowed", TestPaths.binary("ucwa-eventd"), "run", "--config", config],
             directory: directory)
+        defer { daemon.killIfRunning() }
         for index in 0..<30 { await simulator.play(InvitationScript(subject: "Load \(index)")) }
         try await RunCommandTests.waitForAcknowledged(90, simulator)
         await simulator.inject(.revokeTokens)

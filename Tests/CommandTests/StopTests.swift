@@ -72,6 +72,7 @@ import Glibc
         defer { withExtendedLifetime(refusing) {} }
         let (directory, config) = try Self.setUp(discoverURL: "http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root?secret=QUERYSECRET")
         let (daemon, socket) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
         let messages = socket.received
         let ready = try #require(messages.firstIndex { $0.hasPrefix("READY=1") }, "\(messages)")
@@ -88,6 +89,7 @@ import Glibc
         defer { server.shutdown() }
         let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, socket) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
         #expect(Self.secondsToNextTry(waiting).map { $0 >= 180 } == true, "a Retry-After of minutes: \(waiting)")
         #expect(waiting.contains("STATUS=signing in to \(server.url)/autodiscover/autodiscoverservice.svc/root: HTTP 503; next try in "), "\(waiting)")
@@ -100,6 +102,7 @@ import Glibc
         defer { silent.shutdown() }
         let (directory, config) = try Self.setUp(discoverURL: silent.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, _) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
         try await Self.stopWithinASecond(daemon, state: "signing in, request in flight", directory: directory)
     }
@@ -111,6 +114,7 @@ import Glibc
         defer { silent.shutdown(); server.shutdown() }
         let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, _) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
         #expect(silent.requests.first?.hasPrefix("POST /token") == true, "\(silent.requests)")
         try await Self.stopWithinASecond(daemon, state: "token grant in flight", directory: directory)
@@ -125,6 +129,7 @@ import Glibc
         defer { server.shutdown() }
         let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, socket) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("/token: connection refused or unreachable; next try in") }
         #expect(waiting.contains("STATUS=signing in to http://127.0.0.1:\(port)/token"), "\(waiting)")
         try await Self.stopWithinASecond(daemon, state: "token grant, backing off", directory: directory)
@@ -137,6 +142,7 @@ import Glibc
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try RunCommandTests.setUp(simulator)
         let (daemon, _) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         await simulator.play(InvitationScript())
         try await RunCommandTests.waitForAcknowledged(3, simulator)
         try await Self.stopWithinASecond(daemon, state: "parked poll", directory: directory)
@@ -148,6 +154,7 @@ import Glibc
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try RunCommandTests.setUp(simulator)
         let (daemon, socket) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         _ = try await socket.waitFor { $0.contains("STATUS=polling") }
         await simulator.inject(.eventsStatus(503, retryAfterSeconds: 600))
         await simulator.play(InvitationScript())
@@ -164,6 +171,7 @@ import Glibc
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false))
         let (directory, config) = try RunCommandTests.setUp(simulator)
         let (daemon, _) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
         try await CrashTests.waitForReady(daemon)
         await simulator.inject(.slowInvitation(.seconds(60)))
         let href = await simulator.play(InvitationScript(withAlerting: false))
@@ -175,6 +183,7 @@ import Glibc
         try await Self.stopWithinASecond(daemon, state: "resolving (GET in flight)", directory: directory)
         #expect(!daemon.stdout.contains("\"resolution\":\"failed\""), "a cancelled GET is no record: \(daemon.stdout)")
         let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        defer { restart.killIfRunning() }
         try await RunCommandTests.waitForAcknowledged(2, simulator)
         try await Self.stopWithinASecond(restart, state: "parked poll after the restart", directory: directory)
         let types = restart.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
@@ -190,6 +199,7 @@ import Glibc
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try RunCommandTests.setUp(simulator)
         let (daemon, socket) = try Self.start(config, in: directory, watchdogUSec: 1_000_000)
+        defer { daemon.killIfRunning() }
         await simulator.play(InvitationScript())
         try await RunCommandTests.waitForAcknowledged(3, simulator)
         let aged = try await socket.waitFor { $0.contains("records written; last batch 2 s ago") }
