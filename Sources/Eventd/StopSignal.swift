@@ -41,7 +41,7 @@ public final class StopSignal: Sendable {
     /// How long a batch being handed over may take to finish after a stop.
     public let grace: Duration
 
-    public init(grace: Duration = .milliseconds(600)) {
+    public init(grace: Duration = .milliseconds(500)) {
         self.grace = grace
     }
 
