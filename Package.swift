@@ -111,7 +111,11 @@ var package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // The executable answers libdispatch's setpriority() itself (DaemonSupport.swift), so
+            // that the units' seccomp filter denies nothing; gold does not export the definition
+            // on its own (libdispatch's reference carries the GLIBC_2.2.5 version).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=setpriority"])]
         ),
         .testTarget(
             name: "StreamingJSONTests",

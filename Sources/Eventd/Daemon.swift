@@ -31,6 +31,8 @@ public struct Daemon: Sendable {
     public var logger: Logger
     public var stop: StopSignal
     public var stats = DaemonStats()
+    /// `STATUS=`, `READY=1`, the watchdog; made from `stats` and the environment when nil.
+    public var status: DaemonStatus?
     /// What SIGHUP may change.
     public var live: LiveSettings
     /// Retry policy of the session and the channel.
@@ -67,15 +69,35 @@ public struct Daemon: Sendable {
         }
     }
 
-    func run<Sink: RecordSink>(sink: Sink) async -> Int32 {
-        let notifier = Notifier(environment: environment)
+    /// What the work task hands back: the session (for `DeleteOnStop=`) and the last checkpoint.
+    struct Finished: Sendable {
+        var session: Session
+        var checkpoint: Checkpoint
+    }
+
+    /// The run, in order:
+    /// 1. load the checkpoint (the configuration and the password were loaded by the caller);
+    /// 2. `READY=1`: from here the daemon runs and retries on its own, so `systemctl start`
+    ///    returns within seconds whether or not the server can be reached. A successful start
+    ///    promises that the configuration is valid, the password readable and the state
+    ///    directory usable; it does not promise that the server answered or accepted the
+    ///    password: `STATUS=` says what the daemon waits for, and a rejected password still
+    ///    ends it with exit 77 (no restart);
+    /// 3. the work — sign-in, then the event channel — in one task that a stop (SIGTERM)
+    ///    cancels (`StopSignal`), on the HTTP client's thread;
+    /// 4. after it: `DeleteOnStop=`, then the exit code.
+    /// A heartbeat task sends `WATCHDOG=1` and a fresh `STATUS=` all along, sign-in included
+    /// (`DaemonStatus.tick()`); it runs on the HTTP client's thread too, so a sink or an fsync
+    /// that blocks that thread stops the pings and the watchdog restarts the daemon.
+    func run<Sink: RecordSink>(sink: sending Sink) async -> Int32 {
+        let status = self.status ?? DaemonStatus(notifier: Notifier(environment: environment), stats: stats)
         let store = CheckpointStore(directory: configuration.stateDirectory)
         let client = HTTPClient(configuration: .init(
             caFile: configuration.caFile, allowInsecureHTTP: configuration.allowInsecureHTTP,
             userAgent: configuration.userAgent))
         defer { client.shutdown() }
+        let checkpoint: Checkpoint
         do {
-            var checkpoint: Checkpoint
             if let saved = try store.load() {
                 checkpoint = saved
                 logger.info("resuming from the checkpoint", metadata: ["events_url": "\(saved.eventsURL ?? "-")", "sequence": "\(saved.sequence)"])
@@ -84,73 +106,148 @@ public struct Daemon: Sendable {
                 try store.save(checkpoint)
                 logger.info("no checkpoint: starting a new one", metadata: ["state_directory": "\(configuration.stateDirectory)"])
             }
-            let session = Session(
-                client: client,
-                settings: SessionMachine.Settings(
-                    discoverURL: configuration.discoverURL ?? "", username: configuration.username ?? "",
-                    userAgent: configuration.userAgent, endpointID: checkpoint.endpointID, culture: configuration.culture),
-                credentials: Credentials(username: configuration.username ?? "", password: password),
-                policy: policy, logger: logger)
-            notifier.status("signing in")
-            let endpoints = try await session.bootstrap()
-            var resumeURL: String?
-            var pendingReset: ChannelResetReason?
-            if let saved = checkpoint.applicationURL {
-                if saved == endpoints.applicationURL {
-                    resumeURL = checkpoint.eventsURL
-                } else {
-                    // The application of the last run is gone: its unacknowledged events too.
-                    pendingReset = .applicationNotFound
-                    checkpoint.openInvitations = [:]
-                    checkpoint.eventsURL = nil
+        } catch {
+            return exitCode(for: error)
+        }
+        let discoverURL = configuration.discoverURL ?? ""
+        status.ready(signingInTo: discoverURL)
+        logger.info("started (READY=1): signing in", metadata: ["discover_url": "\(StatusText.url(discoverURL))"])
+
+        let heartbeat = status.tickInterval.map { interval in
+            Task(executorPreference: client.taskExecutor) {
+                while (try? await Task.sleep(for: interval)) != nil {
+                    status.tick()
                 }
             }
-            let handler = DaemonHandler(
-                resolver: Resolver(session: session, concurrency: configuration.resolveConcurrency, logger: logger),
-                builder: RecordBuilder(
-                    account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.sequence,
-                    tracker: InvitationTracker(open: checkpoint.openInvitations)),
-                sink: sink, checkpoint: checkpoint, store: store, notifier: notifier, logger: logger, stats: stats,
-                live: live, pendingReset: pendingReset)
-            var channel = EventChannel(
-                session: session, handler: handler, timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
-                policy: policy, limits: channelLimits, logger: logger)
-            channel.stop = stop
-            channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
-            channel.grace = grace
-            channel.heartbeatInterval = notifier.watchdogInterval
-            // The channel, the resolver's GETs and the session run on the HTTP client's thread:
-            // a finished transfer resumes its task there, with no hand-over to a pool thread
-            // (README, "One thread does the work").
-            try await withTaskExecutorPreference(client.taskExecutor) {
-                try await channel.run(resumeURL: resumeURL)
-            }
-            notifier.stopping()
+        }
+        defer { heartbeat?.cancel() }
+
+        let work = Task(executorPreference: client.taskExecutor) { [self] () async throws -> Finished in
+            try await self.work(sink: sink, client: client, store: store, checkpoint: checkpoint, status: status)
+        }
+        if !stop.attach(cancel: { work.cancel() }) {
+            work.cancel()
+        }
+        let result = await work.result
+        stop.detach()
+        heartbeat?.cancel()
+
+        switch result {
+        case .success(let finished):
+            status.stopping()
             if configuration.deleteOnStop {
-                try? await session.deleteApplication()
-                var final = channel.handler.checkpoint
-                final.applicationURL = nil
-                final.eventsURL = nil
-                try? store.save(final)
+                await deleteApplication(finished, store: store, client: client)
             }
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
             return ExitCode.clean
-        } catch let error as SinkError where error == .brokenPipe {
+        case .failure(let error as CancellationError):
+            guard stop.isRequested else {
+                logger.critical("the daemon's work was cancelled without a stop: \(error)")
+                return ExitCode.temporaryFailure
+            }
+            status.stopping()
+            logger.info("stopped", metadata: ["records": "\(stats.records)"])
+            return ExitCode.clean
+        case .failure(let error):
+            return exitCode(for: error)
+        }
+    }
+
+    /// Sign-in, then the event channel until a stop (returns) or a failure (throws). A stop
+    /// that cancels the channel returns what it had, so `DeleteOnStop=` still finds the
+    /// application; a stop during sign-in throws `CancellationError`.
+    private func work<Sink: RecordSink>(
+        sink: Sink, client: HTTPClient, store: CheckpointStore, checkpoint saved: Checkpoint, status: DaemonStatus
+    ) async throws -> Finished {
+        var checkpoint = saved
+        let session = Session(
+            client: client,
+            settings: SessionMachine.Settings(
+                discoverURL: configuration.discoverURL ?? "", username: configuration.username ?? "",
+                userAgent: configuration.userAgent, endpointID: checkpoint.endpointID, culture: configuration.culture),
+            credentials: Credentials(username: configuration.username ?? "", password: password),
+            policy: policy, logger: logger,
+            progress: { progress in
+                switch progress {
+                case .requesting(let url):
+                    status.set(.signingIn(url: url))
+                case .retrying(let url, let reason, let delay):
+                    status.set(.signInWaiting(url: url, reason: reason, retryAt: .after(delay)))
+                }
+            })
+        let endpoints = try await session.bootstrap()
+        var resumeURL: String?
+        var pendingReset: ChannelResetReason?
+        if let saved = checkpoint.applicationURL {
+            if saved == endpoints.applicationURL {
+                resumeURL = checkpoint.eventsURL
+            } else {
+                // The application of the last run is gone: its unacknowledged events too.
+                pendingReset = .applicationNotFound
+                checkpoint.openInvitations = [:]
+                checkpoint.eventsURL = nil
+            }
+        }
+        let handler = DaemonHandler(
+            resolver: Resolver(session: session, concurrency: configuration.resolveConcurrency, logger: logger),
+            builder: RecordBuilder(
+                account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.sequence,
+                tracker: InvitationTracker(open: checkpoint.openInvitations)),
+            sink: sink, checkpoint: checkpoint, store: store, status: status, logger: logger,
+            live: live, pendingReset: pendingReset)
+        var channel = EventChannel(
+            session: session, handler: handler, timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
+            policy: policy, limits: channelLimits, logger: logger)
+        channel.stop = stop
+        channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
+        channel.grace = grace
+        // This task runs on the HTTP client's thread (README, "One thread does the work"): a
+        // finished transfer resumes its task there, with no hand-over to a pool thread.
+        do {
+            try await channel.run(resumeURL: resumeURL)
+        } catch let error where error is CancellationError && stop.isRequested {
+            // Stopped while it re-created the application or resolved a batch it then gave up.
+        }
+        return Finished(session: session, checkpoint: channel.handler.checkpoint)
+    }
+
+    /// `DeleteOnStop=yes`: one DELETE of the application (at most 5 s, so that a dead server
+    /// cannot hold the stop), then the checkpoint forgets it and keeps the sequence.
+    private func deleteApplication(_ finished: Finished, store: CheckpointStore, client: HTTPClient) async {
+        let deletion = Task(executorPreference: client.taskExecutor) {
+            try? await finished.session.deleteApplication()
+        }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(5))
+            deletion.cancel()
+        }
+        await deletion.value
+        deadline.cancel()
+        var final = finished.checkpoint
+        final.applicationURL = nil
+        final.eventsURL = nil
+        try? store.save(final)
+    }
+
+    /// The exit code for a failure, logged.
+    private func exitCode(for error: any Error) -> Int32 {
+        switch error {
+        case let error as SinkError where error == .brokenPipe:
             logger.notice("stdout closed by its reader: stopping")
             return ExitCode.clean
-        } catch let failure as SessionFailure {
+        case let failure as SessionFailure:
             logger.critical("\(failure)")
             return failure.exitCode
-        } catch let error as HTTPClientError {
+        case let error as HTTPClientError:
             logger.critical("\(error)")
             return error.isRetryable ? ExitCode.temporaryFailure : ExitCode.configuration
-        } catch let error as ChannelGaveUp {
+        case let error as ChannelGaveUp:
             logger.critical("\(error)")
             return ExitCode.temporaryFailure
-        } catch let error as CheckpointError {
+        case let error as CheckpointError:
             logger.critical("checkpoint: \(error)")
             return ExitCode.temporaryFailure
-        } catch {
+        default:
             logger.critical("\(error)")
             return ExitCode.temporaryFailure
         }

@@ -10,12 +10,16 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     var sink: Sink
     var checkpoint: Checkpoint
     let store: CheckpointStore
-    let notifier: Notifier
+    /// `STATUS=` (and through it the stats and the notifier).
+    let status: DaemonStatus
     let logger: Logger
-    let stats: DaemonStats
     let live: LiveSettings
     var endpoints: ApplicationEndpoints?
-    var ready = false
+    /// The first poll was sent (logged once).
+    var polling = false
+    /// The last poll ended in 409 `PGetReplaced`: the retry that follows is shown as such.
+    var anotherConsumer = false
+    var stats: DaemonStats { status.stats }
     /// Set when the checkpoint's application was gone at start: reported with the first opening.
     var pendingReset: ChannelResetReason?
 
@@ -42,7 +46,11 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     }
 
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
-        for resolved in await resolver.submit(event, baseURL: baseURL) {
+        let resolved = await resolver.submit(event, baseURL: baseURL)
+        // A stop that could not wait for the batch any longer cancelled its GETs: their
+        // `failed` results must not become records (the batch comes again after the restart).
+        try Task.checkCancellation()
+        for resolved in resolved {
             try emit(resolved)
         }
     }
@@ -52,28 +60,47 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
 
     mutating func willPoll(_ url: String) async {
         currentPoll = url
-        if !ready {
-            ready = true
-            notifier.ready(status: "polling the event channel")
-            logger.info("ready: first events request sent")
+        status.set(.polling)
+        if !polling {
+            polling = true
+            logger.info("polling: first events request sent")
         }
     }
 
     mutating func batchCompleted(url: String, next: String) async throws {
-        for resolved in await resolver.drain() {
+        let rest = await resolver.drain()
+        try Task.checkCancellation()
+        for resolved in rest {
             try emit(resolved)
         }
         try flushAndSave(eventsURL: next)
         stats.batchDone()
-        notifier.status("polling; \(stats.records) records written; last batch \(stats.lastBatchAge())")
+        status.refresh()
     }
 
     mutating func notice(_ notice: ChannelNotice) async {
-        // The channel logged it already; nothing else to do for now.
+        // The channel logged it already; `STATUS=` says what the channel waits for.
+        switch notice {
+        case .anotherConsumer:
+            anotherConsumer = true
+        case .retrying(let url, let reason, let delay):
+            let failed = url.isEmpty ? currentPoll ?? "" : url
+            status.set(anotherConsumer
+                ? .anotherConsumer(url: failed, retryAt: .after(delay))
+                : .channelWaiting(url: failed, reason: Self.withoutURL(reason, failed), retryAt: .after(delay)))
+            anotherConsumer = false
+        case .skippedMalformedBatch, .reauthenticated:
+            break
+        }
+    }
+
+    /// A transport failure's text starts with the URL, which `STATUS=` shows already.
+    static func withoutURL(_ reason: String, _ url: String) -> String {
+        reason.hasPrefix(url + ": ") ? String(reason.dropFirst(url.count + 2)) : reason
     }
 
     mutating func heartbeat() async {
-        notifier.watchdog()
+        status.tick()
     }
 
     private mutating func emit(_ resolved: ResolvedEvent) throws {
@@ -102,19 +129,18 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
 
 /// Counters for `STATUS=` and the demo's summary.
 public final class DaemonStats: Sendable {
-    private let state = Locked<(records: Int, batches: Int, lastBatch: ContinuousClock.Instant?)>((0, 0, nil))
+    private let state = Locked<(records: Int, batches: Int, lastBatch: DaemonStatus.Moment?)>((0, 0, nil))
 
     public init() {}
 
     public var records: Int { state.withLock { $0.records } }
     public var batches: Int { state.withLock { $0.batches } }
+    /// When the last batch was written and checkpointed.
+    public var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
 
     func recordWritten() { state.withLock { $0.records += 1 } }
-    func batchDone() { state.withLock { $0.batches += 1; $0.lastBatch = .now } }
-
-    func lastBatchAge() -> String {
-        guard let last = state.withLock({ $0.lastBatch }) else { return "never" }
-        let age = ContinuousClock.now - last
-        return "\(age.components.seconds) s ago"
+    func batchDone() {
+        let now = DaemonStatus.Moment.now()
+        state.withLock { $0.batches += 1; $0.lastBatch = now }
     }
 }

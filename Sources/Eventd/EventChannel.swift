@@ -95,7 +95,9 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     try await handler.batchCompleted(url: batchURL, next: url)
                     acknowledging = nil
                 }
-                if stop?.isRequested == true { return }
+                // The batch is written and checkpointed: a stop that waited for it goes ahead.
+                stop?.endHandOver()
+                if stop?.isRequested == true || Task.isCancelled { return }
                 await handler.willPoll(url)
                 let outcome: PollOutcome
                 do {
@@ -103,7 +105,9 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 } catch is CancellationError {
                     return
                 }
-                if case .batch = outcome { acknowledging = url }
+                // A batch is finished at the next `.poll`; anything else ends the hand-over now
+                // (its records are not checkpointed and come again).
+                if case .batch = outcome { acknowledging = url } else { stop?.endHandOver() }
                 if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
                 actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1, using: &jitter))
 
@@ -111,7 +115,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
                 logger.warning("event channel poll failed, retrying", metadata: ["url": "\(url)", "reason": "\(reason)", "delay": "\(delay)"])
                 await handler.notice(.retrying(url: url, reason: reason, delay: delay))
-                guard try await pause(delay) else { return }
+                guard await pause(delay) else { return }
                 actions += machine.backoffElapsed()
 
             case .reset(let reason):
@@ -197,10 +201,8 @@ public struct EventChannel<Handler: EventChannelHandler> {
         var handed = 0
         var links: [BatchLinkKind: String] = [:]
         var baseURL = url
-        if let stop, !stop.waiting(cancel: { transfer.cancel() }) {
-            transfer.cancel()
-        }
-        defer { stop?.done() }
+        // A stop cancels this task (`StopSignal`): the handler below drops the transfer, which
+        // ends a parked poll at once.
         do {
             try await withTaskCancellationHandler {
                 for await item in stream {
@@ -209,7 +211,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                         await handler.heartbeat()
                     case .events(let events):
                         for event in events {
-                            if handed == 0 { stop?.busy() }
+                            if handed == 0 { stop?.beginHandOver() }
                             peakEventsWaiting = max(peakEventsWaiting, flow.pending)
                             if event.position.ordinal >= skip {
                                 try await handler.event(event, baseURL: baseURL)
@@ -271,25 +273,26 @@ public struct EventChannel<Handler: EventChannelHandler> {
         return rename(directory + "/capture.tmp", path) == 0 ? path : nil
     }
 
-    /// Orderly stop: set by the daemon, requested on SIGTERM.
+    /// Orderly stop: set by the daemon, requested on SIGTERM. The stop itself cancels the
+    /// task running the channel; the channel tells it when a batch's hand-over begins and ends,
+    /// and polls no more once it was asked.
     public var stop: StopSignal?
 
-    /// How often `handler.heartbeat()` is called while the channel waits (nil: never).
+    /// How often `handler.heartbeat()` is called while the channel waits (nil: never). The
+    /// daemon keeps its own heartbeat instead (`DaemonStatus.tick()`), which also covers sign-in.
     public var heartbeatInterval: Duration?
 
     /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
-    private mutating func pause(_ delay: Duration) async throws -> Bool {
+    private mutating func pause(_ delay: Duration) async -> Bool {
         let clock = ContinuousClock()
         let end = clock.now + delay
         while clock.now < end {
             let slice = min(end - clock.now, heartbeatInterval ?? delay)
-            let sleeper = Task { try await Task.sleep(for: slice) }
-            if let stop, !stop.waiting(cancel: { sleeper.cancel() }) {
-                sleeper.cancel()
+            do {
+                try await Task.sleep(for: slice)
+            } catch {
+                return false
             }
-            let slept = await withTaskCancellationHandler { await sleeper.result } onCancel: { sleeper.cancel() }
-            stop?.done()
-            if case .failure = slept { return false }
             if stop?.isRequested == true { return false }
             if heartbeatInterval != nil { await handler.heartbeat() }
         }

@@ -9,6 +9,8 @@ import Glibc
 public struct Notifier: Sendable {
     /// Half of `$WATCHDOG_USEC`, when the unit has a watchdog.
     public let watchdogInterval: Duration?
+    /// systemd listens (`$NOTIFY_SOCKET` is set).
+    public let isActive: Bool
 
     public init(environment: [String: String]) {
         if let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0 {
@@ -16,16 +18,21 @@ public struct Notifier: Sendable {
         } else {
             watchdogInterval = nil
         }
+        isActive = !(environment["NOTIFY_SOCKET"] ?? "").isEmpty
     }
 
     public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
     public func status(_ text: String) { send("STATUS=\(text)") }
     public func watchdog() { send("WATCHDOG=1") }
+    /// `WATCHDOG=1` when the unit has a watchdog, and the status, in one datagram.
+    public func heartbeat(status text: String) {
+        send(watchdogInterval == nil ? "STATUS=\(text)" : "WATCHDOG=1\nSTATUS=\(text)")
+    }
     public func stopping() { send("STOPPING=1\nSTATUS=stopping") }
     public func reloading() { send("RELOADING=1") }
 
     private func send(_ state: String) {
-        // Newlines inside a value would start a new assignment: status texts are ours, but strip them anyway.
+        guard isActive else { return }
         _ = ucwa_sd_notify(0, state)
     }
 }

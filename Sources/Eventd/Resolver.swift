@@ -103,7 +103,9 @@ public struct Resolver {
         case .ready(let event):
             resolved = event
         case .fetching(let task):
-            resolved = await task.value
+            // A stop cancels the channel's task: the GET is cancelled with it (an unstructured
+            // task does not inherit cancellation), so that the stop does not wait for it.
+            resolved = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
             inFlight -= 1
         }
         remember(&resolved)

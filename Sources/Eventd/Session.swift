@@ -14,6 +14,14 @@ public struct Credentials: Sendable {
     }
 }
 
+/// What the sign-in is doing, for `STATUS=` (the daemon shows it while it has no channel).
+public enum SessionProgress: Sendable, Equatable {
+    /// A sign-in step (autodiscover, user, token, application) is on the network.
+    case requesting(url: String)
+    /// The step at `url` failed (`reason`: short, without the URL) and is tried again after `delay`.
+    case retrying(url: String, reason: String, delay: Duration)
+}
+
 /// The signed-in session: runs the bootstrap (`SessionMachine`) over the HTTP client, holds the
 /// bearer token, refreshes it before it expires, and sends authorized requests with one new
 /// token and one retry on 401.
@@ -23,6 +31,8 @@ public actor Session {
     private let credentials: Credentials
     private let policy: RetryPolicy
     private let logger: Logger
+    /// Told of every sign-in step and every wait before a retry.
+    private let progress: @Sendable (SessionProgress) -> Void
 
     private var token: String?
     /// When the token should be replaced: 80 % of `expires_in` after it was granted.
@@ -32,12 +42,16 @@ public actor Session {
     /// Tokens granted so far (for tests and diagnostics).
     public private(set) var grants = 0
 
-    public init(client: HTTPClient, settings: SessionMachine.Settings, credentials: Credentials, policy: RetryPolicy = RetryPolicy(), logger: Logger) {
+    public init(
+        client: HTTPClient, settings: SessionMachine.Settings, credentials: Credentials, policy: RetryPolicy = RetryPolicy(),
+        logger: Logger, progress: @escaping @Sendable (SessionProgress) -> Void = { _ in }
+    ) {
         self.client = client
         self.settings = settings
         self.credentials = credentials
         self.policy = policy
         self.logger = logger
+        self.progress = progress
     }
 
     /// Autodiscover, sign in and create the application.
@@ -57,24 +71,32 @@ public actor Session {
     private func drive(_ machine: inout SessionMachine, first: SessionAction) async throws -> ApplicationEndpoints {
         var action = first
         var lastRequest = first
+        var lastURL = settings.discoverURL
+        var lastFailure = ""
         var attempt = 0
         while true {
             try Task.checkCancellation()
             switch action {
             case .get(let url, let authorized):
                 lastRequest = action
+                lastURL = url
+                progress(.requesting(url: url))
                 let request = HTTPRequest(url: url, headers: Self.accept + (authorized ? try await authorization() : []))
-                action = try await respond(&machine, to: request, attempt: &attempt)
+                action = try await respond(&machine, to: request, attempt: &attempt, failure: &lastFailure)
             case .createApplication(let url, let body):
                 lastRequest = action
+                lastURL = url
+                progress(.requesting(url: url))
                 let request = HTTPRequest(
                     .post, url: url,
                     headers: Self.accept + [HTTPHeader("Content-Type", "application/json")] + (try await authorization()),
                     body: body)
-                action = try await respond(&machine, to: request, attempt: &attempt)
+                action = try await respond(&machine, to: request, attempt: &attempt, failure: &lastFailure)
             case .requestToken(let url):
                 lastRequest = action
+                lastURL = url
                 let response = try await grant(at: url, attempt: &attempt)
+                if let response { lastFailure = "HTTP \(response.status)" }
                 action = response.map { machine.tokenRefused(status: $0.status, body: $0.body) } ?? machine.tokenGranted()
             case .retryLater(let retryAfter, let reason):
                 attempt += 1
@@ -83,6 +105,7 @@ public actor Session {
                 }
                 let delay = policy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
                 logger.warning("sign-in step failed, retrying", metadata: ["reason": "\(reason)", "delay": "\(delay)"])
+                progress(.retrying(url: lastURL, reason: lastFailure, delay: delay))
                 try await Task.sleep(for: delay)
                 action = lastRequest
             case .ready(let endpoints):
@@ -96,14 +119,17 @@ public actor Session {
     }
 
     /// Sends one bootstrap request; transport failures that may pass become `retryLater`.
-    private func respond(_ machine: inout SessionMachine, to request: HTTPRequest, attempt: inout Int) async throws -> SessionAction {
+    /// `failure`: why it failed, in a few words for `STATUS=` (no URL).
+    private func respond(_ machine: inout SessionMachine, to request: HTTPRequest, attempt: inout Int, failure: inout String) async throws -> SessionAction {
         do {
             let response = try await client.execute(request)
             if response.isSuccess { attempt = 0 }
+            failure = "HTTP \(response.status)"
             return machine.received(
                 status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body,
                 url: request.url, now: WallClock.secondsSince1970())
         } catch let error as HTTPClientError where error.isRetryable {
+            failure = error.shortReason
             return .retryLater(retryAfter: nil, reason: error.description)
         }
     }
@@ -119,12 +145,16 @@ public actor Session {
             body: Array(form.utf8))
         while true {
             let response: HTTPResponse
+            progress(.requesting(url: url))
             do {
                 response = try await client.execute(request)
             } catch let error as HTTPClientError where error.isRetryable {
                 attempt += 1
                 guard policy.allows(attempt: attempt) else { throw error }
-                try await Task.sleep(for: policy.delay(attempt: attempt, random: Double.random(in: 0..<1)))
+                let delay = policy.delay(attempt: attempt, random: Double.random(in: 0..<1))
+                logger.warning("token request failed, retrying", metadata: ["reason": "\(error)", "delay": "\(delay)"])
+                progress(.retrying(url: url, reason: error.shortReason, delay: delay))
+                try await Task.sleep(for: delay)
                 continue
             }
             guard response.status == 200, let grant = TokenGrant.parse(response.body) else { return response }
@@ -182,4 +212,21 @@ public actor Session {
     }
 
     static let accept = [HTTPHeader("Accept", "application/json")]
+}
+
+extension HTTPClientError {
+    /// Why the request failed, in a few words and without the URL (for `STATUS=`).
+    var shortReason: String {
+        switch kind {
+        case .unresolvedHost: "host name not found"
+        case .connectFailed: "connection refused or unreachable"
+        case .timedOut: "timed out"
+        case .tlsVerification: "certificate not trusted"
+        case .tls: "TLS failure"
+        case .transport: "connection failed"
+        case .insecureURL: "plain http:// refused"
+        case .invalidURL: "not a URL"
+        case .bodyTooLarge: "answer too large"
+        }
+    }
 }

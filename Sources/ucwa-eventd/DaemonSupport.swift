@@ -103,3 +103,32 @@ final class Signals: @unchecked Sendable {
         }
     }
 }
+
+/// libdispatch's worker threads (the pool that runs Swift's global executor) start with
+/// `setpriority(PRIO_PROCESS, 0, nice)`, one call per new thread, unconditionally: the nice
+/// value imitates the queue's QoS class (10, 2, 0, -2 or -4; `_dispatch_worker_thread` in
+/// libdispatch's queue.c). The units' seccomp filter denies `setpriority` (it is in
+/// `@resources`): with `SystemCallErrorNumber=EPERM` libdispatch logs "Failed to set thread
+/// priority for worker thread: pqc=… errno=1" at every start and under load, and without it
+/// the process dies by SIGSYS. Allowing the call would lift the units' exposure from 1.1 to
+/// 1.2 (`SystemCallFilter=~@resources` fails), and a dynamic user may not lower a nice value
+/// anyway (EACCES for -2 and -4).
+///
+/// The daemon wants every thread at the unit's own priority, so it answers the call for
+/// libdispatch: this definition in the executable is exported (`--export-dynamic-symbol`, set
+/// in Package.swift: the linker does not export it by itself, because libdispatch's reference
+/// is versioned) and the dynamic loader binds libdispatch's call to it before the C library's;
+/// with a static Swift runtime the static libdispatch binds to it at link time. A request for the calling
+/// thread (`PRIO_PROCESS`, 0) succeeds without a system call; any other request goes to the C
+/// library's function. Measured with `strace -f -e setpriority`: 5 calls per start before, 0 after.
+@_cdecl("setpriority")
+public func ucwaEventdSetpriority(_ which: UInt32, _ who: UInt32, _ priority: Int32) -> Int32 {
+    if which == UInt32(PRIO_PROCESS.rawValue), who == 0 { return 0 }
+    typealias Function = @convention(c) (UInt32, UInt32, Int32) -> Int32
+    // RTLD_NEXT: the next definition after this executable's, the C library's.
+    guard let next = dlsym(UnsafeMutableRawPointer(bitPattern: -1), "setpriority") else {
+        errno = ENOSYS
+        return -1
+    }
+    return unsafeBitCast(next, to: Function.self)(which, who, priority)
+}

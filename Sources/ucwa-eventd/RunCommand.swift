@@ -24,17 +24,19 @@ struct RunCommand: AsyncParsableCommand {
         let level = SharedLogLevel(.info)
         let live = LiveSettings(events: .participantInvitations)
         let logger = makeLogger(level: level, environment: environment)
-        let notifier = Notifier(environment: environment)
+        let stats = DaemonStats()
+        let status = DaemonStatus(notifier: Notifier(environment: environment), stats: stats)
         var flags: [(section: String, name: String, value: String)] = []
         if let sink { flags.append(("Output", "Sink", sink)) }
         if let stateDir { flags.append(("Daemon", "StateDirectory", stateDir)) }
         let configPath = config
         let reloadFlags = flags
+        // Installed first: SIGTERM or SIGHUP at any moment from here on is handled.
         let signals = Signals(stop: {
-            notifier.stopping()
+            status.stopping()
             stop.request()
         }, reload: {
-            notifier.reloading()
+            status.notifier.reloading()
             do {
                 let reloaded = try ConfigurationLoader.load(path: configPath, environment: environment, flags: reloadFlags)
                 level.set(reloaded.logLevel)
@@ -43,8 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 logger.error("reload refused, keeping the running settings: \(error)")
             }
-            notifier.status("polling (configuration reloaded)")
-            notifier.ready(status: "polling (configuration reloaded)")
+            status.reloaded()
         })
         defer { signals.cancel() }
 
@@ -61,6 +62,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         var daemon = Daemon(configuration: configuration, password: password, environment: environment, logger: logger, stop: stop)
         daemon.live = live
+        daemon.stats = stats
+        daemon.status = status
         let choice: SinkChoice = configuration.sink == .journald ? .journald : .stdout(descriptor: 1)
         let code = await daemon.run(sink: choice)
         if code != 0 { throw ExitCode(code) }

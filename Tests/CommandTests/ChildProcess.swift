@@ -48,6 +48,19 @@ final class ChildProcess: @unchecked Sendable {
         kill(pid, number)
     }
 
+    private let lock = NSLock()
+    private var reaped = false
+
+    /// SIGKILL and reap, unless `wait` reaped it already: for a test that failed before its
+    /// stop (a `defer`), so that no daemon outlives its test.
+    func killIfRunning() {
+        guard !lock.withLock({ reaped }) else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        lock.withLock { reaped = true }
+    }
+
     /// Waits for the exit (polling, so the task can be cancelled); the exit status, or 128 +
     /// the signal number.
     func wait(timeout: Duration = .seconds(30)) async throws -> Int32 {
@@ -56,6 +69,7 @@ final class ChildProcess: @unchecked Sendable {
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid {
+                lock.withLock { reaped = true }
                 if status & 0x7F == 0 { return (status >> 8) & 0xFF }
                 return 128 + (status & 0x7F)
             }

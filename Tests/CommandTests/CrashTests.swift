@@ -32,7 +32,7 @@ import Glibc
 
     static func waitForReady(_ daemon: ChildProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
-        while !daemon.stderr.contains("ready") {
+        while !daemon.stderr.contains("first events request sent") {
             guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
             try await Task.sleep(for: .milliseconds(10))
         }

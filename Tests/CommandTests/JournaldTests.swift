@@ -137,7 +137,7 @@ struct JournaldTests {
         }
         #expect(outcome.status == 0)
         let diagnostics = outcome.entries.filter { $0["UCWA_EVENT_NAME"] == nil }
-        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "ready: first events request sent" && $0["PRIORITY"]?.stringValue == "6" })
+        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "polling: first events request sent" && $0["PRIORITY"]?.stringValue == "6" })
         #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "application ready" && $0["UCWA_LOG_APPLICATION"]?.stringValue?.contains("/applications/101") == true })
         #expect(outcome.stderr.isEmpty, "diagnostics went to stderr: \(outcome.stderr)")
     }

@@ -31,7 +31,10 @@ import Glibc
             _ = fcntl(descriptor, F_SETFL, O_NONBLOCK)
         }
 
-        /// Every message received so far.
+        private let lock = NSLock()
+        private var kept: [String] = []
+
+        /// The messages that arrived since the last call.
         func drain() -> [String] {
             var messages: [String] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -40,7 +43,14 @@ import Glibc
                 if count <= 0 { break }
                 messages.append(String(decoding: buffer[..<count], as: UTF8.self))
             }
+            lock.withLock { kept += messages }
             return messages
+        }
+
+        /// Every message received so far, in order.
+        var received: [String] {
+            _ = drain()
+            return lock.withLock { kept }
         }
 
         deinit { close(descriptor) }
@@ -64,7 +74,7 @@ import Glibc
         let ready = messages.firstIndex { $0.contains("READY=1") }
         #expect(ready != nil, "\(messages)")
         #expect(messages.contains { $0.contains("STATUS=polling; 4 records written") }, "\(messages)")
-        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+        #expect(messages.filter { $0.hasPrefix("WATCHDOG=1\nSTATUS=polling; 4 records written; last batch ") }.count >= 3, "\(messages)")
         #expect(messages.last?.hasPrefix("STOPPING=1") == true, "\(messages)")
         await simulator.shutdown()
     }

@@ -47,6 +47,62 @@ import UCWA
         }
     }
 
+    /// The unit's text.
+    static func text(_ unit: String) throws -> String {
+        try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+    }
+
+    /// The values of `key=` in the unit, in order (comments skipped).
+    static func values(_ key: String, in text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            line.hasPrefix(key + "=") ? String(line.dropFirst(key.count + 1)) : nil
+        }
+    }
+
+    /// `ucwa-eventd.service` and any number of `ucwa-eventd@NAME.service` run on one host: for
+    /// each kind of directory systemd makes for a unit, no unit's path equals or contains
+    /// another's (systemd refuses the second with exit 238 otherwise).
+    @Test func noTwoUnitsShareOrNestADirectory() throws {
+        let template = try Self.text("ucwa-eventd@.service")
+        let instances = [("ucwa-eventd.service", try Self.text("ucwa-eventd.service"))]
+            + ["alice", "bob", "a.b", "alice-2"].map { ("ucwa-eventd@\($0).service", template.replacingOccurrences(of: "%i", with: $0)) }
+        let kinds = ["StateDirectory", "RuntimeDirectory", "CacheDirectory", "LogsDirectory", "ConfigurationDirectory"]
+        var claimed = 0
+        for kind in kinds {
+            let paths = instances.flatMap { unit, text in
+                Self.values(kind, in: text).flatMap { $0.split(separator: " ") }.map { (unit, String($0)) }
+            }
+            claimed += paths.count
+            for (index, (unit, path)) in paths.enumerated() {
+                for (otherUnit, other) in paths[(index + 1)...] where otherUnit != unit {
+                    #expect(path != other, "\(unit) and \(otherUnit) share \(kind)=\(path)")
+                    #expect(!other.hasPrefix(path + "/") && !path.hasPrefix(other + "/"),
+                            "\(kind): \(unit) has \(path), \(otherUnit) has \(other): one contains the other")
+                }
+            }
+        }
+        #expect(claimed >= instances.count, "every unit has a state directory")
+    }
+
+    /// No restart loop without end: the exit codes a restart cannot fix stop the restarts,
+    /// and a crash loop trips the start limit.
+    @Test(arguments: units)
+    func restartsEndWhereARestartCannotHelp(unit: String) throws {
+        let text = try Self.text(unit)
+        let prevented = Set(Self.values("RestartPreventExitStatus", in: text).flatMap { $0.split(separator: " ").map(String.init) })
+        // Ours (64 usage, 77 credentials, 78 configuration), the loader's 127, and systemd's
+        // set-up failures that need an operator (systemd.exec(5), "Process Exit Codes").
+        for code in ["64", "77", "78", "127", "200", "203", "216", "217", "218", "226", "227", "228", "232", "233", "238", "241", "243"] {
+            #expect(prevented.contains(code), "\(unit): a restart cannot fix exit \(code)")
+        }
+        #expect(!prevented.contains("75"), "\(unit): 75 (a temporary failure) is restarted")
+        let unitSection = text.components(separatedBy: "[Service]")[0]
+        let interval = try #require(Self.values("StartLimitIntervalSec", in: unitSection).last, "\(unit): StartLimitIntervalSec= in [Unit]")
+        let burst = try #require(Self.values("StartLimitBurst", in: unitSection).last.flatMap { Int($0) }, "\(unit): StartLimitBurst= in [Unit]")
+        #expect(interval != "0" && interval != "infinity" && burst > 0 && burst <= 10, "\(unit): \(interval), \(burst)")
+        #expect(Self.values("Restart", in: text) == ["on-failure"], "\(unit)")
+    }
+
     @Test func theCatalogExplainsEveryRecordKind() throws {
         let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/ucwa-eventd.catalog"), encoding: .utf8)
         for name in Record.EventName.allCases {
