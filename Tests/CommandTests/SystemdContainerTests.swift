@@ -67,10 +67,10 @@ import Glibc
         }
     }
 
-    /// Runs `command` inside (ended after 30 s) and returns how long it took.
+    /// Runs `command` inside (ended after 60 s) and returns how long it took.
     static func timed(_ container: BootedContainer, _ command: String) async throws -> (status: Int32, output: String, seconds: Double) {
         let start = ContinuousClock.now
-        let (status, output) = try await container.run("timeout 30 " + command)
+        let (status, output) = try await container.run("timeout 60 /bin/sh -c " + shellQuote(command))
         let elapsed = ContinuousClock.now - start
         return (status, output, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
@@ -138,6 +138,14 @@ import Glibc
         let catalog = try await container.mustRun("journalctl -x -u \(unit) --no-pager MESSAGE_ID=\(first[0]["MESSAGE_ID"]?.stringValue ?? "")")
         // systemd 252 marks catalog lines with "░░ " (older versions with "-- ").
         #expect(catalog.contains("░░ Subject: ") || catalog.contains("-- Subject: "), "journalctl -x shows the catalog text: \(catalog)")
+
+        // STATUS= stays true while idle: the age of the last batch grows (refreshed with the
+        // watchdog's ping, every 30 s under WatchdogSec=60s).
+        try await Self.waitUntil("STATUS= to show an idle age of 30 s or more", timeout: .seconds(60)) {
+            let text = try await Self.property(container, unit, "StatusText")
+            guard text.hasPrefix("polling; "), let ago = text.range(of: "last batch ") else { return false }
+            return Int(text[ago.upperBound...].prefix { $0.isNumber }).map { $0 >= 30 } ?? false
+        }
 
         // Reload keeps the PID.
         let pid = try await Self.property(container, unit, "MainPID")
@@ -225,16 +233,20 @@ import Glibc
             try await Self.property(container, bob, "StatusText").contains("next try")
         }
         let status = try await Self.property(container, bob, "StatusText")
-        #expect(status.contains("127.0.0.1:9"), "STATUS= names the server: \(status)")
+        #expect(status.hasPrefix("signing in to http://127.0.0.1:9/"), "STATUS= names the server: \(status)")
         let stop = try await Self.timed(container, "systemctl stop \(bob)")
         #expect(stop.status == 0 && stop.seconds < 3, "stop during an outage took \(stop.seconds) s: \(stop.output)")
         #expect(try await Self.property(container, bob, "Result") == "success")
         #expect(try await Self.property(container, bob, "ExecMainStatus") == "0")
 
-        // The plain unit and an instance side by side, each with its own state.
+        // The plain unit and an instance side by side, each with its own state, with the seccomp
+        // filter killing instead of answering EPERM: a denied call would end them by SIGSYS.
         try await Self.configure(container, name: "ucwa-eventd", discoverURL: simulator.discoverURL, password: password)
         try await Self.configure(container, name: "carol", discoverURL: simulator.discoverURL, password: password)
-        try await container.mustRun("systemctl start ucwa-eventd.service ucwa-eventd@carol.service")
+        for folder in ["ucwa-eventd.service.d", "ucwa-eventd@.service.d"] {
+            try await container.mustRun("mkdir -p /etc/systemd/system/\(folder) && printf '[Service]\\nSystemCallErrorNumber=\\n' > /etc/systemd/system/\(folder)/kill-on-denial.conf")
+        }
+        try await container.mustRun("systemctl daemon-reload && systemctl start ucwa-eventd.service ucwa-eventd@carol.service")
         for unit in ["ucwa-eventd.service", "ucwa-eventd@carol.service"] {
             try await Self.waitUntil("\(unit) to open its channel") {
                 try await Self.records(container, unit: unit).contains { $0["UCWA_EVENT_NAME"]?.stringValue == "ucwa.channel.opened" }
@@ -242,14 +254,31 @@ import Glibc
             #expect(try await Self.property(container, unit, "ActiveState") == "active")
             #expect(try await Self.property(container, unit, "NRestarts") == "0")
         }
-        #expect(try await Self.property(container, "ucwa-eventd.service", "StateDirectory")
-            != Self.property(container, "ucwa-eventd@carol.service", "StateDirectory"))
+        for invitation in 0..<20 { await simulator.play(InvitationScript(subject: "load \(invitation)")) }
+        try await Self.waitUntil("60 events acknowledged", timeout: .seconds(60)) { await simulator.stats().eventsAcknowledged >= 60 }
+        for unit in ["ucwa-eventd.service", "ucwa-eventd@carol.service"] {
+            #expect(try await Self.property(container, unit, "ActiveState") == "active", "\(unit) survived the load under a killing filter")
+            #expect(try await Self.property(container, unit, "NRestarts") == "0")
+        }
+        for path in ["/var/lib/private/ucwa-eventd/ucwa-eventd/checkpoint.json", "/var/lib/private/ucwa-eventd/carol/checkpoint.json"] {
+            #expect(try await container.run("test -s \(path)").status == 0, "\(path)")
+        }
+        #expect(try await Self.property(container, "ucwa-eventd.service", "StartLimitBurst") == "5")
+
+        // No password file: systemd cannot load the credential (243) and does not restart.
+        try await container.mustRun("rm /etc/ucwa-eventd/bob.password")
+        try await container.run("systemctl start ucwa-eventd@bob.service")
+        try await Self.waitUntil("bob to fail") { try await Self.property(container, bob, "ActiveState") == "failed" }
+        #expect(try await Self.property(container, bob, "ExecMainStatus") == "243")
+        try await Task.sleep(for: .seconds(6))
+        #expect(try await Self.property(container, bob, "NRestarts") == "0")
 
         // A configuration error: exit 78 and no restart.
         try await container.mustRun("printf '[Events]\\nTimeoutSeconds=5\\n' >> /etc/ucwa-eventd/carol.conf")
         try await container.run("systemctl restart ucwa-eventd@carol.service")
         try await Self.waitUntil("carol to fail") { try await Self.property(container, "ucwa-eventd@carol.service", "ActiveState") == "failed" }
         #expect(try await Self.property(container, "ucwa-eventd@carol.service", "ExecMainStatus") == "78")
+        #expect(try await Self.property(container, "ucwa-eventd@carol.service", "NRestarts") == "0")
 
         let journal = try await container.mustRun("journalctl -b --no-pager -o short -u 'ucwa-eventd*'")
         for needle in ["Failed to set thread priority", "status=31/SYS", "Operation not permitted"] {
