@@ -34,9 +34,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## release: the daemon and ucwa-sim, which `demo` starts (it looks beside its own executable).
 release: deps
 	$(fresh-clients)
 	$(SWIFT) build -c release --product ucwa-eventd
+	$(SWIFT) build -c release --product ucwa-sim
 
 ## test: the whole suite (unit, conformance, property, sample data, client and simulator,
 ## daemon, journald, systemd units, crash, hostile input), then a 60-second smoke run of each
@@ -47,7 +49,7 @@ test: deps
 	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --parallel
 	@if [ "$(FUZZ_SMOKE_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS); fi
 
-## demo: the built-in UCWA simulator on loopback and the daemon against it (records on stdout,
+## demo: the UCWA simulator (ucwa-sim) on loopback and the daemon against it (records on stdout,
 ## a summary line at the end); `make replay-samples` decodes the sample batches in samples/.
 demo: release
 	.build/release/ucwa-eventd demo --invitations 36 --faults

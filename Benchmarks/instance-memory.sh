@@ -7,7 +7,10 @@
 # (Private_Clean + Private_Dirty: what ending the instance frees), RssAnon and RssFile
 # (/proc/PID/status) and VmRSS, then their means. PSS also divides the pages of libc,
 # libcurl and OpenSSL by every other process on the machine that maps them, so it moves with
-# the machine's load; RssAnon and the private pages do not.
+# the machine's load; RssAnon and the private pages do not. "PSS own" is the PSS of every
+# mapping except Debian's shared libraries under /lib and /usr/lib/x86_64-linux-gnu (libc,
+# libcurl, OpenSSL, …, which both runtime variants map alike): the binary, a bundled Swift
+# runtime, the heap and the stacks, the part that differs between builds.
 #
 #   Benchmarks/instance-memory.sh path/to/ucwa-eventd [instances] [path/to/ucwa-sim]
 #
@@ -62,17 +65,22 @@ done
 sleep "$settle"
 
 field() { awk -v key="$1:" '$1 == key { print $2 }' "$2"; }
-printf '%-10s %8s %9s %8s %8s %8s %8s %8s\n' 'KiB' PSS PssAnon Private RssAnon RssFile VmRSS records
-total_pss=0; total_anon=0; total_rss=0; total_pss_anon=0; total_private=0
+own_pss() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { path = $6; system_library = (path ~ /^\/(usr\/)?lib\/x86_64-linux-gnu\//) }
+       $1 == "Pss:" && !system_library { sum += $2 } END { print sum }' "/proc/$1/smaps"
+}
+printf '%-10s %8s %8s %9s %8s %8s %8s %8s %8s\n' 'KiB' PSS 'PSS own' PssAnon Private RssAnon RssFile VmRSS records
+total_pss=0; total_anon=0; total_rss=0; total_pss_anon=0; total_private=0; total_own=0
 for i in $(seq "$instances"); do
   pid=$(pgrep -f -- "--config $work/account$i.conf" | while read -r p; do
     [ "$(readlink "/proc/$p/exe")" = "$binary" ] && echo "$p"; done | head -1)
   [ -n "$pid" ] || { echo "instance-memory: instance $i is not running: $(cat "$work/log$i")" >&2; exit 1; }
   pss=$(field Pss "/proc/$pid/smaps_rollup"); pss_anon=$(field Pss_Anon "/proc/$pid/smaps_rollup")
   private=$(( $(field Private_Clean "/proc/$pid/smaps_rollup") + $(field Private_Dirty "/proc/$pid/smaps_rollup") ))
+  own=$(own_pss "$pid")
   anon=$(field RssAnon "/proc/$pid/status"); file=$(field RssFile "/proc/$pid/status"); rss=$(field VmRSS "/proc/$pid/status")
-  printf '%-10s %8s %9s %8s %8s %8s %8s %8s\n' "account$i" "$pss" "$pss_anon" "$private" "$anon" "$file" "$rss" "$(wc -l <"$work/records$i")"
-  total_private=$((total_private + private)); total_pss=$((total_pss + pss)); total_anon=$((total_anon + anon)); total_rss=$((total_rss + rss)); total_pss_anon=$((total_pss_anon + pss_anon))
+  printf '%-10s %8s %8s %9s %8s %8s %8s %8s %8s\n' "account$i" "$pss" "$own" "$pss_anon" "$private" "$anon" "$file" "$rss" "$(wc -l <"$work/records$i")"
+  total_private=$((total_private + private)); total_pss=$((total_pss + pss)); total_own=$((total_own + own)); total_anon=$((total_anon + anon)); total_rss=$((total_rss + rss)); total_pss_anon=$((total_pss_anon + pss_anon))
 done
-printf '%-10s %8s %9s %8s %8s %8s %8s\n' mean $((total_pss / instances)) $((total_pss_anon / instances)) $((total_private / instances)) $((total_anon / instances)) '' $((total_rss / instances))
+printf '%-10s %8s %8s %9s %8s %8s %8s %8s\n' mean $((total_pss / instances)) $((total_own / instances)) $((total_pss_anon / instances)) $((total_private / instances)) $((total_anon / instances)) '' $((total_rss / instances))
 printf 'binary: %s, %s bytes\n' "$binary" "$(stat -L -c %s "$binary")"
