@@ -3,7 +3,7 @@
 # only when something is missing).
 
 SWIFT        ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config openssl nghttp2-server
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config openssl nghttp2-server groff-base
 SHARED       ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 60
 export SWIFT_BACKTRACE ?= enable=no

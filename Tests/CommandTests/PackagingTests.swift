@@ -11,7 +11,7 @@ import Testing
     }
 
     static let shells: [(name: String, marker: String, checker: String?)] = [
-        ("bash", "complete -o filenames -F _ucwa-eventd ucwa-eventd", "/usr/bin/bash"),
+        ("bash", "complete -o filenames -F _ucwa-eventd ucwa-eventd", "/bin/bash"),
         ("zsh", "#compdef ucwa-eventd", "/usr/bin/zsh"),
         ("fish", "complete -c 'ucwa-eventd'", "/usr/bin/fish"),
     ]
@@ -42,7 +42,7 @@ import Testing
     func theScriptIsValidShell(script: String) async throws {
         let path = ReplayCommandTests.repository.appendingPathComponent(script).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let shell = text.hasPrefix("#!/usr/bin/env bash") ? "/usr/bin/bash" : "/bin/sh"
+        let shell = text.hasPrefix("#!/usr/bin/env bash") ? "/bin/bash" : "/bin/sh"
         let (status, child) = try await run([shell, "-n", path])
         #expect(status == 0, "\(script): \(child.stderr)")
         #expect(FileManager.default.isExecutableFile(atPath: path), "\(script) is not executable")
