@@ -71,6 +71,7 @@ struct DemoCommand: AsyncParsableCommand {
             username = try await simulator.value(of: "Username", timeout: .seconds(1))
         } catch {
             Diagnostics.print("demo: \(error)")
+            rmdir(stateDirectory)
             throw ExitCode(Self.simulatorUnavailable)
         }
         defer { simulator.stop() }
