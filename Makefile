@@ -16,7 +16,7 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release release-static test demo replay-samples install install-files install-sim install-sim-files uninstall deb deb-lint pkg-deps sanitize bench bench-harness bench-deps fuzz clean
+.PHONY: all deps build release release-static test demo replay-samples install install-files install-sim install-sim-files uninstall deb deb-try deb-lint pkg-deps sanitize bench bench-harness bench-deps fuzz clean
 
 all: build
 
@@ -171,6 +171,11 @@ deb: pkg-deps release-static
 	@packaging/build-deb.sh ucwa-eventd $(DEB_ROOT)/ucwa-eventd "$(VERSION)" dist
 	@packaging/build-deb.sh ucwa-sim $(DEB_ROOT)/ucwa-sim "$(VERSION)" dist
 	@packaging/check-deb.sh dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb dist/ucwa-sim_$(VERSION)_$$(dpkg --print-architecture).deb
+
+## deb-try: install, use, remove and purge both packages in a throw-away overlay of / with
+## /opt/swift hidden (root; packaging/try-install.sh; no systemd runs there).
+deb-try: deb
+	@packaging/try-install.sh dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb dist/ucwa-sim_$(VERSION)_$$(dpkg --print-architecture).deb
 
 deb-lint: deb
 	@dpkg-query -W -f='$${Status}' lintian 2>/dev/null | grep -q "install ok installed" || \

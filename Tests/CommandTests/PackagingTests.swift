@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "packaging/build-deb.sh", "packaging/check-deb.sh", "packaging/ucwa-eventd.postinst",
+        "packaging/build-deb.sh", "packaging/check-deb.sh", "packaging/try-install.sh", "packaging/ucwa-eventd.postinst",
         "packaging/ucwa-eventd.prerm", "packaging/ucwa-eventd.postrm", "Benchmarks/instance-memory.sh",
     ])
     func theScriptIsValidShell(script: String) async throws {
