@@ -16,13 +16,14 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release release-static test demo replay-samples install install-files install-sim install-sim-files uninstall deb deb-try deb-lint pkg-deps sanitize bench bench-harness bench-deps fuzz clean
+.PHONY: all deps build release release-static test demo replay-samples install install-files install-sim install-sim-files uninstall deb deb-try deb-lint pkg-deps version sanitize bench bench-harness bench-deps fuzz clean
 
 all: build
 
-## deps: install the Debian packages the build links against (idempotent).
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt-ensure: a recipe line that installs those of the Debian packages $(1) that are missing
+# (apt-get update only then; sudo when not root). Idempotent.
+define apt-ensure
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -30,6 +31,11 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## deps: install the Debian packages the build links against (idempotent).
+deps:
+	$(call apt-ensure,$(APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build
@@ -178,19 +184,15 @@ deb-try: deb
 	@packaging/try-install.sh dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb dist/ucwa-sim_$(VERSION)_$$(dpkg --print-architecture).deb
 
 deb-lint: deb
-	@dpkg-query -W -f='$${Status}' lintian 2>/dev/null | grep -q "install ok installed" || \
-	  { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq lintian; }
+	$(call apt-ensure,lintian)
 	lintian --info --display-info --fail-on error,warning dist/ucwa-eventd_$(VERSION)_*.deb dist/ucwa-sim_$(VERSION)_*.deb
 
 pkg-deps:
-	@missing=""; for p in $(PKG_APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	$(call apt-ensure,$(PKG_APT_PACKAGES))
+
+## version: the version the packages are named after (what `ucwa-eventd --version` prints).
+version:
+	@echo $(VERSION)
 
 ## bench: every benchmark side by side with its baseline, printed as one table (Benchmarks/bench.py):
 ## our decoder against yajl, simdjson and JSONSerialization; the daemon end to end against the
