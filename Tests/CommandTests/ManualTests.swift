@@ -40,6 +40,24 @@ import Testing
         return result
     }
 
+    /// Every key the loader knows, by section, as `check-config` prints them (`Key=value`, or
+    /// `#Key=` when unset) for an empty configuration file.
+    func loaderKeys() async throws -> [(section: String, name: String)] {
+        let directory = TestPaths.temporaryDirectory()
+        try "".write(toFile: directory + "/empty.conf", atomically: true, encoding: .utf8)
+        let check = try await run([TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf"])
+        var keys: [(section: String, name: String)] = []
+        var section = ""
+        for line in check.stdout.split(separator: "\n") {
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast())
+            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("# ") {
+                keys.append((section, String(line[..<equals]).trimmingCharacters(in: CharacterSet(charactersIn: "#"))))
+            }
+        }
+        return keys
+    }
+
     @Test func theDaemonsPageNamesEveryCommandAndFlag() async throws {
         let page = try Self.page("ucwa-eventd.8")
         let commands = try await commands(of: "ucwa-eventd")
@@ -69,17 +87,8 @@ import Testing
         let page = try Self.page("ucwa-eventd.conf.5")
         let directory = TestPaths.temporaryDirectory()
         try "".write(toFile: directory + "/empty.conf", atomically: true, encoding: .utf8)
-        let check = try await run([TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf"])
-        var keys: [(section: String, name: String)] = []
-        var section = ""
-        for line in check.stdout.split(separator: "\n") {
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                section = String(line.dropFirst().dropLast())
-            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("# ") {
-                keys.append((section, String(line[..<equals]).trimmingCharacters(in: CharacterSet(charactersIn: "#"))))
-            }
-        }
-        #expect(keys.count >= 15, "\(check.stdout)")
+        let keys = try await loaderKeys()
+        #expect(keys.count >= 15)
         for (section, name) in keys {
             let heading = try #require(page.range(of: ".SH [\(section)]\n"), "ucwa-eventd.conf(5) has no section [\(section)]")
             let body = page[heading.upperBound...].prefix { _ in true }
@@ -91,6 +100,20 @@ import Testing
                 [TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf"],
                 environment: [variable: ""])
             #expect(refused.stderr.contains("environment variable \(variable)"), "\(variable) for [\(section)] \(name)=: \(refused.stderr)")
+        }
+    }
+
+    /// The example configuration the package installs documents every key too, under its
+    /// section, set or commented out (`Key=` or `#Key=`).
+    @Test func theExampleConfigurationNamesEveryKey() async throws {
+        let example = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("config/ucwa-eventd.conf"), encoding: .utf8)
+        let keys = try await loaderKeys()
+        #expect(keys.count >= 15)
+        for (section, name) in keys {
+            let start = try #require(example.range(of: "[\(section)]\n"), "the example has no [\(section)]")
+            let rest = example[start.upperBound...]
+            let body = "\n" + (rest.range(of: "\n[").map { rest[..<$0.lowerBound] } ?? rest)
+            #expect(body.contains("\n\(name)=") || body.contains("\n#\(name)="), "the example lacks [\(section)] \(name)=")
         }
     }
 
