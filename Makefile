@@ -3,7 +3,7 @@
 # only when something is missing).
 
 SWIFT        ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config openssl nghttp2-server
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev pkg-config openssl nghttp2-server groff-base systemd-container
 SHARED       ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 60
 export SWIFT_BACKTRACE ?= enable=no
@@ -16,13 +16,14 @@ export SWIFT_BACKTRACE ?= enable=no
 CLIENT_SOURCES := Sources/UCWA Sources/UCWACorpus Sources/ucwa-eventd Benchmarks Fuzz
 fresh-clients = find $(CLIENT_SOURCES) -name '*.swift' -exec touch {} +
 
-.PHONY: all deps build release test demo replay-samples install sanitize bench bench-harness bench-deps fuzz clean
+.PHONY: all deps build release release-static test demo replay-samples install install-files install-sim install-sim-files uninstall deb deb-try deb-lint pkg-deps version sanitize bench bench-harness bench-deps fuzz clean
 
 all: build
 
-## deps: install the Debian packages the build links against (idempotent).
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt-ensure: a recipe line that installs those of the Debian packages $(1) that are missing
+# (apt-get update only then; sudo when not root). Idempotent.
+define apt-ensure
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -30,24 +31,33 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## deps: install the Debian packages the build links against (idempotent).
+deps:
+	$(call apt-ensure,$(APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build
 
+## release: the daemon and ucwa-sim, which `demo` starts (it looks beside its own executable).
 release: deps
 	$(fresh-clients)
 	$(SWIFT) build -c release --product ucwa-eventd
+	$(SWIFT) build -c release --product ucwa-sim
 
-## test: the whole suite (unit, conformance, property, sample data, client and simulator,
-## daemon, journald, systemd units, crash, hostile input), then a 60-second smoke run of each
-## fuzz target (FUZZ_SMOKE_SECONDS=0 skips it).
+## test: the package (make deb), then the whole suite (unit, conformance, property, sample data,
+## client and simulator, daemon, journald, systemd units, the package installed and run under a
+## real systemd in a container, crash, hostile input), then a 60-second smoke run of each fuzz
+## target (FUZZ_SMOKE_SECONDS=0 skips it).
 FUZZ_SMOKE_SECONDS ?= 60
-test: deps
+test: deps deb
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests
-	UCWA_SHARED=$(SHARED) $(SWIFT) test --skip-build --parallel
+	UCWA_SHARED=$(SHARED) UCWA_DEB=$(CURDIR)/dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb \
+	  $(SWIFT) test --skip-build --parallel
 	@if [ "$(FUZZ_SMOKE_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS); fi
 
-## demo: the built-in UCWA simulator on loopback and the daemon against it (records on stdout,
+## demo: the UCWA simulator (ucwa-sim) on loopback and the daemon against it (records on stdout,
 ## a summary line at the end); `make replay-samples` decodes the sample batches in samples/.
 demo: release
 	.build/release/ucwa-eventd demo --invitations 36 --faults
@@ -64,16 +74,127 @@ sanitize: deps
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	UCWA_SHARED=$(SHARED) UCWA_SANITIZER=thread TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
-## install: the binary, both units, the journald catalog and an example configuration.
-PREFIX ?= /usr/local
-install: release
-	install -D -m 0755 .build/release/ucwa-eventd $(DESTDIR)$(PREFIX)/bin/ucwa-eventd
-	install -D -m 0644 systemd/ucwa-eventd.service $(DESTDIR)/etc/systemd/system/ucwa-eventd.service
-	install -D -m 0644 systemd/ucwa-eventd@.service $(DESTDIR)/etc/systemd/system/ucwa-eventd@.service
-	install -D -m 0644 systemd/ucwa-eventd.catalog $(DESTDIR)/usr/lib/systemd/catalog/ucwa-eventd.catalog
-	install -D -m 0640 config/ucwa-eventd.conf $(DESTDIR)/etc/ucwa-eventd/ucwa-eventd.conf.example
-	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog || true; \
+## release-static: ucwa-eventd and ucwa-sim with the Swift runtime linked in
+## (--static-swift-stdlib), in .build-static: what `make install` and `make deb` ship. They run
+## without the Swift toolchain (Benchmarks/README.md has the memory figures behind the choice).
+## Quiet and a no-op when no source changed since the last build (a stamp file); the client
+## modules are touched first when something did, as for `release`. The build log is shown on
+## failure.
+STATIC_DIR := .build-static/release
+# Full RELRO (lintian's hardening-no-bindnow): every symbol resolved at start, the GOT read-only.
+STATIC_LINK_FLAGS := -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+release-static: deps
+	@mkdir -p .build-static
+	@if [ ! -x $(STATIC_DIR)/ucwa-eventd ] || [ ! -x $(STATIC_DIR)/ucwa-sim ] || [ ! -f .build-static/sources.stamp ] \
+	    || [ -n "$$(find Package.swift Sources -newer .build-static/sources.stamp -print -quit)" ]; then \
+	  $(fresh-clients); \
+	  for product in ucwa-eventd ucwa-sim; do \
+	    $(SWIFT) build -c release --static-swift-stdlib $(STATIC_LINK_FLAGS) --scratch-path .build-static --product $$product \
+	      >.build-static/build.log 2>&1 || { cat .build-static/build.log; exit 1; }; \
+	  done; \
+	  touch .build-static/sources.stamp; \
+	fi
+
+## install: the same set as the package, from the static build, runnable without the Swift
+## toolchain: the binary, both units (ExecStart= rewritten to $(BINDIR)), the journald catalog,
+## the example configuration (0644: it holds no secret and the service's dynamic user reads the
+## copies made from it), manual pages and bash/zsh/fish completions. PREFIX stays /usr/local so
+## that a source install never overwrites the package's files; systemd reads units from
+## /usr/local/lib/systemd/system before /lib/systemd/system, and the catalog must be in
+## /usr/lib/systemd/catalog (the only place journalctl --update-catalog reads).
+## `make install-sim` adds ucwa-sim and its manual page; `make uninstall` removes both sets.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= /usr/lib/systemd/catalog
+SYSCONFDIR ?= /etc
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# STRIP=1 strips the installed programs (the package does, as Debian policy asks).
+STRIP ?= 0
+UNITS := ucwa-eventd.service ucwa-eventd@.service
+install: pkg-deps release-static
+	@$(MAKE) --no-print-directory install-files
+	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog 2>/dev/null || true; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
+
+install-files:
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/ucwa-eventd $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 $(STATIC_DIR)/ucwa-eventd $(DESTDIR)$(BINDIR)/ucwa-eventd
+	@# The linker's RUNPATH $$ORIGIN is of no use with the runtime linked in (and lintian flags it).
+	patchelf --remove-rpath $(DESTDIR)$(BINDIR)/ucwa-eventd
+	if [ "$(STRIP)" = 1 ]; then strip --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/ucwa-eventd; fi
+	for unit in $(UNITS); do \
+	  sed 's|^ExecStart=/usr/bin/ucwa-eventd |ExecStart=$(BINDIR)/ucwa-eventd |' systemd/$$unit >$(DESTDIR)$(UNITDIR)/$$unit; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	install -m 0644 systemd/ucwa-eventd.catalog $(DESTDIR)$(CATALOGDIR)/ucwa-eventd.catalog
+	install -m 0644 config/ucwa-eventd.conf $(DESTDIR)$(SYSCONFDIR)/ucwa-eventd/ucwa-eventd.conf.example
+	gzip -9n <man/ucwa-eventd.8 >$(DESTDIR)$(MANDIR)/man8/ucwa-eventd.8.gz
+	gzip -9n <man/ucwa-eventd.conf.5 >$(DESTDIR)$(MANDIR)/man5/ucwa-eventd.conf.5.gz
+	@# bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
+	$(STATIC_DIR)/ucwa-eventd --generate-completion-script bash | sed '1{/^#!/d;}' >$(DESTDIR)$(BASHCOMPDIR)/ucwa-eventd
+	$(STATIC_DIR)/ucwa-eventd --generate-completion-script zsh >$(DESTDIR)$(ZSHCOMPDIR)/_ucwa-eventd
+	$(STATIC_DIR)/ucwa-eventd --generate-completion-script fish >$(DESTDIR)$(FISHCOMPDIR)/ucwa-eventd.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/ucwa-eventd $(DESTDIR)$(ZSHCOMPDIR)/_ucwa-eventd $(DESTDIR)$(FISHCOMPDIR)/ucwa-eventd.fish $(DESTDIR)$(MANDIR)/man*/ucwa-eventd*
+
+install-sim: pkg-deps release-static
+	@$(MAKE) --no-print-directory install-sim-files
+
+install-sim-files:
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(STATIC_DIR)/ucwa-sim $(DESTDIR)$(BINDIR)/ucwa-sim
+	patchelf --remove-rpath $(DESTDIR)$(BINDIR)/ucwa-sim
+	if [ "$(STRIP)" = 1 ]; then strip --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/ucwa-sim; fi
+	gzip -9n <man/ucwa-sim.1 >$(DESTDIR)$(MANDIR)/man1/ucwa-sim.1.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/ucwa-sim.1.gz
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ucwa-eventd $(DESTDIR)$(BINDIR)/ucwa-sim $(DESTDIR)$(CATALOGDIR)/ucwa-eventd.catalog \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(SYSCONFDIR)/ucwa-eventd/ucwa-eventd.conf.example \
+	  $(DESTDIR)$(MANDIR)/man8/ucwa-eventd.8.gz $(DESTDIR)$(MANDIR)/man5/ucwa-eventd.conf.5.gz $(DESTDIR)$(MANDIR)/man1/ucwa-sim.1.gz \
+	  $(DESTDIR)$(BASHCOMPDIR)/ucwa-eventd $(DESTDIR)$(ZSHCOMPDIR)/_ucwa-eventd $(DESTDIR)$(FISHCOMPDIR)/ucwa-eventd.fish
+	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog 2>/dev/null || true; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi
+
+## deb: dist/ucwa-eventd_<version>_amd64.deb (the daemon) and dist/ucwa-sim_<version>_amd64.deb
+## (the simulator, for `ucwa-eventd demo` and tests; a package of its own so that production
+## hosts do not carry a test server). The files come from `make install-files` with the
+## package's paths; packaging/build-deb.sh adds the Debian metadata, the maintainer scripts
+## and Depends: from dpkg-shlibdeps. The version is the one `ucwa-eventd --version` prints
+## (Sources/ucwa-eventd/UCWAEventdCommand.swift). Idempotent; quiet on success.
+## `make deb-lint` runs lintian on both (packaging/lintian-overrides explains each override).
+PKG_APT_PACKAGES := dpkg-dev patchelf binutils
+VERSION = $(shell sed -n 's/^ *version: "\([^"]*\)".*/\1/p' Sources/ucwa-eventd/UCWAEventdCommand.swift)
+DEB_ROOT := .build-deb
+deb: pkg-deps release-static
+	@rm -rf $(DEB_ROOT)
+	@$(MAKE) --no-print-directory -s install-files DESTDIR=$(CURDIR)/$(DEB_ROOT)/ucwa-eventd PREFIX=/usr UNITDIR=/lib/systemd/system STRIP=1 >/dev/null
+	@$(MAKE) --no-print-directory -s install-sim-files DESTDIR=$(CURDIR)/$(DEB_ROOT)/ucwa-sim PREFIX=/usr STRIP=1 >/dev/null
+	@packaging/build-deb.sh ucwa-eventd $(DEB_ROOT)/ucwa-eventd "$(VERSION)" dist
+	@packaging/build-deb.sh ucwa-sim $(DEB_ROOT)/ucwa-sim "$(VERSION)" dist
+	@packaging/check-deb.sh dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb dist/ucwa-sim_$(VERSION)_$$(dpkg --print-architecture).deb
+
+## deb-try: install, use, remove and purge both packages in a throw-away overlay of / with
+## /opt/swift hidden (root; packaging/try-install.sh; no systemd runs there).
+deb-try: deb
+	@packaging/try-install.sh dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb dist/ucwa-sim_$(VERSION)_$$(dpkg --print-architecture).deb
+
+deb-lint: deb
+	$(call apt-ensure,lintian)
+	lintian --info --display-info --fail-on error,warning dist/ucwa-eventd_$(VERSION)_*.deb dist/ucwa-sim_$(VERSION)_*.deb
+
+pkg-deps:
+	$(call apt-ensure,$(PKG_APT_PACKAGES))
+
+## version: the version the packages are named after (what `ucwa-eventd --version` prints).
+version:
+	@echo $(VERSION)
 
 ## bench: every benchmark side by side with its baseline, printed as one table (Benchmarks/bench.py):
 ## our decoder against yajl, simdjson and JSONSerialization; the daemon end to end against the
@@ -121,4 +242,4 @@ fuzz: deps
 	Fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) $(SHARED)
 
 clean:
-	rm -rf .build .build-bench .build-fuzz .build-asan .build-tsan fuzz-artifacts bench-data
+	rm -rf .build .build-bench .build-fuzz .build-asan .build-tsan .build-static .build-deb dist fuzz-artifacts bench-data

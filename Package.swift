@@ -101,13 +101,15 @@ var package = Package(
             dependencies: ["UCWA"],
             swiftSettings: strictSettings
         ),
+        // The production binary carries only the daemon: `demo` starts `ucwa-sim` as a child
+        // process instead of linking UCWASimulator, which brought SwiftNIO (22 k symbols,
+        // 26 MB binary instead of 8; Benchmarks/README.md).
         .executableTarget(
             name: "ucwa-eventd",
             dependencies: [
                 "StreamingJSON",
                 "UCWA",
                 "Eventd",
-                "UCWASimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -2,7 +2,6 @@ import ArgumentParser
 import Eventd
 import Logging
 import UCWA
-import UCWASimulator
 
 #if canImport(Glibc)
 import Glibc
@@ -10,15 +9,26 @@ import Glibc
 
 /// `ucwa-eventd demo`: the simulator on loopback and the daemon against it, records on stdout,
 /// a one-line summary on stderr at the end.
+///
+/// The simulator is a second program, `ucwa-sim` (SwiftNIO), started as `ucwa-sim --demo`:
+/// linking it into this binary made the daemon 26 MB instead of 8 and cost every instance
+/// memory for a server it never runs in production (Benchmarks/README.md has the figures).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the built-in UCWA simulator and the daemon against it, printing records.")
+        abstract: "Run the UCWA simulator (ucwa-sim) and the daemon against it, printing records.",
+        discussion: """
+            The simulator is the separate program ucwa-sim, looked for beside this executable, \
+            then in $PATH. Exit status 69 when it cannot be found or started.
+            """)
+
+    /// EX_UNAVAILABLE: the simulator program is missing or did not start.
+    static let simulatorUnavailable: Int32 = 69
 
     @Option(help: "How many participant invitations to play.")
     var invitations = 24
 
-    @Flag(help: "Inject faults along the way (dropped connection, 503, resync, revoked token, lost application).")
+    @Flag(help: "Inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application).")
     var faults = false
 
     func validate() throws {
@@ -30,66 +40,76 @@ struct DemoCommand: AsyncParsableCommand {
         let started = clock.now
         let environment = processEnvironment()
         let logger = makeLogger(level: SharedLogLevel(.warning), environment: environment)
-        let simulator = try await UCWASimulator.start()
+        let path: String
+        do {
+            path = try SimulatorProcess.locate(environment: environment)
+        } catch {
+            Diagnostics.print("demo: \(error)")
+            throw ExitCode(Self.simulatorUnavailable)
+        }
         var template = [UInt8]("/tmp/ucwa-eventd-demo-XXXXXX".utf8) + [0]
-        let stateDirectory = template.withUnsafeMutableBufferPointer { buffer in
+        guard let stateDirectory = template.withUnsafeMutableBufferPointer({ buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdtemp($0).map { String(cString: $0) } }
-        } ?? "/tmp/ucwa-eventd-demo"
+        }) else {
+            Diagnostics.print("demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(String(cString: strerror(errno)))")
+            throw ExitCode(Eventd.ExitCode.temporaryFailure)
+        }
+        // A password made up for this run, handed to the simulator in a 0600 file that is gone
+        // once the simulator has read it (it prints DiscoverURL= after reading it).
+        let password = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
+        let passwordFile = stateDirectory + "/simulator.password"
+        let simulator: SimulatorProcess
+        let discoverURL: String
+        let username: String
+        do {
+            try SimulatorProcess.writeSecret(password, to: passwordFile)
+            defer { unlink(passwordFile) }
+            simulator = try SimulatorProcess(
+                path: path,
+                arguments: ["--port", "0", "--password-file", passwordFile, "--demo", "--invitations", "\(invitations)"] + (faults ? ["--faults"] : []))
+            discoverURL = try await simulator.value(of: "DiscoverURL", timeout: .seconds(10))
+            username = try await simulator.value(of: "Username", timeout: .seconds(1))
+        } catch {
+            Diagnostics.print("demo: \(error)")
+            rmdir(stateDirectory)
+            throw ExitCode(Self.simulatorUnavailable)
+        }
+        defer { simulator.stop() }
+
         var configuration = Configuration()
-        configuration.discoverURL = simulator.discoverURL
-        configuration.username = SimulatorOptions().username
+        configuration.discoverURL = discoverURL
+        configuration.username = username
         configuration.account = "demo"
         configuration.stateDirectory = stateDirectory
         let stop = StopSignal()
         let signals = Signals(stop: { stop.request() }, reload: {})
         defer { signals.cancel() }
-        var daemon = Daemon(configuration: configuration, password: SimulatorOptions().password, environment: [:], logger: logger, stop: stop)
+        var daemon = Daemon(configuration: configuration, password: password, environment: [:], logger: logger, stop: stop)
         daemon.timeoutOverride = 2
         daemon.grace = .seconds(2)
         daemon.policy = RetryPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(1), maximumRetryAfter: .seconds(2))
         let runner = daemon
         let task = Task { await runner.run(sink: .stdout(descriptor: 1)) }
 
-        let outcomes = InvitationOutcome.variety
-        let faultPlan: [Int: SimulatorFault] = faults ? [
-            3: .dropConnectionMidBody, 6: .eventsStatus(503, retryAfterSeconds: 1), 9: .resync,
-            12: .revokeTokens, 15: .oneByteChunks, 18: .applicationGone,
-        ] : [:]
-        var expected = 0
-        for index in 0..<invitations {
-            if let fault = faultPlan[index] {
-                // A lost application loses its queued events: let the queue drain first.
-                if fault == .applicationGone { try await waitForAcknowledged(expected, simulator) }
-                await simulator.inject(fault)
-            }
-            // Every other invitation is link-only: the daemon fetches the resource.
-            await simulator.update { $0.embedResources = index % 2 == 0 }
-            let script = InvitationScript(
-                to: "sip:user\(index)@contoso.com", subject: "Demo invitation \(index + 1)",
-                outcome: outcomes[index % outcomes.count], withStarted: index % 7 != 6, withAlerting: index % 3 != 2)
-            await simulator.play(script)
-            expected += (script.withStarted ? 1 : 0) + (script.withAlerting ? 1 : 0) + 1
-            try await Task.sleep(for: .milliseconds(30))
-        }
-        try await waitForAcknowledged(expected, simulator)
+        // The scenario's own deadline is a minute of waiting for acknowledgements; this one
+        // covers playing as well. A stop signal (Ctrl-C) ends the wait too.
+        let done = try? await simulator.line(startingWith: "demo-done ", timeout: .seconds(Int64(90 + invitations / 10)), until: { stop.isRequested })
+        // SIGINT or SIGTERM ended the wait: stop as `run` does, with the daemon's status.
+        let interrupted = stop.isRequested
         stop.request()
         let code = await task.value
-        let stats = await simulator.stats()
-        await simulator.shutdown()
+        simulator.stop()
         let elapsed = clock.now - started
         let tenths = Int(elapsed.components.seconds) * 10 + Int(elapsed.components.attoseconds / 100_000_000_000_000_000)
+        let fields = SimulatorProcess.fields(done ?? "")
         Diagnostics.print(
-            "demo: \(invitations) invitations, \(expected) invitation events, \(runner.stats.records) records, "
-                + "\(stats.applicationsCreated) application(s), \(stats.tokensIssued) token(s), exit \(code), "
+            "demo: \(invitations) invitations, \(fields["events"] ?? "?") invitation events, \(runner.stats.records) records, "
+                + "\(fields["applications"] ?? "?") application(s), \(fields["tokens"] ?? "?") token(s), exit \(code), "
                 + "\(tenths / 10).\(tenths % 10) s; state in \(stateDirectory)")
-        if code != 0 { throw ExitCode(code) }
-    }
-
-    /// Waits until the simulator has seen `count` events acknowledged (at most a minute).
-    func waitForAcknowledged(_ count: Int, _ simulator: UCWASimulator) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while await simulator.stats().eventsAcknowledged < count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        if done == nil && code == 0 && !interrupted {
+            Diagnostics.print("demo: \(simulator.path) did not report the end of the scenario (no demo-done line)")
+            throw ExitCode(Eventd.ExitCode.temporaryFailure)
         }
+        if code != 0 { throw ExitCode(code) }
     }
 }

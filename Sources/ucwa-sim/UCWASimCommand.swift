@@ -55,6 +55,16 @@ struct UCWASim: AsyncParsableCommand {
     @Flag(help: "Once every preloaded event is acknowledged, print `drained events=N seconds=S` (from the first batch formed to the last acknowledgement).")
     var reportDrain = false
 
+    @Flag(help: "Play the scenario of `ucwa-eventd demo` (--invitations of them, 30 ms apart), print `demo-done events=N applications=A tokens=T acknowledged=K` once every event is acknowledged, and exit when standard input closes.")
+    var demo = false
+
+    @Flag(help: "With --demo: inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application).")
+    var faults = false
+
+    func validate() throws {
+        if faults && !demo { throw ValidationError("--faults is only meaningful with --demo") }
+    }
+
     func run() async throws {
         var options = SimulatorOptions(
             username: username,
@@ -77,6 +87,12 @@ struct UCWASim: AsyncParsableCommand {
         }
         Self.say("DiscoverURL=\(simulator.discoverURL)")
         Self.say("Username=\(username)")
+        if demo {
+            DemoScenario.exitWhenStandardInputCloses()
+            let events = try await DemoScenario.play(invitations: invitations, faults: faults, on: simulator)
+            Self.say(DemoScenario.done(events: events, await simulator.stats()))
+            while true { try await Task.sleep(for: .seconds(3600)) }
+        }
         if reportDrain {
             Task { try await Self.reportDrain(of: preloadedEvents, simulator) }
         }

@@ -29,7 +29,7 @@ import UCWA
         let directory = TestPaths.temporaryDirectory()
         for unit in Self.units {
             let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
-            try text.replacingOccurrences(of: "/usr/local/bin/ucwa-eventd", with: ReplayCommandTests.binary.path)
+            try text.replacingOccurrences(of: "/usr/bin/ucwa-eventd", with: ReplayCommandTests.binary.path)
                 .write(toFile: directory + "/" + unit, atomically: true, encoding: .utf8)
         }
         let (status, output) = try await run(["/usr/bin/systemd-analyze", "verify", "--man=no"] + Self.units.map { directory + "/" + $0 })
