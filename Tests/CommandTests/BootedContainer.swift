@@ -37,7 +37,7 @@ final class BootedContainer: @unchecked Sendable {
 
     /// Boots the container and waits until its systemd reports `running` (or `degraded`).
     /// `binds` are host folders bound read-only at the given container paths.
-    init(name: String, binds: [(host: String, container: String)] = [], bootTimeout: Duration = .seconds(60)) async throws {
+    init(name: String, binds: [(host: String, container: String)] = [], bootTimeout: Duration = .seconds(120)) async throws {
         self.name = name
         base = "/var/tmp/ucwa-nspawn-\(name)-\(UUID().uuidString.prefix(8))"
         root = base + "/root"
@@ -78,7 +78,8 @@ final class BootedContainer: @unchecked Sendable {
             let text = state.trimmingCharacters(in: .whitespacesAndNewlines)
             if text == "running" || text == "degraded" { break }
             guard ContinuousClock.now < deadline else {
-                throw ContainerError.bootFailed("systemd did not finish booting: \(text)")
+                let jobs = (try? await run("systemctl list-jobs --no-pager"))?.output ?? ""
+                throw ContainerError.bootFailed("systemd did not finish booting: \(text); jobs: \(jobs)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -154,6 +154,22 @@ import UCWASimulator
         await simulator.shutdown()
     }
 
+    /// As an operator checks a unit's configuration from a shell: no credential directory and no
+    /// `PasswordFile=`, the password in `NAME.password` beside `NAME.conf` (what the units load).
+    @Test func checkConfigFindsThePasswordTheUnitWouldLoad() async throws {
+        let directory = TestPaths.temporaryDirectory()
+        let config = directory + "/alice.conf"
+        try "[Server]\nDiscoverURL=https://lyncdiscover.contoso.com\n[Auth]\nUsername=alice@contoso.com\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let missing = try ChildProcess([TestPaths.binary("ucwa-eventd"), "check-config", "--config", config], directory: directory)
+        #expect(try await missing.wait() == 78)
+        #expect(missing.stderr.contains(directory + "/alice.password"), "the error names the file it looked for: \(missing.stderr)")
+        try "secret\n".write(toFile: directory + "/alice.password", atomically: true, encoding: .utf8)
+        let check = try ChildProcess([TestPaths.binary("ucwa-eventd"), "check-config", "--config", config], directory: directory)
+        #expect(try await check.wait() == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("# password: \(directory)/alice.password (the unit's credential \"password\") readable"), "\(check.stdout)")
+        #expect(!check.stdout.contains("secret"))
+    }
+
     @Test func theShippedExampleConfigurationIsValidSyntax() async throws {
         let path = ReplayCommandTests.repository.appendingPathComponent("config/ucwa-eventd.conf").path
         let directory = TestPaths.temporaryDirectory()

@@ -13,6 +13,8 @@ import Glibc
 ///
 /// `make test` builds the package first and passes it in `$UCWA_DEB`; without a package, or on
 /// a machine that cannot boot a container, the test is skipped and says why.
+/// Serialized: two containers booted at once from the same root did not both finish booting
+/// here (the second stayed "starting").
 @Suite(.serialized) struct SystemdContainerTests {
     static let repository = ReplayCommandTests.repository
 
@@ -219,6 +221,9 @@ import Glibc
 
     func outageScenario(_ container: BootedContainer, _ simulator: UCWASimulator, debPath: String) async throws {
         let package = "/srv/package/" + URL(fileURLWithPath: debPath).lastPathComponent
+        // This machine's image forbids maintainer scripts to start or stop services (a
+        // policy-rc.d that answers 101, as image builds do); a real host has none.
+        try await container.mustRun("rm -f /usr/sbin/policy-rc.d")
         try await container.mustRun("DEBIAN_FRONTEND=noninteractive apt-get install -y -q \(package)", timeout: .seconds(120))
         let password = SimulatorOptions().password
 
@@ -284,6 +289,25 @@ import Glibc
         for needle in ["Failed to set thread priority", "status=31/SYS", "Operation not permitted"] {
             let lines = journal.split(separator: "\n").filter { $0.contains(needle) }
             #expect(lines.isEmpty, "a denied call or SIGSYS in the boot's journal: \(lines.joined(separator: "\n"))")
+        }
+
+        // An upgrade (the same package again) restarts the running service, which resumes.
+        let before = try await Self.property(container, "ucwa-eventd.service", "MainPID")
+        try await container.mustRun("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \(package)", timeout: .seconds(120))
+        #expect(try await Self.property(container, "ucwa-eventd.service", "ActiveState") == "active")
+        #expect(try await Self.property(container, "ucwa-eventd.service", "MainPID") != before, "restarted by the upgrade")
+
+        // Purge stops the service and removes the package's files, but keeps what the operator
+        // made: configurations, password files, state.
+        try await container.mustRun("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ucwa-eventd", timeout: .seconds(120))
+        #expect(try await Self.property(container, "ucwa-eventd.service", "ActiveState") != "active", "stopped by the removal")
+        for gone in ["/usr/bin/ucwa-eventd", "/lib/systemd/system/ucwa-eventd@.service", "/etc/ucwa-eventd/ucwa-eventd.conf.example",
+                     "/usr/lib/systemd/catalog/ucwa-eventd.catalog"] {
+            #expect(try await container.run("test -e \(gone)").status != 0, "\(gone) removed by purge")
+        }
+        for kept in ["/etc/ucwa-eventd/carol.conf", "/etc/ucwa-eventd/ucwa-eventd.password",
+                     "/var/lib/private/ucwa-eventd/ucwa-eventd/checkpoint.json", "/var/lib/private/ucwa-eventd/carol/checkpoint.json"] {
+            #expect(try await container.run("test -e \(kept)").status == 0, "\(kept) kept by purge")
         }
     }
 }
