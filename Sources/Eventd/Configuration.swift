@@ -28,8 +28,9 @@ public struct Configuration: Sendable, Equatable {
     public var timeoutSeconds = 180
     public var resolveConcurrency = 8
     /// Largest event-channel body accepted; a bigger one is refused (and skipped once its
-    /// `next` is known). 1 MiB to 1 GiB, default 64 MiB.
-    public var maxBatchBytes = 64 << 20
+    /// `next` is known). 1 MiB to 1 GiB, default 1 GiB: the decoder's memory stays flat
+    /// whatever the size, so a lower default only loses events.
+    public var maxBatchBytes = 1 << 30
     // [Output]
     public var sink: SinkKind = .stdout
     public var events: EventFilter = .participantInvitations

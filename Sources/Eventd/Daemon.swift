@@ -39,7 +39,7 @@ public struct Daemon: Sendable {
     public var grace: Duration = .seconds(30)
     /// For tests and the demo: the server `timeout` actually sent (UCWA's minimum is 180 s).
     public var timeoutOverride: Int?
-    /// Limits of an event-channel body (64 MiB by default).
+    /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
     public var channelLimits: JSONLimits = .eventChannel
 
     public init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
@@ -50,6 +50,8 @@ public struct Daemon: Sendable {
         self.stop = stop
         self.live = LiveSettings(events: configuration.events)
         self.channelLimits = JSONLimits(maxDocumentBytes: configuration.maxBatchBytes)
+        // Diagnostics name the account (journald: UCWAD_ACCOUNT), as records do.
+        self.logger[metadataKey: "account"] = "\(configuration.effectiveAccount)"
     }
 
     /// Runs until stopped or failed; returns the exit code.
@@ -108,7 +110,7 @@ public struct Daemon: Sendable {
             let handler = DaemonHandler(
                 resolver: Resolver(session: session, concurrency: configuration.resolveConcurrency, logger: logger),
                 builder: RecordBuilder(
-                    account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.sequence,
+                    account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.firstFreeSequence,
                     tracker: InvitationTracker(open: checkpoint.openInvitations)),
                 sink: sink, checkpoint: checkpoint, store: store, notifier: notifier, logger: logger, stats: stats,
                 live: live, pendingReset: pendingReset)
@@ -126,13 +128,13 @@ public struct Daemon: Sendable {
                 try await channel.run(resumeURL: resumeURL)
             }
             notifier.stopping()
+            var final = channel.handler.checkpointAtStop()
             if configuration.deleteOnStop {
                 try? await session.deleteApplication()
-                var final = channel.handler.checkpoint
                 final.applicationURL = nil
                 final.eventsURL = nil
-                try? store.save(final)
             }
+            try? store.save(final)
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
             return ExitCode.clean
         } catch let error as SinkError where error == .brokenPipe {

@@ -23,7 +23,9 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         self.endpoints = endpoints
         if let reason = pendingReset {
             pendingReset = nil
-            try write(builder.channelReset(reason, application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
+            try write(builder.channelReset(
+                reason, application: endpoints.applicationURL, now: WallClock.microsecondsSince1970(),
+                previousApplication: checkpoint.applicationURL))
         }
         try write(builder.channelOpened(application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
         // A new application starts at its first events URL, and that is checkpointed before
@@ -36,13 +38,28 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     }
 
     mutating func reset(_ reason: ChannelResetReason) async throws {
+        try await reset(reason, details: ChannelResetDetails())
+    }
+
+    /// After 404/410 this comes before `opened` of the new application: the record names the
+    /// lost application and the server's error.
+    mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
         if reason == .resync { resolver.forgetStates() }
-        try write(builder.channelReset(reason, application: endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970()))
+        let error = details.serverError.map {
+            UCWAReason(code: UCWAText($0.code), subcode: $0.subcode.map { UCWAText($0) }, message: $0.message.map { UCWAText($0) })
+        }
+        try write(builder.channelReset(
+            reason, application: details.application ?? endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970(),
+            previousApplication: details.previousApplication, serverError: error))
         try sink.flush()
     }
 
+    /// Events the filter drops go no further: no GET, no record. Only events whose record
+    /// reads the invitation resource may cost a GET.
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws {
-        for resolved in await resolver.submit(event, baseURL: baseURL) {
+        builder.filter = live.events
+        guard builder.wants(event) else { return }
+        for resolved in await resolver.submit(event, baseURL: baseURL, fetch: builder.needsResource(event)) {
             try emit(resolved)
         }
     }
@@ -85,18 +102,44 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         }
     }
 
+    /// Hands a record to the sink. Its sequence number is on disk as reserved before the
+    /// record can reach the sink (`Checkpoint.sequenceReserved`), so no number is used twice
+    /// even when a crash loses the checkpoint of the batch in flight.
     private mutating func write(_ record: Record) throws {
+        if record.sequence > checkpoint.sequenceReserved {
+            // More records in this batch than the reservation of its start: reserve further
+            // (only the reservation changes; the rest stays as of the last batch).
+            checkpoint.sequenceReserved = record.sequence + Self.sequenceBlock
+            var reservation = checkpoint
+            reservation.sequenceReserved = checkpoint.sequenceReserved
+            try store.save(reservation)
+        }
         try sink.append(record)
         stats.recordWritten()
     }
+
+    /// Sequence numbers reserved ahead at each checkpoint: after a crash the next run starts
+    /// above them (a gap of at most this many), and a batch of more records saves once more
+    /// per this many.
+    static var sequenceBlock: Int64 { 1024 }
 
     /// Records in the sink, then the checkpoint on disk: only then may `next` be requested.
     private mutating func flushAndSave(eventsURL: String?) throws {
         try sink.flush()
         if let eventsURL { checkpoint.eventsURL = eventsURL }
         checkpoint.sequence = builder.sequence
+        checkpoint.sequenceReserved = builder.sequence + Self.sequenceBlock
         checkpoint.openInvitations = builder.tracker.open
         try store.save(checkpoint)
+    }
+
+    /// The checkpoint to save at a clean stop: the reservation shrinks to the last number used,
+    /// so a restart goes on without a gap (records written after the last checkpoint keep
+    /// their numbers: the next run starts above them).
+    func checkpointAtStop() -> Checkpoint {
+        var final = checkpoint
+        final.sequenceReserved = builder.sequence
+        return final
     }
 }
 

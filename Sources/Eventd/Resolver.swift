@@ -26,8 +26,9 @@ public struct Resolver {
     private var inFlight = 0
     /// The current batch's base URL, parsed once.
     private var base: Href.Base?
-    /// The last resource seen per href, for `gone`; dropped when the invitation completes.
-    private var lastSeen: [String: InvitationResource] = [:]
+    /// The last resource seen per href and the base its hrefs resolve against, for `gone`;
+    /// dropped when the invitation completes.
+    private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
     public var lastSeenLimit = 10_000
 
@@ -40,17 +41,23 @@ public struct Resolver {
     }
 
     /// Takes the next event; returns the events now resolved, in order (possibly none, when
-    /// GETs are still running and the window is not full).
-    public mutating func submit(_ event: UCWAEvent, baseURL: String) async -> [ResolvedEvent] {
+    /// GETs are still running and the window is not full). `baseURL` resolves the event's
+    /// relative hrefs; `fetch` says whether its record needs the resource at all (an event
+    /// whose record does not read it costs no GET).
+    public mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
         let rel = event.link.rel
         guard UCWARel.isInvitation(rel) else {
-            queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none)))
+            queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none, base: baseURL)))
             return await take()
         }
         if base?.url != baseURL { base = Href.Base(baseURL) }
         let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
-            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded)))
+            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)))
+            return await take()
+        }
+        guard fetch else {
+            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL)))
             return await take()
         }
         // Room for one more GET: wait for the oldest ones (the head of the queue) first.
@@ -115,11 +122,14 @@ public struct Resolver {
         guard !resolved.href.isEmpty else { return }
         switch resolved.resolution {
         case .gone:
-            resolved.resource = lastSeen[resolved.href]
+            if let seen = lastSeen[resolved.href] {
+                resolved.resource = seen.resource
+                resolved.base = seen.base
+            }
         case .embedded, .fetched:
             if let resource = resolved.resource {
                 if lastSeen.count >= lastSeenLimit, lastSeen[resolved.href] == nil { lastSeen.removeAll() }
-                lastSeen[resolved.href] = resource
+                lastSeen[resolved.href] = (resource, resolved.base)
             }
         case .failed, .none:
             break
@@ -136,7 +146,8 @@ public struct Resolver {
                 case 200..<300:
                     do {
                         let resource = try InvitationResource.decode(response.body)
-                        return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched)
+                        // The resource's relative hrefs resolve against the URL it came from.
+                        return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched, base: href)
                     } catch {
                         failure = "\(href): the resource is not valid JSON: \(error)"
                     }
