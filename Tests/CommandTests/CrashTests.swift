@@ -10,7 +10,8 @@ import Glibc
 
 /// SIGKILL at random points while invitations stream, then a restart from the checkpoint:
 /// every invitation event appears at least once and every duplicate carries the same
-/// `record_id`; the checkpoint is never torn.
+/// `record_id`; one `sequence` number names one record, ever (a re-delivered record gets a
+/// number never used before); the checkpoint is never torn.
 @Suite(.serialized) struct CrashTests {
     /// A small deterministic generator (the seed is printed, so a failure can be replayed).
     struct SplitMix: RandomNumberGenerator {
@@ -80,9 +81,14 @@ import Glibc
         #expect(lastStatus == 0, "\(last.stderr)")
 
         var idsByEvent: [String: Set<String>] = [:]
+        /// Every sequence number written, by every run, with the records that carried it.
+        var recordsBySequence: [Int: [String]] = [:]
         for output in outputs {
             for line in output.stdout.split(separator: "\n") {
                 // A kill may cut the last line short: that record was not acknowledged.
+                if let record = try? JSONValue.parse(String(line)), let sequence = record["sequence"]?.intValue {
+                    recordsBySequence[sequence, default: []].append(record["record_id"]?.stringValue ?? "")
+                }
                 guard let record = try? JSONValue.parse(String(line)),
                       record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true,
                       let href = record["invitation_href"]?.stringValue, let type = record["event_type"]?.stringValue,
@@ -102,6 +108,10 @@ import Glibc
         }
         #expect(idsByEvent.count == expectedEvents, "every invitation event at least once (seed \(seed))")
         #expect(idsByEvent.values.allSatisfy { $0.count == 1 }, "duplicates carry the same record_id (seed \(seed))")
+        // Re-delivered records carry numbers never used before: no number twice, across runs.
+        let reused = recordsBySequence.filter { $0.value.count > 1 }
+        #expect(reused.isEmpty, "sequence numbers used twice: \(reused.sorted { $0.key < $1.key }.prefix(5)) (seed \(seed))")
+        print("CrashTests: \(recordsBySequence.count) sequence numbers, highest \(recordsBySequence.keys.max() ?? 0)")
         #expect(await simulator.stats().applicationsCreated == 1)
         await simulator.shutdown()
     }
