@@ -139,6 +139,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
             case .reset(let reason):
                 logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)"])
                 delivered = nil
+                pinned = nil
                 if let (endpoints, details) = replacement {
                     // The reset explains the new application: it goes first.
                     replacement = nil
@@ -189,14 +190,20 @@ public struct EventChannel<Handler: EventChannelHandler> {
     /// more than `eventsInFlight` events before its `baseuri`, or none at all) is read again
     /// with the base it showed, skipping the events already handed over.
     private mutating func poll(_ url: String) async throws -> PollOutcome {
-        var pinnedBase: String?
         while true {
-            let (outcome, readAgainWith) = try await pollOnce(url, pinnedBase: pinnedBase)
-            guard let base = readAgainWith else { return outcome }
+            let (outcome, readAgainWith) = try await pollOnce(url, pinnedBase: pinned?.url == url ? pinned?.base : nil)
+            guard let base = readAgainWith else {
+                if case .batch = outcome { pinned = nil }
+                return outcome
+            }
             logger.debug("reading the batch again: its events outran the wait for its baseuri", metadata: ["url": "\(url)"])
-            pinnedBase = base
+            pinned = (url, base)
         }
     }
+
+    /// The base learnt from a whole read of the body at `url`, kept for its later reads (a
+    /// retry after a broken second read does not start waiting for the base again).
+    private var pinned: (url: String, base: String)?
 
     /// One transfer of a poll; `readAgainWith` is the base to read the body again with.
     private mutating func pollOnce(_ url: String, pinnedBase: String?) async throws -> (PollOutcome, readAgainWith: String?) {
