@@ -110,6 +110,11 @@ public struct RecordBuilder: Sendable {
     /// `href` resolved against the event's base and sanitised; nil when absent or empty.
     private func absolute(_ href: String?) -> String? {
         guard let href, !href.isEmpty else { return nil }
+        // Already absolute (the invitation href the resolver resolved; servers that send full
+        // URLs): no parse.
+        if href.utf8.starts(with: "https://".utf8) || href.utf8.starts(with: "http://".utf8) {
+            return UserText.sanitize(href, limit: UserText.uriLimit)
+        }
         return UserText.sanitize(base?.resolve(href) ?? href, limit: UserText.uriLimit)
     }
 
