@@ -55,7 +55,7 @@ public struct RecordBuilder: Sendable {
         }
         let recordID = seed!.id(ordinal: event.position.ordinal)
         let baseURL = resolved.base.isEmpty ? resolved.href : resolved.base
-        if base?.url != baseURL { base = Href.Base(baseURL) }
+        if base?.url != baseURL { base = Href.Base(baseURL, after: base) }
         guard needsResource(event), let type = event.type else {
             return otherEvent(resolved, recordID: recordID, now: now)
         }
@@ -90,12 +90,12 @@ public struct RecordBuilder: Sendable {
         record.onBehalfOf = UserText.sanitize(resource.onBehalfOf)
         record.invitationMessage = resource.message.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
         record.customContent = resource.customContent.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
-        record.fromHref = absolute(fromLink)
-        record.toHref = absolute(toLink)
+        record.fromHref = absolute(resource.fromHref)
+        record.toHref = absolute(resource.toHref)
         record.toName = UserText.sanitize(resource.toTitle.nonEmpty)
         record.participantHref = absolute(resource.participantHref)
         let acceptedLink = resource.acceptedByHref.nonEmpty?.string
-        record.acceptedByHref = absolute(acceptedLink)
+        record.acceptedByHref = absolute(resource.acceptedByHref)
         record.acceptedByURI = (resource.acceptedByURI.nonEmpty?.string ?? acceptedLink.flatMap(PeopleHref.address))
             .map { UserText.sanitize($0, limit: UserText.uriLimit) }
         record.acceptedByName = UserText.sanitize(resource.acceptorName)
@@ -119,7 +119,9 @@ public struct RecordBuilder: Sendable {
     }
 
     private func absolute(_ href: UCWAText?) -> String? {
-        absolute(href.nonEmpty?.string)
+        guard let href = href.nonEmpty else { return nil }
+        if let resolved = base?.resolve(href) { return UserText.sanitize(resolved, limit: UserText.uriLimit) }
+        return absolute(href.string)
     }
 
     /// The event's `reason`, sanitised.

@@ -212,10 +212,14 @@ struct LinePrinter: EventBatchConsumer {
         return again
     }
 
+    /// The base, parsed once per body.
+    private var parsedBase: Href.Base?
+
     private mutating func print(_ event: UCWAEvent) {
         writer.bytes.removeAll(keepingCapacity: true)
         let base = hold.base
-        let href = Href.resolve(event.link.href.string, against: base) ?? event.link.href.string
+        if parsedBase?.url != base { parsedBase = Href.Base(base) }
+        let href = parsedBase?.resolve(event.link.href.string) ?? event.link.href.string
         let resolved = ResolvedEvent(
             event: event, href: UCWARel.isInvitation(event.link.rel) ? href : "",
             resource: event.invitation, resolution: event.invitation != nil ? .embedded : .none, base: base)
