@@ -108,7 +108,9 @@ public struct Daemon: Sendable {
                 }
             }
             let handler = DaemonHandler(
-                resolver: Resolver(session: session, concurrency: configuration.resolveConcurrency, logger: logger),
+                resolver: Resolver(
+                    session: session, concurrency: configuration.resolveConcurrency, resolvePeople: configuration.resolvePeople,
+                    logger: logger),
                 builder: RecordBuilder(
                     account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.firstFreeSequence,
                     tracker: InvitationTracker(open: checkpoint.openInvitations)),

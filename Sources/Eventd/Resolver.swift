@@ -1,11 +1,17 @@
 import CurlHTTP
+import Locking
 import Logging
+import StreamingJSON
 import UCWA
 
 /// Resolves invitation events to their resources: the `_embedded` one when present, else
 /// `GET link.href` (resolved against the batch's base), at most `concurrency` GETs at a time,
 /// results handed on in event order. 404/410 → `gone` with the last state seen for that href;
 /// other failures retried `attempts` times → `failed`. A failed GET never stops the channel.
+///
+/// With `resolvePeople` (`[Events] ResolvePeople=yes`), the people an invitation links to without
+/// a name — `from`, `to`, `acceptedByParticipant` — are fetched too (a participant or contact
+/// resource: its `name` and `uri`), one GET per href, remembered (`PeopleDirectory`).
 public struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
@@ -31,12 +37,20 @@ public struct Resolver {
     private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
     public var lastSeenLimit = 10_000
+    /// Fetch the names of linked people (off by default: a GET per person not seen before).
+    public var resolvePeople: Bool
+    /// The people fetched so far, shared by the resolving tasks.
+    private let people = PeopleDirectory()
 
-    public init(session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200), logger: Logger) {
+    public init(
+        session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200),
+        resolvePeople: Bool = false, logger: Logger
+    ) {
         self.session = session
         self.concurrency = max(1, concurrency)
         self.attempts = max(1, attempts)
         self.retryDelay = retryDelay
+        self.resolvePeople = resolvePeople
         self.logger = logger
     }
 
@@ -53,13 +67,33 @@ public struct Resolver {
         if base?.url != baseURL { base = Href.Base(baseURL) }
         let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
-            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)))
+            var resolved = ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)
+            if fetch, resolvePeople, Self.fillKnownPeople(&resolved, from: people) {
+                let partial = resolved
+                let people = self.people
+                return await enqueueFetch { session, _, _, logger in
+                    await Self.fetchPeople(partial, directory: people, session: session, logger: logger)
+                }
+            }
+            queue.append(.ready(resolved))
             return await take()
         }
         guard fetch else {
             queue.append(.ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL)))
             return await take()
         }
+        let people = resolvePeople ? self.people : nil
+        return await enqueueFetch { session, attempts, retryDelay, logger in
+            let resolved = await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+            guard let people else { return resolved }
+            return await Self.fetchPeople(resolved, directory: people, session: session, logger: logger)
+        }
+    }
+
+    /// Queues a task that resolves one event with GETs, once the window has room.
+    private mutating func enqueueFetch(
+        _ work: @escaping @Sendable (Session, Int, Duration, Logger) async -> ResolvedEvent
+    ) async -> [ResolvedEvent] {
         // Room for one more GET: wait for the oldest ones (the head of the queue) first.
         var out: [ResolvedEvent] = []
         while inFlight >= concurrency {
@@ -74,9 +108,68 @@ public struct Resolver {
         // On the HTTP client's thread, like the channel (an unstructured task does not inherit
         // the preference).
         queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
-            await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+            await work(session, attempts, retryDelay, logger)
         }))
         return out + (await take())
+    }
+
+    /// The person links of the resource that have no name, absolute, and what is known of them
+    /// filled in already. True when some are still unknown (a GET each is needed).
+    private static func fillKnownPeople(_ resolved: inout ResolvedEvent, from known: PeopleDirectory) -> Bool {
+        guard var resource = resolved.resource else { return false }
+        let base = Href.Base(resolved.base.isEmpty ? resolved.href : resolved.base)
+        var missing = false
+        func lookUp(_ href: UCWAText?, needed: Bool, apply: (Person, inout InvitationResource) -> Void) {
+            guard needed, let href = href.nonEmpty, let absolute = base.resolve(href) else { return }
+            if let person = known.known(absolute) { apply(person, &resource) } else { missing = true }
+        }
+        lookUp(resource.fromHref, needed: resource.inviterName == nil || resource.fromURI.nonEmpty == nil) { person, resource in
+            if resource.inviterName == nil, let name = person.name { resource.fromName = UCWAText(name) }
+            if resource.fromURI.nonEmpty == nil, let uri = person.uri { resource.fromURI = UCWAText(uri) }
+        }
+        lookUp(resource.toHref, needed: resource.toTitle.nonEmpty == nil) { person, resource in
+            if let name = person.name { resource.toTitle = UCWAText(name) }
+            if resource.to.nonEmpty == nil, let uri = person.uri { resource.to = UCWAText(uri) }
+        }
+        lookUp(resource.acceptedByHref, needed: resource.acceptorName == nil || resource.acceptedByURI.nonEmpty == nil) { person, resource in
+            if resource.acceptorName == nil, let name = person.name { resource.acceptedByName = UCWAText(name) }
+            if resource.acceptedByURI.nonEmpty == nil, let uri = person.uri { resource.acceptedByURI = UCWAText(uri) }
+        }
+        resolved.resource = resource
+        return missing
+    }
+
+    /// GETs the people the resource links to without a name (each href once for the whole
+    /// run: tasks share the directory's GETs in flight), fills them in.
+    private static func fetchPeople(_ resolved: ResolvedEvent, directory: PeopleDirectory, session: Session, logger: Logger) async -> ResolvedEvent {
+        var filled = resolved
+        guard fillKnownPeople(&filled, from: directory), let resource = filled.resource else { return filled }
+        let base = Href.Base(resolved.base.isEmpty ? resolved.href : resolved.base)
+        for href in [resource.fromHref, resource.toHref, resource.acceptedByHref] {
+            guard let href = href.nonEmpty, let absolute = base.resolve(href) else { continue }
+            _ = await directory.person(absolute) { await fetchPerson(absolute, session: session, logger: logger) }
+        }
+        _ = fillKnownPeople(&filled, from: directory)
+        return filled
+    }
+
+    /// One participant or contact resource: its `name` and `uri` (empty ones count as absent).
+    /// A failure is logged and remembered as nobody, so the same href is not asked again.
+    private static func fetchPerson(_ href: String, session: Session, logger: Logger) async -> Person {
+        do {
+            let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
+            guard (200..<300).contains(response.status) else {
+                logger.debug("cannot resolve a person", metadata: ["href": "\(href)", "status": "\(response.status)"])
+                return Person()
+            }
+            let document = try JSONValue.parse(response.body)
+            let name = document["name"]?.stringValue ?? document["displayName"]?.stringValue
+            let uri = document["uri"]?.stringValue
+            return Person(name: name?.isEmpty == false ? name : nil, uri: uri?.isEmpty == false ? uri : nil)
+        } catch {
+            logger.debug("cannot resolve a person", metadata: ["href": "\(href)", "error": "\(error)"])
+            return Person()
+        }
     }
 
     /// Waits for every GET still running; returns the rest, in order.
@@ -91,6 +184,7 @@ public struct Resolver {
     /// Forgets the last-seen states (after `resync`: transient caches are void).
     public mutating func forgetStates() {
         lastSeen.removeAll()
+        people.forget()
     }
 
     /// Pops the events at the head that need no waiting.
@@ -174,5 +268,54 @@ public struct Resolver {
     private static func failed(_ event: UCWAEvent, href: String, _ failure: String, logger: Logger) -> ResolvedEvent {
         logger.warning("cannot resolve invitation", metadata: ["href": "\(href)", "error": "\(failure)"])
         return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
+    }
+}
+
+/// A participant or contact as the records need it.
+struct Person: Sendable {
+    var name: String?
+    var uri: String?
+}
+
+/// The people the resolver fetched, by absolute href, shared by its tasks: one GET per href
+/// (a second asker awaits the first GET), results kept until `forget()` or `limit` entries.
+final class PeopleDirectory: Sendable {
+    private struct State {
+        var pending: [String: Task<Person, Never>] = [:]
+        var known: [String: Person] = [:]
+    }
+
+    private let state = Locked(State())
+    let limit: Int
+
+    init(limit: Int = 10_000) {
+        self.limit = limit
+    }
+
+    /// What the GET of `href` said, when it is over.
+    func known(_ href: String) -> Person? {
+        state.withLock { $0.known[href] }
+    }
+
+    /// The person at `href`: known, or awaited from the GET in flight, or fetched now.
+    func person(_ href: String, fetch: @escaping @Sendable () async -> Person) async -> Person {
+        let task = state.withLock { state -> Task<Person, Never> in
+            if let known = state.known[href] { return Task { known } }
+            if let pending = state.pending[href] { return pending }
+            let task = Task { await fetch() }
+            state.pending[href] = task
+            return task
+        }
+        let person = await task.value
+        state.withLock { state in
+            state.pending[href] = nil
+            if state.known.count >= limit { state.known.removeAll() }
+            state.known[href] = person
+        }
+        return person
+    }
+
+    func forget() {
+        state.withLock { $0.known.removeAll() }
     }
 }

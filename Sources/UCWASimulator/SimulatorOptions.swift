@@ -213,6 +213,8 @@ public struct SimulatorStats: Sendable {
     public var eventsOutstanding = 0
     /// Batches sent more than once (because they were not acknowledged).
     public var batchesResent = 0
+    /// GETs of people and participants.
+    public var peopleRequests = 0
     /// When the first batch holding events was formed (the benchmark's start).
     public var firstEventsBatchFormed: ContinuousClock.Instant?
     /// When an acknowledgement last covered events (the benchmark's end, once all are covered).

@@ -235,6 +235,9 @@ final class SimulatorServer: @unchecked Sendable {
             } else if rest.count == 3, rest.first == "communication", rest.dropFirst().first?.hasSuffix("Invitations") == true,
                       let number = Int(rest.last!), request.method == .GET {
                 invitation(number, responder: responder)
+            } else if request.method == .GET, rest.count == 2 && rest.first == "people"
+                        || rest.count == 5 && rest.first == "communication" && rest.dropFirst(3).first == "participants" {
+                person(String(rest.last!), participant: rest.count == 5, responder: responder)
             } else {
                 responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
             }
@@ -394,6 +397,23 @@ final class SimulatorServer: @unchecked Sendable {
         application.parked?.timer?.cancel()
         application.parked = nil
         stats.eventsOutstanding -= application.queue.count + application.sent.values.reduce(0) { $0 + $1.eventCount }
+    }
+
+    // MARK: People
+
+    /// The simulated directory: display names by address (others get none).
+    static let directory = ["alice@contoso.com": "Alice Smith", "alice": "Alice Smith", "bob@contoso.com": "Bob Jones"]
+
+    /// A contact (`…/people/<address>`) or participant (`…/participants/<address>`) resource.
+    private func person(_ id: String, participant: Bool, responder: Responder) {
+        stats.peopleRequests += 1
+        // Percent-decoded only (a `+` in `tel:+1…` stays a plus).
+        let address = Self.formDecode(Substring(id.map { $0 == "+" ? "%2B" : String($0) }.joined()))
+        var members: [(String, JSONValue)] = []
+        if let name = Self.directory[address] { members.append(("name", .string(name))) }
+        if address.contains("@") { members.append(("uri", .string("sip:" + address))) }
+        members.append(("rel", .string(rel(participant ? "participant" : "contact"))))
+        responder.send(status: 200, body: SimulatorDocuments.bytes(SimulatorDocuments.object(members)))
     }
 
     // MARK: Invitation resources

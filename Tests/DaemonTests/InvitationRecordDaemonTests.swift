@@ -12,13 +12,15 @@ import UCWASimulator
     /// Runs the daemon until `events` events are acknowledged; returns its records.
     static func records(
         _ simulator: UCWASimulator, events: EventFilter = .participantInvitations, acknowledged: Int,
+        configure: (inout Configuration) -> Void = { _ in },
         before: (() async -> Void)? = nil, during: () async -> Void
     ) async throws -> [JSONValue] {
         let directory = DaemonTests.temporaryDirectory()
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         await before?()
-        let run = DaemonTests.Run(simulator: simulator, stateDirectory: directory + "/state", output: output, events: events)
+        let run = DaemonTests.Run(
+            simulator: simulator, stateDirectory: directory + "/state", output: output, events: events, configure: configure)
         await during()
         try await DaemonTests.waitForAcknowledged(acknowledged, simulator)
         #expect(await run.finish() == 0)
@@ -61,6 +63,29 @@ import UCWASimulator
             // A GET answers the resource as it is now (Connected): only embedded copies are of their time.
             #expect(invitations.first?["accepted_by_uri"] == nil, "nobody accepted yet")
         }
+        await simulator.shutdown()
+    }
+
+    /// `ResolvePeople=yes`: people linked without a name are fetched once each; by default no
+    /// person is fetched and the records keep the hrefs (and the address a people href ends in).
+    @Test(arguments: [true, false])
+    func peopleLinkedWithoutANameAreFetchedOnlyWhenAsked(resolve: Bool) async throws {
+        let simulator = try await UCWASimulator.start()
+        let script = InvitationScript(to: "sip:bob@contoso.com", kind: "messagingInvitation", toAsLink: true, fromLinkOnly: true)
+        let records = try await Self.records(simulator, events: .invitations, acknowledged: 6, configure: { $0.resolvePeople = resolve }) {
+            await simulator.play(script)
+            await simulator.play(script)
+        }
+        let invitations = records.filter { $0["invitation_type"]?.stringValue == "messagingInvitation" }
+        #expect(invitations.count == 6)
+        for record in invitations {
+            #expect(record["to_uri"]?.stringValue == "sip:bob@contoso.com")
+            #expect(record["from_uri"]?.stringValue == "sip:alice@contoso.com")
+            #expect(record["to_name"]?.stringValue == (resolve ? "Bob Jones" : nil))
+            #expect(record["from_name"]?.stringValue == (resolve ? "Alice Smith" : nil))
+        }
+        // Two invitations, two conversations (one `from` participant each), one contact.
+        #expect(await simulator.stats().peopleRequests == (resolve ? 3 : 0))
         await simulator.shutdown()
     }
 
