@@ -2,6 +2,10 @@ import Locking
 import Logging
 import UCWA
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The daemon's channel handler: resolves events, turns them into records, writes them to the
 /// sink, and checkpoints before the channel may acknowledge a batch.
 struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
@@ -79,6 +83,11 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     mutating func batchCompleted(url: String, next: String) async throws {
         for resolved in await resolver.drain() {
             try emit(resolved)
+        }
+        if crashAfterFlush {
+            // The crash test's hook: the batch's records are out, its checkpoint is not.
+            try sink.flush()
+            kill(getpid(), SIGKILL)
         }
         try flushAndSave(eventsURL: next)
         stats.batchDone()
@@ -161,3 +170,8 @@ public final class DaemonStats: Sendable {
         return "\(age.components.seconds) s ago"
     }
 }
+
+/// A hook for the crash test: `UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH=1` kills the process when a
+/// batch's records are written and before its checkpoint is saved (so the next run delivers
+/// them again). Never set in production; read once.
+private let crashAfterFlush: Bool = getenv("UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH").map { String(cString: $0) == "1" } ?? false

@@ -139,6 +139,40 @@ import Glibc
         await simulator.shutdown()
     }
 
+    /// Deterministic: a batch's records reach stdout, the process dies before its checkpoint
+    /// (`UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH`), the next run delivers the batch again: the same
+    /// `record_id`s, and sequence numbers that the first run never used (before issue 14 the
+    /// restart's channel-opened record took the number of the first re-delivered record, and
+    /// every re-delivered record the number of its predecessor).
+    @Test func aRecordDeliveredAgainAfterACrashGetsANumberNeverUsedBefore() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try RunCommandTests.setUp(simulator)
+        await simulator.play(InvitationScript(outcome: .declined))
+        let crashing = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            environment: ["UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH": "1"], directory: directory)
+        #expect(try await crashing.wait() == 128 + SIGKILL)
+        let again = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        again.signal(SIGTERM)
+        #expect(try await again.wait() == 0, "\(again.stderr)")
+        func records(_ output: String) -> [(id: String, sequence: Int, name: String)] {
+            output.split(separator: "\n").compactMap { line in
+                guard let record = try? JSONValue.parse(String(line)), let id = record["record_id"]?.stringValue,
+                      let sequence = record["sequence"]?.intValue, let name = record["event_name"]?.stringValue else { return nil }
+                return (id, sequence, name)
+            }
+        }
+        let first = records(crashing.stdout)
+        let second = records(again.stdout)
+        #expect(first.map(\.name) == ["ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed"])
+        #expect(second.map(\.name) == first.map(\.name))
+        #expect(second.dropFirst().map(\.id) == first.dropFirst().map(\.id), "the same events, the same ids")
+        #expect(Set(first.map(\.sequence)).isDisjoint(with: second.map(\.sequence)), "first \(first.map(\.sequence)), again \(second.map(\.sequence))")
+        #expect(second.map(\.sequence) == Array(second[0].sequence..<(second[0].sequence + 4)), "consecutive within a run")
+        await simulator.shutdown()
+    }
+
     @Test func aCrashBetweenTheTemporaryFileAndTheRenameKeepsTheOldCheckpoint() async throws {
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try RunCommandTests.setUp(simulator)
