@@ -120,6 +120,12 @@ import UCWA
 
         let audio = try record("captures/trusted-app-api-sdk-tests/Event_IncomingAudioCall.json", "audioVideoInvitation")
         #expect(audio.fromURI == "tel:+14254996692" && audio.toURI != nil)
+
+        // A failed prompt (Events=all): a warn ucwa.event with the event's status and reason.
+        let prompt = try #require(Self.records(TestData.ucwa.appendingPathComponent("doc-samples/tap-event-saas-prompt-completed-failure-with-reason.json")))
+        let failed = try #require(prompt.records.first)
+        #expect(failed.eventName == .event && failed.level == .warn && failed.status == "failure")
+        #expect(failed.reasonCode == "Informational" && failed.reasonSubcode == "PromptsStopped")
     }
 
     /// The test data has the late `baseuri` the issue names: 63 Trusted Application API batches
