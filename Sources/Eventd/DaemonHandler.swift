@@ -116,12 +116,11 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     /// even when a crash loses the checkpoint of the batch in flight.
     private mutating func write(_ record: Record) throws {
         if record.sequence > checkpoint.sequenceReserved {
-            // More records in this batch than the reservation of its start: reserve further
-            // (only the reservation changes; the rest stays as of the last batch).
+            // More records in this batch than the reservation of its start: reserve further.
+            // Only the reservation differs from the last save (the events URL, the sequence
+            // and the open invitations move on at the end of a batch).
             checkpoint.sequenceReserved = record.sequence + Self.sequenceBlock
-            var reservation = checkpoint
-            reservation.sequenceReserved = checkpoint.sequenceReserved
-            try store.save(reservation)
+            try store.save(checkpoint)
         }
         try sink.append(record)
         stats.recordWritten()

@@ -68,7 +68,7 @@ public struct Resolver {
         let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
             var resolved = ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)
-            if fetch, resolvePeople, Self.fillKnownPeople(&resolved, from: people) {
+            if fetch, resolvePeople, !Self.fillKnownPeople(&resolved, from: people).isEmpty {
                 let partial = resolved
                 let people = self.people
                 return await enqueueFetch { session, _, _, logger in
@@ -113,15 +113,15 @@ public struct Resolver {
         return out + (await take())
     }
 
-    /// The person links of the resource that have no name, absolute, and what is known of them
-    /// filled in already. True when some are still unknown (a GET each is needed).
-    private static func fillKnownPeople(_ resolved: inout ResolvedEvent, from known: PeopleDirectory) -> Bool {
-        guard var resource = resolved.resource else { return false }
+    /// Fills in what is known of the people the resource links to without a name (or uri);
+    /// returns the absolute hrefs of those still unknown (a GET each is needed).
+    private static func fillKnownPeople(_ resolved: inout ResolvedEvent, from known: PeopleDirectory) -> [String] {
+        guard var resource = resolved.resource else { return [] }
         let base = Href.Base(resolved.base.isEmpty ? resolved.href : resolved.base)
-        var missing = false
+        var missing: [String] = []
         func lookUp(_ href: UCWAText?, needed: Bool, apply: (Person, inout InvitationResource) -> Void) {
             guard needed, let href = href.nonEmpty, let absolute = base.resolve(href) else { return }
-            if let person = known.known(absolute) { apply(person, &resource) } else { missing = true }
+            if let person = known.known(absolute) { apply(person, &resource) } else { missing.append(absolute) }
         }
         lookUp(resource.fromHref, needed: resource.inviterName == nil || resource.fromURI.nonEmpty == nil) { person, resource in
             if resource.inviterName == nil, let name = person.name { resource.fromName = UCWAText(name) }
@@ -143,11 +143,10 @@ public struct Resolver {
     /// run: tasks share the directory's GETs in flight), fills them in.
     private static func fetchPeople(_ resolved: ResolvedEvent, directory: PeopleDirectory, session: Session, logger: Logger) async -> ResolvedEvent {
         var filled = resolved
-        guard fillKnownPeople(&filled, from: directory), let resource = filled.resource else { return filled }
-        let base = Href.Base(resolved.base.isEmpty ? resolved.href : resolved.base)
-        for href in [resource.fromHref, resource.toHref, resource.acceptedByHref] {
-            guard let href = href.nonEmpty, let absolute = base.resolve(href) else { continue }
-            _ = await directory.person(absolute) { await fetchPerson(absolute, session: session, logger: logger) }
+        let missing = fillKnownPeople(&filled, from: directory)
+        guard !missing.isEmpty else { return filled }
+        for href in Set(missing) {
+            _ = await directory.person(href) { await fetchPerson(href, session: session, logger: logger) }
         }
         _ = fillKnownPeople(&filled, from: directory)
         return filled

@@ -89,6 +89,18 @@ import UCWASimulator
         await simulator.shutdown()
     }
 
+    /// People whose link has a name are not fetched, even with `ResolvePeople=yes`.
+    @Test func peopleWithANameAreNotFetched() async throws {
+        let simulator = try await UCWASimulator.start()
+        let script = InvitationScript(kind: "messagingInvitation", toAsLink: true, toName: "Bob J.")
+        let records = try await Self.records(simulator, events: .invitations, acknowledged: 3, configure: { $0.resolvePeople = true }) {
+            await simulator.play(script)
+        }
+        #expect(records.filter { $0["to_name"]?.stringValue == "Bob J." && $0["from_name"]?.stringValue == "Alice Smith" }.count == 3)
+        #expect(await simulator.stats().peopleRequests == 1, "only the from participant, which has a name but no uri")
+        await simulator.shutdown()
+    }
+
     @Test func meetingInvitationsCarryTheMeetingAndItsModalities() async throws {
         let simulator = try await UCWASimulator.start()
         let records = try await Self.records(simulator, events: .invitations, acknowledged: 3) {
