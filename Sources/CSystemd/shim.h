@@ -3,6 +3,10 @@
 // libsystemd for Swift. sd_journal_send and sd_notifyf are variadic; Swift calls the
 // non-variadic forms (sd_journal_sendv with an iovec array, sd_notify with a preformatted
 // string). The wrappers below exist so that callers never build a C varargs list.
+// Without this, sd-journal.h turns sd_journal_sendv into a macro that adds CODE_FILE (this
+// header's path in the build tree), CODE_LINE and CODE_FUNC to every entry: noise in every
+// record, and a leak of where the binary was built.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #include <sys/uio.h>

@@ -13,18 +13,27 @@ public struct Checkpoint: Sendable, Equatable {
     public var applicationsURL: String?
     /// The URL to request next; requesting it acknowledges everything before.
     public var eventsURL: String?
+    /// The last sequence number of the records of acknowledged batches.
     public var sequence: Int64
+    /// Sequence numbers up to here may have been given to records (the batch in flight); the
+    /// next run starts above them (`firstFreeSequence`), so a record delivered again after a
+    /// crash gets a number never used before. A clean stop saves the last number used.
+    public var sequenceReserved: Int64
     /// Invitation href → first sighting (µs since 1970).
     public var openInvitations: [String: Int64]
 
-    public init(endpointID: String, applicationURL: String? = nil, applicationsURL: String? = nil, eventsURL: String? = nil, sequence: Int64 = 0, openInvitations: [String: Int64] = [:]) {
+    public init(endpointID: String, applicationURL: String? = nil, applicationsURL: String? = nil, eventsURL: String? = nil, sequence: Int64 = 0, sequenceReserved: Int64? = nil, openInvitations: [String: Int64] = [:]) {
         self.endpointID = endpointID
         self.applicationURL = applicationURL
         self.applicationsURL = applicationsURL
         self.eventsURL = eventsURL
         self.sequence = sequence
+        self.sequenceReserved = sequenceReserved ?? sequence
         self.openInvitations = openInvitations
     }
+
+    /// The counter a run starts from: above every number that may have been used.
+    public var firstFreeSequence: Int64 { max(sequence, sequenceReserved) }
 
     public func encoded() -> [UInt8] {
         var members: [JSONValue.Member] = [
@@ -35,6 +44,7 @@ public struct Checkpoint: Sendable, Equatable {
         if let applicationsURL { members.append(.init("applications", .string(applicationsURL))) }
         if let eventsURL { members.append(.init("events_url", .string(eventsURL))) }
         members.append(.init("sequence", .number(String(sequence))))
+        members.append(.init("sequence_reserved", .number(String(sequenceReserved))))
         members.append(.init("open_invitations", .object(openInvitations.sorted { $0.key < $1.key }.map {
             .init($0.key, .number(String($0.value)))
         })))
@@ -64,7 +74,8 @@ public struct Checkpoint: Sendable, Equatable {
         return Checkpoint(
             endpointID: endpointID, applicationURL: document["application"]?.stringValue,
             applicationsURL: document["applications"]?.stringValue, eventsURL: document["events_url"]?.stringValue,
-            sequence: Int64(sequence), openInvitations: open)
+            sequence: Int64(sequence), sequenceReserved: document["sequence_reserved"]?.intValue.map(Int64.init),
+            openInvitations: open)
     }
 
     /// A new endpoint id: a random UUID (version 4), kept for the life of the state directory

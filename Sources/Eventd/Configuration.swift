@@ -28,8 +28,13 @@ public struct Configuration: Sendable, Equatable {
     public var timeoutSeconds = 180
     public var resolveConcurrency = 8
     /// Largest event-channel body accepted; a bigger one is refused (and skipped once its
-    /// `next` is known). 1 MiB to 1 GiB, default 64 MiB.
-    public var maxBatchBytes = 64 << 20
+    /// `next` is known). 1 MiB to 1 GiB, default 1 GiB: the decoder's memory stays flat
+    /// whatever the size, so a lower default only loses events.
+    public var maxBatchBytes = 1 << 30
+    /// Fetch the name (and uri) of people an invitation links to without one (`from`, `to`,
+    /// `acceptedByParticipant`): a GET per person not seen before. Off by default: records
+    /// then keep the hrefs (and the address a people href ends in).
+    public var resolvePeople = false
     // [Output]
     public var sink: SinkKind = .stdout
     public var events: EventFilter = .participantInvitations
@@ -170,6 +175,7 @@ enum ConfigurationKeys {
         Key(section: "Application", name: "DeleteOnStop", apply: { $0.deleteOnStop = try bool($1) }, display: { $0.deleteOnStop ? "yes" : "no" }),
         Key(section: "Events", name: "TimeoutSeconds", apply: { $0.timeoutSeconds = try integer($1, in: 180...1800) }, display: { String($0.timeoutSeconds) }),
         Key(section: "Events", name: "ResolveConcurrency", apply: { $0.resolveConcurrency = try integer($1, in: 1...64) }, display: { String($0.resolveConcurrency) }),
+        Key(section: "Events", name: "ResolvePeople", apply: { $0.resolvePeople = try bool($1) }, display: { $0.resolvePeople ? "yes" : "no" }),
         Key(section: "Events", name: "MaxBatchBytes", apply: { $0.maxBatchBytes = try integer($1, in: (1 << 20)...(1 << 30)) }, display: { String($0.maxBatchBytes) }),
         Key(section: "Output", name: "Sink", apply: { $0.sink = try choice($1, Configuration.SinkKind.self) }, display: { $0.sink.rawValue }),
         Key(section: "Output", name: "Events", apply: { $0.events = try choice($1, EventFilter.self) }, display: { $0.events.rawValue }),

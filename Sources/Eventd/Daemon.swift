@@ -41,7 +41,7 @@ public struct Daemon: Sendable {
     public var grace: Duration = .seconds(30)
     /// For tests and the demo: the server `timeout` actually sent (UCWA's minimum is 180 s).
     public var timeoutOverride: Int?
-    /// Limits of an event-channel body (64 MiB by default).
+    /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
     public var channelLimits: JSONLimits = .eventChannel
 
     public init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
@@ -52,6 +52,8 @@ public struct Daemon: Sendable {
         self.stop = stop
         self.live = LiveSettings(events: configuration.events)
         self.channelLimits = JSONLimits(maxDocumentBytes: configuration.maxBatchBytes)
+        // Diagnostics name the account (journald: UCWAD_ACCOUNT), as records do.
+        self.logger[metadataKey: "account"] = "\(configuration.effectiveAccount)"
     }
 
     /// Runs until stopped or failed; returns the exit code.
@@ -137,6 +139,8 @@ public struct Daemon: Sendable {
             status.stopping()
             if configuration.deleteOnStop {
                 await deleteApplication(finished, store: store, client: client)
+            } else {
+                try? store.save(finished.checkpoint)
             }
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
             return ExitCode.clean
@@ -189,9 +193,11 @@ public struct Daemon: Sendable {
             }
         }
         let handler = DaemonHandler(
-            resolver: Resolver(session: session, concurrency: configuration.resolveConcurrency, logger: logger),
+            resolver: Resolver(
+                session: session, concurrency: configuration.resolveConcurrency, resolvePeople: configuration.resolvePeople,
+                logger: logger),
             builder: RecordBuilder(
-                account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.sequence,
+                account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.firstFreeSequence,
                 tracker: InvitationTracker(open: checkpoint.openInvitations)),
             sink: sink, checkpoint: checkpoint, store: store, status: status, logger: logger,
             live: live, pendingReset: pendingReset)
@@ -208,7 +214,8 @@ public struct Daemon: Sendable {
         } catch let error where error is CancellationError && stop.isRequested {
             // Stopped while it re-created the application or resolved a batch it then gave up.
         }
-        return Finished(session: session, checkpoint: channel.handler.checkpoint)
+        // The reservation of sequence numbers shrinks to the last one used (no gap after a clean stop).
+        return Finished(session: session, checkpoint: channel.handler.checkpointAtStop())
     }
 
     /// `DeleteOnStop=yes`: one DELETE of the application (at most 5 s, so that a dead server

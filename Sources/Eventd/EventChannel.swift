@@ -26,6 +26,9 @@ public protocol EventChannelHandler {
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
     /// Events may have been lost or replayed (`resync`, `resume`, a new application).
     mutating func reset(_ reason: ChannelResetReason) async throws
+    /// The same, with what the channel knows about it: after 404/410 the server's error and the
+    /// application that was lost. Called before `opened` of the new application.
+    mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws
     /// One event, the moment it is decoded; `baseURL` resolves its relative hrefs.
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws
     /// Every event of the batch at `url` has been handed over; `next` is the URL that will
@@ -39,7 +42,26 @@ public protocol EventChannelHandler {
     mutating func heartbeat() async
 }
 
+/// What the channel knows about a reset besides its reason.
+public struct ChannelResetDetails: Sendable, Equatable {
+    /// The application that was lost (404/410), when a new one replaced it.
+    public var previousApplication: String?
+    /// The new application's href.
+    public var application: String?
+    /// The server's error body of the poll that found the application gone.
+    public var serverError: UCWAErrorBody?
+
+    public init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil) {
+        self.previousApplication = previousApplication
+        self.application = application
+        self.serverError = serverError
+    }
+}
+
 extension EventChannelHandler {
+    public mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
+        try await reset(reason)
+    }
     public mutating func willPoll(_ url: String) async {}
     public mutating func heartbeat() async {}
 }
@@ -121,12 +143,23 @@ public struct EventChannel<Handler: EventChannelHandler> {
             case .reset(let reason):
                 logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)"])
                 delivered = nil
-                try await handler.reset(reason)
+                pinned = nil
+                if let (endpoints, details) = replacement {
+                    // The reset explains the new application: it goes first.
+                    replacement = nil
+                    try await handler.reset(reason, details: details)
+                    try await handler.opened(endpoints)
+                } else {
+                    try await handler.reset(reason)
+                }
 
             case .createApplication(let reason):
                 logger.warning("application gone, creating a new one", metadata: ["reason": "\(reason.rawValue)"])
+                let previous = await session.endpoints?.applicationURL
                 let endpoints = try await session.createApplication()
-                try await handler.opened(endpoints)
+                // Opened after the reset record the machine asks for next (`applicationCreated`).
+                replacement = (endpoints, ChannelResetDetails(
+                    previousApplication: previous, application: endpoints.applicationURL, serverError: lastError))
                 actions += machine.applicationCreated(eventsURL: endpoints.eventsURL, reason: reason)
 
             case .reauthenticate:
@@ -157,8 +190,27 @@ public struct EventChannel<Handler: EventChannelHandler> {
     }
 
     /// One long poll: streams the body through the decoder, hands the events over, and says
-    /// how it ended.
+    /// how it ended. A body read with its events dropped past the base hold (`BodyBaseHold`:
+    /// more than `eventsInFlight` events before its `baseuri`, or none at all) is read again
+    /// with the base it showed, skipping the events already handed over.
     private mutating func poll(_ url: String) async throws -> PollOutcome {
+        while true {
+            let (outcome, readAgainWith) = try await pollOnce(url, pinnedBase: pinned?.url == url ? pinned?.base : nil)
+            guard let base = readAgainWith else {
+                if case .batch = outcome { pinned = nil }
+                return outcome
+            }
+            logger.debug("reading the batch again: its events outran the wait for its baseuri", metadata: ["url": "\(url)"])
+            pinned = (url, base)
+        }
+    }
+
+    /// The base learnt from a whole read of the body at `url`, kept for its later reads (a
+    /// retry after a broken second read does not start waiting for the base again).
+    private var pinned: (url: String, base: String)?
+
+    /// One transfer of a poll; `readAgainWith` is the base to read the body again with.
+    private mutating func pollOnce(_ url: String, pinnedBase: String?) async throws -> (PollOutcome, readAgainWith: String?) {
         let headers = Session.accept + (try await session.authorization())
         let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(machine.timeoutSeconds), grace: grace))
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
@@ -200,7 +252,8 @@ public struct EventChannel<Handler: EventChannelHandler> {
         let skip = delivered?.url == url ? delivered!.count : 0
         var handed = 0
         var links: [BatchLinkKind: String] = [:]
-        var baseURL = url
+        var hold = BodyBaseHold(requestURL: url, pinnedBase: pinnedBase, limit: eventsInFlight)
+        var handingOver = false
         // A stop cancels this task (`StopSignal`): the handler below drops the transfer, which
         // ends a parked poll at once.
         do {
@@ -211,18 +264,27 @@ public struct EventChannel<Handler: EventChannelHandler> {
                         await handler.heartbeat()
                     case .events(let events):
                         for event in events {
-                            if handed == 0 { stop?.beginHandOver() }
-                            peakEventsWaiting = max(peakEventsWaiting, flow.pending)
-                            if event.position.ordinal >= skip {
-                                try await handler.event(event, baseURL: baseURL)
+                            if !handingOver {
+                                // From the first event on, a stop waits for the batch's end.
+                                handingOver = true
+                                stop?.beginHandOver()
                             }
+                            peakEventsWaiting = max(peakEventsWaiting, flow.pending)
+                            // Held events count as consumed: the hold has its own bound.
                             flow.consumed()
-                            handed = max(handed, event.position.ordinal + 1)
+                            guard event.position.ordinal >= skip else { continue }
+                            if let ready = hold.take(event) {
+                                try await handler.event(ready, baseURL: hold.base)
+                                handed = ready.position.ordinal + 1
+                            }
                         }
                     case .link(let kind, let href):
                         links[kind] = href
                     case .baseURI(let uri):
-                        baseURL = Href.resolve(uri, against: url) ?? url
+                        for ready in hold.baseURI(uri) {
+                            try await handler.event(ready, baseURL: hold.base)
+                            handed = ready.position.ordinal + 1
+                        }
                     }
                 }
             } onCancel: {
@@ -232,28 +294,53 @@ public struct EventChannel<Handler: EventChannelHandler> {
             transfer.cancel()
             throw error
         }
+        let result = await transfer.result
+        /// The end of a body that was read (whole, or up to a decoding error: the events before
+        /// the error still go): the held events go with the base found; true when the body
+        /// must be read again. A transfer that broke keeps its held events for the retry.
+        func release() async throws -> Bool {
+            let (events, again) = hold.end()
+            for ready in events {
+                try await handler.event(ready, baseURL: hold.base)
+                handed = ready.position.ordinal + 1
+            }
+            if handed > 0 { delivered = (url, max(handed, skip)) }
+            return again
+        }
         if handed > 0 { delivered = (url, max(handed, skip)) }
 
-        switch await transfer.result {
+        switch result {
         case .success(let (response, incomplete)):
             guard response.isSuccess else {
                 let error = UCWAErrorBody.parse(response.body)
+                lastError = error
                 let retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
-                return .status(response.status, subcode: error?.subcode, retryAfter: retryAfter)
+                return (.status(response.status, subcode: error?.subcode, retryAfter: retryAfter), nil)
             }
+            let again = try await release()
             if let incomplete {
-                return .malformed(description: "\(url): \(incomplete)", next: links[.next])
+                return (.malformed(description: "\(url): \(incomplete)", next: links[.next]), nil)
             }
+            if again { return (.batch(next: nil, resume: nil, resync: nil), hold.base) }
             delivered = nil
-            return .batch(next: links[.next], resume: links[.resume], resync: links[.resync], baseURI: baseURL == url ? nil : baseURL)
+            let base = hold.base
+            return (.batch(next: links[.next], resume: links[.resume], resync: links[.resync], baseURI: base == url ? nil : base), nil)
         case .failure(let error as JSONError):
-            return .malformed(description: "\(url): \(error)", next: links[.next])
+            _ = try await release()
+            return (.malformed(description: "\(url): \(error)", next: links[.next]), nil)
         case .failure(let error as HTTPClientError):
-            return .transport(description: error.description, retryable: error.isRetryable)
+            return (.transport(description: error.description, retryable: error.isRetryable), nil)
         case .failure(let error):
             throw error
         }
     }
+
+    /// A new application after 404/410, until the reset record that explains it is written.
+    private var replacement: (ApplicationEndpoints, ChannelResetDetails)?
+
+    /// The error body of the last poll answered with an error status (the server's code and
+    /// subcode go into the reset record after 404/410).
+    private var lastError: UCWAErrorBody?
 
     /// How much longer than the server's `timeout` the client waits for a parked poll.
     public var grace: Duration = .seconds(30)

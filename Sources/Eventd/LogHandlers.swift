@@ -19,9 +19,12 @@ public final class SharedLogLevel: Sendable {
 }
 
 /// The daemon's own diagnostics: to journald (when `$JOURNAL_STREAM` shows stderr is the
-/// journal) with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and metadata as `UCWA_LOG_*` fields, or
-/// to stderr one line each. Never on stdout; everything sanitised, so no control sequence
-/// reaches a terminal or a journal field.
+/// journal) with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and metadata as `UCWAD_*` fields (the
+/// account as `UCWAD_ACCOUNT`), or to stderr one line each. Never on stdout; everything
+/// sanitised, so no control sequence reaches a terminal or a journal field.
+///
+/// The prefix is not `UCWA_`: records own that one, so a filter on `UCWA_*` fields (a log
+/// shipper's, or `journalctl UCWA_ACCOUNT=alice`) never mixes diagnostics with records.
 public struct DiagnosticsLogHandler: LogHandler {
     public enum Destination: Sendable {
         case stderr
@@ -56,7 +59,7 @@ public struct DiagnosticsLogHandler: LogHandler {
                 "SYSLOG_IDENTIFIER=ucwa-eventd",
             ]
             for (key, value) in all {
-                let name = "UCWA_LOG_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+                let name = Self.journalFieldPrefix + key.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? String($0) : "_" }.joined()
                 fields.append("\(name)=\(UserText.sanitize("\(value)", limit: UserText.uriLimit))")
             }
             try? JournalSink.send(fields)
@@ -69,6 +72,9 @@ public struct DiagnosticsLogHandler: LogHandler {
             _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
     }
+
+    /// The prefix of every diagnostic field but MESSAGE, PRIORITY and SYSLOG_IDENTIFIER.
+    public static let journalFieldPrefix = "UCWAD_"
 
     static func priority(_ level: Logger.Level) -> Int {
         switch level {

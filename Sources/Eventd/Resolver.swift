@@ -1,11 +1,17 @@
 import CurlHTTP
+import Locking
 import Logging
+import StreamingJSON
 import UCWA
 
 /// Resolves invitation events to their resources: the `_embedded` one when present, else
 /// `GET link.href` (resolved against the batch's base), at most `concurrency` GETs at a time,
 /// results handed on in event order. 404/410 → `gone` with the last state seen for that href;
 /// other failures retried `attempts` times → `failed`. A failed GET never stops the channel.
+///
+/// With `resolvePeople` (`[Events] ResolvePeople=yes`), the people an invitation links to without
+/// a name — `from`, `to`, `acceptedByParticipant` — are fetched too (a participant or contact
+/// resource: its `name` and `uri`), one GET per href, remembered (`PeopleDirectory`).
 public struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
@@ -26,33 +32,68 @@ public struct Resolver {
     private var inFlight = 0
     /// The current batch's base URL, parsed once.
     private var base: Href.Base?
-    /// The last resource seen per href, for `gone`; dropped when the invitation completes.
-    private var lastSeen: [String: InvitationResource] = [:]
+    /// The last resource seen per href and the base its hrefs resolve against, for `gone`;
+    /// dropped when the invitation completes.
+    private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
     public var lastSeenLimit = 10_000
+    /// Fetch the names of linked people (off by default: a GET per person not seen before).
+    public var resolvePeople: Bool
+    /// The people fetched so far, shared by the resolving tasks.
+    private let people = PeopleDirectory()
 
-    public init(session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200), logger: Logger) {
+    public init(
+        session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200),
+        resolvePeople: Bool = false, logger: Logger
+    ) {
         self.session = session
         self.concurrency = max(1, concurrency)
         self.attempts = max(1, attempts)
         self.retryDelay = retryDelay
+        self.resolvePeople = resolvePeople
         self.logger = logger
     }
 
     /// Takes the next event; returns the events now resolved, in order (possibly none, when
-    /// GETs are still running and the window is not full).
-    public mutating func submit(_ event: UCWAEvent, baseURL: String) async -> [ResolvedEvent] {
+    /// GETs are still running and the window is not full). `baseURL` resolves the event's
+    /// relative hrefs; `fetch` says whether its record needs the resource at all (an event
+    /// whose record does not read it costs no GET).
+    public mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
         let rel = event.link.rel
         guard UCWARel.isInvitation(rel) else {
-            queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none)))
+            queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none, base: baseURL)))
             return await take()
         }
         if base?.url != baseURL { base = Href.Base(baseURL) }
         let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
-            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded)))
+            var resolved = ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)
+            if fetch, resolvePeople, !Self.fillKnownPeople(&resolved, from: people).isEmpty {
+                let partial = resolved
+                let people = self.people
+                return await enqueueFetch { session, _, _, logger in
+                    await Self.fetchPeople(partial, directory: people, session: session, logger: logger)
+                }
+            }
+            queue.append(.ready(resolved))
             return await take()
         }
+        guard fetch else {
+            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL)))
+            return await take()
+        }
+        let people = resolvePeople ? self.people : nil
+        return await enqueueFetch { session, attempts, retryDelay, logger in
+            let resolved = await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+            guard let people else { return resolved }
+            return await Self.fetchPeople(resolved, directory: people, session: session, logger: logger)
+        }
+    }
+
+    /// Queues a task that resolves one event with GETs, once the window has room.
+    private mutating func enqueueFetch(
+        _ work: @escaping @Sendable (Session, Int, Duration, Logger) async -> ResolvedEvent
+    ) async -> [ResolvedEvent] {
         // Room for one more GET: wait for the oldest ones (the head of the queue) first.
         var out: [ResolvedEvent] = []
         while inFlight >= concurrency {
@@ -67,9 +108,67 @@ public struct Resolver {
         // On the HTTP client's thread, like the channel (an unstructured task does not inherit
         // the preference).
         queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
-            await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+            await work(session, attempts, retryDelay, logger)
         }))
         return out + (await take())
+    }
+
+    /// Fills in what is known of the people the resource links to without a name (or uri);
+    /// returns the absolute hrefs of those still unknown (a GET each is needed).
+    private static func fillKnownPeople(_ resolved: inout ResolvedEvent, from known: PeopleDirectory) -> [String] {
+        guard var resource = resolved.resource else { return [] }
+        let base = Href.Base(resolved.base.isEmpty ? resolved.href : resolved.base)
+        var missing: [String] = []
+        func lookUp(_ href: UCWAText?, needed: Bool, apply: (Person, inout InvitationResource) -> Void) {
+            guard needed, let href = href.nonEmpty, let absolute = base.resolve(href) else { return }
+            if let person = known.known(absolute) { apply(person, &resource) } else { missing.append(absolute) }
+        }
+        lookUp(resource.fromHref, needed: resource.inviterName == nil || resource.fromURI.nonEmpty == nil) { person, resource in
+            if resource.inviterName == nil, let name = person.name { resource.fromName = UCWAText(name) }
+            if resource.fromURI.nonEmpty == nil, let uri = person.uri { resource.fromURI = UCWAText(uri) }
+        }
+        lookUp(resource.toHref, needed: resource.toTitle.nonEmpty == nil) { person, resource in
+            if let name = person.name { resource.toTitle = UCWAText(name) }
+            if resource.to.nonEmpty == nil, let uri = person.uri { resource.to = UCWAText(uri) }
+        }
+        lookUp(resource.acceptedByHref, needed: resource.acceptorName == nil || resource.acceptedByURI.nonEmpty == nil) { person, resource in
+            if resource.acceptorName == nil, let name = person.name { resource.acceptedByName = UCWAText(name) }
+            if resource.acceptedByURI.nonEmpty == nil, let uri = person.uri { resource.acceptedByURI = UCWAText(uri) }
+        }
+        resolved.resource = resource
+        return missing
+    }
+
+    /// GETs the people the resource links to without a name (each href once for the whole
+    /// run: tasks share the directory's GETs in flight), fills them in.
+    private static func fetchPeople(_ resolved: ResolvedEvent, directory: PeopleDirectory, session: Session, logger: Logger) async -> ResolvedEvent {
+        var filled = resolved
+        let missing = fillKnownPeople(&filled, from: directory)
+        guard !missing.isEmpty else { return filled }
+        for href in Set(missing) {
+            _ = await directory.person(href) { await fetchPerson(href, session: session, logger: logger) }
+        }
+        _ = fillKnownPeople(&filled, from: directory)
+        return filled
+    }
+
+    /// One participant or contact resource: its `name` and `uri` (empty ones count as absent).
+    /// A failure is logged and remembered as nobody, so the same href is not asked again.
+    private static func fetchPerson(_ href: String, session: Session, logger: Logger) async -> Person {
+        do {
+            let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
+            guard (200..<300).contains(response.status) else {
+                logger.debug("cannot resolve a person", metadata: ["href": "\(href)", "status": "\(response.status)"])
+                return Person()
+            }
+            let document = try JSONValue.parse(response.body)
+            let name = document["name"]?.stringValue ?? document["displayName"]?.stringValue
+            let uri = document["uri"]?.stringValue
+            return Person(name: name?.isEmpty == false ? name : nil, uri: uri?.isEmpty == false ? uri : nil)
+        } catch {
+            logger.debug("cannot resolve a person", metadata: ["href": "\(href)", "error": "\(error)"])
+            return Person()
+        }
     }
 
     /// Waits for every GET still running; returns the rest, in order.
@@ -84,6 +183,7 @@ public struct Resolver {
     /// Forgets the last-seen states (after `resync`: transient caches are void).
     public mutating func forgetStates() {
         lastSeen.removeAll()
+        people.forget()
     }
 
     /// Pops the events at the head that need no waiting.
@@ -117,11 +217,14 @@ public struct Resolver {
         guard !resolved.href.isEmpty else { return }
         switch resolved.resolution {
         case .gone:
-            resolved.resource = lastSeen[resolved.href]
+            if let seen = lastSeen[resolved.href] {
+                resolved.resource = seen.resource
+                resolved.base = seen.base
+            }
         case .embedded, .fetched:
             if let resource = resolved.resource {
                 if lastSeen.count >= lastSeenLimit, lastSeen[resolved.href] == nil { lastSeen.removeAll() }
-                lastSeen[resolved.href] = resource
+                lastSeen[resolved.href] = (resource, resolved.base)
             }
         case .failed, .none:
             break
@@ -138,7 +241,8 @@ public struct Resolver {
                 case 200..<300:
                     do {
                         let resource = try InvitationResource.decode(response.body)
-                        return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched)
+                        // The resource's relative hrefs resolve against the URL it came from.
+                        return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched, base: href)
                     } catch {
                         failure = "\(href): the resource is not valid JSON: \(error)"
                     }
@@ -165,5 +269,54 @@ public struct Resolver {
     private static func failed(_ event: UCWAEvent, href: String, _ failure: String, logger: Logger) -> ResolvedEvent {
         logger.warning("cannot resolve invitation", metadata: ["href": "\(href)", "error": "\(failure)"])
         return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
+    }
+}
+
+/// A participant or contact as the records need it.
+struct Person: Sendable {
+    var name: String?
+    var uri: String?
+}
+
+/// The people the resolver fetched, by absolute href, shared by its tasks: one GET per href
+/// (a second asker awaits the first GET), results kept until `forget()` or `limit` entries.
+final class PeopleDirectory: Sendable {
+    private struct State {
+        var pending: [String: Task<Person, Never>] = [:]
+        var known: [String: Person] = [:]
+    }
+
+    private let state = Locked(State())
+    let limit: Int
+
+    init(limit: Int = 10_000) {
+        self.limit = limit
+    }
+
+    /// What the GET of `href` said, when it is over.
+    func known(_ href: String) -> Person? {
+        state.withLock { $0.known[href] }
+    }
+
+    /// The person at `href`: known, or awaited from the GET in flight, or fetched now.
+    func person(_ href: String, fetch: @escaping @Sendable () async -> Person) async -> Person {
+        let task = state.withLock { state -> Task<Person, Never> in
+            if let known = state.known[href] { return Task { known } }
+            if let pending = state.pending[href] { return pending }
+            let task = Task { await fetch() }
+            state.pending[href] = task
+            return task
+        }
+        let person = await task.value
+        state.withLock { state in
+            state.pending[href] = nil
+            if state.known.count >= limit { state.known.removeAll() }
+            state.known[href] = person
+        }
+        return person
+    }
+
+    func forget() {
+        state.withLock { $0.known.removeAll() }
     }
 }

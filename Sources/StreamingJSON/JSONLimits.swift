@@ -1,7 +1,8 @@
 /// Bounds that keep a hostile or broken peer from exhausting memory or the stack.
 ///
 /// Defaults follow DESIGN.md §5: nesting depth 64, strings 1 MiB, documents unbounded here; the
-/// event channel sets `maxDocumentBytes` to 64 MiB (`eventChannel`), `replay` keeps it unbounded.
+/// event channel sets `maxDocumentBytes` to 1 GiB (`eventChannel`, `[Events] MaxBatchBytes=`),
+/// `replay` keeps it unbounded.
 public struct JSONLimits: Sendable, Equatable {
     /// Deepest allowed container nesting (objects and arrays together).
     public var maxDepth: Int
@@ -20,6 +21,7 @@ public struct JSONLimits: Sendable, Equatable {
     /// The defaults with no total size limit.
     public static let `default` = JSONLimits()
 
-    /// The limits for event-channel response bodies: the defaults plus a 64 MiB document cap.
-    public static let eventChannel = JSONLimits(maxDocumentBytes: 64 << 20)
+    /// The limits for event-channel response bodies: the defaults plus a 1 GiB document cap (memory
+    /// stays flat whatever the size; the cap only bounds how long one body may take).
+    public static let eventChannel = JSONLimits(maxDocumentBytes: 1 << 30)
 }

@@ -50,6 +50,10 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     @inlinable
     public var eventCount: Int { tokenizer.handler.parser.ordinal }
 
+    /// Whether the body so far had a `sender` array (a body with neither one nor a `next`,
+    /// `resume` or `resync` link is valid JSON but no event batch).
+    public var sawSenderArray: Bool { tokenizer.handler.parser.sawSenders }
+
     /// Bytes fed so far.
     public var bytesConsumed: Int { tokenizer.bytesConsumed }
 

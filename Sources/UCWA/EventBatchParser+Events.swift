@@ -14,6 +14,7 @@ extension EventBatchParser {
         delegateDepth = 0
         openRootLink = .next
         ordinal = 0
+        sawSenders = false
         senderIndex = -1
         eventIndex = 0
         sender = UCWALink(rel: "", href: "")

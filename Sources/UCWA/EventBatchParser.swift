@@ -43,6 +43,8 @@ struct EventBatchParser {
     // Batch position.
     var openRootLink: BatchLinkKind = .next
     @usableFromInline var ordinal = 0
+    /// Whether the body had a `sender` array (an empty one is a heartbeat batch).
+    @usableFromInline var sawSenders = false
     var senderIndex = -1
     var eventIndex = 0
 
@@ -354,7 +356,9 @@ struct EventBatchParser {
         let current = slot
         slot = .none
         switch current {
-        case .senders: stack.append(.senders)
+        case .senders:
+            sawSenders = true
+            stack.append(.senders)
         case .events:
             // Events that start before the sender's rel and href are known wait for the block
             // to close, so that every event carries its sender.

@@ -103,23 +103,87 @@ public enum Href {
         private let origin: String?
 
         public init(_ url: String) {
-            self.url = url
             let parts = Parts(url)
             if let scheme = parts.scheme, let authority = parts.authority {
-                origin = "\(scheme)://\(authority)"
+                self.init(url: url, origin: "\(scheme)://\(authority)")
             } else {
-                origin = nil
+                self.init(url: url, origin: nil)
             }
+        }
+
+        private init(url: String, origin: String?) {
+            self.url = url
+            self.origin = origin
+        }
+
+        /// The same as `init(url)`, without parsing when `url` is on the origin of `previous`
+        /// (records of fetched resources each have their own URL as base, nearly always on
+        /// one origin).
+        public init(_ url: String, after previous: Base?) {
+            if let previous, let origin = previous.origin, url.utf8.starts(with: origin.utf8) {
+                let rest = url.utf8.dropFirst(origin.utf8.count)
+                if let next = rest.first, next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#") {
+                    self.init(url: url, origin: origin)
+                    return
+                }
+            }
+            self.init(url)
         }
 
         /// The same result as `Href.resolve(reference, against: url)`.
         public func resolve(_ reference: String) -> String? {
-            let bytes = reference.utf8
-            if let origin, bytes.first == UInt8(ascii: "/"), bytes.dropFirst().first != UInt8(ascii: "/"),
-               !bytes.contains(UInt8(ascii: ".")) {
-                return origin + reference
-            }
+            var reference = reference
+            let fast = reference.withUTF8 { isPlainPathAbsolute(UnsafeRawBufferPointer($0)) }
+            if fast, let origin { return origin + reference }
             return Href.resolve(reference, against: url)
+        }
+
+        /// The same for a decoded text: a plain path-absolute href becomes one string, built
+        /// from the origin and the text's bytes in a single allocation.
+        public func resolve(_ reference: UCWAText) -> String? {
+            reference.withUTF8 { bytes -> String? in
+                guard isPlainPathAbsolute(bytes), var head = origin else { return resolve(reference.string) }
+                return head.withUTF8 { head in
+                    String(unsafeUninitializedCapacity: head.count + bytes.count) { buffer in
+                        _ = UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, from: head)
+                        UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[head.count...])
+                            .copyMemory(from: bytes)
+                        return head.count + bytes.count
+                    }
+                }
+            }
+        }
+
+        /// `/x…` but not `//host…`, without a dot segment: origin + href is the resolution.
+        @inline(__always)
+        private func isPlainPathAbsolute(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard origin != nil, bytes.count > 0, bytes[0] == UInt8(ascii: "/"), bytes.count == 1 || bytes[1] != UInt8(ascii: "/") else {
+                return false
+            }
+            // Nearly every UCWA href has no dot at all: one memchr.
+            guard memchrDot(bytes) else { return true }
+            return !Self.mayHaveDotSegment(bytes)
+        }
+
+        @inline(__always)
+        private func memchrDot(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            bytes.withMemoryRebound(to: UInt8.self) { $0.contains(UInt8(ascii: ".")) }
+        }
+
+        /// Whether the path of `bytes` (up to `?` or `#`) has a `/.` (every dot segment starts
+        /// so in a path-absolute reference). Dots in the query — `endpointId=sip:a@b.com` in
+        /// every Trusted Application API href — do not send the href down the slow path.
+        static func mayHaveDotSegment(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            var previousWasSlash = false
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "?"), UInt8(ascii: "#"): return false
+                case UInt8(ascii: "."): if previousWasSlash { return true }
+                default: break
+                }
+                previousWasSlash = byte == UInt8(ascii: "/")
+            }
+            return false
         }
     }
 

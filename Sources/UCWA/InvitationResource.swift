@@ -2,10 +2,12 @@ import StreamingJSON
 
 /// The fields of an invitation resource that lifecycle records carry — the same for
 /// `participantInvitation`, `messagingInvitation`, `onlineMeetingInvitation`,
-/// `audioVideoInvitation` and `phoneAudioInvitation` (protocol notes §3.1). Everything is
-/// optional: embedded copies are often partial, and unknown properties are ignored. Links other
-/// than `conversation` and `from`'s title are not kept: records do not use them, and each kept
-/// href costs an allocation per event.
+/// `audioVideoInvitation` and `phoneAudioInvitation` (protocol notes §3.1, the
+/// participantInvitation reference page). Everything is optional: embedded copies are often
+/// partial, and unknown properties are ignored. Hrefs are kept as sent (often relative); the
+/// record builder resolves them against the base the resource came with. Action links
+/// (`cancel`, `accept`, `decline`, …) and the `self` link (the invitation href is the event's
+/// link) are not kept: nobody searches records for them, and each kept href costs bytes per event.
 public struct InvitationResource: Sendable, Equatable {
     // No initialiser in the declaration: the implicit memberwise one builds the resource in one
     // step for the decoder (a hand-written one made the optimiser copy it once more; see
@@ -31,9 +33,37 @@ public struct InvitationResource: Sendable, Equatable {
     /// `_embedded.from.name` and `uri`: the inviting participant.
     public var fromName: UCWAText?
     public var fromURI: UCWAText?
+    /// `onBehalfOf`: the display name the inviter sends on someone's behalf (≤ 250 characters).
+    public var onBehalfOf: UCWAText?
+    /// The invitation's first message: the `message` property's text, else the `message`
+    /// link's href (UCWA sends a `data:` URI; see `DataURI`).
+    public var message: UCWAText?
+    /// `customContent`: the property's text, else the link's href (a `data:` URI).
+    public var customContent: UCWAText?
+    /// `_links.from.href`, else `_embedded.from._links.self.href`: the inviting participant.
+    public var fromHref: UCWAText?
+    /// `_links.to`: the invitee as a contact (`…/people/<address>`) and its display name.
+    public var toHref: UCWAText?
+    public var toTitle: UCWAText?
+    /// `_links.participant.href`: the remote participant.
+    public var participantHref: UCWAText?
+    /// Who accepted: `_links.acceptedByParticipant` (href, title), else the first participant
+    /// of `_embedded.acceptedByParticipant` (its `self` href, `name`, `uri`).
+    public var acceptedByHref: UCWAText?
+    public var acceptedByTitle: UCWAText?
+    public var acceptedByName: UCWAText?
+    public var acceptedByURI: UCWAText?
+    /// `onlineMeetingUri` of a meeting invitation.
+    public var onlineMeetingURI: UCWAText?
+    /// `availableModalities` (an array of names), joined with commas in document order.
+    public var availableModalities: UCWAText?
 
-    /// The inviter's display name: the embedded participant's `name`, else the `from` link's title.
-    public var inviterName: UCWAText? { fromName ?? fromTitle }
+    /// The inviter's display name: the embedded participant's `name`, else the `from` link's
+    /// title (an empty name counts as absent).
+    public var inviterName: UCWAText? { fromName.nonEmpty ?? fromTitle.nonEmpty }
+
+    /// The accepting participant's display name: the embedded `name`, else the link's title.
+    public var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
 
     /// Decodes a resource document (the body of `GET` on an invitation href).
     public static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
@@ -50,5 +80,13 @@ extension InvitationResource {
     /// A resource with no fields.
     public init() {
         self.init(rel: nil)
+    }
+}
+
+extension Optional where Wrapped == UCWAText {
+    /// The text unless it is absent or empty (servers send `"name": ""` for "no name").
+    public var nonEmpty: UCWAText? {
+        if let self, !self.isEmpty { return self }
+        return nil
     }
 }

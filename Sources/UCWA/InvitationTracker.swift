@@ -56,6 +56,16 @@ public struct InvitationTracker: Sendable, Equatable {
         }
     }
 
+    /// An event's own `status`, as records write it: `success`, `failure`, or the sanitised
+    /// text when it is neither (case as sent does not matter).
+    public static func eventStatus(_ status: String) -> String {
+        switch status.lowercased() {
+        case "success": "success"
+        case "failure": "failure"
+        default: UserText.sanitize(status)
+        }
+    }
+
     /// Forgets everything (a new application: its invitations are not ours).
     public mutating func reset() {
         open.removeAll()

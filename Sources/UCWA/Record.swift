@@ -83,6 +83,21 @@ public struct Record: Sendable, Equatable {
     public var linkHref: String?
     public var resetReason: String?
     public var applicationHref: String?
+    // Issue 14's extensions (DESIGN.md §3), after the fields above: more of the invitation, and
+    // the application a reset replaced.
+    public var onBehalfOf: String?
+    public var invitationMessage: String?
+    public var customContent: String?
+    public var fromHref: String?
+    public var toHref: String?
+    public var toName: String?
+    public var participantHref: String?
+    public var acceptedByHref: String?
+    public var acceptedByURI: String?
+    public var acceptedByName: String?
+    public var onlineMeetingURI: String?
+    public var availableModalities: String?
+    public var previousApplicationHref: String?
 
     public init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
         self.timestamp = timestamp
@@ -95,11 +110,12 @@ public struct Record: Sendable, Equatable {
     }
 
     /// Calls `body` with each field — JSON key, journald field, value — in the contract's order,
-    /// absent values left out, without building a list (the encoders run once per record).
-    /// `timestamp` has no journald field (journald keeps its own); `level` is `PRIORITY`.
+    /// absent and empty values left out, without building a list (the encoders run once per
+    /// record). `timestamp` is `UCWA_TIMESTAMP` (journald's own timestamp is when it received
+    /// the entry); `level` is `PRIORITY`.
     @inline(__always)
     func forEachField(_ body: (_ key: StaticString, _ journal: StaticString?, _ value: Value) -> Void) {
-        body("timestamp", nil, .text(timestamp))
+        body("timestamp", "UCWA_TIMESTAMP", .text(timestamp))
         body("level", "PRIORITY", .text(level.rawValue))
         body("event_name", "UCWA_EVENT_NAME", .text(eventName.rawValue))
         body("message", "MESSAGE", .text(message))
@@ -108,7 +124,8 @@ public struct Record: Sendable, Equatable {
         body("record_id", "UCWA_RECORD_ID", .text(recordID))
         body("sequence", "UCWA_SEQUENCE", .number(sequence))
         func add(_ key: StaticString, _ journal: StaticString, _ value: String?) {
-            if let value { body(key, journal, .text(value)) }
+            // An empty string is an absent value (`"subject":""` says nothing).
+            if let value, !value.isEmpty { body(key, journal, .text(value)) }
         }
         add("invitation_type", "UCWA_INVITATION_TYPE", invitationType)
         add("invitation_href", "UCWA_INVITATION_HREF", invitationHref)
@@ -136,6 +153,41 @@ public struct Record: Sendable, Equatable {
         add("link_href", "UCWA_LINK_HREF", linkHref)
         add("reset_reason", "UCWA_RESET_REASON", resetReason)
         add("application_href", "UCWA_APPLICATION_HREF", applicationHref)
+        add("on_behalf_of", "UCWA_ON_BEHALF_OF", onBehalfOf)
+        add("invitation_message", "UCWA_INVITATION_MESSAGE", invitationMessage)
+        add("custom_content", "UCWA_CUSTOM_CONTENT", customContent)
+        add("from_href", "UCWA_FROM_HREF", fromHref)
+        add("to_href", "UCWA_TO_HREF", toHref)
+        add("to_name", "UCWA_TO_NAME", toName)
+        add("participant_href", "UCWA_PARTICIPANT_HREF", participantHref)
+        add("accepted_by_href", "UCWA_ACCEPTED_BY_HREF", acceptedByHref)
+        add("accepted_by_uri", "UCWA_ACCEPTED_BY_URI", acceptedByURI)
+        add("accepted_by_name", "UCWA_ACCEPTED_BY_NAME", acceptedByName)
+        add("online_meeting_uri", "UCWA_ONLINE_MEETING_URI", onlineMeetingURI)
+        add("available_modalities", "UCWA_AVAILABLE_MODALITIES", availableModalities)
+        add("previous_application_href", "UCWA_PREVIOUS_APPLICATION_HREF", previousApplicationHref)
+    }
+
+    /// Every JSON key a record may carry, in order (for documentation and tests).
+    public static var keys: [String] {
+        var record = Record(timestamp: "t", level: .info, eventName: .event, message: "m", account: "a", recordID: "r", sequence: 1)
+        for path in Self.optionalTexts { record[keyPath: path] = "x" }
+        record.durationMs = 1
+        var out: [String] = []
+        record.forEachField { key, _, _ in out.append("\(key)") }
+        return out
+    }
+
+    /// The optional text fields, for `keys`.
+    static var optionalTexts: [WritableKeyPath<Record, String?>] {
+        [
+        \.invitationType, \.invitationHref, \.eventType, \.state, \.status, \.reasonCode, \.reasonSubcode, \.reasonMessage,
+        \.direction, \.importance, \.operationID, \.subject, \.threadID, \.toURI, \.fromURI, \.fromName,
+        \.conversationHref, \.startedAt, \.resolution, \.senderRel, \.senderHref, \.linkRel, \.linkHref, \.resetReason,
+        \.applicationHref, \.onBehalfOf, \.invitationMessage, \.customContent, \.fromHref, \.toHref, \.toName,
+        \.participantHref, \.acceptedByHref, \.acceptedByURI, \.acceptedByName, \.onlineMeetingURI,
+        \.availableModalities, \.previousApplicationHref,
+        ]
     }
 
     /// Appends the record as one JSON object and a newline. `JSONWriter` escapes controls,
@@ -156,7 +208,8 @@ public struct Record: Sendable, Equatable {
     }
 
     /// The journald entry: `FIELD=value` strings, with `MESSAGE_ID`, `SYSLOG_IDENTIFIER` and
-    /// `PRIORITY` as numbers journald understands.
+    /// `PRIORITY` as numbers journald understands. `event_type` goes out twice: as `UCWA_EVENT`
+    /// (its first name, kept for existing filters) and as `UCWA_EVENT_TYPE` (the name stdout uses).
     public var journalFields: [String] {
         var out = ["MESSAGE_ID=\(eventName.messageID)", "SYSLOG_IDENTIFIER=ucwa-eventd"]
         forEachField { _, journal, value in
@@ -165,6 +218,9 @@ public struct Record: Sendable, Equatable {
                 out.append("PRIORITY=\(level.priority)")
             } else {
                 out.append("\(journal)=\(value.text)")
+                if journal.utf8CodeUnitCount == 10, "\(journal)" == "UCWA_EVENT" {
+                    out.append("UCWA_EVENT_TYPE=\(value.text)")
+                }
             }
         }
         return out

@@ -26,23 +26,37 @@ public struct RecordBuilder: Sendable {
         self.tracker = tracker
     }
 
+    /// Whether the filter keeps `event` (decided before anything is fetched for it).
+    public func wants(_ event: UCWAEvent) -> Bool {
+        switch filter {
+        case .participantInvitations: return event.link.name == "participantInvitation"
+        case .invitations: return UCWARel.isInvitation(event.link.rel)
+        case .all: return true
+        }
+    }
+
+    /// Whether the record of `event` reads its invitation resource: a lifecycle event of an
+    /// invitation that the filter keeps. Nothing else is worth a GET.
+    public func needsResource(_ event: UCWAEvent) -> Bool {
+        guard wants(event), UCWARel.isInvitation(event.link.rel), let type = event.type else { return false }
+        return type == .started || type == .updated || type == .completed
+    }
+
     /// The record of one event, or nil when the filter leaves it out. `batch` is the URL of the
     /// batch the event came in (the same when the server delivers the batch again), `now` the
-    /// observation time in microseconds since 1970.
+    /// observation time in microseconds since 1970. Every href in the record is resolved
+    /// against `resolved.base` (else the invitation's href).
     public mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record? {
         let event = resolved.event
+        guard wants(event) else { return nil }
         let relName = event.link.name
-        let isInvitation = UCWARel.isInvitation(relName)
-        switch filter {
-        case .participantInvitations where !(relName == "participantInvitation"): return nil
-        case .invitations where !isInvitation: return nil
-        default: break
-        }
         if seed?.application != application || seed?.batch != batch {
             seed = RecordIDSeed(application: application, batch: batch)
         }
         let recordID = seed!.id(ordinal: event.position.ordinal)
-        guard isInvitation, let type = event.type, type == .started || type == .updated || type == .completed else {
+        let baseURL = resolved.base.isEmpty ? resolved.href : resolved.base
+        if base?.url != baseURL { base = Href.Base(baseURL, after: base) }
+        guard needsResource(event), let type = event.type else {
             return otherEvent(resolved, recordID: recordID, now: now)
         }
         let lifecycle = tracker.track(resolved, now: now)
@@ -53,36 +67,83 @@ public struct RecordBuilder: Sendable {
             message: type == .completed ? "invitation completed: \(lifecycle.status ?? "unknown")" : "invitation \(type)")
         let resource = resolved.resource
         record.invitationType = UserText.sanitize(relName.string)
-        record.invitationHref = UserText.sanitize(resolved.href, limit: UserText.uriLimit)
+        record.invitationHref = absolute(resolved.href.isEmpty ? event.link.href.string : resolved.href)
         record.eventType = type.description
         record.state = UserText.sanitize(resource?.state)
         record.status = lifecycle.status
-        record.reasonCode = UserText.sanitize(event.reason?.code)
-        record.reasonSubcode = UserText.sanitize(event.reason?.subcode)
-        record.reasonMessage = UserText.sanitize(event.reason?.message, limit: UserText.messageLimit)
+        addReason(event, to: &record)
         record.direction = UserText.sanitize(resource?.direction)
         record.importance = UserText.sanitize(resource?.importance)
         record.operationID = UserText.sanitize(resource?.operationId)
         record.subject = UserText.sanitize(resource?.subject)
         record.threadID = UserText.sanitize(resource?.threadId)
-        record.toURI = UserText.sanitize(resource?.to, limit: UserText.uriLimit)
-        record.fromURI = UserText.sanitize(resource?.fromURI, limit: UserText.uriLimit)
+        let toLink = resource?.toHref.nonEmpty?.string
+        record.toURI = (resource?.to.nonEmpty?.string ?? toLink.flatMap(PeopleHref.address)).map { UserText.sanitize($0, limit: UserText.uriLimit) }
+        let fromLink = resource?.fromHref.nonEmpty?.string
+        record.fromURI = (resource?.fromURI.nonEmpty?.string ?? fromLink.flatMap(PeopleHref.address)).map { UserText.sanitize($0, limit: UserText.uriLimit) }
         record.fromName = UserText.sanitize(resource?.inviterName)
-        record.conversationHref = UserText.sanitize(resource?.conversationHref, limit: UserText.uriLimit)
+        record.conversationHref = absolute(resource?.conversationHref)
         record.startedAt = lifecycle.startedAt.map { Timestamp.rfc3339(microseconds: $0) }
         record.durationMs = lifecycle.durationMs
         record.resolution = resolved.resolution == .none ? nil : resolved.resolution.rawValue
+        guard let resource else { return record }
+        record.onBehalfOf = UserText.sanitize(resource.onBehalfOf)
+        record.invitationMessage = resource.message.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
+        record.customContent = resource.customContent.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
+        record.fromHref = absolute(resource.fromHref)
+        record.toHref = absolute(resource.toHref)
+        record.toName = UserText.sanitize(resource.toTitle.nonEmpty)
+        record.participantHref = absolute(resource.participantHref)
+        let acceptedLink = resource.acceptedByHref.nonEmpty?.string
+        record.acceptedByHref = absolute(resource.acceptedByHref)
+        record.acceptedByURI = (resource.acceptedByURI.nonEmpty?.string ?? acceptedLink.flatMap(PeopleHref.address))
+            .map { UserText.sanitize($0, limit: UserText.uriLimit) }
+        record.acceptedByName = UserText.sanitize(resource.acceptorName)
+        record.onlineMeetingURI = UserText.sanitize(resource.onlineMeetingURI, limit: UserText.uriLimit)
+        record.availableModalities = UserText.sanitize(resource.availableModalities)
         return record
     }
 
+    /// The base of the event being recorded, parsed once per base.
+    private var base: Href.Base?
+
+    /// `href` resolved against the event's base and sanitised; nil when absent or empty.
+    private func absolute(_ href: String?) -> String? {
+        guard let href, !href.isEmpty else { return nil }
+        // Already absolute (the invitation href the resolver resolved; servers that send full
+        // URLs): no parse.
+        if href.utf8.starts(with: "https://".utf8) || href.utf8.starts(with: "http://".utf8) {
+            return UserText.sanitize(href, limit: UserText.uriLimit)
+        }
+        return UserText.sanitize(base?.resolve(href) ?? href, limit: UserText.uriLimit)
+    }
+
+    private func absolute(_ href: UCWAText?) -> String? {
+        guard let href = href.nonEmpty else { return nil }
+        if let resolved = base?.resolve(href) { return UserText.sanitize(resolved, limit: UserText.uriLimit) }
+        return absolute(href.string)
+    }
+
+    /// The event's `reason`, sanitised.
+    private func addReason(_ event: UCWAEvent, to record: inout Record) {
+        record.reasonCode = UserText.sanitize(event.reason?.code)
+        record.reasonSubcode = UserText.sanitize(event.reason?.subcode)
+        record.reasonMessage = UserText.sanitize(event.reason?.message, limit: UserText.messageLimit)
+    }
+
+    /// `ucwa.event`: any other event (`Events=all`), with its status and reason; `warn` when the
+    /// event reports a failure.
     private mutating func otherEvent(_ resolved: ResolvedEvent, recordID: String, now: Int64) -> Record {
         let event = resolved.event
-        var record = nextRecord(.event, level: .info, now: now, recordID: recordID, message: "event")
+        let status = event.status.nonEmpty.map { InvitationTracker.eventStatus($0.string) }
+        var record = nextRecord(.event, level: status == "failure" ? .warn : .info, now: now, recordID: recordID, message: "event")
         record.eventType = event.type.map { UserText.sanitize($0.description) }
+        record.status = status
+        addReason(event, to: &record)
         record.senderRel = UserText.sanitize(event.sender.rel.string)
-        record.senderHref = event.sender.href.isEmpty ? nil : UserText.sanitize(event.sender.href.string, limit: UserText.uriLimit)
+        record.senderHref = absolute(event.sender.href)
         record.linkRel = UserText.sanitize(event.link.rel.string)
-        record.linkHref = UserText.sanitize(event.link.href.string, limit: UserText.uriLimit)
+        record.linkHref = absolute(event.link.href)
         return record
     }
 
@@ -95,12 +156,24 @@ public struct RecordBuilder: Sendable {
         return record
     }
 
-    /// `ucwa.channel.reset`: events may have been lost or repeated.
-    public mutating func channelReset(_ reason: ChannelResetReason, application: String, now: Int64) -> Record {
+    /// `ucwa.channel.reset`: events may have been lost or repeated. After 404/410 the record
+    /// carries the server's error (`reason_code`/`reason_subcode`/`reason_message`) and the
+    /// application that was lost (`previous_application_href`); `application` is the one the
+    /// channel goes on with.
+    public mutating func channelReset(
+        _ reason: ChannelResetReason, application: String, now: Int64, previousApplication: String? = nil,
+        serverError: UCWAReason? = nil
+    ) -> Record {
         var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: "event channel reset: \(reason.rawValue)")
         record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(sequence))
         record.resetReason = reason.rawValue
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
+        record.reasonCode = UserText.sanitize((serverError?.code).nonEmpty)
+        record.reasonSubcode = UserText.sanitize(serverError?.subcode.nonEmpty)
+        record.reasonMessage = UserText.sanitize(serverError?.message.nonEmpty, limit: UserText.messageLimit)
+        if let previousApplication, previousApplication != application {
+            record.previousApplicationHref = UserText.sanitize(previousApplication, limit: UserText.uriLimit)
+        }
         if reason == .applicationNotFound || reason == .applicationExpired { tracker.reset() }
         return record
     }

@@ -19,12 +19,17 @@ public struct ResolvedEvent: Sendable {
     public var href: String
     public var resource: InvitationResource?
     public var resolution: Resolution
+    /// The absolute URL the event's and the resource's relative hrefs resolve against: the
+    /// body's `baseuri`, else the URL of the request that brought the body (for a fetched
+    /// resource, the URL it was fetched from). Empty: `href` serves as the base.
+    public var base: String
 
-    public init(event: UCWAEvent, href: String, resource: InvitationResource?, resolution: Resolution) {
+    public init(event: UCWAEvent, href: String, resource: InvitationResource?, resolution: Resolution, base: String = "") {
         self.event = event
         self.href = href
         self.resource = resource
         self.resolution = resolution
+        self.base = base
     }
 }
 

@@ -14,6 +14,13 @@ struct TextArena {
         var count: Int
     }
 
+    /// Bytes added since the last `seal`.
+    var count: Int { buffer.count }
+
+    mutating func appendByte(_ byte: UInt8) {
+        buffer.append(byte)
+    }
+
     mutating func add(_ value: UnsafeRawBufferPointer) -> Pending {
         let start = buffer.count
         buffer.append(value)
@@ -42,5 +49,19 @@ extension TextArena.Pending {
         // An empty text adds no bytes: the arena may then have sealed nothing.
         guard count > 0, let storage else { return UCWAText.empty }
         return UCWAText(storage: storage, start: start, count: count)
+    }
+}
+
+extension TextArena {
+    /// Appends `separator` and `value` to the text `pending`, which must be the last one added
+    /// (so its bytes stay contiguous); otherwise the text is started again from `value`.
+    mutating func extend(_ pending: inout Pending, separator: UInt8, with value: UnsafeRawBufferPointer) {
+        guard pending.start + pending.count == count else {
+            pending = add(value)
+            return
+        }
+        appendByte(separator)
+        _ = add(value)
+        pending.count += 1 + value.count
     }
 }

@@ -23,6 +23,12 @@ public struct SimulatorOptions: Sendable {
     /// Keep every request line in `SimulatorStats.requests` (tests assert on them; a benchmark
     /// of 100 000 GETs turns it off).
     public var recordRequests = true
+    /// Batches end with a `baseuri` (this server's URL), after `sender`, as the Trusted
+    /// Application API sends it, and the hrefs in them (links, senders, embedded resources,
+    /// `next`) are relative without a leading `/`: resolved against the request URL instead of
+    /// the `baseuri` they name a resource that does not exist. Applies to events queued after it
+    /// is set.
+    public var lateBaseURI = false
 
     public init(
         username: String = "alice@contoso.com",
@@ -128,19 +134,64 @@ public struct InvitationScript: Sendable, Hashable {
     public var withStarted: Bool
     /// Emit an `updated` event in state Alerting.
     public var withAlerting: Bool
+    /// The invitation's rel: `participantInvitation`, `messagingInvitation`,
+    /// `onlineMeetingInvitation` (which carries an `onlineMeetingUri` and `availableModalities`), …
+    public var kind: String
+    /// `onBehalfOf`, when set.
+    public var onBehalfOf: String?
+    /// The first message, sent as a `message` link with a `data:` URI (form-style encoding).
+    public var message: String?
+    /// The invitee only as a `to` people link (`…/people/<address>`, title `toName`), with no
+    /// `to` string, as every UCWA messagingInvitation sample has it.
+    public var toAsLink: Bool
+    public var toName: String?
+    /// The inviter only as a `from` participant link without a title (no name, no embedded
+    /// participant).
+    public var fromLinkOnly: Bool
+    /// Who accepts a connected invitation: embedded as `acceptedByParticipant` (an array of one
+    /// participant, as the SendAnIM sample has it) in the resource once it is Connected.
+    public var acceptedBy: (name: String, uri: String)?
 
     public init(
         to: String = "sip:bob@contoso.com",
         subject: String = "Quarterly review",
         outcome: InvitationOutcome = .connected,
         withStarted: Bool = true,
-        withAlerting: Bool = true
+        withAlerting: Bool = true,
+        kind: String = "participantInvitation",
+        onBehalfOf: String? = nil,
+        message: String? = nil,
+        toAsLink: Bool = false,
+        toName: String? = nil,
+        fromLinkOnly: Bool = false,
+        acceptedBy: (name: String, uri: String)? = nil
     ) {
         self.to = to
         self.subject = subject
         self.outcome = outcome
         self.withStarted = withStarted
         self.withAlerting = withAlerting
+        self.kind = kind
+        self.onBehalfOf = onBehalfOf
+        self.message = message
+        self.toAsLink = toAsLink
+        self.toName = toName
+        self.fromLinkOnly = fromLinkOnly
+        self.acceptedBy = acceptedBy
+    }
+
+    public static func == (a: InvitationScript, b: InvitationScript) -> Bool {
+        a.to == b.to && a.subject == b.subject && a.outcome == b.outcome && a.withStarted == b.withStarted
+            && a.withAlerting == b.withAlerting && a.kind == b.kind && a.onBehalfOf == b.onBehalfOf && a.message == b.message
+            && a.toAsLink == b.toAsLink && a.toName == b.toName && a.fromLinkOnly == b.fromLinkOnly
+            && a.acceptedBy?.name == b.acceptedBy?.name && a.acceptedBy?.uri == b.acceptedBy?.uri
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(to)
+        hasher.combine(subject)
+        hasher.combine(kind)
+        hasher.combine(message)
     }
     /// How many events playing this script queues.
     public var eventCount: Int { (withStarted ? 1 : 0) + (withAlerting ? 1 : 0) + 1 }
@@ -162,6 +213,8 @@ public struct SimulatorStats: Sendable {
     public var eventsOutstanding = 0
     /// Batches sent more than once (because they were not acknowledged).
     public var batchesResent = 0
+    /// GETs of people and participants.
+    public var peopleRequests = 0
     /// When the first batch holding events was formed (the benchmark's start).
     public var firstEventsBatchFormed: ContinuousClock.Instant?
     /// When an acknowledgement last covered events (the benchmark's end, once all are covered).

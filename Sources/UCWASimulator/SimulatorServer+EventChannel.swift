@@ -182,9 +182,11 @@ extension SimulatorServer {
         // 100 000 of them: the simulator must cost little next to the client it measures).
         var writer = JSONWriter(capacity: taken.reduce(256) { $0 + $1.rendered.count + 1 })
         writer.raw("{\"_links\":")
+        // With a late baseuri, relative to it alone (see SimulatorOptions.lateBaseURI).
+        let relative = { (href: String) in self.options.lateBaseURI ? String(href.dropFirst()) : href }
         writer.value(SimulatorDocuments.links([
-            ("self", application.eventsHref(ack: number)),
-            (resume ? "resume" : "next", application.eventsHref(ack: number + 1)),
+            ("self", relative(application.eventsHref(ack: number))),
+            (resume ? "resume" : "next", relative(application.eventsHref(ack: number + 1))),
         ]))
         writer.raw(",\"sender\":[")
         var open: (rel: String, href: String)?
@@ -202,7 +204,12 @@ extension SimulatorServer {
             }
             writer.raw(item.rendered)
         }
-        writer.raw(open == nil ? "]}" : "]}]}")
+        writer.raw(open == nil ? "]" : "]}]")
+        if options.lateBaseURI {
+            writer.raw(",\"baseuri\":")
+            writer.string(baseURL)
+        }
+        writer.raw("}")
         var body = writer.bytes
         if !taken.isEmpty, takeFault(where: { $0 == .malformedBatch }) != nil {
             // A stray comma after the links: the next href is known, the rest is not JSON.

@@ -111,10 +111,13 @@ final class SimulatorServer: @unchecked Sendable {
         nextInvitationID += 1
         let pool = liveApplication?.pool ?? (options.redirectUser ? "/pool2" : "")
         let application = liveApplication?.id ?? nextApplicationID
-        let base = "\(pool)/ucwa/oauth/v1/applications/\(application)/communication"
+        // With a late baseuri the hrefs are relative to it alone (no leading "/").
+        let root = options.lateBaseURI ? String("\(pool)/ucwa".dropFirst()) : "\(pool)/ucwa"
+        let applicationPath = "\(root)/oauth/v1/applications/\(application)"
+        let base = applicationPath + "/communication"
         var invitation = SimulatedInvitation(
-            id: id, href: "\(base)/participantInvitations/\(id)",
-            conversationHref: "\(base)/conversations/\(id)",
+            id: id, href: "\(base)/\(script.kind)s/\(id)",
+            conversationHref: "\(base)/conversations/\(id)", peopleHref: applicationPath + "/people",
             operationID: "op-\(id)", threadID: "thread-\(id)", script: script, state: "Connecting")
         var events: [(JSONValue, String, Bool)] = []
         if script.withStarted { events.append((invitationEvent(invitation, type: "started"), invitation.state, false)) }
@@ -143,12 +146,12 @@ final class SimulatorServer: @unchecked Sendable {
     private func invitationEvent(_ invitation: SimulatedInvitation, type: String) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("link", SimulatorDocuments.object([
-                ("rel", .string(rel("participantInvitation"))), ("href", .string(invitation.href)),
+                ("rel", .string(rel(invitation.script.kind))), ("href", .string(invitation.href)),
             ]))
         ]
         if options.embedResources {
             members.append(("_embedded", SimulatorDocuments.object([
-                (rel("participantInvitation"), invitation.resource(rel: rel))
+                (rel(invitation.script.kind), invitation.resource(rel: rel))
             ])))
         }
         if type == "completed" {
@@ -229,9 +232,12 @@ final class SimulatorServer: @unchecked Sendable {
                 deleteApplication(id, responder: responder)
             } else if rest == ["events"], request.method == .GET {
                 events(request, applicationID: id, responder: responder)
-            } else if rest.count == 3, rest.first == "communication", rest.dropFirst().first == "participantInvitations",
+            } else if rest.count == 3, rest.first == "communication", rest.dropFirst().first?.hasSuffix("Invitations") == true,
                       let number = Int(rest.last!), request.method == .GET {
                 invitation(number, responder: responder)
+            } else if request.method == .GET, rest.count == 2 && rest.first == "people"
+                        || rest.count == 5 && rest.first == "communication" && rest.dropFirst(3).first == "participants" {
+                person(String(rest.last!), participant: rest.count == 5, responder: responder)
             } else {
                 responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
             }
@@ -393,6 +399,23 @@ final class SimulatorServer: @unchecked Sendable {
         stats.eventsOutstanding -= application.queue.count + application.sent.values.reduce(0) { $0 + $1.eventCount }
     }
 
+    // MARK: People
+
+    /// The simulated directory: display names by address (others get none).
+    static let directory = ["alice@contoso.com": "Alice Smith", "alice": "Alice Smith", "bob@contoso.com": "Bob Jones"]
+
+    /// A contact (`…/people/<address>`) or participant (`…/participants/<address>`) resource.
+    private func person(_ id: String, participant: Bool, responder: Responder) {
+        stats.peopleRequests += 1
+        // Percent-decoded only (a `+` in `tel:+1…` stays a plus).
+        let address = Self.formDecode(Substring(id.map { $0 == "+" ? "%2B" : String($0) }.joined()))
+        var members: [(String, JSONValue)] = []
+        if let name = Self.directory[address] { members.append(("name", .string(name))) }
+        if address.contains("@") { members.append(("uri", .string("sip:" + address))) }
+        members.append(("rel", .string(rel(participant ? "participant" : "contact"))))
+        responder.send(status: 200, body: SimulatorDocuments.bytes(SimulatorDocuments.object(members)))
+    }
+
     // MARK: Invitation resources
 
     private func invitation(_ number: Int, responder: Responder) {
@@ -405,7 +428,7 @@ final class SimulatorServer: @unchecked Sendable {
                 responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "The invitation no longer exists."))
                 return
             }
-            responder.send(status: 200, body: SimulatorDocuments.bytes(invitation.resource(rel: rel)))
+            responder.send(status: 200, body: SimulatorDocuments.bytes(invitation.resource(rel: rel, absolutePaths: true)))
         }
         if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } }) {
             loop.scheduleTask(in: TimeAmount(delay)) { answer() }

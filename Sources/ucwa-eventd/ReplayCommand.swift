@@ -11,9 +11,15 @@ import Glibc
 /// lifecycle records they yield (resources only from `_embedded`; `--raw`: one line per decoded
 /// event instead) on stdout. Files are streamed in 64 KiB chunks through the same decoder
 /// the daemon uses, without a total size limit, so memory stays flat for any file size. A file
-/// that fails to decode is reported on stderr with its name and the error's position; the exit
-/// status is then 65 (EX_DATAERR), after the other files have been replayed (the events it
-/// yielded before the error are printed).
+/// that fails to decode, or that holds valid JSON which is not an event batch, is reported on
+/// stderr with its name (and the error's position); the exit status is then 65 (EX_DATAERR),
+/// after the other files have been replayed (the events a broken file yielded before its error
+/// are printed). A body with no events but a `resync` link is reported on stderr.
+///
+/// Hrefs in records are absolute, as the daemon writes them: resolved against the body's
+/// `baseuri` wherever it is in the file (records wait for it as the daemon's do, `BodyBaseHold`;
+/// a file with more events than the hold before its `baseuri` is read twice), else against
+/// `--base-url`, the URL the body was fetched from.
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -35,12 +41,25 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Which events become records: participant-invitations, invitations or all.")
     var events: String = EventFilter.all.rawValue
 
+    @Option(help: ArgumentHelp(
+        "The absolute URL the bodies were fetched from: relative hrefs resolve against a body's baseuri, else this.",
+        discussion: "The default, https://ucwa.invalid/, is a reserved name (RFC 6761) that says the origin is unknown."))
+    var baseURL = ReplayCommand.unknownOrigin
+
+    static let unknownOrigin = "https://ucwa.invalid/"
+
+    /// Most events a body may hold back while its `baseuri` has not come.
+    static let holdLimit = 1024
+
     func validate() throws {
         guard (1...(16 << 20)).contains(chunkSize) else {
             throw ValidationError("--chunk-size must be between 1 and 16777216")
         }
         guard EventFilter(rawValue: events) != nil else {
             throw ValidationError("--events must be participant-invitations, invitations or all")
+        }
+        guard Href.scheme(of: baseURL) != nil, Href.host(of: baseURL) != nil else {
+            throw ValidationError("--base-url must be an absolute URL such as https://pool.contoso.com/")
         }
     }
 
@@ -49,16 +68,23 @@ struct ReplayCommand: ParsableCommand {
         var failures = 0
         var builder = RecordBuilder(account: "replay", filter: EventFilter(rawValue: events) ?? .all)
         for path in files {
+            let name = Sanitize.forTerminal(path)
             do {
                 let result = try replay(path, into: output, builder: &builder)
-                var line = "\(Sanitize.forTerminal(path)): \(result.events) events, \(result.bytes) bytes"
+                var line = "\(name): \(result.events) events, \(result.bytes) bytes"
                 for kind in BatchLinkKind.allCases where kind != .self {
                     if let href = result.links[kind] { line += ", \(kind.rawValue)=\(Sanitize.forTerminal(href))" }
                 }
                 if summary { Diagnostics.print(line) }
+                if !result.isBatch {
+                    failures += 1
+                    Diagnostics.print("\(name): valid JSON, but not an event batch (no \"sender\" array and no next, resume or resync link)")
+                } else if result.events == 0, let resync = result.links[.resync], !summary {
+                    Diagnostics.print("\(name): no events, only a resync link (the client lost its place; the server would start again at \(Sanitize.forTerminal(resync)))")
+                }
             } catch {
                 failures += 1
-                Diagnostics.print("\(Sanitize.forTerminal(path)): \(error.message)")
+                Diagnostics.print("\(name): \(error.message)")
             }
         }
         output.flush()
@@ -71,16 +97,35 @@ struct ReplayCommand: ParsableCommand {
         var events = 0
         var bytes = 0
         var links: [BatchLinkKind: String] = [:]
+        /// A `sender` array or a next/resume/resync link was seen.
+        var isBatch = true
     }
 
-    /// Streams one file through the batch decoder.
+    /// Streams one file through the batch decoder (twice when its events outran the wait for
+    /// its `baseuri`).
     func replay(_ path: String, into output: OutputStream, builder: inout RecordBuilder) throws(ReplayError) -> Result {
+        var pinnedBase: String?
+        var skip = 0
+        while true {
+            let (result, again) = try replayOnce(path, into: output, builder: &builder, pinnedBase: pinnedBase, skip: skip)
+            guard let again else { return result }
+            (pinnedBase, skip) = again
+        }
+    }
+
+    /// One read of the file; `again` is the base and the events printed when it must be read
+    /// once more.
+    private func replayOnce(
+        _ path: String, into output: OutputStream, builder: inout RecordBuilder, pinnedBase: String?, skip: Int
+    ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
         let file: InputFile
         do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.description) }
         defer { file.close() }
         let source = summary ? nil : path
         var decoder = EventBatchDecoder(
-            consumer: LinePrinter(output: output, source: source, printing: !summary, builder: raw ? nil : builder),
+            consumer: LinePrinter(
+                output: output, source: source, printing: !summary, builder: raw ? nil : builder,
+                hold: BodyBaseHold(requestURL: baseURL, pinnedBase: pinnedBase, limit: Self.holdLimit), skip: skip),
             limits: JSONLimits(maxDocumentBytes: nil))
         defer { if let used = decoder.consumer.builder { builder = used } }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
@@ -95,13 +140,19 @@ struct ReplayCommand: ParsableCommand {
             }
             try decoder.finish()
         } catch let error as JSONError {
+            // The events before the error still go, with the base known by then.
+            _ = decoder.consumer.end()
             throw ReplayError(message: "not a valid event batch: \(error)")
         } catch let error as SystemError {
             throw ReplayError(message: error.description)
         } catch {
             throw ReplayError(message: "\(error)")
         }
-        return Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: decoder.consumer.links)
+        let again = decoder.consumer.end()
+        let links = decoder.consumer.links
+        let isBatch = decoder.sawSenderArray || links[.next] != nil || links[.resume] != nil || links[.resync] != nil
+        let result = Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
+        return (result, again ? (decoder.consumer.hold.base, decoder.consumer.printed) : nil)
     }
 }
 
@@ -109,7 +160,8 @@ struct ReplayError: Error {
     var message: String
 }
 
-/// Writes each decoded event as a JSON line into the output buffer.
+/// Writes each decoded event (or its record) as a JSON line into the output buffer. Records
+/// wait in `hold` until the body's base is known, as the daemon's do.
 struct LinePrinter: EventBatchConsumer {
     let output: OutputStream
     let source: String?
@@ -118,34 +170,63 @@ struct LinePrinter: EventBatchConsumer {
     var writer = JSONWriter(capacity: 1024)
     /// Records mode (nil: raw event lines).
     var builder: RecordBuilder?
-    var base: String?
+    var hold: BodyBaseHold
+    /// Events below this ordinal were printed by an earlier read of the file.
+    let skip: Int
+    /// Events printed (by ordinal: the next one to print).
+    private(set) var printed: Int
 
-    init(output: OutputStream, source: String?, printing: Bool, builder: RecordBuilder?) {
+    init(output: OutputStream, source: String?, printing: Bool, builder: RecordBuilder?, hold: BodyBaseHold, skip: Int) {
         self.output = output
         self.source = source
         self.printing = printing
         self.builder = builder
+        self.hold = hold
+        self.skip = skip
+        printed = skip
     }
 
     mutating func event(_ event: UCWAEvent) {
-        guard printing else { return }
-        writer.bytes.removeAll(keepingCapacity: true)
-        if builder != nil {
-            let href = base.flatMap { Href.resolve(event.link.href.string, against: $0) } ?? event.link.href.string
-            let resolved = ResolvedEvent(
-                event: event, href: UCWARel.isInvitation(event.link.rel) ? href : "",
-                resource: event.invitation, resolution: event.invitation != nil ? .embedded : .none)
-            let file = source ?? ""
-            guard let record = builder!.record(for: resolved, application: "replay:" + file, batch: file, now: WallClock.microsecondsSince1970()) else { return }
-            record.writeJSONLine(into: &writer)
-        } else {
+        guard printing, event.position.ordinal >= skip else { return }
+        guard builder != nil else {
+            // Raw events carry their hrefs as sent: nothing to wait for.
+            writer.bytes.removeAll(keepingCapacity: true)
             event.writeJSONLine(into: &writer, source: source)
             writer.bytes.append(UInt8(ascii: "\n"))
+            output.write(writer.bytes)
+            return
         }
-        output.write(writer.bytes)
+        if let ready = hold.take(event) { print(ready) }
     }
 
     mutating func batchLink(_ kind: BatchLinkKind, href: String) { links[kind] = href }
-    mutating func baseURI(_ uri: String) { base = uri }
 
+    mutating func baseURI(_ uri: String) {
+        for ready in hold.baseURI(uri) { print(ready) }
+    }
+
+    /// The end of the body: what was held goes; true when the file must be read again.
+    mutating func end() -> Bool {
+        let (events, again) = hold.end()
+        for ready in events { print(ready) }
+        return again
+    }
+
+    /// The base, parsed once per body.
+    private var parsedBase: Href.Base?
+
+    private mutating func print(_ event: UCWAEvent) {
+        writer.bytes.removeAll(keepingCapacity: true)
+        let base = hold.base
+        if parsedBase?.url != base { parsedBase = Href.Base(base) }
+        let href = parsedBase?.resolve(event.link.href.string) ?? event.link.href.string
+        let resolved = ResolvedEvent(
+            event: event, href: UCWARel.isInvitation(event.link.rel) ? href : "",
+            resource: event.invitation, resolution: event.invitation != nil ? .embedded : .none, base: base)
+        let file = source ?? ""
+        printed = event.position.ordinal + 1
+        guard let record = builder!.record(for: resolved, application: "replay:" + file, batch: file, now: WallClock.microsecondsSince1970()) else { return }
+        record.writeJSONLine(into: &writer)
+        output.write(writer.bytes)
+    }
 }

@@ -10,7 +10,8 @@ import Glibc
 
 /// SIGKILL at random points while invitations stream, then a restart from the checkpoint:
 /// every invitation event appears at least once and every duplicate carries the same
-/// `record_id`; the checkpoint is never torn.
+/// `record_id`; one `sequence` number names one record, ever (a re-delivered record gets a
+/// number never used before); the checkpoint is never torn.
 @Suite(.serialized) struct CrashTests {
     /// A small deterministic generator (the seed is printed, so a failure can be replayed).
     struct SplitMix: RandomNumberGenerator {
@@ -80,9 +81,14 @@ import Glibc
         #expect(lastStatus == 0, "\(last.stderr)")
 
         var idsByEvent: [String: Set<String>] = [:]
+        /// Every sequence number written, by every run, with the records that carried it.
+        var recordsBySequence: [Int: [String]] = [:]
         for output in outputs {
             for line in output.stdout.split(separator: "\n") {
                 // A kill may cut the last line short: that record was not acknowledged.
+                if let record = try? JSONValue.parse(String(line)), let sequence = record["sequence"]?.intValue {
+                    recordsBySequence[sequence, default: []].append(record["record_id"]?.stringValue ?? "")
+                }
                 guard let record = try? JSONValue.parse(String(line)),
                       record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true,
                       let href = record["invitation_href"]?.stringValue, let type = record["event_type"]?.stringValue,
@@ -102,6 +108,10 @@ import Glibc
         }
         #expect(idsByEvent.count == expectedEvents, "every invitation event at least once (seed \(seed))")
         #expect(idsByEvent.values.allSatisfy { $0.count == 1 }, "duplicates carry the same record_id (seed \(seed))")
+        // Re-delivered records carry numbers never used before: no number twice, across runs.
+        let reused = recordsBySequence.filter { $0.value.count > 1 }
+        #expect(reused.isEmpty, "sequence numbers used twice: \(reused.sorted { $0.key < $1.key }.prefix(5)) (seed \(seed))")
+        print("CrashTests: \(recordsBySequence.count) sequence numbers, highest \(recordsBySequence.keys.max() ?? 0)")
         #expect(await simulator.stats().applicationsCreated == 1)
         await simulator.shutdown()
     }
@@ -126,6 +136,40 @@ import Glibc
         #expect(try await second.wait() == 0)
         let types = (first.stdout + second.stdout).split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
         #expect(Set(types) == ["started", "updated", "completed"], "\(types)")
+        await simulator.shutdown()
+    }
+
+    /// Deterministic: a batch's records reach stdout, the process dies before its checkpoint
+    /// (`UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH`), the next run delivers the batch again: the same
+    /// `record_id`s, and sequence numbers that the first run never used (before issue 14 the
+    /// restart's channel-opened record took the number of the first re-delivered record, and
+    /// every re-delivered record the number of its predecessor).
+    @Test func aRecordDeliveredAgainAfterACrashGetsANumberNeverUsedBefore() async throws {
+        let simulator = try await UCWASimulator.start()
+        let (directory, config) = try RunCommandTests.setUp(simulator)
+        await simulator.play(InvitationScript(outcome: .declined))
+        let crashing = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            environment: ["UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH": "1"], directory: directory)
+        #expect(try await crashing.wait() == 128 + SIGKILL)
+        let again = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        again.signal(SIGTERM)
+        #expect(try await again.wait() == 0, "\(again.stderr)")
+        func records(_ output: String) -> [(id: String, sequence: Int, name: String)] {
+            output.split(separator: "\n").compactMap { line in
+                guard let record = try? JSONValue.parse(String(line)), let id = record["record_id"]?.stringValue,
+                      let sequence = record["sequence"]?.intValue, let name = record["event_name"]?.stringValue else { return nil }
+                return (id, sequence, name)
+            }
+        }
+        let first = records(crashing.stdout)
+        let second = records(again.stdout)
+        #expect(first.map(\.name) == ["ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed"])
+        #expect(second.map(\.name) == first.map(\.name))
+        #expect(second.dropFirst().map(\.id) == first.dropFirst().map(\.id), "the same events, the same ids")
+        #expect(Set(first.map(\.sequence)).isDisjoint(with: second.map(\.sequence)), "first \(first.map(\.sequence)), again \(second.map(\.sequence))")
+        #expect(second.map(\.sequence) == Array(second[0].sequence..<(second[0].sequence + 4)), "consecutive within a run")
         await simulator.shutdown()
     }
 

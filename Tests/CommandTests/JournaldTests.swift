@@ -78,11 +78,29 @@ struct JournaldTests {
 
     @Test func recordsArriveAsStructuredEntriesWithTheirMessageIDs() async throws {
         let outcome = try await run { simulator in
-            await simulator.play(InvitationScript(outcome: .declined))
+            await simulator.play(InvitationScript(outcome: .declined, message: "See you there", toAsLink: true, toName: "Bob"))
             return 3
         }
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let records = outcome.entries.filter { $0["UCWA_EVENT_NAME"] != nil }
+        for entry in outcome.entries {
+            // The shim suppresses sd-journal's location fields: no build path in any entry.
+            let keys = entry.objectValue?.map(\.key) ?? []
+            #expect(!keys.contains { $0.hasPrefix("CODE_") }, "\(keys)")
+        }
+        for record in records {
+            // The record's own time, as stdout writes it, beside journald's receive time.
+            let timestamp = try #require(record["UCWA_TIMESTAMP"]?.stringValue)
+            let received = try #require(record["__REALTIME_TIMESTAMP"]?.stringValue.flatMap { Int64($0) })
+            #expect(timestamp.count == 27 && timestamp.hasSuffix("Z"), "\(timestamp)")
+            #expect(timestamp <= Timestamp.rfc3339(microseconds: received) && timestamp >= Timestamp.rfc3339(microseconds: received - 10_000_000))
+            #expect(record["UCWA_EVENT_TYPE"]?.stringValue == record["UCWA_EVENT"]?.stringValue)
+        }
+        #expect(records.dropFirst().allSatisfy { $0["UCWA_EVENT_TYPE"] != nil })
+        #expect(records[1]["UCWA_INVITATION_MESSAGE"]?.stringValue == "See you there")
+        #expect(records[1]["UCWA_TO_URI"]?.stringValue == "sip:bob@contoso.com")
+        #expect(records[1]["UCWA_TO_NAME"]?.stringValue == "Bob")
+        #expect(records[1]["UCWA_TO_HREF"]?.stringValue?.hasSuffix("/ucwa/oauth/v1/applications/101/people/bob@contoso.com") == true)
         #expect(records.map { $0["UCWA_EVENT_NAME"]?.stringValue ?? "" } == [
             "ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
         ])
@@ -138,7 +156,15 @@ struct JournaldTests {
         #expect(outcome.status == 0)
         let diagnostics = outcome.entries.filter { $0["UCWA_EVENT_NAME"] == nil }
         #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "polling: first events request sent" && $0["PRIORITY"]?.stringValue == "6" })
-        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "application ready" && $0["UCWA_LOG_APPLICATION"]?.stringValue?.contains("/applications/101") == true })
+        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "application ready" && $0["UCWAD_APPLICATION"]?.stringValue?.contains("/applications/101") == true })
+        // Their own prefix, with the account; nothing a `UCWA_*` filter of records would match.
+        let daemonEntries = diagnostics.filter { $0["SYSLOG_IDENTIFIER"]?.stringValue == "ucwa-eventd" }
+        #expect(!daemonEntries.isEmpty)
+        for entry in daemonEntries {
+            let keys = entry.objectValue?.map(\.key) ?? []
+            #expect(!keys.contains { $0.hasPrefix("UCWA_") }, "\(keys)")
+            #expect(entry["UCWAD_ACCOUNT"]?.stringValue == "alice", "\(keys)")
+        }
         #expect(outcome.stderr.isEmpty, "diagnostics went to stderr: \(outcome.stderr)")
     }
 

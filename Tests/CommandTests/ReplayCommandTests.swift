@@ -120,6 +120,82 @@ import Testing
         #expect(result.stderr.contains("\\u{1b}[31mred.json"))
     }
 
+    /// A shared test data file (`$UCWA_SHARED` or ../shared).
+    static func shared(_ relative: String) -> String {
+        (ProcessInfo.processInfo.environment["UCWA_SHARED"] ?? "../shared") + "/testdata/ucwa/" + relative
+    }
+
+    @Test func validJSONThatIsNoEventBatchIsSaidOnStderr() throws {
+        let resource = Self.shared("doc-samples/ucwa-ref-participantinvitation-get-response.json")
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("replay-empty-\(getpid()).json").path
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: empty))
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let result = try run(["replay", resource, empty, "samples/01-participant-invitation-started.json"])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("\(resource): valid JSON, but not an event batch"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(empty): valid JSON, but not an event batch"), "\(result.stderr)")
+        #expect(result.stdout.contains("ucwa.invitation.started"), "the batch is still replayed")
+        // An empty heartbeat batch is a batch.
+        let heartbeat = try run(["replay", Self.shared("doc-samples/tap-event-saas-empty-heartbeat.json")])
+        #expect(heartbeat.status == 0 && heartbeat.stderr.isEmpty, "\(heartbeat.stderr)")
+    }
+
+    @Test func aResyncOnlyBodyIsReported() throws {
+        let result = try run(["replay", "samples/04-resync.json"])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("samples/04-resync.json: no events, only a resync link"), "\(result.stderr)")
+        #expect(result.stderr.contains("/ucwa/oauth/v1/applications/10165861200/events?ack=38"))
+    }
+
+    @Test func hrefsAreAbsoluteAgainstTheLateBaseuriElseTheBaseURL() throws {
+        let trusted = Self.shared("captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json")
+        let result = try run(["replay", "--base-url", "https://pool.contoso.com/ucwa/oauth/v1/applications/9/events?ack=1",
+                              trusted, "samples/01-participant-invitation-started.json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try result.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let fromTrusted = try #require(records.first { ($0["invitation_href"] as? String)?.contains("/platformservice/") == true })
+        #expect((fromTrusted["invitation_href"] as? String)?.hasPrefix("https://webpoolbl20r04.infra.lync.com/platformservice/tgt-") == true)
+        #expect((fromTrusted["conversation_href"] as? String)?.hasPrefix("https://webpoolbl20r04.infra.lync.com/platformservice/tgt-") == true)
+        for record in records {
+            for (key, value) in record where key.hasSuffix("_href") {
+                let text = value as? String ?? ""
+                #expect(text.hasPrefix("https://"), "\(key): \(text)")
+            }
+        }
+        // Without a baseuri, against --base-url; by default against the reserved unknown origin.
+        #expect(records.contains { ($0["invitation_href"] as? String)?.hasPrefix("https://pool.contoso.com/") == true })
+        let unknown = try run(["replay", "samples/01-participant-invitation-started.json"])
+        #expect(unknown.stdout.contains("\"invitation_href\":\"https://ucwa.invalid/"), "\(unknown.stdout)")
+        let bad = try run(["replay", "--base-url", "/relative", "samples/01-participant-invitation-started.json"])
+        #expect(bad.status == 64)
+    }
+
+    /// More events than the base hold before a late baseuri: the file is read twice, each event
+    /// printed once, in order, against the baseuri.
+    @Test func aFileWhoseEventsOutrunItsBaseuriIsReadTwice() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-late-\(getpid()).json").path
+        var body = #"{"sender":[{"rel":"communication","href":"communication","events":["#
+        let count = 1500
+        for index in 0..<count {
+            if index > 0 { body += "," }
+            body += #"{"link":{"rel":"participantInvitation","href":"communication/participantInvitations/\#(index)"},"type":"started"}"#
+        }
+        body += #"]}],"baseuri":"https://late.contoso.com/base/"}"#
+        try Data(body.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for chunk in ["65536", "7"] {
+            let result = try run(["replay", "--chunk-size", chunk, path])
+            #expect(result.status == 0, "\(result.stderr)")
+            let hrefs = result.stdout.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["invitation_href"] as? String
+            }
+            #expect(hrefs == (0..<count).map { "https://late.contoso.com/base/communication/participantInvitations/\($0)" }, "chunk \(chunk)")
+        }
+    }
+
     @Test func usageErrorsExit64() throws {
         let result = try run(["replay", "--raw", "--chunk-size", "0", "x"])
         #expect(result.status == 64)

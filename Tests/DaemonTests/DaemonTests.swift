@@ -17,13 +17,17 @@ import UCWASimulator
         let task: Task<Int32, Never>
         let stats: DaemonStats
 
-        init(simulator: UCWASimulator, stateDirectory: String, output: Int32, events: EventFilter = .participantInvitations) {
+        init(
+            simulator: UCWASimulator, stateDirectory: String, output: Int32, events: EventFilter = .participantInvitations,
+            configure: (inout Configuration) -> Void = { _ in }
+        ) {
             var configuration = Configuration()
             configuration.discoverURL = simulator.discoverURL
             configuration.username = SimulatorOptions().username
             configuration.account = "alice"
             configuration.stateDirectory = stateDirectory
             configuration.events = events
+            configure(&configuration)
             var daemon = Daemon(configuration: configuration, password: SimulatorOptions().password, environment: [:], logger: DaemonTests.quiet, stop: stop)
             daemon.timeoutOverride = 1
             daemon.grace = .seconds(1)

@@ -107,7 +107,7 @@ import UCWA
     }
 
     @Test func documentLimitOnTheEventChannel() throws {
-        #expect(JSONLimits.eventChannel.maxDocumentBytes == 64 << 20)
+        #expect(JSONLimits.eventChannel.maxDocumentBytes == 1 << 30)
         let limits = JSONLimits(maxDocumentBytes: 100)
         let text = #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"x","href":"/1"},"type":"added"},{"link":{"rel":"x","href":"/2"},"type":"added"}]}]}"#
         let error = try #require(throws: JSONError.self) { _ = try EventBatchDecoder.decode(Array(text.utf8), limits: limits) }

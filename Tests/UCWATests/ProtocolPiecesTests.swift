@@ -27,11 +27,16 @@ import UCWA
 
     @Test func aParsedBaseResolvesLikeTheFullAlgorithm() {
         let bases = ["https://lyncweb.contoso.com/ucwa/oauth/v1/applications/105/events?ack=1", "https://h:8443", "/relative/base", "http://a/b/c/d;p?q"]
-        let references = ["/ucwa/x", "/ucwa/x?ack=2#f", "//other/x", "/a/./b", "/a/../b", "/", "x", "", "https://z/y", "/päth/ü"]
+        let references = ["/ucwa/x", "/ucwa/x?ack=2#f", "//other/x", "/a/./b", "/a/../b", "/", "x", "", "https://z/y", "/päth/ü",
+                          "/x/p?endpointId=sip:a@b.contoso.com", "/x/p?q=/../y", "/x/p#/./f", "/a/.", "/a/..", "/.well-known/x", "/a/b./c", "/a.b/../c"]
         for base in bases {
             let parsed = Href.Base(base)
+            // Parsed after a base on the same origin (or another one): the same results.
+            let after = Href.Base(base, after: Href.Base("https://lyncweb.contoso.com/other?x"))
             for reference in references {
+                #expect(after.resolve(reference) == Href.resolve(reference, against: base), "after: \(reference) against \(base)")
                 #expect(parsed.resolve(reference) == Href.resolve(reference, against: base), "\(reference) against \(base)")
+                #expect(parsed.resolve(UCWAText(reference)) == Href.resolve(reference, against: base), "text \(reference) against \(base)")
             }
         }
     }
