@@ -66,22 +66,31 @@ final class BootedContainer: @unchecked Sendable {
             if found == nil {
                 guard ContinuousClock.now < deadline, kill(nspawn.pid, 0) == 0 else {
                     let log = nspawn.stdout + nspawn.stderr
+                    nspawn.signal(SIGKILL)
+                    _ = try? await nspawn.wait(timeout: .seconds(5))
                     try? await Self.sh("umount \(root)", in: base + "/logs")
+                    try? FileManager.default.removeItem(atPath: base)
                     throw ContainerError.bootFailed("systemd-nspawn did not start an init: \(log)")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
         leader = found!
-        while true {
-            let (_, state) = try await run("systemctl is-system-running")
-            let text = state.trimmingCharacters(in: .whitespacesAndNewlines)
-            if text == "running" || text == "degraded" { break }
-            guard ContinuousClock.now < deadline else {
-                let jobs = (try? await run("systemctl list-jobs --no-pager"))?.output ?? ""
-                throw ContainerError.bootFailed("systemd did not finish booting: \(text); jobs: \(jobs)")
+        do {
+            while true {
+                let (_, state) = try await run("systemctl is-system-running")
+                let text = state.trimmingCharacters(in: .whitespacesAndNewlines)
+                if text == "running" || text == "degraded" { break }
+                guard ContinuousClock.now < deadline else {
+                    let jobs = (try? await run("systemctl list-jobs --no-pager"))?.output ?? ""
+                    throw ContainerError.bootFailed("systemd did not finish booting: \(text); jobs: \(jobs)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
             }
-            try await Task.sleep(for: .milliseconds(200))
+        } catch {
+            // Nothing of a container that did not boot is left behind.
+            await shutdown()
+            throw error
         }
     }
 

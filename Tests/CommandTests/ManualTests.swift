@@ -1,6 +1,7 @@
 import Foundation
 import StreamingJSON
 import Testing
+import UCWA
 
 /// The manual pages in man/ cannot drift from the programs: every command and flag that
 /// swift-argument-parser knows (`--experimental-dump-help`), every key the configuration
@@ -114,6 +115,22 @@ import Testing
             let rest = example[start.upperBound...]
             let body = "\n" + (rest.range(of: "\n[").map { rest[..<$0.lowerBound] } ?? rest)
             #expect(body.contains("\n\(name)=") || body.contains("\n#\(name)="), "the example lacks [\(section)] \(name)=")
+        }
+    }
+
+    /// Every key a record may carry (`Record.keys`, the order the records use) is named in the
+    /// RECORDS section, so that a new field cannot reach records undocumented.
+    @Test func theDaemonsPageNamesEveryRecordKey() throws {
+        let page = try Self.page("ucwa-eventd.8")
+        let section = try #require(page.range(of: ".SH RECORDS").map { page[$0.upperBound...] })
+        let text = String(section.range(of: "\n.SH ").map { section[..<$0.lowerBound] } ?? section)
+        for key in Record.keys {
+            let named = text.contains(".B \(key)\n") || text.contains(".BR \(key) ") || text.contains(" \(key) ")
+                || text.contains(" \(key)\n") || text.contains("\" \(key) ")
+            #expect(named, "RECORDS lacks \(key)")
+        }
+        for field in ["UCWA_TIMESTAMP", "UCWA_EVENT_TYPE", "UCWAD_ACCOUNT", "MESSAGE_ID", "PRIORITY"] {
+            #expect(text.contains(field), "RECORDS lacks \(field)")
         }
     }
 
