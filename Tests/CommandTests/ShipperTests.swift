@@ -32,6 +32,7 @@ import Glibc
         InvitationScript(subject: "Café ☕ 日本語 — Ünïcödé", outcome: .failed(code: "RemoteFailure", subcode: "DestinationNotFound",
                                                                           message: "The person is not found."),
                          withStarted: false, withAlerting: false),
+        InvitationScript(subject: "", outcome: .connected, withAlerting: false),
     ]
     /// Played while the shippers are stopped: their restart must pick these up, and only these.
     static let afterRestart = InvitationScript(subject: "after the shippers' restart ✓", outcome: .declined)
