@@ -102,6 +102,40 @@ import Glibc
         }
     }
 
+    // MARK: The recipes that cannot run here
+
+    /// Vector, Fluent Bit, Filebeat and the OpenTelemetry Collector are not packaged for
+    /// Debian: their recipes are parsed (Python's tomllib and PyYAML) and checked for what makes
+    /// them correct without a running shipper: the field names they use exist in the record
+    /// contract, they keep records only, type the three numbers, keep a resume cursor and say
+    /// how to de-duplicate on record_id.
+    @Test func theUntestedRecipesParseAndUseOnlyContractFields() async throws {
+        let contract = try RecordContract.load()
+        for recipe in UntestedRecipe.all {
+            let path = "\(Self.contrib)/\(recipe.file)"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let parsed = try await recipe.parse(path)
+            var problems = recipe.check(parsed)
+            problems += contract.unknownNames(in: text, recordKeys: recipe.recordKeys)
+            for needed in ["UCWA_SCHEMA_VERSION", "record_id", "sequence", "duration_ms", "schema_version"] where !text.contains(needed) {
+                problems.append("never mentions \(needed)")
+            }
+            #expect(problems.isEmpty, "contrib/\(recipe.file):\n\(problems.joined(separator: "\n"))")
+        }
+    }
+
+    /// The tested recipes too name only contract fields (the run above shows they are right
+    /// for today's fields; this keeps a misspelt future field from hiding in them).
+    @Test func theTestedRecipesUseOnlyContractFields() throws {
+        let contract = try RecordContract.load()
+        for (file, keys) in [("rsyslog/ucwa-eventd.conf", #"\$\.name == "([a-z_]+)""#),
+                             ("syslog-ng/ucwa-eventd.conf", #"\.ucwa\.([a-z_]+)"#)] {
+            let text = try String(contentsOfFile: "\(Self.contrib)/\(file)", encoding: .utf8)
+            let problems = contract.unknownNames(in: text, recordKeys: [keys])
+            #expect(problems.isEmpty, "contrib/\(file):\n\(problems.joined(separator: "\n"))")
+        }
+    }
+
     private func touch(_ path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else { throw POSIXError(.EIO) }
     }
@@ -387,8 +421,13 @@ struct DebianShippers {
             try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
         }
 
+        /// The output's lines, empty ones included (syslog-ng writes an empty line for a record
+        /// whose template failed).
         func records() -> [String] {
-            ((try? String(contentsOfFile: directory + "/" + outputFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            var lines = ((try? String(contentsOfFile: directory + "/" + outputFile, encoding: .utf8)) ?? "")
+                .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            return lines
         }
 
         func log() -> String {
@@ -411,4 +450,175 @@ struct DebianShippers {
 struct ShipperSetupError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The record contract's names: journald fields (`UCWA_*`) and JSON keys, from the code
+/// (`Record.forEachField` in Sources/UCWA/Record.swift) and from DESIGN.md §3, which also names
+/// the fields being added (`UCWA_TIMESTAMP`, `UCWA_EVENT_TYPE`, `on_behalf_of`, …).
+struct RecordContract {
+    var journalFields: Set<String>
+    var keys: Set<String>
+
+    static func load() throws -> RecordContract {
+        let repository = URL(fileURLWithPath: ShipperTests.contrib).deletingLastPathComponent()
+        let code = try String(contentsOf: repository.appendingPathComponent("Sources/UCWA/Record.swift"), encoding: .utf8)
+        let shared = ProcessInfo.processInfo.environment["UCWA_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? repository.deletingLastPathComponent().appendingPathComponent("shared")
+        let designPath = shared.appendingPathComponent("DESIGN.md")
+        guard let design = try? String(contentsOf: designPath, encoding: .utf8) else {
+            throw ShipperSetupError("no DESIGN.md at \(designPath.path) (set UCWA_SHARED)")
+        }
+        // §3's records: from its "### Records" heading to the next heading.
+        let records = design.components(separatedBy: "### Records").dropFirst().first?.components(separatedBy: "\n### ").first ?? ""
+        var fields = Set(matches(#"UCWA_[A-Z0-9_]*[A-Z0-9]"#, in: code + records, group: 0))
+        fields.formUnion(["MESSAGE", "PRIORITY", "MESSAGE_ID", "SYSLOG_IDENTIFIER"])
+        var keys = Set(matches(#"(?:body|add)\("([a-z_]+)""#, in: code, group: 1))
+        for line in records.split(separator: "\n") where line.hasPrefix("| `") {
+            let firstCell = line.split(separator: "|").first.map(String.init) ?? ""
+            keys.formUnion(matches(#"`([a-z_]+)`"#, in: firstCell, group: 1))
+        }
+        // journald carries every key as UCWA_<KEY> (DESIGN.md §3: "the same fields in
+        // journald"; its table abbreviates some with "…"), but level and message, which are
+        // PRIORITY and MESSAGE.
+        fields.formUnion(keys.subtracting(["level", "message"]).map { "UCWA_" + $0.uppercased() })
+        guard fields.count > 20, keys.count > 20, keys.contains("record_id"), fields.contains("UCWA_RECORD_ID") else {
+            throw ShipperSetupError("could not read the record contract: fields \(fields.sorted()), keys \(keys.sorted())")
+        }
+        return RecordContract(journalFields: fields, keys: keys)
+    }
+
+    /// Every `UCWA_*` name in `text` that is no contract field (a bare `UCWA_` prefix or a
+    /// `UCWA_*`/`UCWA_<NAME>` pattern is no name), and every record key that the
+    /// `recordKeys` patterns (group 1) find in `text` that is no contract key.
+    func unknownNames(in text: String, recordKeys: [String]) -> [String] {
+        var problems: [String] = []
+        for name in Set(Self.matches(#"UCWA_[A-Z0-9_]*[A-Z0-9]"#, in: text, group: 0)).sorted() where !journalFields.contains(name) {
+            problems.append("\(name) is no journald field of the record contract")
+        }
+        // A recipe may also name a journald field lower-cased on its way to a key (`event`
+        // for UCWA_EVENT before it becomes event_type).
+        let lowered = Set(journalFields.filter { $0.hasPrefix("UCWA_") }.map { $0.dropFirst(5).lowercased() })
+        for pattern in recordKeys {
+            for key in Set(Self.matches(pattern, in: text, group: 1)).sorted() where !keys.contains(key) && !lowered.contains(key) {
+                problems.append("\(key) is no record key of the contract")
+            }
+        }
+        return problems
+    }
+
+    static func matches(_ pattern: String, in text: String, group: Int) -> [String] {
+        guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
+        let range = NSRange(text.startIndex..., in: text)
+        return expression.matches(in: text, range: range).compactMap { match in
+            Range(match.range(at: group), in: text).map { String(text[$0]) }
+        }
+    }
+}
+
+/// A recipe for a shipper that is not installable here: how to parse it and what to check in
+/// the parsed document.
+struct UntestedRecipe: Sendable {
+    var file: String
+    /// Patterns whose group 1 is a record key the recipe writes or reads.
+    var recordKeys: [String]
+    var check: @Sendable (JSONValue) -> [String]
+
+    static let all: [UntestedRecipe] = [
+        UntestedRecipe(file: "vector/ucwa-eventd.toml", recordKeys: [#"record\.([a-z_]+)"#]) { document in
+            var problems: [String] = []
+            let journal = document["sources"]?["ucwa_journal"]
+            if journal?["type"]?.stringValue != "journald" { problems.append("sources.ucwa_journal is not a journald source") }
+            if journal?["current_boot_only"] != .bool(false) { problems.append("current_boot_only is not false: a restart after a reboot would skip the previous boot's backlog") }
+            if journal?["data_dir"]?.stringValue == nil { problems.append("no data_dir: the journal cursor is not kept") }
+            let transforms = document["transforms"]?.objectValue ?? []
+            if !transforms.contains(where: { $0.value["type"]?.stringValue == "remap" && $0.value["source"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") == true }) {
+                problems.append("no remap keeps records only (UCWA_SCHEMA_VERSION)")
+            }
+            if !transforms.contains(where: { $0.value["type"]?.stringValue == "dedupe" && $0.value["fields"]?["match"] == .array([.string("record_id")]) }) {
+                problems.append("no dedupe transform on record_id")
+            }
+            return problems + UntestedRecipe.inputsExist(document, sections: ["sources", "transforms", "sinks"])
+        },
+        UntestedRecipe(file: "fluent-bit/ucwa-eventd.yaml", recordKeys: [#"record\["([a-z_]+)"\]"#, #"name == "([a-z_]+)""#]) { document in
+            var problems: [String] = []
+            let inputs = document["pipeline"]?["inputs"]?.arrayValue ?? []
+            guard let systemd = inputs.first(where: { $0["name"]?.stringValue == "systemd" }) else { return ["no systemd input"] }
+            if systemd["db"]?.stringValue == nil { problems.append("the systemd input has no db: the journal cursor is not kept") }
+            if systemd["read_from_tail"] != .bool(false) && systemd["read_from_tail"]?.stringValue != "off" { problems.append("read_from_tail is not off") }
+            let filters = document["pipeline"]?["filters"]?.arrayValue ?? []
+            guard let lua = filters.first(where: { $0["name"]?.stringValue == "lua" }) else { return problems + ["no lua filter"] }
+            let integers = Set((lua["type_int_key"]?.stringValue ?? "").split(separator: " ").map(String.init))
+            if integers != ["sequence", "duration_ms", "schema_version"] { problems.append("type_int_key is \(integers.sorted())") }
+            if let call = lua["call"]?.stringValue, lua["code"]?.stringValue?.contains("function \(call)(") != true {
+                problems.append("the lua code defines no function \(call)")
+            }
+            if lua["code"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") != true { problems.append("the lua filter does not keep records only") }
+            return problems
+        },
+        UntestedRecipe(file: "filebeat/ucwa-eventd.yml", recordKeys: [#"(?:\{|, )([a-z_]+): true"#, #"event\.(?:Put|Get)\("([a-z_]+)""#]) { document in
+            var problems: [String] = []
+            let inputs = document["filebeat.inputs"]?.arrayValue ?? []
+            guard let journald = inputs.first(where: { $0["type"]?.stringValue == "journald" }) else { return ["no journald input"] }
+            if journald["id"]?.stringValue == nil { problems.append("the journald input has no id: its cursor is not kept in the registry") }
+            if journald["seek"]?.stringValue != "cursor" { problems.append("seek is not cursor") }
+            let processors = journald["processors"]?.arrayValue ?? []
+            if !processors.contains(where: { $0["drop_event"]?["when.not.has_fields"] == .array([.string("journald.custom.ucwa_schema_version")]) }) {
+                problems.append("no drop_event keeps records only")
+            }
+            if !processors.contains(where: { $0["script"]?["source"]?.stringValue?.contains("@metadata._id") == true }) {
+                problems.append("record_id is not the document id")
+            }
+            return problems
+        },
+        UntestedRecipe(file: "otel-collector/ucwa-eventd.yaml",
+                       recordKeys: [#"attributes\["([a-z_]+)"\]"#]) { document in
+            var problems: [String] = []
+            guard let journald = document["receivers"]?["journald/ucwa"] else { return ["no journald/ucwa receiver"] }
+            if journald["start_at"]?.stringValue != "beginning" { problems.append("start_at is not beginning: the backlog is skipped") }
+            if journald["all"] != .bool(true) { problems.append("all is not true: long fields arrive as blob placeholders") }
+            let storage = journald["storage"]?.stringValue ?? ""
+            if document["extensions"]?[storage] == nil { problems.append("storage \(storage) is no extension: the cursor is not kept") }
+            if !(document["service"]?["extensions"]?.arrayValue ?? []).contains(.string(storage)) { problems.append("\(storage) is not enabled in service.extensions") }
+            let filter = document["processors"]?["filter/ucwa_records"]?["logs"]?["log_record"]?.arrayValue ?? []
+            if !filter.contains(where: { $0.stringValue?.contains("UCWA_SCHEMA_VERSION") == true }) { problems.append("the filter does not keep records only") }
+            let statements = (document["processors"]?["transform/ucwa_journal"]?["log_statements"]?[0]?["statements"]?.arrayValue ?? []).compactMap(\.stringValue)
+            for key in ["sequence", "duration_ms", "schema_version"] where !statements.contains(where: { $0.contains("attributes[\"\(key)\"], Int(") }) {
+                problems.append("\(key) is not made an integer")
+            }
+            if !statements.contains(where: { $0.hasPrefix("set(severity_number") }) { problems.append("no severity from PRIORITY") }
+            if statements.last != "set(body, body[\"MESSAGE\"])" { problems.append("the body does not become MESSAGE last") }
+            return problems + UntestedRecipe.pipelinesExist(document)
+        },
+    ]
+
+    /// `python3` parses the file (tomllib for TOML, PyYAML for YAML) and prints it as JSON.
+    func parse(_ path: String) async throws -> JSONValue {
+        let loader = file.hasSuffix(".toml") ? "import tomllib; d = tomllib.load(open(p, 'rb'))" : "import yaml; d = yaml.safe_load(open(p))"
+        let script = "import json, sys; p = sys.argv[1]; \(loader); print(json.dumps(d))"
+        let child = try ChildProcess(["/usr/bin/python3", "-c", script, path], directory: FileManager.default.temporaryDirectory.path)
+        let status = try await child.wait()
+        guard status == 0 else { throw ShipperSetupError("\(file) does not parse:\n\(child.stderr)") }
+        return try JSONValue.parse(child.stdout)
+    }
+
+    /// Every `inputs` entry of a Vector component names a component that exists.
+    static func inputsExist(_ document: JSONValue, sections: [String]) -> [String] {
+        let names = Set(sections.flatMap { (document[$0]?.objectValue ?? []).map(\.key) })
+        return sections.flatMap { section in
+            (document[section]?.objectValue ?? []).flatMap { component in
+                (component.value["inputs"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !names.contains($0) }
+                    .map { "\(section).\(component.key) reads \($0), which does not exist" }
+            }
+        }
+    }
+
+    /// Every receiver, processor and exporter a collector pipeline names is defined.
+    static func pipelinesExist(_ document: JSONValue) -> [String] {
+        (document["service"]?["pipelines"]?.objectValue ?? []).flatMap { pipeline in
+            ["receivers", "processors", "exporters"].flatMap { kind in
+                (pipeline.value[kind]?.arrayValue ?? []).compactMap(\.stringValue).filter { document[kind]?[$0] == nil }
+                    .map { "pipeline \(pipeline.key) names \(kind) \($0), which is not defined" }
+            }
+        }
+    }
 }
