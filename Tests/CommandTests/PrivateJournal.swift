@@ -24,7 +24,7 @@ enum PrivateJournal {
     /// - `wait_for NAME`: returns once `$WORK/NAME` exists, or the daemon has exited;
     /// - `stop_daemon`: SIGTERM, its exit status into `daemon.status`;
     /// - `dump_journal`: every `SYSLOG_IDENTIFIER=ucwa-eventd` entry as JSON lines into
-    ///   `journal.json`.
+    ///   `journal.json` (`--all`: fields over 4096 bytes too, not `null`).
     static let prologue = """
         set -e
         mkdir -p /run/systemd /run/log /var/log/journal
@@ -55,7 +55,7 @@ enum PrivateJournal {
         }
         dump_journal() {
           journalctl --sync
-          journalctl -o json --no-pager SYSLOG_IDENTIFIER=ucwa-eventd > "$WORK/journal.json"
+          journalctl -o json --all --no-pager SYSLOG_IDENTIFIER=ucwa-eventd > "$WORK/journal.json"
         }
 
         """

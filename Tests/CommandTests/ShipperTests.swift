@@ -95,6 +95,11 @@ import Glibc
         #expect(journal.contains { $0["UCWA_SCHEMA_VERSION"] == nil }, "no diagnostics in the journal: the filter was not tried")
 
         let expected = try all.map { try JSONValue.parse($0) }
+        // Fluent Bit is not packaged for Debian, but its Lua filter is plain Lua: run it under
+        // LuaJIT (the Lua Fluent Bit embeds) on this run's journal entries.
+        let lua = try await FluentBitLua.run(recipe: "\(Self.contrib)/fluent-bit/ucwa-eventd.yaml", entries: journal, work: work)
+        let luaProblems = ShippedRecords.problems(shipped: lua, expected: expected, timesAreFromThisRun: false)
+        #expect(luaProblems.isEmpty, "Fluent Bit's Lua filter (under LuaJIT): \(luaProblems.count) problems:\n\(luaProblems.prefix(20).joined(separator: "\n"))")
         for pipeline in pipelines {
             let problems = ShippedRecords.problems(shipped: pipeline.records(), expected: expected,
                                                    timesAreFromThisRun: pipeline.readsFile)
@@ -274,7 +279,7 @@ enum ShippedRecords {
     }
 }
 
-/// Debian's rsyslog and syslog-ng. The two packages conflict (both provide
+/// Debian's rsyslog and syslog-ng (and LuaJIT, for Fluent Bit's Lua filter). The two shippers conflict (both provide
 /// `system-log-daemon`), so whichever is not installed is unpacked with `apt-get download`
 /// and `dpkg-deb -x` into `.build/<triple>/shippers` (its library dependencies are installed
 /// with apt) and run from there: never as the machine's logger, no maintainer scripts, no
@@ -317,6 +322,7 @@ struct DebianShippers {
           unpack rsyslog >&2
           echo "rsyslogd=$ROOT/usr/sbin/rsyslogd"; echo "rsyslogModules=-M $(dirname "$(find "$ROOT" -name imjournal.so | head -n 1)")"
         fi
+        installed luajit || apt_install luajit >&2
         if installed syslog-ng-core; then
           echo "syslogNG=/usr/sbin/syslog-ng"; echo "syslogNGModules="; echo "syslogNGLibraries="
         else
@@ -620,5 +626,70 @@ struct UntestedRecipe: Sendable {
                     .map { "pipeline \(pipeline.key) names \(kind) \($0), which is not defined" }
             }
         }
+    }
+}
+
+/// Fluent Bit's `lua` filter from the recipe, run under LuaJIT as Fluent Bit would call it:
+/// each journal entry as a table of its fields (strings), the time as `{sec, nsec}`
+/// (`time_as_table`), the return code honoured (-1 drops, 1 and 2 keep), the `type_int_key`
+/// fields written as integers when the script made them numbers. The output is one JSON object
+/// per kept record.
+enum FluentBitLua {
+    static func run(recipe: String, entries: [JSONValue], work: String) async throws -> [String] {
+        let filter = try await UntestedRecipe(file: "fluent-bit/ucwa-eventd.yaml", recordKeys: []) { _ in [] }.parse(recipe)["pipeline"]?["filters"]?
+            .arrayValue?.first { $0["name"]?.stringValue == "lua" }
+        guard let code = filter?["code"]?.stringValue, let call = filter?["call"]?.stringValue else {
+            throw ShipperSetupError("no lua filter with code and call in \(recipe)")
+        }
+        let integers = (filter?["type_int_key"]?.stringValue ?? "").split(separator: " ").map { "[\(literal(String($0)))] = true" }
+        var lua = code + """
+
+            local ucwa_integers = { \(integers.joined(separator: ", ")) }
+            local function ucwa_quote(text)
+              return '"' .. string.gsub(text, '[%c"\\\\]', function(c) return string.format('\\\\u%04x', string.byte(c)) end) .. '"'
+            end
+            local function ucwa_encode(record)
+              local parts = {}
+              for key, value in pairs(record) do
+                local encoded
+                if type(value) == "number" and ucwa_integers[key] then encoded = string.format("%d", value)
+                elseif type(value) == "number" then encoded = tostring(value)
+                else encoded = ucwa_quote(tostring(value)) end
+                parts[#parts + 1] = ucwa_quote(key) .. ":" .. encoded
+              end
+              return "{" .. table.concat(parts, ",") .. "}"
+            end
+            local function ucwa_feed(ts, record)
+              local code, _, out = \(call)("ucwa.journal", ts, record)
+              if code == 1 or code == 2 then print(ucwa_encode(out))
+              elseif code ~= -1 and code ~= 0 then error("return code " .. tostring(code)) end
+            end
+
+            """
+        for entry in entries {
+            let micros = Int(entry["__REALTIME_TIMESTAMP"]?.stringValue ?? "") ?? 0
+            let fields = (entry.objectValue ?? []).compactMap { member in
+                member.value.stringValue.map { "[\(literal(member.key))] = \(literal($0))" }
+            }
+            lua += "ucwa_feed({ sec = \(micros / 1_000_000), nsec = \(micros % 1_000_000 * 1000) }, { \(fields.joined(separator: ", ")) })\n"
+        }
+        try lua.write(toFile: work + "/fluent-bit-filter.lua", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(["/usr/bin/luajit", work + "/fluent-bit-filter.lua"], directory: work)
+        guard try await child.wait() == 0 else { throw ShipperSetupError("the Lua filter failed under LuaJIT:\n\(child.stderr)") }
+        return child.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// A Lua string literal for any bytes: letters, digits and spaces as they are, every other
+    /// byte as a decimal escape.
+    static func literal(_ text: String) -> String {
+        var out = "\""
+        for byte in text.utf8 {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x20 || byte == 0x5F {
+                out.append(Character(Unicode.Scalar(byte)))
+            } else {
+                out += "\\" + String(format: "%03d", byte)
+            }
+        }
+        return out + "\""
     }
 }
