@@ -361,7 +361,11 @@ struct DebianShippers {
         for (shipper, main, moves) in [
             ("rsyslog", "global(workDirectory=\"\(work)/rsyslog\")\ninclude(file=\"\(work)/rsyslog/recipe.conf\")\n",
              ["/var/lib/rsyslog/", "/var/log/ucwa-eventd/"]),
-            ("syslog-ng", "@version: 3.38\n@include \"\(work)/syslog-ng/recipe.conf\"\n", ["/var/log/ucwa-eventd/"]),
+            // Debian's syslog-ng.conf has `source s_src { system(); internal(); };`, and system()
+            // is the journal under systemd: the recipe reads s_src (syslog-ng allows one
+            // systemd-journal() source), so this stands in for Debian's file.
+            ("syslog-ng", "@version: 3.38\nsource s_src { systemd-journal(); internal(); };\n@include \"\(work)/syslog-ng/recipe.conf\"\n",
+             ["/var/log/ucwa-eventd/"]),
         ] {
             let directory = "\(work)/\(shipper)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
