@@ -318,7 +318,11 @@ struct DebianShippers {
         ROOT="$CACHE/root"
         export DEBIAN_FRONTEND=noninteractive
         installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-        apt_install() { apt-get install -y -qq "$@" || { apt-get update -qq && apt-get install -y -qq "$@"; }; }
+        # Another apt (a parallel test elsewhere) may hold the lock for a while: wait for it.
+        apt_install() {
+          apt-get -o DPkg::Lock::Timeout=120 install -y -qq "$@" ||
+            { apt-get -o DPkg::Lock::Timeout=120 update -qq && apt-get -o DPkg::Lock::Timeout=120 install -y -qq "$@"; }
+        }
         unpack() {
           [ -e "$CACHE/$1.unpacked" ] && return 0
           mkdir -p "$CACHE/debs" && cd "$CACHE/debs"
@@ -352,7 +356,7 @@ struct DebianShippers {
 
     static func install() async throws -> DebianShippers {
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let child = try ChildProcess(["/bin/sh", "-c", installScript, "install", cache], directory: cache)
+        let child = try ChildProcess(["/bin/sh", "-c", installScript, "install", cache], directory: TestPaths.temporaryDirectory())
         let status = (try? await child.wait(timeout: .seconds(300))) ?? -1
         var found: [String: String] = [:]
         for line in child.stdout.split(separator: "\n") {
