@@ -129,6 +129,11 @@ import Glibc
             for needed in ["UCWA_SCHEMA_VERSION", "record_id", "sequence", "duration_ms", "schema_version"] where !text.contains(needed) {
                 problems.append("never mentions \(needed)")
             }
+            // The daemon's stdout files are read from /var/log/ucwa-eventd/*.jsonl: writing
+            // records there would read them back, over and over.
+            if text.contains("/var/log/ucwa-eventd/records") || text.contains("path: /var/log/ucwa-eventd\n") {
+                problems.append("writes its output where it reads the daemon's stdout files")
+            }
             #expect(problems.isEmpty, "contrib/\(recipe.file):\n\(problems.joined(separator: "\n"))")
         }
     }
@@ -381,22 +386,25 @@ struct DebianShippers {
     func prepare(work: String, recipes: String) throws -> [Pipeline] {
         for (shipper, main, moves) in [
             ("rsyslog", "global(workDirectory=\"\(work)/rsyslog\")\ninclude(file=\"\(work)/rsyslog/recipe.conf\")\n",
-             ["/var/lib/rsyslog/", "/var/log/ucwa-eventd/"]),
+             ["/var/lib/rsyslog/", "/var/log/ucwa-records/"]),
             // Debian's syslog-ng.conf has `source s_src { system(); internal(); };`, and system()
             // is the journal under systemd: the recipe reads s_src (syslog-ng allows one
             // systemd-journal() source), so this stands in for Debian's file.
             ("syslog-ng", "@version: 3.38\nsource s_src { systemd-journal(); internal(); };\n@include \"\(work)/syslog-ng/recipe.conf\"\n",
-             ["/var/log/ucwa-eventd/"]),
+             ["/var/log/ucwa-records/"]),
         ] {
             let directory = "\(work)/\(shipper)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
             var recipe = try String(contentsOfFile: "\(recipes)/\(shipper)/ucwa-eventd.conf", encoding: .utf8)
+            // The daemon's stdout files into <shipper>/in/, everything else into <shipper>/.
+            recipe = recipe.replacingOccurrences(of: "/var/log/ucwa-eventd/", with: directory + "/in/")
+                .replacingOccurrences(of: "\"/var/log/ucwa-eventd\"", with: "\"\(directory)/in\"")
             for path in moves { recipe = recipe.replacingOccurrences(of: path, with: directory + "/") }
             let stray = recipe.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && $0.contains("/var/") }
             guard stray.isEmpty else { throw ShipperSetupError("\(shipper)'s recipe has paths the test does not move: \(stray)") }
             try recipe.write(toFile: directory + "/recipe.conf", atomically: true, encoding: .utf8)
             try main.write(toFile: directory + "/main.conf", atomically: true, encoding: .utf8)
-            _ = FileManager.default.createFile(atPath: directory + "/stdout.jsonl", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/in/alice.jsonl", contents: nil)
         }
         return [
             Pipeline(name: "rsyslog imjournal", directory: work + "/rsyslog", outputFile: "records.jsonl", readsFile: false),
@@ -442,11 +450,11 @@ struct DebianShippers {
         var name: String
         var directory: String
         var outputFile: String
-        /// Reads `stdout.jsonl` (the daemon's stdout lines) rather than the journal.
+        /// Reads `in/alice.jsonl` (the daemon's stdout lines) rather than the journal.
         var readsFile: Bool
 
         func appendToInput(_ lines: [String]) throws {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stdout.jsonl"))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/in/alice.jsonl"))
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
