@@ -301,11 +301,11 @@ enum ShippedRecords {
     }
 }
 
-/// Debian's rsyslog and syslog-ng (and LuaJIT, for Fluent Bit's Lua filter). The two shippers conflict (both provide
-/// `system-log-daemon`), so whichever is not installed is unpacked with `apt-get download`
-/// and `dpkg-deb -x` into `.build/<triple>/shippers` (its library dependencies are installed
-/// with apt) and run from there: never as the machine's logger, no maintainer scripts, no
-/// systemd.
+/// Debian's rsyslog and syslog-ng (and LuaJIT, for Fluent Bit's Lua filter). The two
+/// shippers conflict (both provide `system-log-daemon`), so whichever is not installed is
+/// unpacked with `apt-get download` and `dpkg-deb -x` into `.build/<triple>/shippers` (its
+/// library dependencies are installed with apt) and run from there: never as the machine's
+/// logger, no maintainer scripts, no systemd.
 struct DebianShippers {
     var rsyslogd: String
     /// `-M <dir>` for an unpacked rsyslog (its modules are not in the default place).
