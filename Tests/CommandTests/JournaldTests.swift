@@ -8,42 +8,20 @@ import UCWASimulator
 import Glibc
 #endif
 
-/// Whether a private journald can be started here.
-let journaldCanRun: Bool = geteuid() == 0
-    && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
-    && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")
-
 /// The journald sink against a real `systemd-journald`, started by the test in a private mount
 /// namespace (tmpfs over /run/systemd, /run/log and /var/log/journal), read back with
 /// `journalctl -o json`. Needs root and unshare; skipped with that reason elsewhere.
-@Suite(.serialized, .enabled(if: journaldCanRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"))
+@Suite(.serialized, .enabled(if: PrivateJournal.canRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"))
 struct JournaldTests {
-    /// Runs the daemon with `--sink journald` beside a private journald until `stop` exists,
-    /// then dumps every ucwa-eventd entry as JSON lines into `journal.json`.
-    static let script = """
-        set -e
-        mkdir -p /run/systemd /run/log /var/log/journal
-        mount -t tmpfs tmpfs /run/systemd
-        mount -t tmpfs tmpfs /run/log
-        mount -t tmpfs tmpfs /var/log/journal
+    /// Runs the daemon with `--sink journald` beside a private journald (`PrivateJournal`) until
+    /// `stop` exists, then dumps every ucwa-eventd entry as JSON lines into `journal.json`.
+    static let body = """
+        if [ "$START_JOURNALD" = 1 ]; then start_journald; fi
+        start_daemon
+        wait_for stop
+        stop_daemon
         if [ "$START_JOURNALD" = 1 ]; then
-          /lib/systemd/systemd-journald & J=$!
-          for i in $(seq 1 200); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
-        fi
-        : > "$WORK/daemon.err"
-        if [ "$DIAGNOSTICS_TO_JOURNAL" = 1 ]; then
-          # As systemd does for a unit whose stderr is the journal.
-          export JOURNAL_STREAM="$(stat -c '%d:%i' "$WORK/daemon.err")"
-        fi
-        "$DAEMON" run --config "$CONFIG" --sink journald > "$WORK/daemon.out" 2>> "$WORK/daemon.err" & D=$!
-        while [ ! -e "$WORK/stop" ] && kill -0 $D 2>/dev/null; do sleep 0.05; done
-        kill -TERM $D 2>/dev/null || true
-        set +e
-        wait $D
-        echo $? > "$WORK/daemon.status"
-        if [ "$START_JOURNALD" = 1 ]; then
-          journalctl --sync
-          journalctl -o json --no-pager SYSLOG_IDENTIFIER=ucwa-eventd > "$WORK/journal.json"
+          dump_journal
           kill $J
         fi
         """
@@ -57,12 +35,9 @@ struct JournaldTests {
     func run(startJournald: Bool = true, diagnosticsToJournal: Bool = false, play: (UCWASimulator) async -> Int) async throws -> Outcome {
         let simulator = try await UCWASimulator.start()
         let (work, config) = try RunCommandTests.setUp(simulator)
-        try Self.script.write(toFile: work + "/journal.sh", atomically: true, encoding: .utf8)
-        let child = try ChildProcess(
-            ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", work + "/journal.sh"],
-            environment: ["DAEMON": TestPaths.binary("ucwa-eventd"), "CONFIG": config, "WORK": work, "START_JOURNALD": startJournald ? "1" : "0",
-                          "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0"],
-            directory: work)
+        let child = try PrivateJournal.spawn(
+            body: Self.body, daemonConfig: config, work: work,
+            environment: ["START_JOURNALD": startJournald ? "1" : "0", "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0"])
         let expected = await play(simulator)
         if expected > 0 { try await RunCommandTests.waitForAcknowledged(expected, simulator) }
         if startJournald {
@@ -70,7 +45,7 @@ struct JournaldTests {
         }
         #expect(try await child.wait(timeout: .seconds(60)) == 0, "\(child.stderr)")
         await simulator.shutdown()
-        let status = Int32((try? String(contentsOfFile: work + "/daemon.status", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        let status = PrivateJournal.daemonStatus(work)
         let json = (try? String(contentsOfFile: work + "/journal.json", encoding: .utf8)) ?? ""
         let entries = try json.split(separator: "\n").map { try JSONValue.parse(String($0)) }
         return Outcome(status: status, entries: entries, stderr: (try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)) ?? "")
