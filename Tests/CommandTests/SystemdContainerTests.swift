@@ -74,7 +74,10 @@ import Glibc
         let start = ContinuousClock.now
         let (status, output) = try await container.run("timeout 60 /bin/sh -c " + shellQuote(command))
         let elapsed = ContinuousClock.now - start
-        return (status, output, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        // The figures for the notes (each is also asserted by its caller).
+        print("container \(container.name): `\(command.prefix(60))` took \(String(format: "%.2f", seconds)) s, exit \(status)")
+        return (status, output, seconds)
     }
 
     @Test(.disabled(if: skipReason != nil, Comment(rawValue: skipReason ?? "")), .timeLimit(.minutes(5)))
