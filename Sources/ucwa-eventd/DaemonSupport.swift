@@ -120,7 +120,8 @@ final class Signals: @unchecked Sendable {
 /// is versioned) and the dynamic loader binds libdispatch's call to it before the C library's;
 /// with a static Swift runtime the static libdispatch binds to it at link time. A request for the calling
 /// thread (`PRIO_PROCESS`, 0) succeeds without a system call; any other request goes to the C
-/// library's function. Measured with `strace -f -e setpriority`: 5 calls per start before, 0 after.
+/// library's function, so a start makes no `setpriority` system call (`strace -f -e setpriority`;
+/// Benchmarks/README.md).
 @_cdecl("setpriority")
 public func ucwaEventdSetpriority(_ which: UInt32, _ who: UInt32, _ priority: Int32) -> Int32 {
     if which == UInt32(PRIO_PROCESS.rawValue), who == 0 { return 0 }

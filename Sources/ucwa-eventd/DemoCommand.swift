@@ -11,7 +11,7 @@ import Glibc
 /// a one-line summary on stderr at the end.
 ///
 /// The simulator is a second program, `ucwa-sim` (SwiftNIO), started as `ucwa-sim --demo`:
-/// linking it into this binary made the daemon 26 MB instead of 8 and cost every instance
+/// linking it into this binary made the daemon several times larger and cost every instance
 /// memory for a server it never runs in production (Benchmarks/README.md has the figures).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

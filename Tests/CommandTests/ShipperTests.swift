@@ -492,7 +492,7 @@ struct ShipperSetupError: Error, CustomStringConvertible {
 }
 
 /// The record contract's names: journald fields (`UCWA_*`) and JSON keys, from the code
-/// (`Record.forEachField` in Sources/UCWA/Record.swift) and from DESIGN.md §3, which also names
+/// (`Record.forEachField` in Sources/UCWA/Records/Record.swift) and from DESIGN.md §3, which also names
 /// the fields being added (`UCWA_TIMESTAMP`, `UCWA_EVENT_TYPE`, `on_behalf_of`, …).
 struct RecordContract {
     var journalFields: Set<String>
@@ -500,7 +500,7 @@ struct RecordContract {
 
     static func load() throws -> RecordContract {
         let repository = URL(fileURLWithPath: ShipperTests.contrib).deletingLastPathComponent()
-        let code = try String(contentsOf: repository.appendingPathComponent("Sources/UCWA/Record.swift"), encoding: .utf8)
+        let code = try String(contentsOf: repository.appendingPathComponent("Sources/UCWA/Records/Record.swift"), encoding: .utf8)
         let shared = ProcessInfo.processInfo.environment["UCWA_SHARED"].map { URL(fileURLWithPath: $0) }
             ?? repository.deletingLastPathComponent().appendingPathComponent("shared")
         let designPath = shared.appendingPathComponent("DESIGN.md")

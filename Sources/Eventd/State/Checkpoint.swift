@@ -137,9 +137,9 @@ public struct CheckpointStore: Sendable {
     /// Writes `checkpoint` atomically. The temporary file is the inode of the checkpoint before
     /// the current one (`checkpoint.json.spare`), overwritten in place: creating a file and
     /// freeing the replaced one on every save made the file system allocate and free an inode
-    /// and its block and write their bitmaps synchronously at fsync — 90 µs of 380 per save
-    /// here (ext4), on the path of every acknowledgement. The file `checkpoint.json` names is
-    /// never written to; a crash at any point leaves it whole.
+    /// and its block and write their bitmaps synchronously at fsync, on the path of every
+    /// acknowledgement (Benchmarks/README.md has the figures). The file `checkpoint.json` names
+    /// is never written to; a crash at any point leaves it whole.
     public func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
         // Missing on the first save and after a crash: the temporary file is then created.

@@ -6,7 +6,7 @@ public struct UCWAEvent: Sendable, Equatable {
     // uses, has a signature of its own next to the public one below (declared in an extension,
     // which keeps the memberwise one). The memberwise initialiser builds the value in one step;
     // a hand-written one assigns a `self` on the stack that the optimiser then copies (a retain
-    // and a release of every field, 4 % of a 64 KiB decode).
+    // and a release of every field; Benchmarks/README.md has the cost).
     /// Where the event sits in its batch; a re-delivered batch gives the same positions.
     public var position: Position
     /// The resource that owns or controls the target (`sender[].rel`/`href`).
