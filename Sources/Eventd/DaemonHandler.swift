@@ -39,9 +39,9 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         try flushAndSave(eventsURL: fresh ? endpoints.eventsURL : nil)
     }
 
-    mutating func reset(_ reason: ChannelResetReason) async throws {
+    mutating func reset(_ reason: ChannelResetReason, mergedResets: Int) async throws {
         if reason == .resync { resolver.forgetStates() }
-        try write(builder.channelReset(reason, application: endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970()))
+        try write(builder.channelReset(reason, application: endpoints?.applicationURL ?? "", mergedResets: mergedResets, now: WallClock.microsecondsSince1970()))
         try sink.flush()
     }
 

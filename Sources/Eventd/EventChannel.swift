@@ -25,7 +25,8 @@ public protocol EventChannelHandler {
     /// The channel starts on an application (the first, or a new one after 404/410).
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
     /// Events may have been lost or replayed (`resync`, `resume`, a new application).
-    mutating func reset(_ reason: ChannelResetReason) async throws
+    /// `mergedResets`: how many consecutive `resync` answers this stands for (1 but after a storm).
+    mutating func reset(_ reason: ChannelResetReason, mergedResets: Int) async throws
     /// One event, the moment it is decoded; `baseURL` resolves its relative hrefs.
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws
     /// Every event of the batch at `url` has been handed over; `next` is the URL that will
@@ -44,19 +45,21 @@ extension EventChannelHandler {
     public mutating func heartbeat() async {}
 }
 
-/// The channel stopped for good.
+/// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
 public struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "event channel stopped: \(reason)" }
+    public var stop: ChannelStop
+    public var reason: String { stop.description }
+    public var description: String { "event channel stopped: \(stop)" }
 }
 
-/// Runs the event channel: `EventChannelMachine` decides, this does the I/O. Each poll's body
+/// Runs the event channel: `EventChannelMachine` decides, this does the I/O and never looks
+/// at the machine's state (every action carries what it needs). Each poll's body
 /// is decoded on the HTTP thread while it arrives, and its events go to the handler one by
 /// one; a batch that arrives again after a broken transfer or a retry is not handed over
 /// twice (events are skipped by their position in the batch).
 public struct EventChannel<Handler: EventChannelHandler> {
     public var handler: Handler
-    public private(set) var machine: EventChannelMachine
+    private var machine: EventChannelMachine
     private let session: Session
     private let limits: JSONLimits
     private let logger: Logger
@@ -73,11 +76,12 @@ public struct EventChannel<Handler: EventChannelHandler> {
         self.logger = logger
     }
 
-    /// Signs in if needed and polls until cancelled (returns normally) or until the channel
-    /// gives up (`ChannelGaveUp`) or the session fails (`SessionFailure`). `resumeURL`: the
-    /// events URL saved by a previous run, polled instead of the application's first one.
+    /// Signs in if needed and polls until cancelled or stopped (returns normally) or until the
+    /// channel gives up (`ChannelGaveUp`, also for an internal inconsistency) or the session
+    /// fails (`SessionFailure`). `resumeURL`: the events URL saved by a previous run, polled
+    /// instead of the application's first one.
     public mutating func run(resumeURL: String? = nil) async throws {
-        let endpoints: ApplicationEndpoints
+        var endpoints: ApplicationEndpoints
         if let known = await session.endpoints {
             endpoints = known
         } else {
@@ -86,11 +90,16 @@ public struct EventChannel<Handler: EventChannelHandler> {
         try await handler.opened(endpoints)
         var actions = machine.start(eventsURL: resumeURL ?? endpoints.eventsURL)
         var acknowledging: String?
-        while !actions.isEmpty {
+        while true {
             if Task.isCancelled { return }
+            guard !actions.isEmpty else {
+                // The machine promises a last action that asks for an input or stops.
+                throw ChannelGaveUp(stop: .internalInconsistency(state: "unknown", input: "an answer of the machine without a next action"))
+            }
             let action = actions.removeFirst()
             switch action {
-            case .poll(let url):
+            case .poll(let request):
+                let url = request.url
                 if let batchURL = acknowledging {
                     try await handler.batchCompleted(url: batchURL, next: url)
                     acknowledging = nil
@@ -101,7 +110,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 await handler.willPoll(url)
                 let outcome: PollOutcome
                 do {
-                    outcome = try await poll(url)
+                    outcome = try await poll(request)
                 } catch is CancellationError {
                     return
                 }
@@ -109,35 +118,45 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 // (its records are not checkpointed and come again).
                 if case .batch = outcome { acknowledging = url } else { stop?.endHandOver() }
                 if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
-                actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1, using: &jitter))
+                actions += machine.pollEnded(request, outcome, random: Double.random(in: 0..<1, using: &jitter))
 
-            case .wait(let delay, let reason):
-                let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
-                logger.warning("event channel poll failed, retrying", metadata: ["url": "\(url)", "reason": "\(reason)", "delay": "\(delay)"])
-                await handler.notice(.retrying(url: url, reason: reason, delay: delay))
-                guard await pause(delay) else { return }
-                actions += machine.backoffElapsed()
+            case .wait(let backoff):
+                logger.warning("event channel poll failed, retrying", metadata: [
+                    "url": "\(backoff.failedURL)", "reason": "\(backoff.reason)", "delay": "\(backoff.delay)", "attempt": "\(backoff.attempt)",
+                ])
+                await handler.notice(.retrying(url: backoff.failedURL, reason: backoff.reason, delay: backoff.delay))
+                guard await pause(backoff.delay) else { return }
+                actions += machine.backoffElapsed(backoff)
 
-            case .reset(let reason):
-                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)"])
+            case .reset(let reason, let merged):
+                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"])
                 delivered = nil
-                try await handler.reset(reason)
+                try await handler.reset(reason, mergedResets: merged)
 
-            case .createApplication(let reason):
-                logger.warning("application gone, creating a new one", metadata: ["reason": "\(reason.rawValue)"])
-                let endpoints = try await session.createApplication()
+            case .createApplication(let request):
+                logger.warning("application gone, creating a new one", metadata: ["reason": "\(request.reason.rawValue)", "url": "\(request.url)"])
+                endpoints = try await session.createApplication()
                 try await handler.opened(endpoints)
-                actions += machine.applicationCreated(eventsURL: endpoints.eventsURL, reason: reason)
+                actions += machine.applicationCreated(request, eventsURL: endpoints.eventsURL)
 
-            case .reauthenticate:
-                try await session.reauthenticate()
+            case .reauthenticate(let request):
+                try await session.reauthenticate(replacing: lastAuthorization)
                 await handler.notice(.reauthenticated)
-                actions += machine.reauthenticated()
+                actions += machine.reauthenticated(request)
 
-            case .anotherConsumer:
-                let url = { if case .polling(let url) = machine.state { url } else { "" } }()
+            case .rediscover(let request):
+                logger.warning(
+                    "HTTP 403 on the event channel: discovering the server again and signing in anew (protocol notes 1.1)",
+                    metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"])
+                let found = try await session.rediscover()
+                let moved = found.applicationURL != endpoints.applicationURL
+                endpoints = found
+                if moved { try await handler.opened(found) }
+                actions += machine.rediscovered(request, newEventsURL: moved ? found.eventsURL : nil)
+
+            case .anotherConsumer(let url):
                 logger.error(
-                    "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; backing off",
+                    "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; stop it, or give this daemon its own state directory (its endpoint id); backing off",
                     metadata: ["url": "\(url)"])
                 await handler.notice(.anotherConsumer(url: url))
 
@@ -147,20 +166,26 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     "url": "\(url)", "error": "\(description)", "saved": "\(saved ?? "-")",
                 ])
                 await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
-                try await handler.reset(.batchSkipped)
+                try await handler.reset(.batchSkipped, mergedResets: 1)
                 acknowledging = url
 
-            case .giveUp(let reason):
-                throw ChannelGaveUp(reason: reason)
+            case .stop(let stop):
+                throw ChannelGaveUp(stop: stop)
             }
         }
     }
 
+    /// The `Authorization` header of the last poll: a 401 replaces that token (or finds it
+    /// replaced already by a concurrent request).
+    private var lastAuthorization: [HTTPHeader] = []
+
     /// One long poll: streams the body through the decoder, hands the events over, and says
     /// how it ended.
-    private mutating func poll(_ url: String) async throws -> PollOutcome {
-        let headers = Session.accept + (try await session.authorization())
-        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(machine.timeoutSeconds), grace: grace))
+    private mutating func poll(_ poll: PollRequest) async throws -> PollOutcome {
+        let url = poll.url
+        lastAuthorization = try await session.authorization()
+        let headers = Session.accept + lastAuthorization
+        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace))
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
         let client = session.client
         let limits = self.limits

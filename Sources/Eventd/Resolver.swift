@@ -5,7 +5,10 @@ import UCWA
 /// Resolves invitation events to their resources: the `_embedded` one when present, else
 /// `GET link.href` (resolved against the batch's base), at most `concurrency` GETs at a time,
 /// results handed on in event order. 404/410 → `gone` with the last state seen for that href;
-/// other failures retried `attempts` times → `failed`. A failed GET never stops the channel.
+/// transport errors, 408, 429 and 5xx are retried by the daemon's one retry mechanism
+/// (`RetryBudget` over `policy`, honouring `Retry-After`) and become `failed` when the budget is
+/// spent (logged as `RetryBudgetSpent`); other statuses are `failed` at once. A failed GET never
+/// stops the channel.
 public struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
@@ -20,8 +23,9 @@ public struct Resolver {
     private let session: Session
     private let logger: Logger
     public let concurrency: Int
-    public let attempts: Int
-    public var retryDelay: Duration
+    /// The resolver's retry policy: short, so that a GET that keeps failing holds its batch
+    /// for seconds, not for the channel's hour.
+    public let policy: RetryPolicy
     private var queue: [Slot] = []
     private var inFlight = 0
     /// The current batch's base URL, parsed once.
@@ -31,11 +35,14 @@ public struct Resolver {
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
     public var lastSeenLimit = 10_000
 
-    public init(session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200), logger: Logger) {
+    /// Three tries 200 ms and 400 ms apart (±25 %), a `Retry-After` honoured up to 10 s.
+    public static let defaultPolicy = RetryPolicy(
+        initialDelay: .milliseconds(200), maximumDelay: .seconds(2), jitter: 0.25, maximumRetryAfter: .seconds(10), maximumAttempts: 2)
+
+    public init(session: Session, concurrency: Int, policy: RetryPolicy = Resolver.defaultPolicy, logger: Logger) {
         self.session = session
         self.concurrency = max(1, concurrency)
-        self.attempts = max(1, attempts)
-        self.retryDelay = retryDelay
+        self.policy = policy
         self.logger = logger
     }
 
@@ -60,14 +67,13 @@ public struct Resolver {
             out += await take()
         }
         let session = self.session
-        let attempts = self.attempts
-        let retryDelay = self.retryDelay
+        let policy = self.policy
         let logger = self.logger
         inFlight += 1
         // On the HTTP client's thread, like the channel (an unstructured task does not inherit
         // the preference).
         queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
-            await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+            await Self.fetch(event, href: href, session: session, policy: policy, logger: logger)
         }))
         return out + (await take())
     }
@@ -129,9 +135,11 @@ public struct Resolver {
         if resolved.event.type == .completed { lastSeen[resolved.href] = nil }
     }
 
-    private static func fetch(_ event: UCWAEvent, href: String, session: Session, attempts: Int, retryDelay: Duration, logger: Logger) async -> ResolvedEvent {
-        var failure = ""
-        for attempt in 1...attempts {
+    private static func fetch(_ event: UCWAEvent, href: String, session: Session, policy: RetryPolicy, logger: Logger) async -> ResolvedEvent {
+        var budget = RetryBudget(policy: policy, operation: "invitation GET")
+        while true {
+            let failure: String
+            var retryAfter: Duration?
             do {
                 let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
                 switch response.status {
@@ -140,26 +148,33 @@ public struct Resolver {
                         let resource = try InvitationResource.decode(response.body)
                         return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched)
                     } catch {
-                        failure = "\(href): the resource is not valid JSON: \(error)"
+                        failure = "the resource is not valid JSON: \(error)"
                     }
                 case 404, 410:
                     return ResolvedEvent(event: event, href: href, resource: nil, resolution: .gone)
+                case 408, 429, 500...:
+                    failure = "HTTP \(response.status)"
+                    retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
                 default:
-                    failure = "\(href): HTTP \(response.status)"
-                    if (400..<500).contains(response.status) && response.status != 429 && response.status != 408 {
-                        return Self.failed(event, href: href, failure, logger: logger)
-                    }
+                    return Self.failed(event, href: href, "\(href): HTTP \(response.status)", logger: logger)
                 }
             } catch is CancellationError {
                 return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
             } catch {
                 failure = "\(error)"
             }
-            if attempt < attempts {
-                try? await Task.sleep(for: retryDelay * (1 << (attempt - 1)))
+            switch budget.failed(url: href, reason: failure, retryAfter: retryAfter, random: Double.random(in: 0..<1)) {
+            case .spent(let spent):
+                return Self.failed(event, href: href, "\(spent)", logger: logger)
+            case .retry(let delay):
+                logger.debug("invitation GET failed, retrying", metadata: ["href": "\(href)", "reason": "\(failure)", "delay": "\(delay)"])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
+                }
             }
         }
-        return Self.failed(event, href: href, failure, logger: logger)
     }
 
     private static func failed(_ event: UCWAEvent, href: String, _ failure: String, logger: Logger) -> ResolvedEvent {

@@ -83,6 +83,9 @@ public struct Record: Sendable, Equatable {
     public var linkHref: String?
     public var resetReason: String?
     public var applicationHref: String?
+    /// `ucwa.channel.reset` after a resync storm: how many consecutive `resync` answers the
+    /// record stands for (absent when one).
+    public var mergedResets: Int64?
 
     public init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
         self.timestamp = timestamp
@@ -136,6 +139,7 @@ public struct Record: Sendable, Equatable {
         add("link_href", "UCWA_LINK_HREF", linkHref)
         add("reset_reason", "UCWA_RESET_REASON", resetReason)
         add("application_href", "UCWA_APPLICATION_HREF", applicationHref)
+        if let mergedResets { body("merged_resets", "UCWA_MERGED_RESETS", .number(mergedResets)) }
     }
 
     /// Appends the record as one JSON object and a newline. `JSONWriter` escapes controls,

@@ -95,13 +95,16 @@ public struct RecordBuilder: Sendable {
         return record
     }
 
-    /// `ucwa.channel.reset`: events may have been lost or repeated.
-    public mutating func channelReset(_ reason: ChannelResetReason, application: String, now: Int64) -> Record {
-        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: "event channel reset: \(reason.rawValue)")
+    /// `ucwa.channel.reset`: events may have been lost or repeated. `mergedResets` > 1: the
+    /// record stands for that many consecutive `resync` answers (a resync storm).
+    public mutating func channelReset(_ reason: ChannelResetReason, application: String, mergedResets: Int = 1, now: Int64) -> Record {
+        let message = mergedResets > 1 ? "event channel reset: \(reason.rawValue) (\(mergedResets) in a row, merged)" : "event channel reset: \(reason.rawValue)"
+        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: message)
         record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(sequence))
         record.resetReason = reason.rawValue
+        if mergedResets > 1 { record.mergedResets = Int64(mergedResets) }
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
-        if reason == .applicationNotFound || reason == .applicationExpired { tracker.reset() }
+        if reason == .applicationNotFound || reason == .applicationExpired || reason == .applicationReplaced { tracker.reset() }
         return record
     }
 

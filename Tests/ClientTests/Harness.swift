@@ -49,7 +49,7 @@ struct RecordingHandler: EventChannelHandler {
     var delay: Duration = .zero
 
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws { await recorder.add(.opened(endpoints)) }
-    mutating func reset(_ reason: ChannelResetReason) async throws {
+    mutating func reset(_ reason: ChannelResetReason, mergedResets: Int) async throws {
         if reason == .resync { resolver.forgetStates() }
         await recorder.add(.reset(reason))
     }
@@ -94,7 +94,7 @@ final class Harness: Sendable {
         let task = Task {
             var channel = EventChannel(
                 session: session,
-                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, retryDelay: .milliseconds(20), logger: Harness.quiet), recorder: recorder),
+                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, policy: RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), jitter: 0, maximumRetryAfter: .seconds(2), maximumAttempts: 2), logger: Harness.quiet), recorder: recorder),
                 timeoutSeconds: timeoutSeconds, policy: Harness.fastRetries, logger: Harness.quiet)
             channel.grace = .seconds(1)
             do {
