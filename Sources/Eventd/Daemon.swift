@@ -240,7 +240,7 @@ public struct Daemon: Sendable {
     }
 
     /// The exit code for a failure, logged.
-    private func exitCode(for error: any Error) -> Int32 {
+    func exitCode(for error: any Error) -> Int32 {
         switch error {
         case let error as SinkError where error == .brokenPipe:
             logger.notice("stdout closed by its reader: stopping")
