@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Locking
 import Logging
 import UCWA
@@ -73,6 +76,8 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         for resolved in rest {
             try emit(resolved)
         }
+        try sink.flush()
+        if eventRecordsSinceSave > 0 { CrashHook.afterRecordsBeforeCheckpoint(logger) }
         try flushAndSave(eventsURL: next)
         stats.batchDone()
         status.refresh()
@@ -109,8 +114,12 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         if let record = builder.record(
             for: resolved, application: endpoints.applicationURL, batch: currentPoll ?? "", now: WallClock.microsecondsSince1970()) {
             try write(record)
+            eventRecordsSinceSave += 1
         }
     }
+
+    /// Event records written since the last checkpoint (for the crash hook).
+    var eventRecordsSinceSave = 0
 
     private mutating func write(_ record: Record) throws {
         try sink.append(record)
@@ -124,6 +133,22 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         checkpoint.sequence = builder.sequence
         checkpoint.openInvitations = builder.tracker.open
         try store.save(checkpoint)
+        eventRecordsSinceSave = 0
+    }
+}
+
+/// A hook for the crash test (issue 15, item 11): with `UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS=1`
+/// the process kills itself (SIGKILL) once a batch's records are written and flushed and
+/// before its checkpoint is saved — the one point where a crash re-delivers a batch whose
+/// records the reader has already seen. Never set in production.
+enum CrashHook {
+    /// Read once.
+    static let afterRecords: Bool = getenv("UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS").map { String(cString: $0) == "1" } ?? false
+
+    static func afterRecordsBeforeCheckpoint(_ logger: Logger) {
+        guard afterRecords else { return }
+        logger.critical("test crash hook: killed after writing a batch's records, before its checkpoint")
+        kill(getpid(), SIGKILL)
     }
 }
 
