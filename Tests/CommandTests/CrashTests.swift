@@ -149,8 +149,13 @@ import Glibc
         let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         try await Self.waitForReady(first)
         await simulator.inject(.slowInvitation(.seconds(3)))
-        await simulator.play(InvitationScript())
-        try await Task.sleep(for: .milliseconds(500))
+        let href = await simulator.play(InvitationScript())
+        // Killed while the first batch waits for its (slow) invitation GET: wait for that GET.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !(await simulator.stats().requests.contains("GET \(href)")) {
+            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         first.signal(SIGKILL)
         _ = try await first.wait()
         let second = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
