@@ -24,7 +24,11 @@ public enum SessionProgress: Sendable, Equatable {
 
 /// The signed-in session: runs the bootstrap (`SessionMachine`) over the HTTP client, holds the
 /// bearer token, refreshes it before it expires, and sends authorized requests with one new
-/// token and one retry on 401.
+/// token and one retry on 401 (or 403 `InvalidToken`). One token grant at a time: the actor
+/// is reentrant while a grant awaits the network, so every request that needs a new token
+/// meanwhile waits for that grant (`grantInFlight`) instead of starting its own, and a request
+/// whose token was replaced meanwhile only retries. A re-authentication never signs in anew
+/// or creates an application; `rediscover()` (after a 403) does, on purpose.
 public actor Session {
     nonisolated public let client: HTTPClient
     nonisolated public let settings: SessionMachine.Settings
@@ -233,7 +237,6 @@ public actor Session {
     /// the network, this waits for it. The token endpoint is the one that issued the last
     /// token, else `challengeTokenURL` (the `MsRtcOAuth` challenge of the 401).
     public func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
-        let url: String
         if let running = grantInFlight {
             if let refused = try await Self.join(running) {
                 throw SessionMachine.tokenFailure(url: tokenURL ?? challengeTokenURL ?? "", status: refused.status, body: refused.body)
@@ -243,10 +246,9 @@ public actor Session {
         if let token, let sent = used.first(where: { $0.name == "Authorization" })?.value, sent != Self.bearer(token).value {
             return  // replaced already by a concurrent request
         }
-        guard let known = tokenURL ?? challengeTokenURL else {
+        guard let url = tokenURL ?? challengeTokenURL else {
             throw SessionFailure.noChallenge(url: endpoints?.applicationURL ?? settings.discoverURL)
         }
-        url = known
         if let refused = try await sharedGrant(at: url) {
             throw SessionMachine.tokenFailure(url: url, status: refused.status, body: refused.body)
         }
