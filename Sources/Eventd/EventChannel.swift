@@ -22,7 +22,8 @@ public enum ChannelNotice: Sendable, Equatable {
 /// Receives what the event channel delivers, in order. The channel waits for each call, so a
 /// handler that returns only when records are durable gets at-least-once delivery.
 public protocol EventChannelHandler {
-    /// The channel starts on an application (the first, or a new one after 404/410).
+    /// The channel starts on an application (the first, a new one after 404/410, or another
+    /// one that a rediscovery after 403 found).
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
     /// Events may have been lost or replayed (`resync`, `resume`, a new application).
     /// `mergedResets`: how many consecutive `resync` answers this stands for (1 but after a storm).
