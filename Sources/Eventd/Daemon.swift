@@ -11,7 +11,12 @@ import Glibc
 public enum ExitCode {
     public static let clean: Int32 = 0
     public static let usage: Int32 = 64
+    /// An internal inconsistency (a bug): EX_SOFTWARE. Restarted (from the checkpoint).
+    public static let internalInconsistency: Int32 = 70
     public static let temporaryFailure: Int32 = 75
+    /// The server refuses this user or client until an operator acts (410
+    /// `TooManyApplications`/`UserAgentNotAllowed`, 403 after a new sign-in). Not restarted.
+    public static let serverRefused: Int32 = 76
     public static let credentialsRejected: Int32 = 77
     public static let configuration: Int32 = 78
 }
@@ -214,6 +219,11 @@ public struct Daemon: Sendable {
         } catch let error where error is CancellationError && stop.isRequested {
             // Stopped while it re-created the application or resolved a batch it then gave up.
         }
+        // The channel returns only for a stop; anything else would be a silent exit 0 that
+        // `Restart=on-failure` never brings back.
+        guard stop.isRequested || Task.isCancelled else {
+            throw ChannelGaveUp(stop: .internalInconsistency(state: "running", input: "the event channel's loop ended without a stop"))
+        }
         // The reservation of sequence numbers shrinks to the last one used (no gap after a clean stop).
         return Finished(session: session, checkpoint: channel.handler.checkpointAtStop())
     }
@@ -237,7 +247,7 @@ public struct Daemon: Sendable {
     }
 
     /// The exit code for a failure, logged.
-    private func exitCode(for error: any Error) -> Int32 {
+    func exitCode(for error: any Error) -> Int32 {
         switch error {
         case let error as SinkError where error == .brokenPipe:
             logger.notice("stdout closed by its reader: stopping")
@@ -249,6 +259,9 @@ public struct Daemon: Sendable {
             logger.critical("\(error)")
             return error.isRetryable ? ExitCode.temporaryFailure : ExitCode.configuration
         case let error as ChannelGaveUp:
+            logger.critical("\(error)")
+            return error.stop.exitCode
+        case let error as RetryBudgetSpent:
             logger.critical("\(error)")
             return ExitCode.temporaryFailure
         case let error as CheckpointError:

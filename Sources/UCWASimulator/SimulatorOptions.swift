@@ -29,6 +29,8 @@ public struct SimulatorOptions: Sendable {
     /// the `baseuri` they name a resource that does not exist. Applies to events queued after it
     /// is set.
     public var lateBaseURI = false
+    /// Every events GET gets only a `resync` link (see `SimulatorFault.resyncStorm`).
+    public var resyncEveryPoll = false
 
     public init(
         username: String = "alice@contoso.com",
@@ -88,6 +90,29 @@ public enum SimulatorFault: Sendable, Hashable {
     case invitationStatus(Int)
     /// The next invitation GET waits this long before answering.
     case slowInvitation(Duration)
+    /// The next request on `route` is answered with `status`, a UCWA error body with
+    /// `subcode`, and `Retry-After` when given (inject it N times for N answers in a row). A
+    /// parked poll is not released by it: it applies to the next events GET.
+    case answer(SimulatorRoute, status: Int, subcode: String? = nil, retryAfterSeconds: Int? = nil)
+    /// From now on every events GET is answered with only a `resync` link (a server stuck in
+    /// a resync storm; `SimulatorOptions.resyncEveryPoll`). Not forgotten after one use.
+    case resyncStorm
+}
+
+/// The kinds of request `SimulatorFault.answer` can aim at.
+public enum SimulatorRoute: Sendable, Hashable {
+    /// `GET …/autodiscover/autodiscoverservice.svc/root`
+    case autodiscover
+    /// `GET …/root/oauth/user`
+    case user
+    /// `POST …/WebTicket/oauthtoken`
+    case token
+    /// `POST …/ucwa/oauth/v1/applications`
+    case applications
+    /// `GET …/applications/N/events`
+    case events
+    /// `GET …/communication/participantInvitations/N`
+    case invitation
 }
 
 /// Bodies that a client must refuse with flat memory.
@@ -201,6 +226,8 @@ public struct InvitationScript: Sendable, Hashable {
 public struct SimulatorStats: Sendable {
     /// `METHOD path?query` of every request, in arrival order.
     public var requests: [String] = []
+    /// When each of `requests` arrived (same order).
+    public var requestTimes: [ContinuousClock.Instant] = []
     /// TCP connections accepted (keep-alive reuse keeps this low).
     public var connectionsAccepted = 0
     public var tokensIssued = 0

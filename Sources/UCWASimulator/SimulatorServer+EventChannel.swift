@@ -55,7 +55,7 @@ extension SimulatorServer {
             if count > 0 { stats.lastEventsAcknowledged = .now }
         }
         let firstKept = (Array(application.sent.keys) + application.hostile.keys.filter { $0 >= ack }).min() ?? application.nextBatch
-        if takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
+        if options.resyncEveryPoll || takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
             let body = SimulatorDocuments.object([
                 ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: firstKept))]))
             ])

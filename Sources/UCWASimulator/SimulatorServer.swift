@@ -76,6 +76,17 @@ final class SimulatorServer: @unchecked Sendable {
         switch fault {
         case .revokeTokens:
             tokens.removeAll()
+        case .resyncStorm:
+            options.resyncEveryPoll = true
+            // A parked poll learns it at once.
+            if let application = liveApplication, let parked = application.parked {
+                parked.timer?.cancel()
+                application.parked = nil
+                let body = SimulatorDocuments.object([
+                    ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: application.nextBatch))]))
+                ])
+                parked.responder.send(status: 200, body: SimulatorDocuments.bytes(body))
+            }
         case .applicationGone, .applicationExpired:
             // The server drops the application now: a parked poll learns it at once; otherwise
             // the next events GET does.
@@ -201,7 +212,10 @@ final class SimulatorServer: @unchecked Sendable {
     }
 
     func handle(_ request: SimulatorRequest, responder: Responder) {
-        if options.recordRequests { stats.requests.append("\(request.method.rawValue) \(request.uri)") }
+        if options.recordRequests {
+            stats.requests.append("\(request.method.rawValue) \(request.uri)")
+            stats.requestTimes.append(.now)
+        }
         var path = request.path
         var pool = ""
         if path.hasPrefix("/pool2/") {
@@ -209,6 +223,13 @@ final class SimulatorServer: @unchecked Sendable {
             path = path.dropFirst(pool.count)
         }
         let lowered = path.lowercased()
+        if let route = Self.route(request.method, lowered),
+           case .answer(_, let status, let subcode, let retryAfter)? = takeFault(where: { if case .answer(route, _, _, _) = $0 { true } else { false } }) {
+            let code = [401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Gone", 429: "TooManyRequests", 503: "ServiceUnavailable"][status] ?? "ServiceFailure"
+            responder.send(status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [],
+                           body: SimulatorDocuments.error(code: code, subcode: subcode, message: "Simulated answer."))
+            return
+        }
         switch (request.method, lowered) {
         case (.GET, "/autodiscover/autodiscoverservice.svc/root"):
             root(pool: pool, responder: responder)
@@ -241,6 +262,19 @@ final class SimulatorServer: @unchecked Sendable {
             } else {
                 responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
             }
+        }
+    }
+
+    /// Which `SimulatorRoute` a request is on (path without the pool prefix, lower-cased).
+    static func route(_ method: HTTPMethod, _ path: String) -> SimulatorRoute? {
+        switch (method, path) {
+        case (.GET, "/autodiscover/autodiscoverservice.svc/root"): return .autodiscover
+        case (.GET, "/autodiscover/autodiscoverservice.svc/root/oauth/user"): return .user
+        case (.POST, "/webticket/oauthtoken"): return .token
+        case (.POST, "/ucwa/oauth/v1/applications"): return .applications
+        case (.GET, _) where path.hasSuffix("/events"): return .events
+        case (.GET, _) where path.contains("/participantinvitations/"): return .invitation
+        default: return nil
         }
     }
 

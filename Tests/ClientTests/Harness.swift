@@ -49,7 +49,7 @@ struct RecordingHandler: EventChannelHandler {
     var delay: Duration = .zero
 
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws { await recorder.add(.opened(endpoints)) }
-    mutating func reset(_ reason: ChannelResetReason) async throws {
+    mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
         if reason == .resync { resolver.forgetStates() }
         await recorder.add(.reset(reason))
     }
@@ -75,7 +75,7 @@ final class Harness: Sendable {
     static let quiet = Logger(label: "tests") { _ in SwiftLogNoOpLogHandler() }
     static let fastRetries = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400), jitter: 0, maximumRetryAfter: .seconds(5), maximumAttempts: 50)
 
-    init(options: SimulatorOptions = SimulatorOptions(), password: String? = nil, endpointID: String = "test-endpoint") async throws {
+    init(options: SimulatorOptions = SimulatorOptions(), password: String? = nil, endpointID: String = "test-endpoint", policy: RetryPolicy = Harness.fastRetries) async throws {
         simulator = try await UCWASimulator.start(options: options)
         client = HTTPClient()
         let settings = SessionMachine.Settings(
@@ -84,18 +84,21 @@ final class Harness: Sendable {
         session = Session(
             client: client, settings: settings,
             credentials: Credentials(username: options.username, password: password ?? options.password),
-            policy: Self.fastRetries, logger: Self.quiet)
+            policy: policy, logger: Self.quiet)
     }
 
     /// Starts the channel in the background (server `timeout` in seconds, short by default).
-    func startChannel(timeoutSeconds: Int = 2, concurrency: Int = 8, resumeURL: String? = nil) {
+    func startChannel(
+        timeoutSeconds: Int = 2, concurrency: Int = 8, resumeURL: String? = nil, policy: RetryPolicy = Harness.fastRetries,
+        resolverPolicy: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), jitter: 0, maximumRetryAfter: .seconds(2), maximumAttempts: 2)
+    ) {
         let session = self.session
         let recorder = self.recorder
         let task = Task {
             var channel = EventChannel(
                 session: session,
-                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, retryDelay: .milliseconds(20), logger: Harness.quiet), recorder: recorder),
-                timeoutSeconds: timeoutSeconds, policy: Harness.fastRetries, logger: Harness.quiet)
+                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, policy: resolverPolicy, logger: Harness.quiet), recorder: recorder),
+                timeoutSeconds: timeoutSeconds, policy: policy, logger: Harness.quiet)
             channel.grace = .seconds(1)
             do {
                 try await channel.run(resumeURL: resumeURL)

@@ -191,6 +191,46 @@ import Glibc
         await simulator.shutdown()
     }
 
+    /// Writing a big batch (issue 15, item 10): 30 000 embedded events in one batch, SIGTERM
+    /// once its records are flowing. The stop waits for the batch at most the grace, then gives
+    /// it up uncheckpointed: exit 0 within a second, and the restart delivers the whole batch
+    /// again, the records written before the stop with the same `record_id`s.
+    @Test func sigtermWhileWritingABigBatchEndsWithinASecondAndLosesNothing() async throws {
+        var options = SimulatorOptions()
+        options.maxEventsPerBatch = 100_000
+        let simulator = try await UCWASimulator.start(options: options)
+        let (directory, config) = try RunCommandTests.setUp(simulator)
+        for index in 0..<10_000 { await simulator.play(InvitationScript(subject: "Big \(index)")) }
+        let (daemon, _) = try Self.start(config, in: directory)
+        defer { daemon.killIfRunning() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while daemon.stdout.utf8.count < 100_000 {
+            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Self.stopWithinASecond(daemon, state: "writing a 30 000-event batch", directory: directory)
+        func ids(_ output: String) -> [String] {
+            output.split(separator: "\n").compactMap { line in
+                guard let record = try? JSONValue.parse(String(line)), record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true else { return nil }
+                return record["record_id"]?.stringValue
+            }
+        }
+        let before = ids(daemon.stdout)
+        print("stop | writing a big batch | \(before.count) of 30000 records written before the stop")
+        let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        defer { restart.killIfRunning() }
+        try await RunCommandTests.waitForAcknowledged(30_000, simulator)
+        try await Self.stopWithinASecond(restart, state: "parked poll after the big batch", directory: directory)
+        let after = ids(restart.stdout)
+        if before.count < 30_000 {
+            #expect(after.count == 30_000, "the given-up batch comes again whole")
+            #expect(Set(before).isSubset(of: Set(after)), "with the same record_ids")
+        } else {
+            #expect(after.isEmpty, "a batch finished within the grace is not repeated")
+        }
+        await simulator.shutdown()
+    }
+
     // MARK: STATUS= while idle
 
     /// After a batch the channel idles on a parked poll; the age of the last batch in STATUS=

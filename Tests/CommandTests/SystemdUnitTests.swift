@@ -40,10 +40,33 @@ import UCWA
     @Test func unitsKeepTheContract() throws {
         for unit in Self.units {
             let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
-            for line in ["Type=notify", "RestartPreventExitStatus=64 77 78", "WatchdogSec=", "LoadCredential=password:", "StateDirectory=ucwa-eventd", "ExecReload=/bin/kill -HUP $MAINPID"] {
+            for line in ["Type=notify", "RestartPreventExitStatus=64 76 77 78", "WatchdogSec=", "LoadCredential=password:", "StateDirectory=ucwa-eventd", "ExecReload=/bin/kill -HUP $MAINPID"] {
                 #expect(text.contains(line), "\(unit) lacks \(line)")
             }
             #expect(!text.contains("Password="), "no secret in a unit")
+        }
+    }
+
+    /// The README's exit-code table and the units agree: a code whose row says "restarted: no"
+    /// is in `RestartPreventExitStatus=` of both units, one that says "yes" is not; 70 (an
+    /// internal inconsistency) and 76 (the server refuses this client) are in the table.
+    @Test func theReadmesExitCodeTableMatchesTheUnits() throws {
+        let readme = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "### Exit codes").dropFirst().first)
+        var restarted: [String: Bool] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("| ") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            // 0 is a clean stop, which `Restart=on-failure` never restarts.
+            guard cells.count >= 4, let code = Int(cells[0]), code != 0 else { continue }
+            restarted[String(code)] = cells[cells.count - 1].hasPrefix("yes")
+        }
+        #expect(restarted["70"] == true, "70 is in the table and restarted: \(restarted)")
+        #expect(restarted["76"] == false, "76 is in the table and not restarted: \(restarted)")
+        for unit in Self.units {
+            let prevented = Set(Self.values("RestartPreventExitStatus", in: try Self.text(unit)).flatMap { $0.split(separator: " ").map(String.init) })
+            for (code, isRestarted) in restarted {
+                #expect(prevented.contains(code) != isRestarted, "\(unit): exit \(code) is \(isRestarted ? "" : "not ")restarted per the README")
+            }
         }
     }
 
@@ -90,12 +113,14 @@ import UCWA
     func restartsEndWhereARestartCannotHelp(unit: String) throws {
         let text = try Self.text(unit)
         let prevented = Set(Self.values("RestartPreventExitStatus", in: text).flatMap { $0.split(separator: " ").map(String.init) })
-        // Ours (64 usage, 77 credentials, 78 configuration), the loader's 127, and systemd's
-        // set-up failures that need an operator (systemd.exec(5), "Process Exit Codes").
-        for code in ["64", "77", "78", "127", "200", "203", "216", "217", "218", "226", "227", "228", "232", "233", "238", "241", "243"] {
+        // Ours (64 usage, 76 the server refuses this client, 77 credentials, 78 configuration),
+        // the loader's 127, and systemd's set-up failures that need an operator
+        // (systemd.exec(5), "Process Exit Codes").
+        for code in ["64", "76", "77", "78", "127", "200", "203", "216", "217", "218", "226", "227", "228", "232", "233", "238", "241", "243"] {
             #expect(prevented.contains(code), "\(unit): a restart cannot fix exit \(code)")
         }
         #expect(!prevented.contains("75"), "\(unit): 75 (a temporary failure) is restarted")
+        #expect(!prevented.contains("70"), "\(unit): 70 (an internal inconsistency) is restarted from the checkpoint")
         let unitSection = text.components(separatedBy: "[Service]")[0]
         let interval = try #require(Self.values("StartLimitIntervalSec", in: unitSection).last, "\(unit): StartLimitIntervalSec= in [Unit]")
         let burst = try #require(Self.values("StartLimitBurst", in: unitSection).last.flatMap { Int($0) }, "\(unit): StartLimitBurst= in [Unit]")

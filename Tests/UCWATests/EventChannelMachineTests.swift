@@ -1,156 +1,345 @@
 import Testing
 import UCWA
 
+/// Drives the machine as the shell does: each input answers the action that asked for it (the
+/// ticket comes from that action); actions are compared as short texts.
+struct ChannelDriver {
+    var machine: EventChannelMachine
+    var last: [ChannelAction] = []
+
+    init(timeoutSeconds: Int = 900, policy: RetryPolicy = EventChannelMachineTests.policy) {
+        machine = EventChannelMachine(timeoutSeconds: timeoutSeconds, policy: policy)
+    }
+
+    static func text(_ action: ChannelAction) -> String {
+        switch action {
+        case .poll(let request): "poll \(request.url)"
+        case .wait(let backoff): "wait \(milliseconds(backoff.delay))ms then \(backoff.url): \(backoff.reason)"
+        case .reset(let reason, let merged): "reset \(reason.rawValue) x\(merged)"
+        case .createApplication(let request): "createApplication \(request.reason.rawValue) after \(request.url)"
+        case .reauthenticate(let request): "reauthenticate \(request.status) \(request.url)"
+        case .rediscover(let request): "rediscover \(request.subcode ?? "-") \(request.url)"
+        case .anotherConsumer(let url): "anotherConsumer \(url)"
+        case .skipMalformed(let url, let next, let description): "skip \(url) -> \(next): \(description)"
+        case .stop(let stop): "stop \(stop.exitCode): \(stop)"
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    private mutating func keep(_ actions: [ChannelAction]) -> [String] {
+        last = actions
+        return actions.map(Self.text)
+    }
+
+    mutating func start(_ url: String) -> [String] { keep(machine.start(eventsURL: url)) }
+
+    var poll: PollRequest? { last.compactMap { if case .poll(let request) = $0 { request } else { nil } }.last }
+    var backoff: Backoff? { last.compactMap { if case .wait(let backoff) = $0 { backoff } else { nil } }.last }
+    var reauthentication: Reauthentication? { last.compactMap { if case .reauthenticate(let r) = $0 { r } else { nil } }.last }
+    var rediscovery: Rediscovery? { last.compactMap { if case .rediscover(let r) = $0 { r } else { nil } }.last }
+    var recreation: Recreation? { last.compactMap { if case .createApplication(let r) = $0 { r } else { nil } }.last }
+    var stop: ChannelStop? { last.compactMap { if case .stop(let stop) = $0 { stop } else { nil } }.last }
+
+    mutating func end(_ outcome: PollOutcome, random: Double = 0.5) -> [String] {
+        guard let poll else {
+            Issue.record("no poll pending: \(last.map(Self.text))")
+            return []
+        }
+        return keep(machine.pollEnded(poll, outcome, random: random))
+    }
+
+    mutating func elapse() -> [String] {
+        guard let backoff else {
+            Issue.record("no wait pending: \(last.map(Self.text))")
+            return []
+        }
+        return keep(machine.backoffElapsed(backoff))
+    }
+
+    mutating func reauthenticated() -> [String] { keep(machine.reauthenticated(reauthentication!)) }
+    mutating func rediscovered(newEventsURL: String?) -> [String] { keep(machine.rediscovered(rediscovery!, newEventsURL: newEventsURL)) }
+    mutating func applicationCreated(_ url: String) -> [String] { keep(machine.applicationCreated(recreation!, eventsURL: url)) }
+}
+
 /// The event channel's decisions, input by input, without sockets or clocks.
 @Suite struct EventChannelMachineTests {
     static let first = "https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=1"
+    static let firstURL = first + "&timeout=900"
     static let policy = RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(60), jitter: 0.25, maximumRetryAfter: .seconds(240), maximumAttempts: 4)
 
-    func started() -> EventChannelMachine {
-        var machine = EventChannelMachine(timeoutSeconds: 900, policy: Self.policy)
-        #expect(machine.start(eventsURL: Self.first) == [.poll(Self.first + "&timeout=900")])
-        return machine
+    func started() -> ChannelDriver {
+        var driver = ChannelDriver()
+        #expect(driver.start(Self.first) == ["poll \(Self.firstURL)"])
+        return driver
     }
 
     @Test func followsNextVerbatimAndAddsOnlyTheTimeout() {
-        var machine = started()
-        let actions = machine.pollEnded(.batch(next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque", resume: nil, resync: nil), random: 0.5)
-        #expect(actions == [.poll("https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900")])
-        #expect(machine.state == .polling(url: "https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900"))
+        var driver = started()
+        #expect(driver.end(.batch(next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque", resume: nil, resync: nil))
+            == ["poll https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900"])
+        #expect(driver.poll?.timeoutSeconds == 900)
     }
 
     @Test func aTimeoutTheServerPutInTheHrefIsKept() {
-        var machine = started()
-        let actions = machine.pollEnded(.batch(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil), random: 0.5)
-        #expect(actions == [.poll("https://pool.contoso.com/e?ack=2&timeout=1800")])
+        var driver = started()
+        #expect(driver.end(.batch(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil)) == ["poll https://pool.contoso.com/e?ack=2&timeout=1800"])
     }
 
     @Test func resyncWinsAndIsReportedAsAReset() {
-        var machine = started()
-        let actions = machine.pollEnded(.batch(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3"), random: 0.5)
-        #expect(actions == [.reset(.resync), .poll("https://pool.contoso.com/e?ack=3&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.batch(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3"))
+            == ["reset resync x1", "poll https://pool.contoso.com/e?ack=3&timeout=900"])
     }
 
     @Test func resumeReSendsTheQueryParametersAndIsReportedAsAReset() {
-        var machine = started()
-        let actions = machine.pollEnded(.batch(next: nil, resume: "/e?ack=2", resync: nil), random: 0.5)
-        #expect(actions == [.reset(.resume), .poll("https://pool.contoso.com/e?ack=2&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.batch(next: nil, resume: "/e?ack=2", resync: nil)) == ["reset resume x1", "poll https://pool.contoso.com/e?ack=2&timeout=900"])
     }
 
     @Test func baseURIOfTheBatchResolvesItsHrefs() {
-        var machine = started()
-        let actions = machine.pollEnded(.batch(next: "v1/e?ack=2", resume: nil, resync: nil, baseURI: "https://tap.contoso.com/platformservice/"), random: 0.5)
-        #expect(actions == [.poll("https://tap.contoso.com/platformservice/v1/e?ack=2&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.batch(next: "v1/e?ack=2", resume: nil, resync: nil, baseURI: "https://tap.contoso.com/platformservice/"))
+            == ["poll https://tap.contoso.com/platformservice/v1/e?ack=2&timeout=900"])
     }
 
     @Test func applicationNotFoundMeansANewApplicationAndAReset() {
-        var machine = started()
-        #expect(machine.pollEnded(.status(404, subcode: "ApplicationNotFound", retryAfter: nil), random: 0.5) == [.createApplication(.applicationNotFound)])
-        #expect(machine.state == .recreatingApplication)
-        #expect(machine.applicationCreated(eventsURL: "https://pool.contoso.com/a/106/events?ack=1", reason: .applicationNotFound)
-            == [.reset(.applicationNotFound), .poll("https://pool.contoso.com/a/106/events?ack=1&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.status(404, subcode: "ApplicationNotFound", retryAfter: nil)) == ["createApplication application_not_found after \(Self.firstURL)"])
+        #expect(driver.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
+            == ["reset application_not_found x1", "poll https://pool.contoso.com/a/106/events?ack=1&timeout=900"])
     }
 
     @Test func inactiveApplicationExpiredMeansANewApplication() {
-        var machine = started()
-        #expect(machine.pollEnded(.status(410, subcode: "InactiveApplicationExpired", retryAfter: nil), random: 0.5) == [.createApplication(.applicationExpired)])
+        var driver = started()
+        #expect(driver.end(.status(410, subcode: "InactiveApplicationExpired", retryAfter: nil)) == ["createApplication application_expired after \(Self.firstURL)"])
     }
 
-    @Test func otherGoneSubcodesCannotBeFixedByRetrying() {
-        var machine = started()
-        let actions = machine.pollEnded(.status(410, subcode: "TooManyApplications", retryAfter: nil), random: 0.5)
-        guard case .giveUp(let reason)? = actions.first else {
-            Issue.record("expected giveUp, got \(actions)")
-            return
-        }
-        #expect(reason.contains("TooManyApplications"))
-        #expect(machine.state == .stopped)
+    /// Issue 15, item 6: 410 other than an expiry needs an operator: exit 76 (not restarted),
+    /// a message naming the URL, the subcode and what to do.
+    @Test(arguments: [
+        ("TooManyApplications", "sign out other clients"),
+        ("UserAgentNotAllowed", "UserAgent="),
+        ("CannotRedirect", "fix the cause"),
+    ])
+    func otherGoneSubcodesNeedAnOperator(subcode: String, advice: String) {
+        var driver = started()
+        let actions = driver.end(.status(410, subcode: subcode, retryAfter: nil))
+        let stop = try! #require(driver.stop, "\(actions)")
+        #expect(stop.exitCode == 76)
+        #expect(actions.count == 1)
+        #expect(stop.description.contains(Self.firstURL) && stop.description.contains("HTTP 410 \(subcode)"), "\(stop)")
+        #expect(stop.description.contains(advice) && stop.description.contains("systemctl restart"), "\(stop)")
     }
 
+    /// Issue 15, item 7: the action carries the URL that got 409 (the shell used to read it
+    /// from the state after the machine had moved on: `url=` was empty).
     @Test func pGetReplacedIsAnotherConsumerThenBackoff() {
-        var machine = started()
-        let actions = machine.pollEnded(.status(409, subcode: "PGetReplaced", retryAfter: nil), random: 0.5)
-        #expect(actions.first == .anotherConsumer)
-        #expect(actions.dropFirst().first == .wait(.seconds(1), reason: "HTTP 409 PGetReplaced: another consumer polls this application"))
-        #expect(machine.backoffElapsed() == [.poll(Self.first + "&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.status(409, subcode: "PGetReplaced", retryAfter: nil))
+            == ["anotherConsumer \(Self.firstURL)", "wait 1000ms then \(Self.firstURL): HTTP 409 PGetReplaced: another consumer polls this application"])
+        #expect(driver.backoff?.failedURL == Self.firstURL)
+        #expect(driver.elapse() == ["poll \(Self.firstURL)"])
     }
 
     @Test func serverErrorsRetryTheSameURLWithGrowingDelaysHonouringRetryAfter() {
-        var machine = started()
-        let url = Self.first + "&timeout=900"
-        #expect(machine.pollEnded(.status(500, subcode: nil, retryAfter: nil), random: 0.5) == [.wait(.seconds(1), reason: "HTTP 500")])
-        #expect(machine.backoffElapsed() == [.poll(url)])
-        #expect(machine.pollEnded(.status(503, subcode: nil, retryAfter: .seconds(30)), random: 0.5) == [.wait(.seconds(30), reason: "HTTP 503")])
-        #expect(machine.backoffElapsed() == [.poll(url)])
-        #expect(machine.pollEnded(.status(429, subcode: nil, retryAfter: nil), random: 0.5) == [.wait(.seconds(4), reason: "HTTP 429")])
-        #expect(machine.backoffElapsed() == [.poll(url)])
-        #expect(machine.pollEnded(.transport(description: "connection reset", retryable: true), random: 0.5) == [.wait(.seconds(8), reason: "connection reset")])
-        #expect(machine.backoffElapsed() == [.poll(url)])
-        // The fifth failure in a row is over the budget of 4.
-        let last = machine.pollEnded(.transport(description: "connection reset", retryable: true), random: 0.5)
-        guard case .giveUp(let reason)? = last.first else {
-            Issue.record("expected giveUp, got \(last)")
-            return
-        }
-        #expect(reason.contains("gave up after 5 attempts"))
+        var driver = started()
+        let url = Self.firstURL
+        #expect(driver.end(.status(500, subcode: nil, retryAfter: nil)) == ["wait 1000ms then \(url): HTTP 500"])
+        #expect(driver.elapse() == ["poll \(url)"])
+        #expect(driver.end(.status(503, subcode: nil, retryAfter: .seconds(30))) == ["wait 30000ms then \(url): HTTP 503"])
+        #expect(driver.elapse() == ["poll \(url)"])
+        #expect(driver.end(.status(429, subcode: nil, retryAfter: nil)) == ["wait 4000ms then \(url): HTTP 429"])
+        #expect(driver.elapse() == ["poll \(url)"])
+        #expect(driver.end(.transport(description: "connection reset", retryable: true)) == ["wait 8000ms then \(url): connection reset"])
+        #expect(driver.elapse() == ["poll \(url)"])
+        // The fifth failure in a row is over the budget of 4: the named error, exit 75.
+        _ = driver.end(.transport(description: "connection reset", retryable: true))
+        let stop = try! #require(driver.stop)
+        #expect(stop == .retryBudgetSpent(RetryBudgetSpent(operation: "event channel", url: url, attempts: 5, lastFailure: "connection reset")))
+        #expect(stop.exitCode == 75)
+        #expect(stop.description.contains("gave up after 5 attempts"))
+    }
+
+    @Test func retryAfterIsClampedToThePolicysMaximum() {
+        var driver = started()
+        #expect(driver.end(.status(503, subcode: nil, retryAfter: .seconds(3600))) == ["wait 240000ms then \(Self.firstURL): HTTP 503"])
     }
 
     @Test func aGoodBatchResetsTheFailureCount() {
-        var machine = started()
-        _ = machine.pollEnded(.status(500, subcode: nil, retryAfter: nil), random: 0.5)
-        _ = machine.backoffElapsed()
-        _ = machine.pollEnded(.batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
-        #expect(machine.failures == 0)
-        #expect(machine.pollEnded(.status(500, subcode: nil, retryAfter: nil), random: 0.5) == [.wait(.seconds(1), reason: "HTTP 500")])
+        var driver = started()
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        #expect(driver.end(.status(500, subcode: nil, retryAfter: nil)) == ["wait 1000ms then https://pool.contoso.com/e?ack=2&timeout=900: HTTP 500"])
     }
 
     @Test func unauthorizedGetsANewTokenAndTheSameURL() {
-        var machine = started()
-        #expect(machine.pollEnded(.status(401, subcode: nil, retryAfter: nil), random: 0.5) == [.reauthenticate])
-        #expect(machine.reauthenticated() == [.poll(Self.first + "&timeout=900")])
+        var driver = started()
+        #expect(driver.end(.status(401, subcode: nil, retryAfter: nil)) == ["reauthenticate 401 \(Self.firstURL)"])
+        #expect(driver.reauthenticated() == ["poll \(Self.firstURL)"])
+    }
+
+    @Test func unauthorizedAfterThreeNewTokensIsCredentials() {
+        var driver = started()
+        for _ in 0..<3 {
+            _ = driver.end(.status(401, subcode: nil, retryAfter: nil))
+            _ = driver.reauthenticated()
+        }
+        _ = driver.end(.status(401, subcode: nil, retryAfter: nil))
+        #expect(driver.stop == .unauthorized(url: Self.firstURL, status: 401, tokens: 3))
+        #expect(driver.stop?.exitCode == 77)
+    }
+
+    /// Issue 15, item 5: 403 with a token subcode gets a new token (not the same token 60
+    /// times); any other 403 makes the daemon discover the server again (protocol notes §1.1),
+    /// once; a 403 after that needs an operator.
+    @Test func forbiddenInvalidTokenGetsANewToken() {
+        var driver = started()
+        #expect(driver.end(.status(403, subcode: "InvalidToken", retryAfter: nil)) == ["reauthenticate 403 \(Self.firstURL)"])
+        #expect(driver.reauthenticated() == ["poll \(Self.firstURL)"])
+    }
+
+    @Test(arguments: [String?.none, "MobileApplicationNoLongerAllowed", "NotAllowed", "AnonymousNotAllowed"])
+    func otherForbiddenSubcodesRediscoverOnceThenNeedAnOperator(subcode: String?) {
+        var driver = started()
+        #expect(driver.end(.status(403, subcode: subcode, retryAfter: nil)) == ["rediscover \(subcode ?? "-") \(Self.firstURL)"])
+        // The same application: the channel goes on where it was.
+        #expect(driver.rediscovered(newEventsURL: nil) == ["poll \(Self.firstURL)"])
+        _ = driver.end(.status(403, subcode: subcode, retryAfter: nil))
+        let stop = try! #require(driver.stop)
+        #expect(stop.exitCode == 76)
+        #expect(stop.description.contains("\(Self.firstURL): HTTP 403 \(subcode ?? "(no subcode)")"), "\(stop)")
+        #expect(stop.description.contains("administrator"), "\(stop)")
+    }
+
+    @Test func aRediscoveryThatFindsAnotherApplicationIsAReset() {
+        var driver = started()
+        _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
+        #expect(driver.rediscovered(newEventsURL: "https://pool2.contoso.com/a/7/events?ack=1")
+            == ["reset application_replaced x1", "poll https://pool2.contoso.com/a/7/events?ack=1&timeout=900"])
+    }
+
+    @Test func aGoodBatchAllowsAnotherRediscovery() {
+        var driver = started()
+        _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
+        _ = driver.rediscovered(newEventsURL: nil)
+        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        #expect(driver.end(.status(403, subcode: nil, retryAfter: nil)) == ["rediscover - https://pool.contoso.com/e?ack=2&timeout=900"])
     }
 
     @Test func fatalTransportErrorsStopAtOnce() {
-        var machine = started()
-        #expect(machine.pollEnded(.transport(description: "certificate not trusted", retryable: false), random: 0.5) == [.giveUp("certificate not trusted")])
+        var driver = started()
+        #expect(driver.end(.transport(description: "certificate not trusted", retryable: false)) == ["stop 75: certificate not trusted"])
     }
 
     @Test func aMalformedBatchIsRetriedThenSkippedOnlyWhenItsNextIsKnown() {
-        var machine = started()
-        let url = Self.first + "&timeout=900"
-        #expect(machine.pollEnded(.malformed(description: "bad", next: "/e?ack=2"), random: 0.5) == [.wait(.seconds(1), reason: "bad")])
-        _ = machine.backoffElapsed()
-        #expect(machine.pollEnded(.malformed(description: "bad", next: "/e?ack=2"), random: 0.5) == [.wait(.seconds(2), reason: "bad")])
-        _ = machine.backoffElapsed()
-        #expect(machine.pollEnded(.malformed(description: "bad", next: "/e?ack=2"), random: 0.5)
-            == [.skipMalformed(url: url, next: "https://pool.contoso.com/e?ack=2", description: "bad"),
-                .poll("https://pool.contoso.com/e?ack=2&timeout=900")])
+        var driver = started()
+        let url = Self.firstURL
+        #expect(driver.end(.malformed(description: "bad", next: "/e?ack=2")) == ["wait 1000ms then \(url): bad"])
+        _ = driver.elapse()
+        #expect(driver.end(.malformed(description: "bad", next: "/e?ack=2")) == ["wait 2000ms then \(url): bad"])
+        _ = driver.elapse()
+        #expect(driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+            == ["skip \(url) -> https://pool.contoso.com/e?ack=2: bad", "poll https://pool.contoso.com/e?ack=2&timeout=900"])
     }
 
     @Test func aMalformedBatchWithoutANextIsNeverSkipped() {
-        var machine = EventChannelMachine(timeoutSeconds: 180, policy: RetryPolicy(maximumAttempts: 10))
-        _ = machine.start(eventsURL: Self.first)
+        var driver = ChannelDriver(timeoutSeconds: 180, policy: RetryPolicy(maximumAttempts: 10))
+        _ = driver.start(Self.first)
         for _ in 0..<6 {
-            let actions = machine.pollEnded(.malformed(description: "bad", next: nil), random: 0.5)
-            guard case .wait? = actions.first else {
-                Issue.record("expected wait, got \(actions)")
-                return
-            }
-            _ = machine.backoffElapsed()
+            let actions = driver.end(.malformed(description: "bad", next: nil))
+            #expect(actions.first?.hasPrefix("wait ") == true, "\(actions)")
+            _ = driver.elapse()
         }
     }
 
     @Test func aBatchWithoutAnyLinkIsRetried() {
-        var machine = started()
-        #expect(machine.pollEnded(.batch(next: nil, resume: nil, resync: nil), random: 0.5) == [.wait(.seconds(1), reason: "the batch has no next, resume or resync link")])
+        var driver = started()
+        #expect(driver.end(.batch(next: nil, resume: nil, resync: nil)) == ["wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"])
     }
 
-    @Test func inputsThatDoNotFitTheStateAreIgnored() {
-        var machine = started()
-        #expect(machine.backoffElapsed() == [])
-        #expect(machine.reauthenticated() == [])
-        #expect(machine.applicationCreated(eventsURL: "https://x/e", reason: .resync) == [])
-        machine.stop()
-        #expect(machine.pollEnded(.batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5) == [])
+    /// Issue 15, item 4: a server that answers every poll with `resync`. The first is followed
+    /// at once and reported; the ones after it back off like failures (growing, jittered,
+    /// bounded) without a record each; when a batch ends the storm, one reset record says how
+    /// many answers it merged; a storm longer than the budget is the named error (exit 75).
+    @Test func aResyncStormBacksOffAndItsResetsAreMerged() {
+        var driver = started()
+        let resyncURL = "https://pool.contoso.com/e?ack=3&timeout=900"
+        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["reset resync x1", "poll \(resyncURL)"])
+        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["wait 2000ms then \(resyncURL): the server answered resync 2 times in a row"])
+        #expect(driver.elapse() == ["poll \(resyncURL)"])
+        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"), random: 0) == ["wait 3000ms then \(resyncURL): the server answered resync 3 times in a row"])
+        _ = driver.elapse()
+        #expect(driver.end(.batch(next: "/e?ack=4", resume: nil, resync: nil)) == ["reset resync x2", "poll https://pool.contoso.com/e?ack=4&timeout=900"])
+        // Over: the next resync is a first one again.
+        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=4")) == ["reset resync x1", "poll https://pool.contoso.com/e?ack=4&timeout=900"])
+    }
+
+    @Test func aResyncStormOutlivingTheBudgetStops() {
+        var driver = started()
+        _ = driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"))
+        for _ in 0..<3 {
+            #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")).first?.hasPrefix("wait ") == true)
+            _ = driver.elapse()
+        }
+        let actions = driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"))
+        #expect(actions.first == "reset resync x4", "the merged resets are reported before the stop: \(actions)")
+        #expect(driver.stop?.exitCode == 75)
+        #expect(driver.stop?.description.contains("gave up after 5 attempts") == true, "\(actions)")
+    }
+
+    /// Issue 15, item 1: an input that does not fit the state is an internal inconsistency —
+    /// a stop with exit 70 naming the state and the input — never a silent "no action" (which
+    /// ended the daemon with exit 0).
+    @Test func inputsThatDoNotFitTheStateStopWithAnInternalInconsistency() throws {
+        var driver = started()
+        let pending = try #require(driver.poll)
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        let backoff = try #require(driver.backoff)
+        // A poll's end while backing off (the poll was answered already).
+        let late = driver.machine.pollEnded(pending, .batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
+        guard case .stop(let stop)? = late.first, late.count == 1 else {
+            Issue.record("expected a stop, got \(late)")
+            return
+        }
+        #expect(stop.exitCode == 70)
+        #expect(stop.description.contains("backing off before \(Self.firstURL)"), "names the state: \(stop)")
+        #expect(stop.description.contains("the end of the poll of \(Self.firstURL)"), "names the input: \(stop)")
+        // Stopped now: even the wait's own end is refused loudly.
+        let after = driver.machine.backoffElapsed(backoff)
+        #expect(after.map(ChannelDriver.text) == ["stop 70: internal inconsistency: the event channel got the end of the wait before \(Self.firstURL) while stopped; this is a bug in ucwa-eventd"])
+    }
+
+    @Test func aTicketFromAnEarlierActionIsRefused() throws {
+        var driver = started()
+        let first = try #require(driver.poll)
+        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        // The first poll's ticket, handed back again: the machine polls ack=2 now.
+        let stale = driver.machine.pollEnded(first, .batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
+        let text = stale.map(ChannelDriver.text).joined()
+        #expect(text.hasPrefix("stop 70: internal inconsistency: the event channel got the end of the poll of \(Self.firstURL) ("), "\(text)")
+        #expect(text.contains("while polling https://pool.contoso.com/e?ack=2&timeout=900"), "\(text)")
+    }
+
+    @Test func everyInputGivesTheDriverSomethingToDo() throws {
+        // Each kind of answer ends with an action that asks for an input or stops.
+        var driver = started()
+        for outcome: PollOutcome in [
+            .batch(next: "/e?ack=2", resume: nil, resync: nil), .status(500, subcode: nil, retryAfter: nil),
+        ] {
+            let actions = driver.end(outcome)
+            let last = try #require(driver.last.last, "\(actions)")
+            switch last {
+            case .poll, .wait, .reauthenticate, .rediscover, .createApplication, .stop: break
+            case .reset, .anotherConsumer, .skipMalformed: Issue.record("ends without asking for an input: \(actions)")
+            }
+            if driver.backoff != nil { _ = driver.elapse() }
+        }
+        var fresh = ChannelDriver()
+        _ = fresh.start(Self.first)
+        #expect(fresh.machine.start(eventsURL: Self.first).map(ChannelDriver.text).first?.hasPrefix("stop 70: internal inconsistency") == true, "started twice")
     }
 }

@@ -204,6 +204,25 @@ import UCWA
         #expect(Set(Record.EventName.allCases.map(\.messageID)).count == Record.EventName.allCases.count)
     }
 
+    /// A reset that ends a resync storm says how many answers it merged: `merged_resets`, a
+    /// number after every earlier key (schema_version stays 1); absent on an ordinary reset.
+    @Test func aStormsResetCarriesMergedResetsLast() {
+        var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        let single = builder.channelReset(.resync, application: Self.application, now: 0)
+        let storm = builder.channelReset(.resync, application: Self.application, mergedResets: 7, now: 0)
+        var writer = JSONWriter()
+        single.writeJSONLine(into: &writer)
+        let singleLine = String(decoding: writer.bytes, as: UTF8.self)
+        writer = JSONWriter()
+        storm.writeJSONLine(into: &writer)
+        let stormLine = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(!singleLine.contains("merged_resets"))
+        #expect(stormLine.hasSuffix(#","application_href":"\#(Self.application)","merged_resets":7}"# + "\n"), "\(stormLine)")
+        #expect(stormLine.contains(#""schema_version":1"#))
+        #expect(storm.journalFields.contains("UCWA_MERGED_RESETS=7"))
+        #expect(storm.message == "event channel reset: resync (7 in a row, merged)")
+    }
+
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00.000000Z"), (Int64(951_782_400_123_456), "2000-02-29T00:00:00.123456Z"),
         (Int64(1_798_761_599_999_999), "2026-12-31T23:59:59.999999Z"), (Int64(-1), "1969-12-31T23:59:59.999999Z"),

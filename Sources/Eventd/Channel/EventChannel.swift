@@ -22,12 +22,14 @@ public enum ChannelNotice: Sendable, Equatable {
 /// Receives what the event channel delivers, in order. The channel waits for each call, so a
 /// handler that returns only when records are durable gets at-least-once delivery.
 public protocol EventChannelHandler {
-    /// The channel starts on an application (the first, or a new one after 404/410).
+    /// The channel starts on an application (the first, a new one after 404/410, or another
+    /// one that a rediscovery after 403 found).
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
     /// Events may have been lost or replayed (`resync`, `resume`, a new application).
-    mutating func reset(_ reason: ChannelResetReason) async throws
-    /// The same, with what the channel knows about it: after 404/410 the server's error and the
-    /// application that was lost. Called before `opened` of the new application.
+    /// `details`: what the channel knows about it — after 404/410 (or a rediscovery that found
+    /// another application) the server's error and the application that was lost; after a
+    /// resync storm how many consecutive `resync` answers it stands for. Called before `opened`
+    /// of a new application.
     mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws
     /// One event, the moment it is decoded; `baseURL` resolves its relative hrefs.
     mutating func event(_ event: UCWAEvent, baseURL: String) async throws
@@ -51,34 +53,37 @@ public struct ChannelResetDetails: Sendable, Equatable {
     /// The server's error body of the poll that found the application gone.
     public var serverError: UCWAErrorBody?
 
-    public init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil) {
+    /// How many consecutive `resync` answers the reset stands for (more than 1 after a storm).
+    public var mergedResets: Int
+
+    public init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil, mergedResets: Int = 1) {
         self.previousApplication = previousApplication
         self.application = application
         self.serverError = serverError
+        self.mergedResets = mergedResets
     }
 }
 
 extension EventChannelHandler {
-    public mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
-        try await reset(reason)
-    }
     public mutating func willPoll(_ url: String) async {}
     public mutating func heartbeat() async {}
 }
 
-/// The channel stopped for good.
+/// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
 public struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "event channel stopped: \(reason)" }
+    public var stop: ChannelStop
+    public var reason: String { stop.description }
+    public var description: String { "event channel stopped: \(stop)" }
 }
 
-/// Runs the event channel: `EventChannelMachine` decides, this does the I/O. Each poll's body
+/// Runs the event channel: `EventChannelMachine` decides, this does the I/O and never looks
+/// at the machine's state (every action carries what it needs). Each poll's body
 /// is decoded on the HTTP thread while it arrives, and its events go to the handler one by
 /// one; a batch that arrives again after a broken transfer or a retry is not handed over
 /// twice (events are skipped by their position in the batch).
 public struct EventChannel<Handler: EventChannelHandler> {
     public var handler: Handler
-    public private(set) var machine: EventChannelMachine
+    private var machine: EventChannelMachine
     private let session: Session
     private let limits: JSONLimits
     private let logger: Logger
@@ -95,11 +100,12 @@ public struct EventChannel<Handler: EventChannelHandler> {
         self.logger = logger
     }
 
-    /// Signs in if needed and polls until cancelled (returns normally) or until the channel
-    /// gives up (`ChannelGaveUp`) or the session fails (`SessionFailure`). `resumeURL`: the
-    /// events URL saved by a previous run, polled instead of the application's first one.
+    /// Signs in if needed and polls until cancelled or stopped (returns normally) or until the
+    /// channel gives up (`ChannelGaveUp`, also for an internal inconsistency) or the session
+    /// fails (`SessionFailure`). `resumeURL`: the events URL saved by a previous run, polled
+    /// instead of the application's first one.
     public mutating func run(resumeURL: String? = nil) async throws {
-        let endpoints: ApplicationEndpoints
+        var endpoints: ApplicationEndpoints
         if let known = await session.endpoints {
             endpoints = known
         } else {
@@ -108,11 +114,16 @@ public struct EventChannel<Handler: EventChannelHandler> {
         try await handler.opened(endpoints)
         var actions = machine.start(eventsURL: resumeURL ?? endpoints.eventsURL)
         var acknowledging: String?
-        while !actions.isEmpty {
+        while true {
             if Task.isCancelled { return }
+            guard !actions.isEmpty else {
+                // The machine promises a last action that asks for an input or stops.
+                throw ChannelGaveUp(stop: .internalInconsistency(state: "unknown", input: "an answer of the machine without a next action"))
+            }
             let action = actions.removeFirst()
             switch action {
-            case .poll(let url):
+            case .poll(let request):
+                let url = request.url
                 if let batchURL = acknowledging {
                     try await handler.batchCompleted(url: batchURL, next: url)
                     acknowledging = nil
@@ -123,7 +134,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 await handler.willPoll(url)
                 let outcome: PollOutcome
                 do {
-                    outcome = try await poll(url)
+                    outcome = try await poll(request)
                 } catch is CancellationError {
                     return
                 }
@@ -131,46 +142,62 @@ public struct EventChannel<Handler: EventChannelHandler> {
                 // (its records are not checkpointed and come again).
                 if case .batch = outcome { acknowledging = url } else { stop?.endHandOver() }
                 if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
-                actions += machine.pollEnded(outcome, random: Double.random(in: 0..<1, using: &jitter))
+                actions += machine.pollEnded(request, outcome, random: Double.random(in: 0..<1, using: &jitter))
 
-            case .wait(let delay, let reason):
-                let url = { if case .backingOff(let url) = machine.state { url } else { "" } }()
-                logger.warning("event channel poll failed, retrying", metadata: ["url": "\(url)", "reason": "\(reason)", "delay": "\(delay)"])
-                await handler.notice(.retrying(url: url, reason: reason, delay: delay))
-                guard await pause(delay) else { return }
-                actions += machine.backoffElapsed()
+            case .wait(let backoff):
+                logger.warning("event channel poll failed, retrying", metadata: [
+                    "url": "\(backoff.failedURL)", "reason": "\(backoff.reason)", "delay": "\(backoff.delay)", "attempt": "\(backoff.attempt)",
+                ])
+                await handler.notice(.retrying(url: backoff.failedURL, reason: backoff.reason, delay: backoff.delay))
+                guard await pause(backoff.delay) else { return }
+                actions += machine.backoffElapsed(backoff)
 
-            case .reset(let reason):
-                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)"])
+            case .reset(let reason, let merged):
+                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"])
                 delivered = nil
                 pinned = nil
-                if let (endpoints, details) = replacement {
+                var details = replacement?.details ?? ChannelResetDetails()
+                details.mergedResets = merged
+                if let endpoints = replacement?.endpoints {
                     // The reset explains the new application: it goes first.
                     replacement = nil
                     try await handler.reset(reason, details: details)
                     try await handler.opened(endpoints)
                 } else {
-                    try await handler.reset(reason)
+                    try await handler.reset(reason, details: details)
                 }
 
-            case .createApplication(let reason):
-                logger.warning("application gone, creating a new one", metadata: ["reason": "\(reason.rawValue)"])
-                let previous = await session.endpoints?.applicationURL
-                let endpoints = try await session.createApplication()
+            case .createApplication(let request):
+                logger.warning("application gone, creating a new one", metadata: ["reason": "\(request.reason.rawValue)", "url": "\(request.url)"])
+                let previous = endpoints.applicationURL
+                endpoints = try await session.createApplication()
                 // Opened after the reset record the machine asks for next (`applicationCreated`).
                 replacement = (endpoints, ChannelResetDetails(
                     previousApplication: previous, application: endpoints.applicationURL, serverError: lastError))
-                actions += machine.applicationCreated(eventsURL: endpoints.eventsURL, reason: reason)
+                actions += machine.applicationCreated(request, eventsURL: endpoints.eventsURL)
 
-            case .reauthenticate:
-                try await session.reauthenticate()
+            case .reauthenticate(let request):
+                try await session.reauthenticate(replacing: lastAuthorization)
                 await handler.notice(.reauthenticated)
-                actions += machine.reauthenticated()
+                actions += machine.reauthenticated(request)
 
-            case .anotherConsumer:
-                let url = { if case .polling(let url) = machine.state { url } else { "" } }()
+            case .rediscover(let request):
+                logger.warning(
+                    "HTTP 403 on the event channel: discovering the server again and signing in anew (protocol notes 1.1)",
+                    metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"])
+                let previous = endpoints.applicationURL
+                let found = try await session.rediscover()
+                let moved = found.applicationURL != previous
+                endpoints = found
+                if moved {
+                    // Opened after the `application_replaced` reset the machine asks for next.
+                    replacement = (found, ChannelResetDetails(previousApplication: previous, application: found.applicationURL, serverError: lastError))
+                }
+                actions += machine.rediscovered(request, newEventsURL: moved ? found.eventsURL : nil)
+
+            case .anotherConsumer(let url):
                 logger.error(
-                    "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; backing off",
+                    "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; stop it, or give this daemon its own state directory (its endpoint id); backing off",
                     metadata: ["url": "\(url)"])
                 await handler.notice(.anotherConsumer(url: url))
 
@@ -180,22 +207,27 @@ public struct EventChannel<Handler: EventChannelHandler> {
                     "url": "\(url)", "error": "\(description)", "saved": "\(saved ?? "-")",
                 ])
                 await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
-                try await handler.reset(.batchSkipped)
+                try await handler.reset(.batchSkipped, details: ChannelResetDetails())
                 acknowledging = url
 
-            case .giveUp(let reason):
-                throw ChannelGaveUp(reason: reason)
+            case .stop(let stop):
+                throw ChannelGaveUp(stop: stop)
             }
         }
     }
+
+    /// The `Authorization` header of the last poll: a 401 replaces that token (or finds it
+    /// replaced already by a concurrent request).
+    private var lastAuthorization: [HTTPHeader] = []
 
     /// One long poll: streams the body through the decoder, hands the events over, and says
     /// how it ended. A body read with its events dropped past the base hold (`BodyBaseHold`:
     /// more than `eventsInFlight` events before its `baseuri`, or none at all) is read again
     /// with the base it showed, skipping the events already handed over.
-    private mutating func poll(_ url: String) async throws -> PollOutcome {
+    private mutating func poll(_ poll: PollRequest) async throws -> PollOutcome {
+        let url = poll.url
         while true {
-            let (outcome, readAgainWith) = try await pollOnce(url, pinnedBase: pinned?.url == url ? pinned?.base : nil)
+            let (outcome, readAgainWith) = try await pollOnce(poll, pinnedBase: pinned?.url == url ? pinned?.base : nil)
             guard let base = readAgainWith else {
                 if case .batch = outcome { pinned = nil }
                 return outcome
@@ -210,9 +242,11 @@ public struct EventChannel<Handler: EventChannelHandler> {
     private var pinned: (url: String, base: String)?
 
     /// One transfer of a poll; `readAgainWith` is the base to read the body again with.
-    private mutating func pollOnce(_ url: String, pinnedBase: String?) async throws -> (PollOutcome, readAgainWith: String?) {
-        let headers = Session.accept + (try await session.authorization())
-        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(machine.timeoutSeconds), grace: grace))
+    private mutating func pollOnce(_ poll: PollRequest, pinnedBase: String?) async throws -> (PollOutcome, readAgainWith: String?) {
+        let url = poll.url
+        lastAuthorization = try await session.authorization()
+        let headers = Session.accept + lastAuthorization
+        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace))
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
         let client = session.client
         let limits = self.limits
@@ -336,7 +370,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
     }
 
     /// A new application after 404/410, until the reset record that explains it is written.
-    private var replacement: (ApplicationEndpoints, ChannelResetDetails)?
+    private var replacement: (endpoints: ApplicationEndpoints, details: ChannelResetDetails)?
 
     /// The error body of the last poll answered with an error status (the server's code and
     /// subcode go into the reset record after 404/410).

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Locking
 import Logging
 import UCWA
@@ -45,20 +48,17 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         try flushAndSave(eventsURL: fresh ? endpoints.eventsURL : nil)
     }
 
-    mutating func reset(_ reason: ChannelResetReason) async throws {
-        try await reset(reason, details: ChannelResetDetails())
-    }
-
-    /// After 404/410 this comes before `opened` of the new application: the record names the
-    /// lost application and the server's error.
+    /// After 404/410 (or a rediscovery that found another application) this comes before
+    /// `opened` of the new application: the record names the lost application and the server's
+    /// error; after a resync storm, how many resets it stands for.
     mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
         if reason == .resync { resolver.forgetStates() }
         let error = details.serverError.map {
             UCWAReason(code: UCWAText($0.code), subcode: $0.subcode.map { UCWAText($0) }, message: $0.message.map { UCWAText($0) })
         }
         try write(builder.channelReset(
-            reason, application: details.application ?? endpoints?.applicationURL ?? "", now: WallClock.microsecondsSince1970(),
-            previousApplication: details.previousApplication, serverError: error))
+            reason, application: details.application ?? endpoints?.applicationURL ?? "", mergedResets: details.mergedResets,
+            now: WallClock.microsecondsSince1970(), previousApplication: details.previousApplication, serverError: error))
         try sink.flush()
     }
 
@@ -94,11 +94,8 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         for resolved in rest {
             try emit(resolved)
         }
-        if crashAfterFlush {
-            // The crash test's hook: the batch's records are out, its checkpoint is not.
-            try sink.flush()
-            kill(getpid(), SIGKILL)
-        }
+        try sink.flush()
+        if eventRecordsSinceSave > 0 { CrashHook.afterRecordsBeforeCheckpoint(logger) }
         try flushAndSave(eventsURL: next)
         stats.batchDone()
         status.refresh()
@@ -135,8 +132,12 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         if let record = builder.record(
             for: resolved, application: endpoints.applicationURL, batch: currentPoll ?? "", now: WallClock.microsecondsSince1970()) {
             try write(record)
+            eventRecordsSinceSave += 1
         }
     }
+
+    /// Event records written since the last checkpoint (for the crash hook).
+    var eventRecordsSinceSave = 0
 
     /// Hands a record to the sink. Its sequence number is on disk as reserved before the
     /// record can reach the sink (`Checkpoint.sequenceReserved`), so no number is used twice
@@ -166,6 +167,7 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         checkpoint.sequenceReserved = builder.sequence + Self.sequenceBlock
         checkpoint.openInvitations = builder.tracker.open
         try store.save(checkpoint)
+        eventRecordsSinceSave = 0
     }
 
     /// The checkpoint to save at a clean stop: the reservation shrinks to the last number used,
@@ -175,6 +177,21 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         var final = checkpoint
         final.sequenceReserved = builder.sequence
         return final
+    }
+}
+
+/// A hook for the crash test (issue 15, item 11): with `UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS=1`
+/// the process kills itself (SIGKILL) once a batch's records are written and flushed and
+/// before its checkpoint is saved — the one point where a crash re-delivers a batch whose
+/// records the reader has already seen. Never set in production.
+enum CrashHook {
+    /// Read once.
+    static let afterRecords: Bool = getenv("UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS").map { String(cString: $0) == "1" } ?? false
+
+    static func afterRecordsBeforeCheckpoint(_ logger: Logger) {
+        guard afterRecords else { return }
+        logger.critical("test crash hook: killed after writing a batch's records, before its checkpoint")
+        kill(getpid(), SIGKILL)
     }
 }
 
@@ -196,7 +213,3 @@ public final class DaemonStats: Sendable {
     }
 }
 
-/// A hook for the crash test: `UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH=1` kills the process when a
-/// batch's records are written and before its checkpoint is saved (so the next run delivers
-/// them again). Never set in production; read once.
-private let crashAfterFlush: Bool = getenv("UCWA_EVENTD_TEST_CRASH_AFTER_FLUSH").map { String(cString: $0) == "1" } ?? false

@@ -7,7 +7,10 @@ import UCWA
 /// Resolves invitation events to their resources: the `_embedded` one when present, else
 /// `GET link.href` (resolved against the batch's base), at most `concurrency` GETs at a time,
 /// results handed on in event order. 404/410 → `gone` with the last state seen for that href;
-/// other failures retried `attempts` times → `failed`. A failed GET never stops the channel.
+/// transport errors, 408, 429 and 5xx are retried by the daemon's one retry mechanism
+/// (`RetryBudget` over `policy`, honouring `Retry-After`) and become `failed` when the budget is
+/// spent (logged as `RetryBudgetSpent`); other statuses are `failed` at once. A failed GET never
+/// stops the channel.
 ///
 /// With `resolvePeople` (`[Events] ResolvePeople=yes`), the people an invitation links to without
 /// a name — `from`, `to`, `acceptedByParticipant` — are fetched too (a participant or contact
@@ -26,8 +29,9 @@ public struct Resolver {
     private let session: Session
     private let logger: Logger
     public let concurrency: Int
-    public let attempts: Int
-    public var retryDelay: Duration
+    /// The resolver's retry policy: short, so that a GET that keeps failing holds its batch
+    /// for seconds, not for the channel's hour.
+    public let policy: RetryPolicy
     private var queue: [Slot] = []
     private var inFlight = 0
     /// The current batch's base URL, parsed once.
@@ -42,14 +46,17 @@ public struct Resolver {
     /// The people fetched so far, shared by the resolving tasks.
     private let people = PeopleDirectory()
 
+    /// Three tries 200 ms and 400 ms apart (±25 %), a `Retry-After` honoured up to 10 s.
+    public static let defaultPolicy = RetryPolicy(
+        initialDelay: .milliseconds(200), maximumDelay: .seconds(2), jitter: 0.25, maximumRetryAfter: .seconds(10), maximumAttempts: 2)
+
     public init(
-        session: Session, concurrency: Int, attempts: Int = 3, retryDelay: Duration = .milliseconds(200),
+        session: Session, concurrency: Int, policy: RetryPolicy = Resolver.defaultPolicy,
         resolvePeople: Bool = false, logger: Logger
     ) {
         self.session = session
         self.concurrency = max(1, concurrency)
-        self.attempts = max(1, attempts)
-        self.retryDelay = retryDelay
+        self.policy = policy
         self.resolvePeople = resolvePeople
         self.logger = logger
     }
@@ -71,7 +78,7 @@ public struct Resolver {
             if fetch, resolvePeople, !Self.fillKnownPeople(&resolved, from: people).isEmpty {
                 let partial = resolved
                 let people = self.people
-                return await enqueueFetch { session, _, _, logger in
+                return await enqueueFetch { session, _, logger in
                     await Self.fetchPeople(partial, directory: people, session: session, logger: logger)
                 }
             }
@@ -83,8 +90,8 @@ public struct Resolver {
             return await take()
         }
         let people = resolvePeople ? self.people : nil
-        return await enqueueFetch { session, attempts, retryDelay, logger in
-            let resolved = await Self.fetch(event, href: href, session: session, attempts: attempts, retryDelay: retryDelay, logger: logger)
+        return await enqueueFetch { session, policy, logger in
+            let resolved = await Self.fetch(event, href: href, session: session, policy: policy, logger: logger)
             guard let people else { return resolved }
             return await Self.fetchPeople(resolved, directory: people, session: session, logger: logger)
         }
@@ -92,7 +99,7 @@ public struct Resolver {
 
     /// Queues a task that resolves one event with GETs, once the window has room.
     private mutating func enqueueFetch(
-        _ work: @escaping @Sendable (Session, Int, Duration, Logger) async -> ResolvedEvent
+        _ work: @escaping @Sendable (Session, RetryPolicy, Logger) async -> ResolvedEvent
     ) async -> [ResolvedEvent] {
         // Room for one more GET: wait for the oldest ones (the head of the queue) first.
         var out: [ResolvedEvent] = []
@@ -101,14 +108,13 @@ public struct Resolver {
             out += await take()
         }
         let session = self.session
-        let attempts = self.attempts
-        let retryDelay = self.retryDelay
+        let policy = self.policy
         let logger = self.logger
         inFlight += 1
         // On the HTTP client's thread, like the channel (an unstructured task does not inherit
         // the preference).
         queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
-            await work(session, attempts, retryDelay, logger)
+            await work(session, policy, logger)
         }))
         return out + (await take())
     }
@@ -232,9 +238,11 @@ public struct Resolver {
         if resolved.event.type == .completed { lastSeen[resolved.href] = nil }
     }
 
-    private static func fetch(_ event: UCWAEvent, href: String, session: Session, attempts: Int, retryDelay: Duration, logger: Logger) async -> ResolvedEvent {
-        var failure = ""
-        for attempt in 1...attempts {
+    private static func fetch(_ event: UCWAEvent, href: String, session: Session, policy: RetryPolicy, logger: Logger) async -> ResolvedEvent {
+        var budget = RetryBudget(policy: policy, operation: "invitation GET")
+        while true {
+            let failure: String
+            var retryAfter: Duration?
             do {
                 let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
                 switch response.status {
@@ -244,26 +252,33 @@ public struct Resolver {
                         // The resource's relative hrefs resolve against the URL it came from.
                         return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched, base: href)
                     } catch {
-                        failure = "\(href): the resource is not valid JSON: \(error)"
+                        failure = "the resource is not valid JSON: \(error)"
                     }
                 case 404, 410:
                     return ResolvedEvent(event: event, href: href, resource: nil, resolution: .gone)
+                case 408, 429, 500...:
+                    failure = "HTTP \(response.status)"
+                    retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
                 default:
-                    failure = "\(href): HTTP \(response.status)"
-                    if (400..<500).contains(response.status) && response.status != 429 && response.status != 408 {
-                        return Self.failed(event, href: href, failure, logger: logger)
-                    }
+                    return Self.failed(event, href: href, "\(href): HTTP \(response.status)", logger: logger)
                 }
             } catch is CancellationError {
                 return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
             } catch {
                 failure = "\(error)"
             }
-            if attempt < attempts {
-                try? await Task.sleep(for: retryDelay * (1 << (attempt - 1)))
+            switch budget.failed(url: href, reason: failure, retryAfter: retryAfter, random: Double.random(in: 0..<1)) {
+            case .spent(let spent):
+                return Self.failed(event, href: href, "\(spent)", logger: logger)
+            case .retry(let delay):
+                logger.debug("invitation GET failed, retrying", metadata: ["href": "\(href)", "reason": "\(failure)", "delay": "\(delay)"])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
+                }
             }
         }
-        return Self.failed(event, href: href, failure, logger: logger)
     }
 
     private static func failed(_ event: UCWAEvent, href: String, _ failure: String, logger: Logger) -> ResolvedEvent {

@@ -11,6 +11,9 @@ public enum ChannelResetReason: String, Sendable, Hashable {
     /// A batch kept failing to decode and was skipped (saved under `state/quarantine/`): its
     /// events are lost.
     case batchSkipped = "batch_skipped"
+    /// A 403 made the daemon discover the server again (protocol notes §1.1), and the sign-in
+    /// that followed gave another application: events of the old one are lost.
+    case applicationReplaced = "application_replaced"
 }
 
 /// How one long poll ended, as the driver reports it to `EventChannelMachine`.
@@ -25,63 +28,196 @@ public enum PollOutcome: Sendable, Equatable {
     case transport(description: String, retryable: Bool)
 }
 
-/// What the driver must do next. Several may come from one input, in order.
+/// The tickets below are handed out with an action and handed back with the input that
+/// answers it: an input can only be given for an action the machine asked for (their
+/// initialisers are internal), and a ticket from an earlier action is refused loudly.
+
+/// `GET url` (the client's `timeout` already added); hand it back to `pollEnded`.
+public struct PollRequest: Sendable, Equatable {
+    public let url: String
+    /// The server-side long-poll `timeout` in the URL, in seconds.
+    public let timeoutSeconds: Int
+    let ticket: UInt64
+}
+
+/// Sleep `delay`, then hand this back to `backoffElapsed`; `url` is polled next.
+public struct Backoff: Sendable, Equatable {
+    /// The URL that failed (or answered `resync` again).
+    public let failedURL: String
+    /// The URL polled after the wait.
+    public let url: String
+    public let delay: Duration
+    /// Why, in a few words (starts with the URL for transport errors).
+    public let reason: String
+    /// Which retry this is (1 for the first).
+    public let attempt: Int
+    let ticket: UInt64
+}
+
+/// Get a new token (401, or 403 with a token subcode at `url`), then hand this back to `reauthenticated`.
+public struct Reauthentication: Sendable, Equatable {
+    public let url: String
+    public let status: Int
+    let ticket: UInt64
+}
+
+/// Discover the server again and sign in (403 at `url`, protocol notes §1.1), then hand
+/// this back to `rediscovered`.
+public struct Rediscovery: Sendable, Equatable {
+    public let url: String
+    public let subcode: String?
+    let ticket: UInt64
+}
+
+/// Create a new application (the old one is gone), then hand this back to `applicationCreated`.
+public struct Recreation: Sendable, Equatable {
+    public let reason: ChannelResetReason
+    /// The events URL that answered 404/410.
+    public let url: String
+    let ticket: UInt64
+}
+
+/// Why the channel stops for good, with the daemon's exit code.
+public enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Failures in a row outlived the retry budget (exit 75, restarted).
+    case retryBudgetSpent(RetryBudgetSpent)
+    /// A transport failure that waiting cannot fix, e.g. an untrusted certificate (exit 75).
+    case transport(String)
+    /// 401 (or 403 with a token subcode) again right after new tokens (exit 77, not restarted).
+    case unauthorized(url: String, status: Int, tokens: Int)
+    /// The server refuses this client in a way only an operator can change: 410
+    /// `TooManyApplications`/`UserAgentNotAllowed`/…, or 403 again after a new sign-in
+    /// (exit 76, not restarted). `advice` says what to do.
+    case refused(url: String, status: Int, subcode: String?, advice: String)
+    /// An input that does not fit the machine's state: a bug in the daemon (exit 70, restarted:
+    /// a new process starts from the checkpoint, and the start limit ends a loop).
+    case internalInconsistency(state: String, input: String)
+
+    public var description: String {
+        switch self {
+        case .retryBudgetSpent(let spent):
+            "\(spent)"
+        case .transport(let description):
+            description
+        case .unauthorized(let url, let status, let tokens):
+            "\(url): HTTP \(status) again after \(tokens) new tokens: the server does not accept the tokens it grants this user"
+        case .refused(let url, let status, let subcode, let advice):
+            "\(url): HTTP \(status) \(subcode ?? "(no subcode)"): \(advice)"
+        case .internalInconsistency(let state, let input):
+            "internal inconsistency: the event channel got \(input) while \(state); this is a bug in ucwa-eventd"
+        }
+    }
+
+    /// The daemon's exit code (README, "Exit codes").
+    public var exitCode: Int32 {
+        switch self {
+        case .retryBudgetSpent, .transport: 75
+        case .unauthorized: 77
+        case .refused: 76
+        case .internalInconsistency: 70
+        }
+    }
+}
+
+/// What the driver must do next. Several may come from one input, in order; the last one
+/// always asks for an input (a poll, a wait, a sign-in step) or stops: the machine never
+/// leaves the driver without something to do.
 public enum ChannelAction: Sendable, Equatable {
-    /// GET this absolute URL now.
-    case poll(String)
-    /// Sleep this long, then call `backoffElapsed()`.
-    case wait(Duration, reason: String)
-    /// Report a possible gap (a `ucwa.channel.reset` record).
-    case reset(ChannelResetReason)
-    /// The application is gone: create a new one, then call `applicationCreated(eventsURL:)`.
-    case createApplication(ChannelResetReason)
-    /// Get a new token, then call `reauthenticated()`.
-    case reauthenticate
-    /// 409 `PGetReplaced` that this process did not cause: another consumer is using the same
-    /// application. Report it clearly (a `wait` follows).
-    case anotherConsumer
+    /// GET the request's URL now, then call `pollEnded`.
+    case poll(PollRequest)
+    /// Sleep, then call `backoffElapsed`.
+    case wait(Backoff)
+    /// Report a possible gap (a `ucwa.channel.reset` record). `mergedResets`: how many
+    /// consecutive `resync` answers this record stands for (1 but after a resync storm).
+    case reset(ChannelResetReason, mergedResets: Int)
+    /// The application is gone: create a new one, then call `applicationCreated`.
+    case createApplication(Recreation)
+    /// Get a new token, then call `reauthenticated`.
+    case reauthenticate(Reauthentication)
+    /// Discover the server again (a new sign-in), then call `rediscovered`.
+    case rediscover(Rediscovery)
+    /// 409 `PGetReplaced` that this process did not cause: another consumer polls the
+    /// application at `url`. Report it clearly (a `wait` follows).
+    case anotherConsumer(url: String)
     /// The batch at `url` kept failing to decode; its next href is known: keep it aside
     /// (quarantine) and go on with `next` (a `poll` follows).
     case skipMalformed(url: String, next: String, description: String)
-    /// Stop: the retry budget ran out, or the failure is not one that waiting can fix.
-    case giveUp(String)
+    /// Stop for good.
+    case stop(ChannelStop)
 }
 
 /// The event channel as an explicit state machine: inputs in, actions out, no sockets or clocks
-/// (protocol notes §2; DESIGN.md §4).
+/// (protocol notes §2; DESIGN.md §4). The state is private; every action carries what the
+/// driver needs, and an input that does not fit the state ends the channel with
+/// `ChannelStop.internalInconsistency` (exit 70) instead of being dropped.
 ///
 /// - Every URL comes from the server (`events` of the application, then `next`, `resume` or
 ///   `resync` of each batch), resolved against the URL that served it (or the batch's
 ///   `baseuri`), and is requested verbatim: `ack` is never computed. The client's `timeout`
 ///   parameter is added when the URL lacks it, which also re-sends it after `resume`.
 /// - `resync` wins over `resume`, which wins over `next` (Microsoft's sample library order);
-///   both are reported as resets.
+///   both are reported as resets. Consecutive `resync` answers back off like failures (the
+///   first is followed at once); the storm is reported by one more reset record that says how
+///   many answers it merged.
 /// - 404 on the events resource and 410 `InactiveApplicationExpired` mean a new application;
-///   other 410 subcodes (`TooManyApplications`, `UserAgentNotAllowed`) cannot be fixed by
-///   retrying. 409 `PGetReplaced` on our only poll means another process polls the same
-///   application. 401: new token, same URL. Everything else: the same URL after a backoff
-///   (`RetryPolicy`), until the budget runs out.
+///   other 410 subcodes (`TooManyApplications`, `UserAgentNotAllowed`) need an operator.
+///   403 with a token subcode (`InvalidToken`) means a new token; any other 403 means
+///   discovering the server again (notes §1.1), once: a second 403 needs an operator.
+///   409 `PGetReplaced` on our only poll means another process polls the same application.
+///   401: new token, same URL. Everything else: the same URL after a backoff (`RetryBudget`),
+///   until the budget is spent.
 public struct EventChannelMachine: Sendable {
-    public enum State: Sendable, Equatable {
-        case idle
-        case polling(url: String)
-        case backingOff(url: String)
-        case reauthenticating(url: String)
-        case recreatingApplication
-        case stopped
+    /// Counters that live as long as the channel is healthy; a good batch clears most of them.
+    struct Counters: Sendable, Equatable {
+        /// Failed polls in a row (any URL), against the policy.
+        var retries: RetryBudget
+        /// `resync` answers in a row, against the same policy.
+        var resyncs: RetryBudget
+        /// Decoding failures of the current batch in a row.
+        var malformed = 0
+        /// New tokens in a row for 401 (or a 403 token subcode) without a good batch between.
+        var tokens = 0
+        /// Rediscoveries for 403 without a good batch between.
+        var rediscoveries = 0
     }
 
-    public private(set) var state: State = .idle
+    private enum State: Sendable, Equatable {
+        case idle
+        case polling(url: String, ticket: UInt64, Counters)
+        case backingOff(Backoff, Counters)
+        case reauthenticating(Reauthentication, Counters)
+        case rediscovering(Rediscovery, Counters)
+        case recreatingApplication(Recreation, Counters)
+        case stopped
+
+        var name: String {
+            switch self {
+            case .idle: "idle (not started)"
+            case .polling(let url, _, _): "polling \(url)"
+            case .backingOff(let backoff, _): "backing off before \(backoff.url)"
+            case .reauthenticating(let request, _): "getting a new token for \(request.url)"
+            case .rediscovering(let request, _): "discovering the server again after 403 at \(request.url)"
+            case .recreatingApplication(let request, _): "creating a new application (\(request.reason.rawValue))"
+            case .stopped: "stopped"
+            }
+        }
+    }
+
+    private var state: State = .idle
+    /// Numbers for tickets: each action that asks for an input gets the next one.
+    private var lastTicket: UInt64 = 0
     /// The server-side long-poll `timeout` in seconds (UCWA allows 180–1800).
     public let timeoutSeconds: Int
-    public var policy: RetryPolicy
+    public let policy: RetryPolicy
     /// Consecutive decoding failures of one batch before it is skipped (when its next is known).
-    public var malformedLimit: Int
+    public let malformedLimit: Int
+    /// New tokens in a row after which a 401 is final.
+    public let tokenLimit = 3
 
-    /// Consecutive failed polls of the current URL.
-    public private(set) var failures = 0
-    private var malformed = 0
-    private var unauthorized = 0
+    /// 403 subcodes that name a token problem: a new token fixes them (issue 15, item 5; the
+    /// protocol notes show SfB Online answering a bad token with 403 and
+    /// `X-Ms-diagnostics: 28055;…;reason="The OAuth token is invalid."`).
+    public static let tokenSubcodes: Set<String> = ["InvalidToken"]
 
     public init(timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), malformedLimit: Int = 3) {
         self.timeoutSeconds = timeoutSeconds
@@ -94,111 +230,208 @@ public struct EventChannelMachine: Sendable {
         Href.queryValue("timeout", in: url) == nil ? Href.settingQuery("timeout", to: String(timeoutSeconds), in: url) : url
     }
 
+    private mutating func ticket() -> UInt64 {
+        lastTicket &+= 1
+        return lastTicket
+    }
+
+    private var freshCounters: Counters {
+        Counters(retries: RetryBudget(policy: policy, operation: "event channel"), resyncs: RetryBudget(policy: policy, operation: "event channel (resync answers)"))
+    }
+
     /// Starts (or restarts after a checkpoint) at an absolute events URL.
     public mutating func start(eventsURL: String) -> [ChannelAction] {
-        failures = 0
-        malformed = 0
-        return poll(eventsURL)
+        guard case .idle = state else { return inconsistent("start(eventsURL: \(eventsURL))") }
+        return poll(eventsURL, freshCounters)
     }
 
-    private mutating func poll(_ url: String) -> [ChannelAction] {
+    private mutating func poll(_ url: String, _ counters: Counters) -> [ChannelAction] {
         let target = requestURL(for: url)
-        state = .polling(url: target)
-        return [.poll(target)]
+        let number = ticket()
+        state = .polling(url: target, ticket: number, counters)
+        return [.poll(PollRequest(url: target, timeoutSeconds: timeoutSeconds, ticket: number))]
     }
 
-    /// The poll started by the last `.poll` action ended.
-    public mutating func pollEnded(_ outcome: PollOutcome, random: Double) -> [ChannelAction] {
-        guard case .polling(let url) = state else { return [] }
+    /// The poll of `request` ended.
+    public mutating func pollEnded(_ request: PollRequest, _ outcome: PollOutcome, random: Double) -> [ChannelAction] {
+        guard case .polling(let url, let current, var counters) = state, current == request.ticket else {
+            return inconsistent("the end of the poll of \(request.url) (\(outcome))")
+        }
         switch outcome {
         case .batch(let next, let resume, let resync, let baseURI):
             let base = baseURI.flatMap { Href.resolve($0, against: url) } ?? url
             func absolute(_ href: String) -> String { Href.resolve(href, against: base) ?? href }
-            failures = 0
-            malformed = 0
-            unauthorized = 0
-            if let resync { return [.reset(.resync)] + poll(absolute(resync)) }
-            if let resume { return [.reset(.resume)] + poll(absolute(resume)) }
-            if let next { return poll(absolute(next)) }
-            return fail(url, "the batch has no next, resume or resync link", random: random)
+            counters.retries.succeeded()
+            counters.malformed = 0
+            if let resync {
+                if counters.resyncs.failures == 0 {
+                    counters.resyncs = RetryBudget(policy: policy, operation: counters.resyncs.operation)
+                    _ = counters.resyncs.failed(url: url, reason: "resync", random: random)
+                    return [.reset(.resync, mergedResets: 1)] + poll(absolute(resync), counters)
+                }
+                // A storm: the server keeps answering resync. Back off like failures; the reset
+                // record comes when it ends.
+                let inARow = counters.resyncs.failures + 1
+                switch counters.resyncs.failed(url: url, reason: "resync answered \(inARow) times in a row", random: random) {
+                case .spent(let spent):
+                    state = .stopped
+                    return [.reset(.resync, mergedResets: inARow - 1), .stop(.retryBudgetSpent(spent))]
+                case .retry(let delay):
+                    let backoff = Backoff(failedURL: url, url: requestURL(for: absolute(resync)), delay: delay,
+                                          reason: "the server answered resync \(inARow) times in a row", attempt: inARow - 1, ticket: ticket())
+                    state = .backingOff(backoff, counters)
+                    return [.wait(backoff)]
+                }
+            }
+            // Anything but resync ends a storm: its merged answers get their reset record.
+            let storm = counters.resyncs.failures - 1
+            counters.resyncs.succeeded()
+            let merged: [ChannelAction] = storm > 0 ? [.reset(.resync, mergedResets: storm)] : []
+            counters.tokens = 0
+            counters.rediscoveries = 0
+            if let resume { return merged + [.reset(.resume, mergedResets: 1)] + poll(absolute(resume), counters) }
+            if let next { return merged + poll(absolute(next), counters) }
+            return merged + fail(url, "the batch has no next, resume or resync link", counters, random: random)
 
         case .malformed(let description, let next):
-            malformed += 1
-            if malformed >= malformedLimit, let next, let target = Href.resolve(next, against: url) {
-                failures = 0
-                malformed = 0
-                return [.skipMalformed(url: url, next: target, description: description)] + poll(target)
+            counters.malformed += 1
+            if counters.malformed >= malformedLimit, let next, let target = Href.resolve(next, against: url) {
+                counters.retries.succeeded()
+                counters.malformed = 0
+                return [.skipMalformed(url: url, next: target, description: description)] + poll(target, counters)
             }
-            return fail(url, description, random: random)
+            return fail(url, description, counters, random: random)
 
         case .status(let status, let subcode, let retryAfter):
             switch (status, subcode) {
             case (401, _):
-                unauthorized += 1
-                if unauthorized > 3 {
+                return reauthenticate(url, status: status, counters)
+            case (403, let subcode?) where Self.tokenSubcodes.contains(subcode):
+                return reauthenticate(url, status: status, counters)
+            case (403, let subcode):
+                guard counters.rediscoveries == 0 else {
                     state = .stopped
-                    return [.giveUp("\(url): HTTP 401 again after \(unauthorized - 1) new tokens")]
+                    return [.stop(.refused(
+                        url: url, status: 403, subcode: subcode,
+                        advice: "the server forbids this user the event channel even after discovering it again and signing in anew; "
+                            + "ask the server's administrator whether the user may use UCWA from this client (UserAgent=), then systemctl restart"))]
                 }
-                state = .reauthenticating(url: url)
-                return [.reauthenticate]
+                counters.rediscoveries += 1
+                let request = Rediscovery(url: url, subcode: subcode, ticket: ticket())
+                state = .rediscovering(request, counters)
+                return [.rediscover(request)]
             case (404, _):
-                state = .recreatingApplication
-                return [.createApplication(.applicationNotFound)]
+                return recreate(.applicationNotFound, url, counters)
             case (410, "InactiveApplicationExpired"), (410, nil):
-                state = .recreatingApplication
-                return [.createApplication(.applicationExpired)]
+                return recreate(.applicationExpired, url, counters)
             case (410, let other?):
                 state = .stopped
-                return [.giveUp("\(url): HTTP 410 \(other): the server will not keep an application for this client")]
+                return [.stop(.refused(url: url, status: 410, subcode: other, advice: Self.goneAdvice(other)))]
             case (409, "PGetReplaced"):
-                return [.anotherConsumer] + fail(url, "HTTP 409 PGetReplaced: another consumer polls this application", random: random, retryAfter: retryAfter)
+                return [.anotherConsumer(url: url)]
+                    + fail(url, "HTTP 409 PGetReplaced: another consumer polls this application", counters, random: random, retryAfter: retryAfter)
             default:
-                return fail(url, "HTTP \(status)" + (subcode.map { " \($0)" } ?? ""), random: random, retryAfter: retryAfter)
+                return fail(url, "HTTP \(status)" + (subcode.map { " \($0)" } ?? ""), counters, random: random, retryAfter: retryAfter)
             }
 
         case .transport(let description, let retryable):
             guard retryable else {
                 state = .stopped
-                return [.giveUp(description)]
+                return [.stop(.transport(description))]
             }
-            return fail(url, description, random: random)
+            return fail(url, description, counters, random: random)
         }
     }
 
-    private mutating func fail(_ url: String, _ description: String, random: Double, retryAfter: Duration? = nil) -> [ChannelAction] {
-        failures += 1
-        guard policy.allows(attempt: failures) else {
+    /// What an operator does about a 410 that is not an expiry (protocol notes §2.4: "show the
+    /// error with subcode and wait for an explicit restart").
+    static func goneAdvice(_ subcode: String) -> String {
+        switch subcode {
+        case "TooManyApplications":
+            "the user has too many UCWA applications on the server; sign out other clients of this user (or wait for their applications to expire), then systemctl restart"
+        case "UserAgentNotAllowed":
+            "the server does not allow this client's user agent; change [Application] UserAgent= or ask the server's administrator to allow it, then systemctl restart"
+        default:
+            "the server will not keep an application for this client; see the subcode in the UCWA documentation, fix the cause, then systemctl restart"
+        }
+    }
+
+    private mutating func reauthenticate(_ url: String, status: Int, _ counters: Counters) -> [ChannelAction] {
+        var counters = counters
+        counters.tokens += 1
+        guard counters.tokens <= tokenLimit else {
             state = .stopped
-            return [.giveUp("\(url): \(description); gave up after \(failures) attempts")]
+            return [.stop(.unauthorized(url: url, status: status, tokens: counters.tokens - 1))]
         }
-        state = .backingOff(url: url)
-        return [.wait(policy.delay(attempt: failures, retryAfter: retryAfter, random: random), reason: description)]
+        let request = Reauthentication(url: url, status: status, ticket: ticket())
+        state = .reauthenticating(request, counters)
+        return [.reauthenticate(request)]
     }
 
-    /// The wait of the last `.wait` action is over.
-    public mutating func backoffElapsed() -> [ChannelAction] {
-        guard case .backingOff(let url) = state else { return [] }
-        state = .polling(url: url)
-        return [.poll(url)]
+    private mutating func recreate(_ reason: ChannelResetReason, _ url: String, _ counters: Counters) -> [ChannelAction] {
+        let request = Recreation(reason: reason, url: url, ticket: ticket())
+        state = .recreatingApplication(request, counters)
+        return [.createApplication(request)]
     }
 
-    /// A new token is in place after `.reauthenticate`.
-    public mutating func reauthenticated() -> [ChannelAction] {
-        guard case .reauthenticating(let url) = state else { return [] }
-        state = .polling(url: url)
-        return [.poll(url)]
+    private mutating func fail(_ url: String, _ description: String, _ counters: Counters, random: Double, retryAfter: Duration? = nil) -> [ChannelAction] {
+        var counters = counters
+        switch counters.retries.failed(url: url, reason: description, retryAfter: retryAfter, random: random) {
+        case .spent(let spent):
+            state = .stopped
+            return [.stop(.retryBudgetSpent(spent))]
+        case .retry(let delay):
+            let backoff = Backoff(failedURL: url, url: url, delay: delay, reason: description, attempt: counters.retries.failures, ticket: ticket())
+            state = .backingOff(backoff, counters)
+            return [.wait(backoff)]
+        }
     }
 
-    /// A new application exists after `.createApplication`: its events URL, absolute.
-    public mutating func applicationCreated(eventsURL: String, reason: ChannelResetReason) -> [ChannelAction] {
-        guard state == .recreatingApplication else { return [] }
-        failures = 0
-        malformed = 0
-        unauthorized = 0
-        return [.reset(reason)] + poll(eventsURL)
+    /// The wait of `backoff` is over.
+    public mutating func backoffElapsed(_ backoff: Backoff) -> [ChannelAction] {
+        guard case .backingOff(let current, let counters) = state, current == backoff else {
+            return inconsistent("the end of the wait before \(backoff.url)")
+        }
+        return poll(backoff.url, counters)
+    }
+
+    /// A new token is in place after `request`.
+    public mutating func reauthenticated(_ request: Reauthentication) -> [ChannelAction] {
+        guard case .reauthenticating(let current, let counters) = state, current == request else {
+            return inconsistent("a new token for \(request.url)")
+        }
+        return poll(request.url, counters)
+    }
+
+    /// The server was discovered again and signed in to after `request`. `newEventsURL`: nil
+    /// when the sign-in found the same application (the channel goes on at the URL that got
+    /// the 403), else the new application's first events URL (reported as a reset).
+    public mutating func rediscovered(_ request: Rediscovery, newEventsURL: String?) -> [ChannelAction] {
+        guard case .rediscovering(let current, let counters) = state, current == request else {
+            return inconsistent("the end of a rediscovery after 403 at \(request.url)")
+        }
+        guard let newEventsURL else { return poll(request.url, counters) }
+        var fresh = freshCounters
+        fresh.rediscoveries = counters.rediscoveries
+        return [.reset(.applicationReplaced, mergedResets: 1)] + poll(newEventsURL, fresh)
+    }
+
+    /// A new application exists after `request`: its events URL, absolute.
+    public mutating func applicationCreated(_ request: Recreation, eventsURL: String) -> [ChannelAction] {
+        guard case .recreatingApplication(let current, _) = state, current == request else {
+            return inconsistent("a new application (\(request.reason.rawValue), events at \(eventsURL))")
+        }
+        return [.reset(request.reason, mergedResets: 1)] + poll(eventsURL, freshCounters)
     }
 
     public mutating func stop() {
         state = .stopped
+    }
+
+    /// The input does not fit the state: stop, naming both.
+    private mutating func inconsistent(_ input: String) -> [ChannelAction] {
+        let name = state.name
+        state = .stopped
+        return [.stop(.internalInconsistency(state: name, input: input))]
     }
 }

@@ -87,3 +87,65 @@ extension StringProtocol {
         return text
     }
 }
+
+/// A retry budget that ran out: what was retried, where, how many attempts were made and how
+/// the last one failed. The daemon exits 75 (a temporary failure that outlived its budget:
+/// the unit restarts it). Every retrying part of the daemon — the event channel, the sign-in,
+/// the token grant and the resolver's GETs — reports a spent budget with this one error.
+public struct RetryBudgetSpent: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was retried: `sign-in`, `token grant`, `event channel`, `invitation GET`, …
+    public var operation: String
+    public var url: String
+    public var attempts: Int
+    /// The last failure, in a few words (`HTTP 503`, `connection refused`, …).
+    public var lastFailure: String
+
+    public init(operation: String, url: String, attempts: Int, lastFailure: String) {
+        self.operation = operation
+        self.url = url
+        self.attempts = attempts
+        self.lastFailure = lastFailure
+    }
+
+    public var description: String {
+        "\(operation) at \(url): gave up after \(attempts) attempts in a row (retry budget spent); last failure: \(lastFailure)"
+    }
+}
+
+/// The one retry mechanism (issue 15, item 3): consecutive failures of one operation counted
+/// against a `RetryPolicy`. Each failure gives either the delay before the next attempt
+/// (exponential, jittered, `Retry-After` as a lower bound clamped to the policy's maximum) or,
+/// once the policy's `maximumAttempts` are used up, a `RetryBudgetSpent` naming the operation,
+/// the URL and the last failure. A success starts the count again. Pure: the caller sleeps.
+public struct RetryBudget: Sendable, Equatable {
+    public enum Decision: Sendable, Equatable {
+        /// Try again after this delay.
+        case retry(after: Duration)
+        /// The budget is spent: stop with this error.
+        case spent(RetryBudgetSpent)
+    }
+
+    public let policy: RetryPolicy
+    public let operation: String
+    /// Consecutive failures so far.
+    public private(set) var failures = 0
+
+    public init(policy: RetryPolicy, operation: String) {
+        self.policy = policy
+        self.operation = operation
+    }
+
+    /// One more failure at `url`; `reason` says how it failed (for the spent error).
+    public mutating func failed(url: String, reason: String, retryAfter: Duration? = nil, random: Double) -> Decision {
+        failures += 1
+        guard policy.allows(attempt: failures) else {
+            return .spent(RetryBudgetSpent(operation: operation, url: url, attempts: failures, lastFailure: reason))
+        }
+        return .retry(after: policy.delay(attempt: failures, retryAfter: retryAfter, random: random))
+    }
+
+    /// The operation succeeded: the next failure is the first again.
+    public mutating func succeeded() {
+        failures = 0
+    }
+}

@@ -34,6 +34,9 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
     case unexpectedDocument(url: String, detail: String)
     /// A status that retrying will not fix.
     case unexpectedStatus(url: String, status: Int, code: String?)
+    /// 403 or 410 during sign-in: the server refuses this user or client in a way only an
+    /// operator can change (exit 76, not restarted); `advice` says what to do.
+    case refused(url: String, status: Int, code: String?, advice: String)
 
     public var description: String {
         switch self {
@@ -53,6 +56,8 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
             "\(url): \(detail)"
         case .unexpectedStatus(let url, let status, let code):
             "\(url): HTTP \(status)" + (code.map { " \($0)" } ?? "")
+        case .refused(let url, let status, let code, let advice):
+            "\(url): HTTP \(status) \(code ?? "(no subcode)"): \(advice)"
         }
     }
 
@@ -62,6 +67,7 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
         case .credentialsRejected, .noPasswordGrant, .authenticationLoop: 77
         case .redirectRefused, .tooManyRedirects: 78
         case .noChallenge, .unexpectedDocument, .unexpectedStatus: 75
+        case .refused: 76
         }
     }
 }
@@ -166,6 +172,12 @@ public struct SessionMachine: Sendable {
             let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { RetryAfter.parse($0.1, now: now) }
             return .retryLater(retryAfter: retryAfter, reason: "\(url): HTTP \(status)")
         }
+        if status == 403 || status == 410 {
+            switch state {
+            case .fetchingRoot, .fetchingUser, .creatingApplication: return refused(status: status, body: body, url: url)
+            case .idle, .requestingToken, .ready, .failed: break
+            }
+        }
         switch state {
         case .fetchingRoot(let rootURL):
             guard status == 200 else { return fail(.unexpectedStatus(url: rootURL, status: status, code: UCWAErrorBody.parse(body)?.code)) }
@@ -211,6 +223,17 @@ public struct SessionMachine: Sendable {
         case .idle, .requestingToken, .ready, .failed:
             return fail(.unexpectedDocument(url: url, detail: "a response arrived that the session did not ask for"))
         }
+    }
+
+    /// 403 or 410 on the user resource or `POST applications`: the server will not let this
+    /// user or client in (protocol notes §1.4: 403 "user not allowed to create this kind of
+    /// application"; 410 `TooManyApplications`, `UserAgentNotAllowed`, `CannotRedirect`).
+    private mutating func refused(status: Int, body: [UInt8], url: String) -> SessionAction {
+        let subcode = UCWAErrorBody.parse(body).flatMap { $0.subcode ?? $0.code }
+        let advice = status == 410
+            ? EventChannelMachine.goneAdvice(subcode ?? "")
+            : "the server forbids this user or client to sign in to UCWA; ask the server's administrator (the user's policy, [Application] UserAgent=), then systemctl restart"
+        return fail(.refused(url: url, status: status, code: subcode, advice: advice))
     }
 
     private mutating func challenge(_ headers: [(String, String)], url: String, then step: Step) -> SessionAction {

@@ -98,6 +98,9 @@ public struct Record: Sendable, Equatable {
     public var onlineMeetingURI: String?
     public var availableModalities: String?
     public var previousApplicationHref: String?
+    /// `ucwa.channel.reset` after a resync storm: how many consecutive `resync` answers the
+    /// record stands for (absent when one).
+    public var mergedResets: Int64?
 
     public init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
         self.timestamp = timestamp
@@ -166,6 +169,7 @@ public struct Record: Sendable, Equatable {
         add("online_meeting_uri", "UCWA_ONLINE_MEETING_URI", onlineMeetingURI)
         add("available_modalities", "UCWA_AVAILABLE_MODALITIES", availableModalities)
         add("previous_application_href", "UCWA_PREVIOUS_APPLICATION_HREF", previousApplicationHref)
+        if let mergedResets { body("merged_resets", "UCWA_MERGED_RESETS", .number(mergedResets)) }
     }
 
     /// Every JSON key a record may carry, in order (for documentation and tests).
@@ -173,6 +177,7 @@ public struct Record: Sendable, Equatable {
         var record = Record(timestamp: "t", level: .info, eventName: .event, message: "m", account: "a", recordID: "r", sequence: 1)
         for path in Self.optionalTexts { record[keyPath: path] = "x" }
         record.durationMs = 1
+        record.mergedResets = 2
         var out: [String] = []
         record.forEachField { key, _, _ in out.append("\(key)") }
         return out

@@ -159,14 +159,17 @@ public struct RecordBuilder: Sendable {
     /// `ucwa.channel.reset`: events may have been lost or repeated. After 404/410 the record
     /// carries the server's error (`reason_code`/`reason_subcode`/`reason_message`) and the
     /// application that was lost (`previous_application_href`); `application` is the one the
-    /// channel goes on with.
+    /// channel goes on with. `mergedResets` > 1: the record stands for that many consecutive
+    /// `resync` answers (a resync storm).
     public mutating func channelReset(
-        _ reason: ChannelResetReason, application: String, now: Int64, previousApplication: String? = nil,
-        serverError: UCWAReason? = nil
+        _ reason: ChannelResetReason, application: String, mergedResets: Int = 1, now: Int64,
+        previousApplication: String? = nil, serverError: UCWAReason? = nil
     ) -> Record {
-        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: "event channel reset: \(reason.rawValue)")
+        let message = mergedResets > 1 ? "event channel reset: \(reason.rawValue) (\(mergedResets) in a row, merged)" : "event channel reset: \(reason.rawValue)"
+        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: message)
         record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(sequence))
         record.resetReason = reason.rawValue
+        if mergedResets > 1 { record.mergedResets = Int64(mergedResets) }
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
         record.reasonCode = UserText.sanitize((serverError?.code).nonEmpty)
         record.reasonSubcode = UserText.sanitize(serverError?.subcode.nonEmpty)
@@ -174,7 +177,7 @@ public struct RecordBuilder: Sendable {
         if let previousApplication, previousApplication != application {
             record.previousApplicationHref = UserText.sanitize(previousApplication, limit: UserText.uriLimit)
         }
-        if reason == .applicationNotFound || reason == .applicationExpired { tracker.reset() }
+        if reason == .applicationNotFound || reason == .applicationExpired || reason == .applicationReplaced { tracker.reset() }
         return record
     }
 

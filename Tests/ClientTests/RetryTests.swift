@@ -1,0 +1,159 @@
+import CurlHTTP
+import Eventd
+import Testing
+import UCWA
+import UCWASimulator
+
+/// Issue 15, item 3: one retry mechanism (`RetryBudget` over `RetryPolicy`) for every part that
+/// retries — the sign-in, the token grant, the event channel and the resolver's GETs — through
+/// the real HTTP client against the simulator: each honours `Retry-After` as a lower bound,
+/// clamps it to the policy's maximum, and reports a spent budget as `RetryBudgetSpent` naming
+/// the operation and the URL. (The resolver used to wait its own 200 ms doubling whatever the
+/// server said; a spent sign-in budget was `SessionFailure.unexpectedDocument`.)
+@Suite struct RetryTests {
+    enum Component: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case signIn = "sign-in"
+        case tokenGrant = "token grant"
+        case eventChannel = "event channel"
+        case resolver = "invitation GET"
+
+        var testDescription: String { rawValue }
+
+        var route: SimulatorRoute {
+            switch self {
+            case .signIn: .autodiscover
+            case .tokenGrant: .token
+            case .eventChannel: .events
+            case .resolver: .invitation
+            }
+        }
+    }
+
+    /// Fast retries, two retries allowed, `Retry-After` honoured up to `maximumRetryAfter`.
+    static func policy(maximumRetryAfter: Duration) -> RetryPolicy {
+        RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(50), jitter: 0, maximumRetryAfter: maximumRetryAfter, maximumAttempts: 2)
+    }
+
+    /// What one run gave: the gaps between the requests of the component's route that came
+    /// after the faults were armed, and how it ended.
+    struct Run {
+        var gaps: [Duration]
+        var requests: Int
+        var error: (any Error)?
+        var resolution: Resolution?
+    }
+
+    /// Arms `faults` on the component's route, lets the component meet them, and measures.
+    static func run(_ component: Component, policy: RetryPolicy, faults: Int, retryAfterSeconds: Int?) async throws -> Run {
+        let harness = try await Harness(options: SimulatorOptions(embedResources: false), policy: policy)
+        let fault = SimulatorFault.answer(component.route, status: 503, retryAfterSeconds: retryAfterSeconds)
+        var error: (any Error)?
+        var resolution: Resolution?
+        var armedAt = ContinuousClock.now
+        switch component {
+        case .signIn, .tokenGrant:
+            for _ in 0..<faults { await harness.simulator.inject(fault) }
+            do { _ = try await harness.session.bootstrap() } catch let failure { error = failure }
+        case .eventChannel, .resolver:
+            harness.startChannel(timeoutSeconds: 1, concurrency: 1, policy: component == .eventChannel ? policy : Harness.fastRetries,
+                                 resolverPolicy: component == .resolver ? policy : Harness.fastRetries)
+            // The first poll is parked once the server has seen it: the faults apply to the next request.
+            let simulator = harness.simulator
+            try await harness.waitUntil("the first poll") { _ in
+                await simulator.stats().requests.contains { SimulatorRouteMatcher.matches(.events, $0) }
+            }
+            armedAt = ContinuousClock.now
+            for _ in 0..<faults { await harness.simulator.inject(fault) }
+            // One event (a completed without started): one GET for the resolver.
+            await harness.simulator.play(InvitationScript(withStarted: false, withAlerting: false))
+            if component == .eventChannel && faults > policy.maximumAttempts {
+                if case .failure(let failure) = try await harness.ended() { error = failure }
+            } else if component == .eventChannel {
+                // The poll after the batch meets the fault; its retry acknowledges the batch.
+                try await harness.waitForAcknowledged(1)
+            } else {
+                let events = try await harness.waitForEvents(1, timeout: .seconds(30))
+                resolution = events.first?.resolution
+            }
+        }
+        let stats = await harness.simulator.stats()
+        _ = await harness.stop()
+        let matching = zip(stats.requests, stats.requestTimes).filter { line, time in
+            time >= armedAt && SimulatorRouteMatcher.matches(component.route, line)
+        }.map(\.1)
+        let gaps = zip(matching.dropFirst(), matching).map { $0 - $1 }
+        return Run(gaps: Array(gaps.prefix(faults)), requests: matching.count, error: error, resolution: resolution)
+    }
+
+    @Test(arguments: Component.allCases)
+    func retryAfterIsALowerBound(component: Component) async throws {
+        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .seconds(5)), faults: 1, retryAfterSeconds: 1)
+        #expect(run.error == nil, "\(String(describing: run.error))")
+        let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
+        print("retry | \(component.rawValue) | Retry-After: 1 | retried after \(gap)")
+        #expect(gap >= .seconds(1), "\(component.rawValue) retried after \(gap), before Retry-After")
+        #expect(gap < .seconds(3), "\(component.rawValue) retried after \(gap)")
+        if component == .resolver { #expect(run.resolution == .fetched) }
+    }
+
+    @Test(arguments: Component.allCases)
+    func retryAfterIsClampedToThePolicysMaximum(component: Component) async throws {
+        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .milliseconds(300)), faults: 1, retryAfterSeconds: 3600)
+        #expect(run.error == nil, "\(String(describing: run.error))")
+        let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
+        print("retry | \(component.rawValue) | Retry-After: 3600, clamp 0.3 s | retried after \(gap)")
+        #expect(gap >= .milliseconds(300) && gap < .seconds(2), "\(component.rawValue) retried after \(gap)")
+    }
+
+    @Test(arguments: Component.allCases)
+    func aSpentBudgetIsTheNamedError(component: Component) async throws {
+        // Two retries allowed: the third failure in a row spends the budget.
+        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .seconds(1)), faults: 3, retryAfterSeconds: nil)
+        #expect(run.requests >= 3, "\(component.rawValue): \(run.requests) requests")
+        #expect(run.gaps.allSatisfy { $0 >= .milliseconds(20) }, "\(run.gaps)")
+        switch component {
+        case .signIn, .tokenGrant:
+            let spent = try #require(run.error as? RetryBudgetSpent, "\(String(describing: run.error))")
+            #expect(spent.operation == component.rawValue && spent.attempts == 3 && spent.lastFailure == "HTTP 503", "\(spent)")
+            #expect(spent.description.contains(component == .signIn ? "/autodiscover/autodiscoverservice.svc/root" : "/WebTicket/oauthtoken"), "\(spent)")
+        case .eventChannel:
+            let gaveUp = try #require(run.error as? ChannelGaveUp, "\(String(describing: run.error))")
+            guard case .retryBudgetSpent(let spent) = gaveUp.stop else {
+                Issue.record("\(gaveUp)")
+                return
+            }
+            #expect(spent.operation == "event channel" && spent.attempts == 3 && spent.url.contains("/events?ack="), "\(spent)")
+            #expect(gaveUp.stop.exitCode == 75)
+        case .resolver:
+            #expect(run.resolution == .failed, "the event goes on as failed; the channel does not stop")
+            #expect(run.requests == 3, "three tries, no more")
+        }
+    }
+
+    @Test func theBudgetCountsFailuresInARowAndNamesTheLastOne() {
+        var budget = RetryBudget(policy: RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(4), jitter: 0, maximumRetryAfter: .seconds(10), maximumAttempts: 3), operation: "token grant")
+        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", random: 0.5) == .retry(after: .seconds(1)))
+        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(7), random: 0.5) == .retry(after: .seconds(7)))
+        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(70), random: 0.5) == .retry(after: .seconds(10)))
+        #expect(budget.failed(url: "https://x/t", reason: "timed out", random: 0.5)
+            == .spent(RetryBudgetSpent(operation: "token grant", url: "https://x/t", attempts: 4, lastFailure: "timed out")))
+        budget.succeeded()
+        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", random: 0.5) == .retry(after: .seconds(1)))
+    }
+}
+
+/// Which request lines belong to a route (as the simulator records them: `METHOD path?query`).
+enum SimulatorRouteMatcher {
+    static func matches(_ route: SimulatorRoute, _ line: String) -> Bool {
+        let lowered = line.lowercased()
+        let path = lowered.split(separator: "?").first.map(String.init) ?? lowered
+        switch route {
+        case .autodiscover: return path.hasSuffix("/autodiscover/autodiscoverservice.svc/root") && path.hasPrefix("get ")
+        case .user: return path.hasSuffix("/root/oauth/user")
+        case .token: return path.hasPrefix("post ") && path.hasSuffix("/webticket/oauthtoken")
+        case .applications: return path.hasPrefix("post ") && path.hasSuffix("/ucwa/oauth/v1/applications")
+        case .events: return path.hasPrefix("get ") && path.hasSuffix("/events")
+        case .invitation: return path.hasPrefix("get ") && path.contains("/participantinvitations/")
+        }
+    }
+}
