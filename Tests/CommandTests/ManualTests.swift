@@ -140,7 +140,7 @@ import UCWA
         let page = try Self.page("ucwa-eventd.8")
         let section = try #require(page.range(of: ".SH EXIT STATUS").map { page[$0.upperBound...] })
         let text = section.range(of: "\n.SH ").map { section[..<$0.lowerBound] } ?? section
-        for status in ["0", "64", "65", "69", "75", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY", "243/CREDENTIALS"] {
+        for status in ["0", "64", "65", "69", "70", "75", "76", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY", "243/CREDENTIALS"] {
             #expect(text.contains(".B \(status)\n") || text.contains(".BR \(status)\n"), "EXIT STATUS lacks \(status)")
         }
         for signal in ["SIGTERM", "SIGINT", "SIGHUP"] {

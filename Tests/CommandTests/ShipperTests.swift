@@ -42,7 +42,7 @@ import Glibc
     // MARK: rsyslog and syslog-ng, for real
 
     @Test(.enabled(if: PrivateJournal.canRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"),
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(5)))
     func rsyslogAndSyslogNGShipEveryRecordOnceAsTheDaemonWritesIt() async throws {
         let shippers = try await DebianShippers.install()
 
@@ -177,11 +177,22 @@ struct StdoutReference {
     /// A simulator on `port`, or (nil) on a port below Linux's ephemeral range (32768–60999),
     /// where no client connection of a test running in parallel can hold it; a port that is
     /// busy is retried a few times.
+    ///
+    /// The same port again (the journal run) can stay busy for a while after the first
+    /// simulator closed it: a connection of the first run that the kernel still holds on that
+    /// port (FIN_WAIT, up to `tcp_fin_timeout`, 60 s) makes the bind fail even with
+    /// SO_REUSEADDR. That port is waited for up to 90 s instead of failing the test.
     static func simulator(port: Int? = nil) async throws -> UCWASimulator {
         var lastError: (any Error)?
-        for _ in 0..<20 {
+        let deadline = ContinuousClock.now + (port == nil ? .seconds(2) : .seconds(90))
+        let start = ContinuousClock.now
+        while ContinuousClock.now < deadline {
             do {
-                return try await UCWASimulator.start(port: port ?? Int.random(in: 20000..<30000))
+                let simulator = try await UCWASimulator.start(port: port ?? Int.random(in: 20000..<30000))
+                if let port, ContinuousClock.now - start > .seconds(1) {
+                    print("ShipperTests: port \(port) was busy for \(ContinuousClock.now - start) after the first run")
+                }
+                return simulator
             } catch {
                 lastError = error
                 try await Task.sleep(for: .milliseconds(100))
