@@ -119,17 +119,25 @@ var package = Package(
             // on its own (libdispatch's reference carries the GLIBC_2.2.5 version).
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=setpriority"])]
         ),
+        // What the test targets share: paths, child processes, waiting, the simulator's
+        // account for `run` (as hummingbird ships HummingbirdTesting).
+        .target(
+            name: "UCWATestSupport",
+            dependencies: ["UCWASimulator"],
+            path: "Tests/UCWATestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "StreamingJSONTests",
             dependencies: [
-                "StreamingJSON",
+                "StreamingJSON", "UCWATestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "UCWATests",
-            dependencies: ["UCWA", "UCWACorpus", "StreamingJSON", "Loopback"],
+            dependencies: ["UCWA", "UCWACorpus", "StreamingJSON", "Loopback", "UCWATestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -140,15 +148,20 @@ var package = Package(
         .testTarget(
             name: "ClientTests",
             dependencies: [
-                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON",
+                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "LockingTests",
+            dependencies: ["Locking", "UCWATestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON",
+                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -156,7 +169,7 @@ var package = Package(
         .testTarget(
             name: "CommandTests",
             dependencies: [
-                "ucwa-eventd", "ucwa-sim", "UCWA", "UCWASimulator", "StreamingJSON",
+                "ucwa-eventd", "ucwa-sim", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport",
             ],
             swiftSettings: strictSettings
         ),

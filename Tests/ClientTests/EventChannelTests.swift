@@ -4,6 +4,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// The event channel against the simulator: real sockets, real libcurl, real ack semantics.
 @Suite struct EventChannelTests {
@@ -17,7 +18,7 @@ import UCWASimulator
         #expect(lifecycle(events) == Array([Self.threeStates, Self.threeStates, Self.threeStates].joined()))
         #expect(events.allSatisfy { $0.resolution == .embedded })
         #expect(events.map(\.href).allSatisfy { $0.hasPrefix(harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/") })
-        try await harness.waitForAcknowledged(9)
+        try await harness.simulator.waitForAcknowledged(9, timeout: .seconds(15))
         let batches = await harness.recorder.batches
         #expect(batches.first.map { $0.next.contains("ack=2") } == true)
         _ = await harness.stop()
@@ -61,7 +62,7 @@ import UCWASimulator
         for _ in 0..<4 { await harness.simulator.play(InvitationScript()) }
         harness.startChannel()
         let events = try await harness.waitForEvents(12)
-        try await harness.waitForAcknowledged(12)
+        try await harness.simulator.waitForAcknowledged(12, timeout: .seconds(15))
         #expect(await harness.recorder.events.count == 12, "no duplicates from the re-sent batch")
         #expect(lifecycle(events) == Array(Array(repeating: Self.threeStates, count: 4).joined()))
         #expect(await harness.recorder.notices.contains { if case .retrying = $0 { true } else { false } })
@@ -106,10 +107,7 @@ import UCWASimulator
         // The poll after the first batch may already have been parked (authorised) when the
         // tokens were revoked: then the second invitation arrives on it and the 401 comes with
         // the poll after, within the 1-second long-poll timeout.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await !harness.recorder.notices.contains(.reauthenticated), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitAtMost(.seconds(10)) { await harness.recorder.notices.contains(.reauthenticated) }
         #expect(await harness.recorder.notices.contains(.reauthenticated))
         #expect(await harness.simulator.stats().tokensIssued == 2)
         _ = await harness.stop()
@@ -121,10 +119,7 @@ import UCWASimulator
         try await Task.sleep(for: .milliseconds(2500))
         await harness.simulator.play(InvitationScript())
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await harness.simulator.stats().tokensIssued < 2, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitAtMost(.seconds(10), poll: .milliseconds(50)) { await harness.simulator.stats().tokensIssued >= 2 }
         #expect(await harness.simulator.stats().tokensIssued >= 2)
         _ = await harness.stop()
     }
@@ -134,7 +129,7 @@ import UCWASimulator
         harness.startChannel(timeoutSeconds: 1)
         await harness.simulator.play(InvitationScript())
         _ = try await harness.waitForEvents(3)
-        try await harness.waitForAcknowledged(3)
+        try await harness.simulator.waitForAcknowledged(3, timeout: .seconds(15))
         await harness.simulator.inject(.applicationGone)
         try await harness.waitUntil("a reset") { await $0.resets.count == 1 }
         #expect(await harness.recorder.resets == [.applicationNotFound])
@@ -240,7 +235,7 @@ import UCWASimulator
         for _ in 0..<3 { await harness.simulator.play(InvitationScript()) }
         harness.startChannel(timeoutSeconds: 1)
         let events = try await harness.waitForEvents(9)
-        try await harness.waitForAcknowledged(9)
+        try await harness.simulator.waitForAcknowledged(9, timeout: .seconds(15))
         #expect(await harness.recorder.events.count == 9)
         #expect(lifecycle(events) == Array(Array(repeating: Self.threeStates, count: 3).joined()))
         _ = await harness.stop()

@@ -5,6 +5,7 @@ import Logging
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Everything the channel handed over, in order.
 actor Recorder {
@@ -112,31 +113,12 @@ final class Harness: Sendable {
 
     /// Waits until `condition` holds on the recorder, at most `timeout`.
     func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: @Sendable (Recorder) async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !(await condition(recorder)) {
-            if ContinuousClock.now > deadline {
-                Issue.record("timed out waiting for: \(what)")
-                throw HarnessTimeout()
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await UCWATestSupport.waitUntil(what, timeout: timeout) { await condition(recorder) }
     }
 
     func waitForEvents(_ count: Int, timeout: Duration = .seconds(15)) async throws -> [ResolvedEvent] {
         try await waitUntil("\(count) events", timeout: timeout) { await $0.events.count >= count }
         return await recorder.events
-    }
-
-    /// Waits until the simulator has seen `count` acknowledged events.
-    func waitForAcknowledged(_ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while await simulator.stats().eventsAcknowledged < count {
-            if ContinuousClock.now > deadline {
-                Issue.record("timed out waiting for \(count) acknowledged events")
-                throw HarnessTimeout()
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
     }
 
     /// Stops the channel and returns how it ended.
@@ -152,22 +134,9 @@ final class Harness: Sendable {
     /// Waits for the channel to end by itself.
     func ended(timeout: Duration = .seconds(15)) async throws -> Result<Void, any Error> {
         let task = try #require(channelTask.withLock { $0 })
-        let deadline = ContinuousClock.now + timeout
-        let result = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask { await task.value }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-        return try #require(result, "the channel did not end")
+        return try #require(await value(of: task, within: timeout), "the channel did not end")
     }
 }
-
-struct HarnessTimeout: Error {}
 
 
 /// The event types and states of resolved events, for compact expectations.

@@ -3,6 +3,7 @@ import Eventd
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Issue 15, item 3: one retry mechanism (`RetryBudget` over `RetryPolicy`) for every part that
 /// retries — the sign-in, the token grant, the event channel and the resolver's GETs — through
@@ -70,7 +71,7 @@ import UCWASimulator
                 if case .failure(let failure) = try await harness.ended() { error = failure }
             } else if component == .eventChannel {
                 // The poll after the batch meets the fault; its retry acknowledges the batch.
-                try await harness.waitForAcknowledged(1)
+                try await harness.simulator.waitForAcknowledged(1, timeout: .seconds(15))
             } else {
                 let events = try await harness.waitForEvents(1, timeout: .seconds(30))
                 resolution = events.first?.resolution

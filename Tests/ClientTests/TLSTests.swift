@@ -3,17 +3,16 @@ import Eventd
 import Foundation
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// TLS against a real TLS server on loopback (`openssl s_server`) with a CA and certificates
 /// that the test generates.
 @Suite(.serialized) struct TLSTests {
     /// A throwaway CA, a server certificate for `names`, and `openssl s_server -www` using it.
-    /// Children are started with posix_spawn and reaped with waitpid (Foundation's Process
-    /// spins forever in waitUntilExit when called from a test task here).
     final class TLSServer {
         let directory: String
         let port: Int
-        let pid: pid_t
+        let server: ChildProcess
         var caFile: String { directory + "/ca.pem" }
         var url: String { "https://127.0.0.1:\(port)/" }
 
@@ -24,9 +23,8 @@ import UCWA
             case nghttpd
         }
 
-        init(names: String, program: Program = .openssl) throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("ucwa-tls-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        init(names: String, program: Program = .openssl) async throws {
+            directory = TestPaths.temporaryDirectory("ucwa-tls")
             let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
             let script = """
                 cd '\(directory)' && \
@@ -35,7 +33,7 @@ import UCWA
                 printf 'subjectAltName=\(names)\\n' > san.ext && \
                 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext
                 """
-            let status = try Self.wait(Self.spawn(["/bin/sh", "-c", "(" + script + ") >/dev/null 2>&1"]))
+            let status = try await ChildProcess(["/bin/sh", "-c", "(" + script + ") >/dev/null 2>&1"], directory: directory).wait()
             guard status == 0 else { throw TLSSetupFailed(what: "certificate generation exited with \(status)") }
             // Below the kernel's ephemeral range (32768–60999): the suite's other loopback
             // servers and every client connection take ports from there, and one of them
@@ -43,16 +41,16 @@ import UCWA
             port = Int.random(in: 20_000...32_000)
             switch program {
             case .openssl:
-                pid = try Self.spawn([
+                server = try ChildProcess([
                     "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)",
                     "-cert", directory + "/server.pem", "-key", directory + "/server.key", "-www", "-quiet",
-                ])
+                ], directory: directory)
             case .nghttpd:
                 try "served over HTTP/2\n".write(toFile: directory + "/index.html", atomically: true, encoding: .utf8)
-                pid = try Self.spawn([
+                server = try ChildProcess([
                     "/usr/sbin/nghttpd", "--address=127.0.0.1", "-d", directory, String(port),
                     directory + "/server.key", directory + "/server.pem",
-                ])
+                ], directory: directory)
             }
         }
 
@@ -75,41 +73,8 @@ import UCWA
         }
 
         func stop() {
-            kill(pid, SIGKILL)
-            _ = try? Self.wait(pid)
+            server.killIfRunning()
             try? FileManager.default.removeItem(atPath: directory)
-        }
-
-        /// Starts a child with stdio on /dev/null and an empty signal mask (a test task's
-        /// thread may block signals, and a child inherits that mask).
-        static func spawn(_ arguments: [String]) throws -> pid_t {
-            var pid: pid_t = 0
-            let argv = arguments.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-            guard result == 0 else { throw TLSSetupFailed(what: "posix_spawn \(arguments[0]): errno \(result)") }
-            return pid
-        }
-
-        static func wait(_ pid: pid_t) throws -> Int32 {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 {
-                guard errno == EINTR else { throw TLSSetupFailed(what: "waitpid: errno \(errno)") }
-            }
-            return (status >> 8) & 0xFF
         }
     }
 
@@ -118,7 +83,7 @@ import UCWA
     }
 
     @Test func verificationPassesWithTheCAFile() async throws {
-        let server = try TLSServer(names: "DNS:localhost,IP:127.0.0.1")
+        let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
         let client = HTTPClient(configuration: .init(caFile: server.caFile))
@@ -129,7 +94,7 @@ import UCWA
     }
 
     @Test func http2IsUsedWhenTheServerOffersIt() async throws {
-        let server = try TLSServer(names: "DNS:localhost,IP:127.0.0.1", program: .nghttpd)
+        let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1", program: .nghttpd)
         defer { server.stop() }
         try await server.ready()
         let client = HTTPClient(configuration: .init(caFile: server.caFile))
@@ -141,7 +106,7 @@ import UCWA
     }
 
     @Test func verificationFailsClearlyWithoutTheCAFileAndIsNotRetried() async throws {
-        let server = try TLSServer(names: "DNS:localhost,IP:127.0.0.1")
+        let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
         let client = HTTPClient()
@@ -156,7 +121,7 @@ import UCWA
     }
 
     @Test func aCertificateForAnotherNameIsRefusedEvenWithTheCAFile() async throws {
-        let server = try TLSServer(names: "DNS:other.example")
+        let server = try await TLSServer(names: "DNS:other.example")
         defer { server.stop() }
         try await server.ready()
         let client = HTTPClient(configuration: .init(caFile: server.caFile))
@@ -168,7 +133,7 @@ import UCWA
     }
 
     @Test func anUntrustedServerStopsSignInWithoutFallingBackToPlainHTTP() async throws {
-        let server = try TLSServer(names: "DNS:localhost,IP:127.0.0.1")
+        let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
         let client = HTTPClient()

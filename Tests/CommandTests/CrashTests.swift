@@ -3,6 +3,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -31,14 +32,6 @@ import Glibc
         return document["endpoint_id"]?.stringValue != nil && document["sequence"]?.intValue != nil
     }
 
-    static func waitForReady(_ daemon: ChildProcess) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !daemon.stderr.contains("first events request sent") {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     @Test func killsAtRandomPointsLoseNothingAndDuplicatesKeepTheirIDs() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         print("CrashTests seed: \(seed)")
@@ -47,7 +40,7 @@ import Glibc
         // Link-only events resolved one GET at a time: a batch takes long enough to be cut by a
         // kill after some of its records were written (they come again, with the same ids).
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false, maxEventsPerBatch: 12))
-        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=1\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nResolveConcurrency=1\n")
         var scripts: [InvitationScript] = []
         for index in 0..<120 {
             scripts.append(InvitationScript(
@@ -73,7 +66,7 @@ import Glibc
                 [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
                 environment: hook ? ["UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS": "1"] : [:], directory: directory)
             outputs.append(daemon)
-            if round == 0 { try await Self.waitForReady(daemon) }
+            if round == 0 { try await daemon.waitForReady() }
             if hook {
                 // Dies by itself at the end of its first batch with records.
                 let status = try? await daemon.wait(timeout: .seconds(10))
@@ -89,8 +82,8 @@ import Glibc
         _ = await player.value
         let last = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         outputs.append(last)
-        try await Self.waitForReady(last)
-        try await RunCommandTests.waitForAcknowledged(expectedEvents, simulator)
+        try await last.waitForReady()
+        try await simulator.waitForAcknowledged(expectedEvents)
         last.signal(SIGTERM)
         let lastStatus = try await last.wait()
         #expect(lastStatus == 0, "\(last.stderr)")
@@ -156,22 +149,18 @@ import Glibc
     /// batch unseen. The first events URL is now checkpointed before the first poll.
     @Test func aKillDuringTheFirstBatchLosesNothing() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false))
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await Self.waitForReady(first)
+        try await first.waitForReady()
         await simulator.inject(.slowInvitation(.seconds(3)))
         let href = await simulator.play(InvitationScript())
         // Killed while the first batch waits for its (slow) invitation GET: wait for that GET.
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !(await simulator.stats().requests.contains("GET \(href)")) {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntil("GET \(href)", poll: .milliseconds(10)) { await simulator.stats().requests.contains("GET \(href)") }
         first.signal(SIGKILL)
         _ = try await first.wait()
         let second = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await Self.waitForReady(second)
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await second.waitForReady()
+        try await simulator.waitForAcknowledged(3)
         second.signal(SIGTERM)
         #expect(try await second.wait() == 0)
         let types = (first.stdout + second.stdout).split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
@@ -186,14 +175,14 @@ import Glibc
     /// every re-delivered record the number of its predecessor).
     @Test func aRecordDeliveredAgainAfterACrashGetsANumberNeverUsedBefore() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         await simulator.play(InvitationScript(outcome: .declined))
         let crashing = try ChildProcess(
             [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
             environment: ["UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS": "1"], directory: directory)
         #expect(try await crashing.wait() == 128 + SIGKILL)
         let again = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         again.signal(SIGTERM)
         #expect(try await again.wait() == 0, "\(again.stderr)")
         func records(_ output: String) -> [(id: String, sequence: Int, name: String)] {
@@ -215,10 +204,10 @@ import Glibc
 
     @Test func aCrashBetweenTheTemporaryFileAndTheRenameKeepsTheOldCheckpoint() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         await simulator.play(InvitationScript())
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         first.signal(SIGTERM)
         #expect(try await first.wait() == 0)
         let before = try #require(FileManager.default.contents(atPath: directory + "/state/checkpoint.json"))
@@ -231,7 +220,7 @@ import Glibc
         #expect(FileManager.default.contents(atPath: directory + "/state/checkpoint.json") == before)
         await simulator.play(InvitationScript(outcome: .cancelled))
         let again = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await RunCommandTests.waitForAcknowledged(6, simulator)
+        try await simulator.waitForAcknowledged(6)
         again.signal(SIGTERM)
         #expect(try await again.wait() == 0, "\(again.stderr)")
         let states = again.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["state"]?.stringValue }
@@ -243,22 +232,19 @@ import Glibc
         var options = SimulatorOptions()
         options.maxEventsPerBatch = 10_000
         let simulator = try await UCWASimulator.start(options: options)
-        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=1\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nResolveConcurrency=1\n")
         // Link-only events: one GET each, so the batch takes a while to hand over.
         await simulator.update { $0.embedResources = false }
         for index in 0..<150 { await simulator.play(InvitationScript(subject: "Batch \(index)", withAlerting: false)) }
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         // Wait for the first records of the big batch, then ask it to stop.
-        let deadline = ContinuousClock.now + .seconds(20)
-        while daemon.stdout.split(separator: "\n").count < 20, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await waitAtMost(.seconds(20), poll: .milliseconds(5)) { daemon.stdout.split(separator: "\n").count >= 20 }
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
         let first = daemon.stdout.split(separator: "\n").count
         #expect(first == 301, "the whole batch (300 events) and the opening, not a part of it")
         let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await RunCommandTests.waitForAcknowledged(300, simulator)
+        try await simulator.waitForAcknowledged(300)
         restart.signal(SIGTERM)
         #expect(try await restart.wait() == 0)
         let repeated = restart.stdout.split(separator: "\n").filter { $0.contains("ucwa.invitation.") }

@@ -3,6 +3,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Hostile bodies on the event channel, against the daemon as a process: each is refused with
 /// a clear error, skipped once its `next` is known, and the process's peak RSS stays flat.
@@ -22,20 +23,17 @@ import UCWASimulator
     ])
     func refusedWithAClearErrorAndFlatMemory(name: String, body: HostileBody, error: String) async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nMaxBatchBytes=4194304\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nMaxBatchBytes=4194304\n")
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await CrashTests.waitForReady(daemon)
+        try await daemon.waitForReady()
         let baseline = Self.peakRSS(daemon.pid) ?? 0
         await simulator.inject(.hostileBody(body))
         // The parked poll ends after the server timeout (1 s in the config? no: 180 s) — release it with an event.
         await simulator.play(InvitationScript(subject: "before"))
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !daemon.stderr.contains("skipping it"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await simulator.waitForAcknowledged(3)
+        try await waitAtMost(.seconds(60), poll: .milliseconds(50)) { daemon.stderr.contains("skipping it") }
         await simulator.play(InvitationScript(subject: "after"))
-        try await RunCommandTests.waitForAcknowledged(6, simulator)
+        try await simulator.waitForAcknowledged(6)
         let peak = Self.peakRSS(daemon.pid) ?? 0
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0, "\(daemon.stderr)")

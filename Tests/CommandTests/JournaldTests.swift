@@ -3,6 +3,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -34,12 +35,12 @@ struct JournaldTests {
 
     func run(startJournald: Bool = true, diagnosticsToJournal: Bool = false, play: (UCWASimulator) async -> Int) async throws -> Outcome {
         let simulator = try await UCWASimulator.start()
-        let (work, config) = try RunCommandTests.setUp(simulator)
+        let (work, config) = try simulator.runConfiguration()
         let child = try PrivateJournal.spawn(
             body: Self.body, daemonConfig: config, work: work,
             environment: ["START_JOURNALD": startJournald ? "1" : "0", "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0"])
         let expected = await play(simulator)
-        if expected > 0 { try await RunCommandTests.waitForAcknowledged(expected, simulator) }
+        if expected > 0 { try await simulator.waitForAcknowledged(expected) }
         if startJournald {
             _ = FileManager.default.createFile(atPath: work + "/stop", contents: nil)
         }

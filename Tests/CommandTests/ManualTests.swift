@@ -2,6 +2,7 @@ import Foundation
 import StreamingJSON
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// The manual pages in man/ cannot drift from the programs: every command and flag that
 /// swift-argument-parser knows (`--experimental-dump-help`), every key the configuration
@@ -9,7 +10,7 @@ import UCWA
 /// reads, and every exit status appears in them; and they render without groff warnings.
 @Suite struct ManualTests {
     static func page(_ name: String) throws -> String {
-        let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("man/\(name)"), encoding: .utf8)
+        let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/\(name)"), encoding: .utf8)
         // roff writes a minus sign as `\-`; compare with what a reader sees.
         return text.replacingOccurrences(of: "\\-", with: "-")
     }
@@ -107,7 +108,7 @@ import UCWA
     /// The example configuration the package installs documents every key too, under its
     /// section, set or commented out (`Key=` or `#Key=`).
     @Test func theExampleConfigurationNamesEveryKey() async throws {
-        let example = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("config/ucwa-eventd.conf"), encoding: .utf8)
+        let example = try String(contentsOf: TestPaths.repository.appendingPathComponent("config/ucwa-eventd.conf"), encoding: .utf8)
         let keys = try await loaderKeys()
         #expect(keys.count >= 15)
         for (section, name) in keys {
@@ -154,7 +155,7 @@ import UCWA
             Issue.record("groff is not installed: cannot check \(page)")
             return
         }
-        let path = ReplayCommandTests.repository.appendingPathComponent("man/\(page)").path
+        let path = TestPaths.repository.appendingPathComponent("man/\(page)").path
         let groff = try await run(["/usr/bin/groff", "-man", "-ww", "-z", "-Tutf8", path])
         #expect(groff.stderr.isEmpty, "\(page): \(groff.stderr)")
     }

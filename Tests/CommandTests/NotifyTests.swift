@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -58,13 +59,13 @@ import Glibc
 
     @Test func readyStatusWatchdogAndStoppingReachSystemd() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let socket = NotifySocket(directory: directory)
         let daemon = try ChildProcess(
             [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"], directory: directory)
         await simulator.play(InvitationScript())
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         // The long poll is parked now; the watchdog must keep coming from the channel's loop.
         try await Task.sleep(for: .milliseconds(900))
         var messages = socket.drain()
@@ -81,20 +82,17 @@ import Glibc
 
     @Test func sighupReloadsTheOutputSettingsAndKeepsRunning() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await CrashTests.waitForReady(daemon)
+        try await daemon.waitForReady()
         try (String(contentsOfFile: config, encoding: .utf8) + "\n[Output]\nEvents=all\n").write(toFile: config, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !daemon.stderr.contains("configuration reloaded"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitAtMost(.seconds(10)) { daemon.stderr.contains("configuration reloaded") }
         #expect(daemon.stderr.contains("events=all"), "\(daemon.stderr)")
         await simulator.deliver(senderRel: "conversation", senderHref: "/c/1", event: .object([
             .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])), .init("type", .string("added")),
         ]))
-        try await RunCommandTests.waitForAcknowledged(1, simulator)
+        try await simulator.waitForAcknowledged(1)
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
         #expect(daemon.stdout.contains("\"event_name\":\"ucwa.event\""), "\(daemon.stdout)")

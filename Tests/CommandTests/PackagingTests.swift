@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UCWATestSupport
 
 /// What the package builds from and what `demo` needs, checked without building the package
 /// (`make deb` runs packaging/check-deb.sh on the result): the completion scripts the
@@ -40,7 +41,7 @@ import Testing
         "packaging/ucwa-eventd.prerm", "packaging/ucwa-eventd.postrm", "Benchmarks/instance-memory.sh",
     ])
     func theScriptIsValidShell(script: String) async throws {
-        let path = ReplayCommandTests.repository.appendingPathComponent(script).path
+        let path = TestPaths.repository.appendingPathComponent(script).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let shell = text.hasPrefix("#!/usr/bin/env bash") ? "/bin/bash" : "/bin/sh"
         let (status, child) = try await run([shell, "-n", path])
@@ -51,7 +52,7 @@ import Testing
     /// The maintainer scripts never enable or start a unit: that is the operator's choice.
     @Test func theMaintainerScriptsNeverEnableOrStart() throws {
         for script in ["postinst", "prerm", "postrm"] {
-            let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("packaging/ucwa-eventd.\(script)"), encoding: .utf8)
+            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("packaging/ucwa-eventd.\(script)"), encoding: .utf8)
             let commands = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: "\n")
             for verb in ["enable", " start ", " restart ", "reload-or-restart"] {
                 #expect(!commands.contains(verb), "\(script) runs \(verb)")

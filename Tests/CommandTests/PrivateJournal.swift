@@ -1,4 +1,5 @@
 import Foundation
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc

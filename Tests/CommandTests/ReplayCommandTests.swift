@@ -1,20 +1,9 @@
 import Foundation
 import Testing
+import UCWATestSupport
 
 /// `ucwa-eventd replay` run as a real process on the built binary.
 @Suite(.serialized) struct ReplayCommandTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var binary: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for folder in [beside, beside.deletingLastPathComponent(), repository.appendingPathComponent(".build/debug")] {
-            let candidate = folder.appendingPathComponent("ucwa-eventd")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return repository.appendingPathComponent(".build/debug/ucwa-eventd")
-    }
-
     struct Run {
         var status: Int32
         var stdout: String
@@ -23,9 +12,9 @@ import Testing
 
     func run(_ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = TestPaths.daemon
         process.arguments = arguments
-        process.currentDirectoryURL = Self.repository
+        process.currentDirectoryURL = TestPaths.repository
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -80,17 +69,14 @@ import Testing
     }
 
     @Test func brokenFileIsNamedWithThePositionAndFailsTheRun() throws {
-        let broken = "../shared/testdata/ucwa/doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
-        let path = ProcessInfo.processInfo.environment["UCWA_SHARED"].map {
-            $0 + "/testdata/ucwa/doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
-        } ?? broken
+        let path = SharedTestData.ucwa("doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json")
         let result = try run(["replay", "--raw", path, "samples/04-resync.json"])
         #expect(result.status == 65)
         #expect(result.stderr.contains("\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"), "\(result.stderr)")
     }
 
     @Test func eventsBeforeAnErrorArePrinted() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-partial-\(getpid()).json").path
+        let path = TestPaths.temporaryDirectory("replay") + "/partial.json"
         let body = #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participant","href":"/p/1"},"type":"added"},{"link":{"rel":"participant","href":"/p/2"},"type":"added"},"#
         try Data(body.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -120,14 +106,9 @@ import Testing
         #expect(result.stderr.contains("\\u{1b}[31mred.json"))
     }
 
-    /// A shared test data file (`$UCWA_SHARED` or ../shared).
-    static func shared(_ relative: String) -> String {
-        (ProcessInfo.processInfo.environment["UCWA_SHARED"] ?? "../shared") + "/testdata/ucwa/" + relative
-    }
-
     @Test func validJSONThatIsNoEventBatchIsSaidOnStderr() throws {
-        let resource = Self.shared("doc-samples/ucwa-ref-participantinvitation-get-response.json")
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("replay-empty-\(getpid()).json").path
+        let resource = SharedTestData.ucwa("doc-samples/ucwa-ref-participantinvitation-get-response.json")
+        let empty = TestPaths.temporaryDirectory("replay") + "/empty.json"
         try Data("{}".utf8).write(to: URL(fileURLWithPath: empty))
         defer { try? FileManager.default.removeItem(atPath: empty) }
         let result = try run(["replay", resource, empty, "samples/01-participant-invitation-started.json"])
@@ -136,7 +117,7 @@ import Testing
         #expect(result.stderr.contains("\(empty): valid JSON, but not an event batch"), "\(result.stderr)")
         #expect(result.stdout.contains("ucwa.invitation.started"), "the batch is still replayed")
         // An empty heartbeat batch is a batch.
-        let heartbeat = try run(["replay", Self.shared("doc-samples/tap-event-saas-empty-heartbeat.json")])
+        let heartbeat = try run(["replay", SharedTestData.ucwa("doc-samples/tap-event-saas-empty-heartbeat.json")])
         #expect(heartbeat.status == 0 && heartbeat.stderr.isEmpty, "\(heartbeat.stderr)")
     }
 
@@ -149,7 +130,7 @@ import Testing
     }
 
     @Test func hrefsAreAbsoluteAgainstTheLateBaseuriElseTheBaseURL() throws {
-        let trusted = Self.shared("captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json")
+        let trusted = SharedTestData.ucwa("captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json")
         let result = try run(["replay", "--base-url", "https://pool.contoso.com/ucwa/oauth/v1/applications/9/events?ack=1",
                               trusted, "samples/01-participant-invitation-started.json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -176,7 +157,7 @@ import Testing
     /// More events than the base hold before a late baseuri: the file is read twice, each event
     /// printed once, in order, against the baseuri.
     @Test func aFileWhoseEventsOutrunItsBaseuriIsReadTwice() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-late-\(getpid()).json").path
+        let path = TestPaths.temporaryDirectory("replay") + "/late.json"
         var body = #"{"sender":[{"rel":"communication","href":"communication","events":["#
         let count = 1500
         for index in 0..<count {

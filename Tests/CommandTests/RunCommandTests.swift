@@ -3,42 +3,16 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// `ucwa-eventd run` and `check-config` as real processes against the simulator.
 @Suite struct RunCommandTests {
-    /// A configuration file, a password file and a state directory for the simulator.
-    static func setUp(_ simulator: UCWASimulator, password: String = SimulatorOptions().password, extra: String = "") throws -> (directory: String, config: String) {
-        let directory = TestPaths.temporaryDirectory()
-        try (password + "\n").write(toFile: directory + "/password", atomically: true, encoding: .utf8)
-        let config = """
-            [Daemon]
-            Account=alice
-            StateDirectory=\(directory)/state
-            [Server]
-            DiscoverURL=\(simulator.discoverURL)
-            [Auth]
-            Username=\(SimulatorOptions().username)
-            PasswordFile=\(directory)/password
-            \(extra)
-            """
-        try config.write(toFile: directory + "/ucwa-eventd.conf", atomically: true, encoding: .utf8)
-        return (directory, directory + "/ucwa-eventd.conf")
-    }
-
-    static func waitForAcknowledged(_ count: Int, _ simulator: UCWASimulator) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while await simulator.stats().eventsAcknowledged < count {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test func runWritesRecordsAndStopsCleanlyOnSIGTERM() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
         let lines = daemon.stdout.split(separator: "\n")
@@ -55,15 +29,15 @@ import UCWASimulator
 
     @Test func aRestartAfterSIGTERMRepeatsNothing() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let first = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         first.signal(SIGTERM)
         #expect(try await first.wait() == 0)
         await simulator.play(InvitationScript(outcome: .declined))
         let second = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
-        try await Self.waitForAcknowledged(6, simulator)
+        try await simulator.waitForAcknowledged(6)
         second.signal(SIGTERM)
         #expect(try await second.wait() == 0)
         let ids = (first.stdout + second.stdout).split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["record_id"]?.stringValue }
@@ -77,10 +51,10 @@ import UCWASimulator
     /// keeping the sequence, and still exits 0.
     @Test func deleteOnStopDeletesTheApplicationAndForgetsIt() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator, extra: "[Application]\nDeleteOnStop=yes\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Application]\nDeleteOnStop=yes\n")
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
         let deletes = await simulator.stats().requests.filter { $0.hasPrefix("DELETE ") }
@@ -94,15 +68,15 @@ import UCWASimulator
 
     @Test func thePasswordAndTheTokenAppearNowhere() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(tokenLifetime: .seconds(2)))
-        let (directory, config) = try Self.setUp(simulator, extra: "[Daemon]\nLogLevel=trace\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Daemon]\nLogLevel=trace\n")
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         // A token refresh and a 401 on the way, so that every token path logs what it logs.
         try await Task.sleep(for: .milliseconds(1800))
         await simulator.inject(.revokeTokens)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(6, simulator)
+        try await simulator.waitForAcknowledged(6)
         let cmdline = (try? String(contentsOfFile: "/proc/\(daemon.pid)/cmdline", encoding: .utf8)) ?? ""
         let environ = (try? String(contentsOfFile: "/proc/\(daemon.pid)/environ", encoding: .utf8)) ?? ""
         daemon.signal(SIGTERM)
@@ -121,7 +95,7 @@ import UCWASimulator
 
     @Test func aRejectedPasswordExits77() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator, password: "wrong password")
+        let (directory, config) = try simulator.runConfiguration(password: "wrong password")
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         #expect(try await daemon.wait() == 77)
         #expect(daemon.stderr.contains("rejected the user name or password"))
@@ -131,7 +105,7 @@ import UCWASimulator
 
     @Test func aBadConfigurationExits78NamingFileLineAndKey() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator, extra: "[Events]\nTimeoutSeconds=5\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nTimeoutSeconds=5\n")
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         #expect(try await daemon.wait() == 78)
         #expect(daemon.stderr.contains("ucwa-eventd.conf:10: [Events] TimeoutSeconds: '5' is not a whole number in 180...1800"), "\(daemon.stderr)")
@@ -142,7 +116,7 @@ import UCWASimulator
 
     @Test func checkConfigPrintsTheEffectiveSettingsWithoutThePassword() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try Self.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let check = try ChildProcess(
             [TestPaths.binary("ucwa-eventd"), "check-config", "--config", config],
             environment: ["UCWA_EVENTD_OUTPUT_SINK": "journald"], directory: directory)
@@ -171,7 +145,7 @@ import UCWASimulator
     }
 
     @Test func theShippedExampleConfigurationIsValidSyntax() async throws {
-        let path = ReplayCommandTests.repository.appendingPathComponent("config/ucwa-eventd.conf").path
+        let path = TestPaths.repository.appendingPathComponent("config/ucwa-eventd.conf").path
         let directory = TestPaths.temporaryDirectory()
         try "pw\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
         let check = try ChildProcess(

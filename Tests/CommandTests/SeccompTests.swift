@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -84,7 +85,7 @@ import Glibc
         #expect(!allowed.contains("setpriority"), "the units deny setpriority (@resources)")
         let numbers = try Self.syscallNumbers()
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false))
-        let (directory, config) = try RunCommandTests.setUp(simulator, extra: "[Events]\nResolveConcurrency=8\n")
+        let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nResolveConcurrency=8\n")
         try allowed.compactMap { numbers[$0] }.sorted().map(String.init).joined(separator: " ")
             .write(toFile: directory + "/allowed", atomically: true, encoding: .utf8)
         try Self.helper.write(toFile: directory + "/seccomp.py", atomically: true, encoding: .utf8)
@@ -93,11 +94,11 @@ import Glibc
             directory: directory)
         defer { daemon.killIfRunning() }
         for index in 0..<30 { await simulator.play(InvitationScript(subject: "Load \(index)")) }
-        try await RunCommandTests.waitForAcknowledged(90, simulator)
+        try await simulator.waitForAcknowledged(90)
         await simulator.inject(.revokeTokens)
         daemon.signal(SIGHUP)
         for index in 0..<10 { await simulator.play(InvitationScript(subject: "After \(index)")) }
-        try await RunCommandTests.waitForAcknowledged(120, simulator)
+        try await simulator.waitForAcknowledged(120)
         daemon.signal(SIGTERM)
         let code = try await daemon.wait()
         #expect(code == 0, "exit \(code) (\(128 + SIGSYS) is SIGSYS: a denied call); \(daemon.stderr.suffix(2000))")

@@ -3,6 +3,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +13,7 @@ import Glibc
 /// journal entries and its stdout JSON lines; the others (shippers not packaged by Debian) are
 /// parsed and their field names checked against the record contract.
 @Suite(.serialized) struct ShipperTests {
-    static let contrib = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("contrib").path
+    static let contrib = TestPaths.repository.appendingPathComponent("contrib").path
 
     /// Subjects and other user strings that try to break a shipper's JSON, its syslog framing
     /// or its templates; an empty subject (present, not absent); records without `started`
@@ -57,7 +57,7 @@ import Glibc
         // 2. The same events into a private journal, the shippers reading it (and the stdout
         // lines of step 1 as a file); stopped and restarted between the two phases.
         let simulator = try await StdoutReference.simulator(port: reference.port)
-        let (work, config) = try RunCommandTests.setUp(simulator, extra: "[Daemon]\nLogLevel=debug\n")
+        let (work, config) = try simulator.runConfiguration(extra: "[Daemon]\nLogLevel=debug\n")
         let pipelines = try shippers.prepare(work: work, recipes: Self.contrib)
         for pipeline in pipelines where pipeline.readsFile {
             try pipeline.appendToInput(reference.firstPhase)
@@ -68,13 +68,13 @@ import Glibc
         // A failure below kills the namespace: journald, the daemon and the shippers with it.
         do {
             let firstEvents = Self.hostileScripts.map(\.eventCount).reduce(0, +)
-            try await RunCommandTests.waitForAcknowledged(firstEvents, simulator)
+            try await simulator.waitForAcknowledged(firstEvents)
             for pipeline in pipelines { try await pipeline.waitForLines(firstCount, child: child) }
 
             try touch(work + "/phase2")
             try await waitForFile(work + "/shippers-stopped", child: child)
             await simulator.play(Self.afterRestart)
-            try await RunCommandTests.waitForAcknowledged(firstEvents + Self.afterRestart.eventCount, simulator)
+            try await simulator.waitForAcknowledged(firstEvents + Self.afterRestart.eventCount)
             for pipeline in pipelines where pipeline.readsFile {
                 try pipeline.appendToInput(reference.secondPhase)
             }
@@ -155,13 +155,8 @@ import Glibc
     }
 
     private func waitForFile(_ path: String, child: ChildProcess) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: path) {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("\(path) did not appear within 30 s; the journal script says: \(child.stderr)")
-                throw POSIXError(.ETIMEDOUT)
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("\(path); the journal script says: \(child.stderr)", timeout: .seconds(30)) {
+            FileManager.default.fileExists(atPath: path)
         }
     }
 }
@@ -203,15 +198,15 @@ struct StdoutReference {
 
     static func run(_ scripts: [InvitationScript], then later: InvitationScript) async throws -> StdoutReference {
         let simulator = try await Self.simulator()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         // Queued before the daemon starts: the same batches (and record ids) in every run.
         for script in scripts { await simulator.play(script) }
         let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         let firstEvents = scripts.map(\.eventCount).reduce(0, +)
-        try await RunCommandTests.waitForAcknowledged(firstEvents, simulator)
+        try await simulator.waitForAcknowledged(firstEvents)
         let first = daemon.stdout.split(separator: "\n").map(String.init)
         await simulator.play(later)
-        try await RunCommandTests.waitForAcknowledged(firstEvents + later.eventCount, simulator)
+        try await simulator.waitForAcknowledged(firstEvents + later.eventCount)
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
         let all = daemon.stdout.split(separator: "\n").map(String.init)
@@ -485,14 +480,10 @@ struct DebianShippers {
         }
 
         func waitForLines(_ count: Int, child: ChildProcess) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while records().count < count {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("\(name) wrote \(records().count) of \(count) records within 30 s.\n--- its log:\n\(log())\n--- the journal script:\n\(child.stderr)")
-                    throw POSIXError(.ETIMEDOUT)
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await waitUntil(
+                "\(count) records from \(name), which wrote \(records().count).\n--- its log:\n\(log())\n--- the journal script:\n\(child.stderr)",
+                timeout: .seconds(30), poll: .milliseconds(50)
+            ) { records().count >= count }
         }
     }
 }
@@ -510,11 +501,8 @@ struct RecordContract {
     var keys: Set<String>
 
     static func load() throws -> RecordContract {
-        let repository = URL(fileURLWithPath: ShipperTests.contrib).deletingLastPathComponent()
-        let code = try String(contentsOf: repository.appendingPathComponent("Sources/UCWA/Records/Record.swift"), encoding: .utf8)
-        let shared = ProcessInfo.processInfo.environment["UCWA_SHARED"].map { URL(fileURLWithPath: $0) }
-            ?? repository.deletingLastPathComponent().appendingPathComponent("shared")
-        let designPath = shared.appendingPathComponent("DESIGN.md")
+        let code = try String(contentsOf: TestPaths.repository.appendingPathComponent("Sources/UCWA/Records/Record.swift"), encoding: .utf8)
+        let designPath = TestPaths.shared.appendingPathComponent("DESIGN.md")
         guard let design = try? String(contentsOf: designPath, encoding: .utf8) else {
             throw ShipperSetupError("no DESIGN.md at \(designPath.path) (set UCWA_SHARED)")
         }
@@ -645,7 +633,7 @@ struct UntestedRecipe: Sendable {
     func parse(_ path: String) async throws -> JSONValue {
         let loader = file.hasSuffix(".toml") ? "import tomllib; d = tomllib.load(open(p, 'rb'))" : "import yaml; d = yaml.safe_load(open(p))"
         let script = "import json, sys; p = sys.argv[1]; \(loader); print(json.dumps(d))"
-        let child = try ChildProcess(["/usr/bin/python3", "-c", script, path], directory: FileManager.default.temporaryDirectory.path)
+        let child = try ChildProcess(["/usr/bin/python3", "-c", script, path], directory: TestPaths.temporaryDirectory())
         let status = try await child.wait()
         guard status == 0 else { throw ShipperSetupError("\(file) does not parse:\n\(child.stderr)") }
         return try JSONValue.parse(child.stdout)

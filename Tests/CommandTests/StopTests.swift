@@ -3,6 +3,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -13,25 +14,6 @@ import Glibc
 /// binary within a second from every state, exit 0, the checkpoint whole. Each test waits on an
 /// event (a request the server saw, a `STATUS=` text), never on a fixed sleep.
 @Suite struct StopTests {
-    /// A configuration for `discoverURL`, with a password file and a state directory.
-    static func setUp(discoverURL: String, extra: String = "") throws -> (directory: String, config: String) {
-        let directory = TestPaths.temporaryDirectory()
-        try "a password\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
-        let config = """
-            [Daemon]
-            Account=alice
-            StateDirectory=\(directory)/state
-            [Server]
-            DiscoverURL=\(discoverURL)
-            [Auth]
-            Username=alice@contoso.com
-            PasswordFile=\(directory)/password
-            \(extra)
-            """
-        try config.write(toFile: directory + "/ucwa-eventd.conf", atomically: true, encoding: .utf8)
-        return (directory, directory + "/ucwa-eventd.conf")
-    }
-
     /// The daemon under a notify socket of the test's own.
     static func start(_ config: String, in directory: String, watchdogUSec: Int? = nil) throws -> (ChildProcess, NotifyTests.NotifySocket) {
         let socket = NotifyTests.NotifySocket(directory: directory)
@@ -70,7 +52,7 @@ import Glibc
         let refusing = try StubServer.RefusingPort()
         let port = refusing.port
         defer { withExtendedLifetime(refusing) {} }
-        let (directory, config) = try Self.setUp(discoverURL: "http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root?secret=QUERYSECRET")
+        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: "http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root?secret=QUERYSECRET")
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
@@ -87,7 +69,7 @@ import Glibc
     @Test func sigtermEndsASignInBackoffOfMinutes() async throws {
         let server = try StubServer { _ in StubServer.answer("503 Service Unavailable", headers: ["Retry-After: 600"]) }
         defer { server.shutdown() }
-        let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
@@ -100,7 +82,7 @@ import Glibc
     @Test func sigtermEndsASignInRequestThatNeverGetsAnAnswer() async throws {
         let silent = try StubServer()
         defer { silent.shutdown() }
-        let (directory, config) = try Self.setUp(discoverURL: silent.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: silent.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
@@ -112,7 +94,7 @@ import Glibc
         let silent = try StubServer()
         let server = try StubServer.signIn(tokenURL: silent.url + "/token")
         defer { silent.shutdown(); server.shutdown() }
-        let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
@@ -127,7 +109,7 @@ import Glibc
         defer { withExtendedLifetime(refusing) {} }
         let server = try StubServer.signIn(tokenURL: "http://127.0.0.1:\(port)/token")
         defer { server.shutdown() }
-        let (directory, config) = try Self.setUp(discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("/token: connection refused or unreachable; next try in") }
@@ -140,11 +122,11 @@ import Glibc
     /// A parked poll (the channel is up and idle).
     @Test func sigtermEndsAParkedPoll() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         await simulator.play(InvitationScript())
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         try await Self.stopWithinASecond(daemon, state: "parked poll", directory: directory)
         await simulator.shutdown()
     }
@@ -152,7 +134,7 @@ import Glibc
     /// The events GET gets 503 with Retry-After: ten minutes: STATUS= says so, SIGTERM ends the wait.
     @Test func channelBackoffIsInStatusAndSigtermEndsIt() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         _ = try await socket.waitFor { $0.contains("STATUS=polling") }
@@ -169,22 +151,18 @@ import Glibc
     /// up uncheckpointed; the restart gets the same events again (at-least-once, as after a crash).
     @Test func sigtermWhileResolvingGivesTheBatchUpAndARestartDeliversIt() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(embedResources: false))
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
-        try await CrashTests.waitForReady(daemon)
+        try await daemon.waitForReady()
         await simulator.inject(.slowInvitation(.seconds(60)))
         let href = await simulator.play(InvitationScript(withAlerting: false))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !(await simulator.stats().requests.contains("GET \(href)")) {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntil("GET \(href)", poll: .milliseconds(10)) { await simulator.stats().requests.contains("GET \(href)") }
         try await Self.stopWithinASecond(daemon, state: "resolving (GET in flight)", directory: directory)
         #expect(!daemon.stdout.contains("\"resolution\":\"failed\""), "a cancelled GET is no record: \(daemon.stdout)")
         let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         defer { restart.killIfRunning() }
-        try await RunCommandTests.waitForAcknowledged(2, simulator)
+        try await simulator.waitForAcknowledged(2)
         try await Self.stopWithinASecond(restart, state: "parked poll after the restart", directory: directory)
         let types = restart.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
         #expect(types == ["started", "completed"], "the given-up batch comes again: \(restart.stdout)")
@@ -199,15 +177,11 @@ import Glibc
         var options = SimulatorOptions()
         options.maxEventsPerBatch = 100_000
         let simulator = try await UCWASimulator.start(options: options)
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         for index in 0..<10_000 { await simulator.play(InvitationScript(subject: "Big \(index)")) }
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while daemon.stdout.utf8.count < 100_000 {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await waitUntil("100 000 bytes of records", timeout: .seconds(30), poll: .milliseconds(5)) { daemon.stdout.utf8.count >= 100_000 }
         try await Self.stopWithinASecond(daemon, state: "writing a 30 000-event batch", directory: directory)
         func ids(_ output: String) -> [String] {
             output.split(separator: "\n").compactMap { line in
@@ -219,7 +193,7 @@ import Glibc
         print("stop | writing a big batch | \(before.count) of 30000 records written before the stop")
         let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
         defer { restart.killIfRunning() }
-        try await RunCommandTests.waitForAcknowledged(30_000, simulator)
+        try await simulator.waitForAcknowledged(30_000)
         try await Self.stopWithinASecond(restart, state: "parked poll after the big batch", directory: directory)
         let after = ids(restart.stdout)
         if before.count < 30_000 {
@@ -237,11 +211,11 @@ import Glibc
     /// grows with the watchdog's ticks.
     @Test func statusAgeOfTheLastBatchGrowsWhileIdle() async throws {
         let simulator = try await UCWASimulator.start()
-        let (directory, config) = try RunCommandTests.setUp(simulator)
+        let (directory, config) = try simulator.runConfiguration()
         let (daemon, socket) = try Self.start(config, in: directory, watchdogUSec: 1_000_000)
         defer { daemon.killIfRunning() }
         await simulator.play(InvitationScript())
-        try await RunCommandTests.waitForAcknowledged(3, simulator)
+        try await simulator.waitForAcknowledged(3)
         let aged = try await socket.waitFor { $0.contains("records written; last batch 2 s ago") }
         #expect(aged.hasPrefix("WATCHDOG=1\nSTATUS=polling; 4 records written; last batch 2 s ago (at "), "\(aged)")
         #expect(aged.hasSuffix(" UTC)"), "\(aged)")

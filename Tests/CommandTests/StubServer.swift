@@ -1,4 +1,5 @@
 import Foundation
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -55,11 +56,7 @@ final class StubServer: @unchecked Sendable {
 
     /// Waits until `count` requests arrived.
     func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while requests.count < count {
-            guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntil("\(count) requests", timeout: timeout, poll: .milliseconds(10)) { requests.count >= count }
     }
 
     var url: String { "http://127.0.0.1:\(port)" }

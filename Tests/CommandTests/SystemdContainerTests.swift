@@ -2,6 +2,7 @@ import Foundation
 import StreamingJSON
 import Testing
 import UCWASimulator
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -16,12 +17,10 @@ import Glibc
 /// Serialized: two containers booted at once from the same root did not both finish booting
 /// here (the second stayed "starting").
 @Suite(.serialized) struct SystemdContainerTests {
-    static let repository = ReplayCommandTests.repository
-
     /// The package to install: `$UCWA_DEB`, else the newest `dist/ucwa-eventd_*_amd64.deb`.
     static var package: String? {
         if let path = ProcessInfo.processInfo.environment["UCWA_DEB"], !path.isEmpty { return path }
-        let dist = repository.appendingPathComponent("dist").path
+        let dist = TestPaths.repository.appendingPathComponent("dist").path
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dist)) ?? [])
             .filter { $0.hasPrefix("ucwa-eventd_") && $0.hasSuffix("_amd64.deb") }.sorted()
         return names.last.map { dist + "/" + $0 }
@@ -35,7 +34,7 @@ import Glibc
 
     /// The README's install block, with the example values replaced by the test's.
     static func operatorSteps(debPath: String, discoverURL: String, username: String, password: String) throws -> [String] {
-        let readme = try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: TestPaths.repository.appendingPathComponent("README.md"), encoding: .utf8)
         let install = try #require(readme.range(of: "\n## Install"), "README has no '## Install' section")
         let rest = readme[install.upperBound...]
         let open = try #require(rest.range(of: "```sh\n"), "README's Install section has no sh block")
@@ -58,15 +57,6 @@ import Glibc
 
     static func property(_ container: BootedContainer, _ unit: String, _ name: String) async throws -> String {
         try await container.mustRun("systemctl show -P \(name) \(unit)").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Waits until `condition` holds, polling; fails naming `what` after `timeout`.
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw ContainerError.bootFailed("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 
     /// Runs `command` inside (ended after 60 s) and returns how long it took.
@@ -126,8 +116,8 @@ import Glibc
         #expect(try await Self.property(container, unit, "ActiveState") == "active")
         await simulator.play(InvitationScript())
         await simulator.play(InvitationScript(subject: "second", outcome: .declined))
-        try await Self.waitUntil("6 events acknowledged") { await simulator.stats().eventsAcknowledged >= 6 }
-        try await Self.waitUntil("7 records in the journal") { try await Self.records(container, unit: unit).count >= 7 }
+        try await simulator.waitForAcknowledged(6, timeout: .seconds(30))
+        try await waitUntil("7 records in the journal", timeout: .seconds(30), poll: .milliseconds(100)) { try await Self.records(container, unit: unit).count >= 7 }
         let first = try await Self.records(container, unit: unit)
         let names = first.compactMap { $0["UCWA_EVENT_NAME"]?.stringValue }
         #expect(names.filter { $0 == "ucwa.channel.opened" }.count == 1, "\(names)")
@@ -146,7 +136,7 @@ import Glibc
 
         // STATUS= stays true while idle: the age of the last batch grows (refreshed with the
         // watchdog's ping, every 30 s under WatchdogSec=60s).
-        try await Self.waitUntil("STATUS= to show an idle age of 30 s or more", timeout: .seconds(60)) {
+        try await waitUntil("STATUS= to show an idle age of 30 s or more", timeout: .seconds(60), poll: .milliseconds(100)) {
             let text = try await Self.property(container, unit, "StatusText")
             guard text.hasPrefix("polling; "), let ago = text.range(of: "last batch ") else { return false }
             return Int(text[ago.upperBound...].prefix { $0.isNumber }).map { $0 >= 30 } ?? false
@@ -168,8 +158,8 @@ import Glibc
         await simulator.play(InvitationScript(subject: "while stopped", outcome: .cancelled))
         let start = try await Self.timed(container, "systemctl start \(unit)")
         #expect(start.status == 0 && start.seconds < 10, "start took \(start.seconds) s: \(start.output)")
-        try await Self.waitUntil("9 events acknowledged") { await simulator.stats().eventsAcknowledged >= 9 }
-        try await Self.waitUntil("the third invitation's records") {
+        try await simulator.waitForAcknowledged(9, timeout: .seconds(30))
+        try await waitUntil("the third invitation's records", timeout: .seconds(30), poll: .milliseconds(100)) {
             try await Self.records(container, unit: unit).filter { $0["UCWA_EVENT_NAME"]?.stringValue == "ucwa.invitation.completed" }.count >= 3
         }
         let all = try await Self.records(container, unit: unit).filter { $0["UCWA_EVENT_NAME"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
@@ -188,7 +178,7 @@ import Glibc
         // A wrong password: exit 77 and no restart.
         try await container.mustRun("printf 'wrong\\n' > /etc/ucwa-eventd/alice.password")
         try await container.run("systemctl restart \(unit)")
-        try await Self.waitUntil("the unit to fail") { try await Self.property(container, unit, "ActiveState") == "failed" }
+        try await waitUntil("the unit to fail", timeout: .seconds(30), poll: .milliseconds(100)) { try await Self.property(container, unit, "ActiveState") == "failed" }
         #expect(try await Self.property(container, unit, "ExecMainStatus") == "77")
         try await Task.sleep(for: .seconds(6))  // RestartSec=5s: a restart would have happened by now
         #expect(try await Self.property(container, unit, "NRestarts") == "0")
@@ -237,7 +227,7 @@ import Glibc
         let start = try await Self.timed(container, "systemctl start \(bob)")
         #expect(start.status == 0 && start.seconds < 10, "start during an outage took \(start.seconds) s: \(start.output)")
         #expect(try await Self.property(container, bob, "ActiveState") == "active")
-        try await Self.waitUntil("STATUS= naming the next try", timeout: .seconds(15)) {
+        try await waitUntil("STATUS= naming the next try", timeout: .seconds(15), poll: .milliseconds(100)) {
             try await Self.property(container, bob, "StatusText").contains("next try")
         }
         let status = try await Self.property(container, bob, "StatusText")
@@ -256,14 +246,14 @@ import Glibc
         }
         try await container.mustRun("systemctl daemon-reload && systemctl start ucwa-eventd.service ucwa-eventd@carol.service")
         for unit in ["ucwa-eventd.service", "ucwa-eventd@carol.service"] {
-            try await Self.waitUntil("\(unit) to open its channel") {
+            try await waitUntil("\(unit) to open its channel", timeout: .seconds(30), poll: .milliseconds(100)) {
                 try await Self.records(container, unit: unit).contains { $0["UCWA_EVENT_NAME"]?.stringValue == "ucwa.channel.opened" }
             }
             #expect(try await Self.property(container, unit, "ActiveState") == "active")
             #expect(try await Self.property(container, unit, "NRestarts") == "0")
         }
         for invitation in 0..<20 { await simulator.play(InvitationScript(subject: "load \(invitation)")) }
-        try await Self.waitUntil("60 events acknowledged", timeout: .seconds(60)) { await simulator.stats().eventsAcknowledged >= 60 }
+        try await simulator.waitForAcknowledged(60, timeout: .seconds(60))
         for unit in ["ucwa-eventd.service", "ucwa-eventd@carol.service"] {
             #expect(try await Self.property(container, unit, "ActiveState") == "active", "\(unit) survived the load under a killing filter")
             #expect(try await Self.property(container, unit, "NRestarts") == "0")
@@ -276,7 +266,7 @@ import Glibc
         // No password file: systemd cannot load the credential (243) and does not restart.
         try await container.mustRun("rm /etc/ucwa-eventd/bob.password")
         try await container.run("systemctl start ucwa-eventd@bob.service")
-        try await Self.waitUntil("bob to fail") { try await Self.property(container, bob, "ActiveState") == "failed" }
+        try await waitUntil("bob to fail", timeout: .seconds(30), poll: .milliseconds(100)) { try await Self.property(container, bob, "ActiveState") == "failed" }
         #expect(try await Self.property(container, bob, "ExecMainStatus") == "243")
         try await Task.sleep(for: .seconds(6))
         #expect(try await Self.property(container, bob, "NRestarts") == "0")
@@ -284,7 +274,7 @@ import Glibc
         // A configuration error: exit 78 and no restart.
         try await container.mustRun("printf '[Events]\\nTimeoutSeconds=5\\n' >> /etc/ucwa-eventd/carol.conf")
         try await container.run("systemctl restart ucwa-eventd@carol.service")
-        try await Self.waitUntil("carol to fail") { try await Self.property(container, "ucwa-eventd@carol.service", "ActiveState") == "failed" }
+        try await waitUntil("carol to fail", timeout: .seconds(30), poll: .milliseconds(100)) { try await Self.property(container, "ucwa-eventd@carol.service", "ActiveState") == "failed" }
         #expect(try await Self.property(container, "ucwa-eventd@carol.service", "ExecMainStatus") == "78")
         #expect(try await Self.property(container, "ucwa-eventd@carol.service", "NRestarts") == "0")
 

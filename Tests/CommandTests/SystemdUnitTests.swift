@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// The unit files pass `systemd-analyze verify` and score at most 1.1 in
 /// `systemd-analyze security --offline=true` (systemd-localed, the best unit shipped with
@@ -16,7 +17,7 @@ import UCWA
 
     @Test(arguments: units)
     func exposureIsAtMost1Point1(unit: String) async throws {
-        let path = ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)").path
+        let path = TestPaths.repository.appendingPathComponent("systemd/\(unit)").path
         let (status, output) = try await run(["/usr/bin/systemd-analyze", "security", "--offline=true", "--no-pager", path])
         #expect(status == 0, "\(output)")
         let line = try #require(output.split(separator: "\n").last { $0.contains("Overall exposure level") })
@@ -28,8 +29,8 @@ import UCWA
         // verify checks that ExecStart exists: point it at the binary under test.
         let directory = TestPaths.temporaryDirectory()
         for unit in Self.units {
-            let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
-            try text.replacingOccurrences(of: "/usr/bin/ucwa-eventd", with: ReplayCommandTests.binary.path)
+            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+            try text.replacingOccurrences(of: "/usr/bin/ucwa-eventd", with: TestPaths.daemon.path)
                 .write(toFile: directory + "/" + unit, atomically: true, encoding: .utf8)
         }
         let (status, output) = try await run(["/usr/bin/systemd-analyze", "verify", "--man=no"] + Self.units.map { directory + "/" + $0 })
@@ -39,7 +40,7 @@ import UCWA
 
     @Test func unitsKeepTheContract() throws {
         for unit in Self.units {
-            let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
             for line in ["Type=notify", "RestartPreventExitStatus=64 76 77 78", "WatchdogSec=", "LoadCredential=password:", "StateDirectory=ucwa-eventd", "ExecReload=/bin/kill -HUP $MAINPID"] {
                 #expect(text.contains(line), "\(unit) lacks \(line)")
             }
@@ -51,7 +52,7 @@ import UCWA
     /// is in `RestartPreventExitStatus=` of both units, one that says "yes" is not; 70 (an
     /// internal inconsistency) and 76 (the server refuses this client) are in the table.
     @Test func theReadmesExitCodeTableMatchesTheUnits() throws {
-        let readme = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: TestPaths.repository.appendingPathComponent("README.md"), encoding: .utf8)
         let section = try #require(readme.components(separatedBy: "### Exit codes").dropFirst().first)
         var restarted: [String: Bool] = [:]
         for line in section.split(separator: "\n") where line.hasPrefix("| ") {
@@ -72,7 +73,7 @@ import UCWA
 
     /// The unit's text.
     static func text(_ unit: String) throws -> String {
-        try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+        try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
     }
 
     /// The values of `key=` in the unit, in order (comments skipped).
@@ -129,7 +130,7 @@ import UCWA
     }
 
     @Test func theCatalogExplainsEveryRecordKind() throws {
-        let text = try String(contentsOf: ReplayCommandTests.repository.appendingPathComponent("systemd/ucwa-eventd.catalog"), encoding: .utf8)
+        let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/ucwa-eventd.catalog"), encoding: .utf8)
         for name in Record.EventName.allCases {
             #expect(text.contains("-- \(name.messageID)\nSubject: "), "\(name.rawValue)")
         }

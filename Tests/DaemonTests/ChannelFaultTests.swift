@@ -5,6 +5,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Issue 15, items 1 and 4–7: the daemon (in-process, real sockets, the simulator) under
 /// 403, 410, 409 and a resync storm. Each test waits on the event itself (records written,
@@ -22,7 +23,7 @@ import UCWASimulator
         init(options: SimulatorOptions = SimulatorOptions(), policy: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300), jitter: 0, maximumRetryAfter: .seconds(5)), before: (UCWASimulator) async -> Void = { _ in }) async throws {
             simulator = try await UCWASimulator.start(options: options)
             await before(simulator)
-            directory = DaemonTests.temporaryDirectory()
+            directory = TestPaths.temporaryDirectory("ucwa-daemon")
             let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
             var configuration = Configuration()
             configuration.discoverURL = simulator.discoverURL
@@ -50,42 +51,17 @@ import UCWASimulator
         var resets: [JSONValue] { records.filter { $0["event_name"]?.stringValue == "ucwa.channel.reset" } }
 
         func waitForInvitationRecords(_ count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while invitationRecords.count < count {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("timed out waiting for \(count) invitation records; log:\n\(log.text)")
-                    throw POSIXError(.ETIMEDOUT)
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await waitUntil("\(count) invitation records; log:\n\(log.text)", timeout: .seconds(30)) { invitationRecords.count >= count }
         }
 
         /// Waits until `condition` holds (at most 30 s).
         func waitFor(_ what: String, _ condition: () async -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !(await condition()) {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("timed out waiting for \(what); log:\n\(log.text)")
-                    throw POSIXError(.ETIMEDOUT)
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await waitUntil("\(what); log:\n\(log.text)", timeout: .seconds(30), condition)
         }
 
         /// Waits for the daemon to end by itself (a failure that needs an operator).
         func exitCode(within timeout: Duration = .seconds(30)) async throws -> Int32 {
-            let task = self.task
-            let code = await withTaskGroup(of: Int32?.self) { group in
-                group.addTask { await task.value }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = await group.next()!
-                group.cancelAll()
-                return first
-            }
-            guard let code else {
+            guard let code = await value(of: task, within: timeout) else {
                 stop.request()
                 Issue.record("the daemon did not end by itself; log:\n\(log.text)")
                 throw POSIXError(.ETIMEDOUT)
@@ -118,7 +94,7 @@ import UCWASimulator
         let daemon = try await Running()
         await daemon.simulator.play(InvitationScript())
         try await daemon.waitForInvitationRecords(3)
-        try await DaemonTests.waitForAcknowledged(3, daemon.simulator)
+        try await daemon.simulator.waitForAcknowledged(3)
         return daemon
     }
 
@@ -228,7 +204,7 @@ import UCWASimulator
         let daemon = try await Running(policy: RetryPolicy())
         await daemon.simulator.play(InvitationScript())
         try await daemon.waitForInvitationRecords(3)
-        try await DaemonTests.waitForAcknowledged(3, daemon.simulator)
+        try await daemon.simulator.waitForAcknowledged(3)
         let before = await daemon.requests("GET /ucwa/oauth/v1/applications/101/events")
         await daemon.simulator.inject(.resyncStorm)
         try await Task.sleep(for: .seconds(10))  // the storm's length is what is measured

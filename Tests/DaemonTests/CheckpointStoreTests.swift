@@ -1,12 +1,13 @@
 import Eventd
 import Foundation
 import Testing
+import UCWATestSupport
 
 @Suite struct CheckpointStoreTests {
     /// The state directory is created by the first save, and again if it disappears while the
     /// daemon runs (an operator's `rm -rf`, a tmpfs remount): the next save recreates it.
     @Test func saveCreatesTheDirectoryAndRecreatesItWhenRemoved() throws {
-        let parent = DaemonTests.temporaryDirectory()
+        let parent = TestPaths.temporaryDirectory("ucwa-daemon")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let store = CheckpointStore(directory: parent + "/state")
         var checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=1", sequence: 7)
@@ -35,7 +36,7 @@ import Testing
     /// Saves alternate between two files: each writes the file of the checkpoint before last,
     /// never the one `checkpoint.json` names, which stays whole and readable throughout.
     @Test func savesNeverWriteTheFileTheCheckpointNames() throws {
-        let directory = DaemonTests.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = CheckpointStore(directory: directory)
         func inode(_ name: String) throws -> UInt64 {
@@ -65,7 +66,7 @@ import Testing
     /// A temporary file left by a crash, longer than the checkpoint now saved, leaves nothing of
     /// its old bytes behind (the file is overwritten in place, then cut to length).
     @Test func aLongerLeftoverTemporaryFileIsCutToLength() throws {
-        let directory = DaemonTests.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let leftover = Data(repeating: UInt8(ascii: "x"), count: 20_000)
         #expect(FileManager.default.createFile(atPath: directory + "/checkpoint.json.tmp", contents: leftover))

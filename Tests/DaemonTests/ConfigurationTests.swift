@@ -2,12 +2,13 @@ import Eventd
 import Foundation
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// The INI configuration, drop-ins, environment and flags, and their errors.
 @Suite struct ConfigurationTests {
     /// A temporary directory with the given files (relative path → text).
     static func directory(_ files: [String: String]) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ucwa-config-\(UUID().uuidString)").path
+        let path = TestPaths.temporaryDirectory("ucwa-config")
         for (name, text) in files {
             let file = path + "/" + name
             try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -5,6 +5,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// The daemon in-process against the simulator: records in a file, the checkpoint on disk,
 /// restarts from it.
@@ -43,37 +44,20 @@ import UCWASimulator
         }
     }
 
-    static func temporaryDirectory() -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ucwa-daemon-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     static func records(_ path: String) throws -> [JSONValue] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return try text.split(separator: "\n").map { try JSONValue.parse(String($0)) }
     }
 
-    static func waitForAcknowledged(_ count: Int, _ simulator: UCWASimulator) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while await simulator.stats().eventsAcknowledged < count {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for \(count) acknowledged events")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test func recordsReachTheSinkAndTheCheckpointBeforeTheBatchIsAcknowledged() async throws {
         let simulator = try await UCWASimulator.start()
-        let directory = Self.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         let run = Run(simulator: simulator, stateDirectory: directory + "/state", output: output)
         await simulator.play(InvitationScript(outcome: .connected))
         await simulator.play(InvitationScript(outcome: .declined))
-        try await Self.waitForAcknowledged(6, simulator)
+        try await simulator.waitForAcknowledged(6)
         #expect(await run.finish() == 0)
         let records = try Self.records(directory + "/records.jsonl")
         #expect(records.map { $0["event_name"]?.stringValue ?? "" } == [
@@ -96,19 +80,19 @@ import UCWASimulator
 
     @Test func aRestartResumesTheSameApplicationWhereTheCheckpointLeftOff() async throws {
         let simulator = try await UCWASimulator.start()
-        let directory = Self.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         // Open invitations survive the restart: started before, completed after.
         await simulator.play(InvitationScript(withAlerting: false))
         let first = Run(simulator: simulator, stateDirectory: directory + "/state", output: output)
-        try await Self.waitForAcknowledged(2, simulator)
+        try await simulator.waitForAcknowledged(2)
         #expect(await first.finish() == 0)
         let open = try #require(try CheckpointStore(directory: directory + "/state").load()).openInvitations
         #expect(open.isEmpty, "the first invitation completed")
         await simulator.play(InvitationScript())
         let second = Run(simulator: simulator, stateDirectory: directory + "/state", output: output)
-        try await Self.waitForAcknowledged(5, simulator)
+        try await simulator.waitForAcknowledged(5)
         #expect(await second.finish() == 0)
         let records = try Self.records(directory + "/records.jsonl")
         let invitations = records.filter { $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
@@ -123,19 +107,19 @@ import UCWASimulator
 
     @Test func aCheckpointWhoseApplicationIsGoneGivesAResetRecord() async throws {
         let simulator = try await UCWASimulator.start()
-        let directory = Self.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         let first = Run(simulator: simulator, stateDirectory: directory + "/state", output: output)
         await simulator.play(InvitationScript(withAlerting: false))
-        try await Self.waitForAcknowledged(2, simulator)
+        try await simulator.waitForAcknowledged(2)
         #expect(await first.finish() == 0)
         // While the daemon is down, the server forgets the application.
         let client = HTTPClientForTests()
         try await client.deleteApplication(simulator)
         let second = Run(simulator: simulator, stateDirectory: directory + "/state", output: output)
         await simulator.play(InvitationScript())
-        try await Self.waitForAcknowledged(5, simulator)
+        try await simulator.waitForAcknowledged(5)
         #expect(await second.finish() == 0)
         let names = try Self.records(directory + "/records.jsonl").compactMap { $0["event_name"]?.stringValue }
         #expect(names.filter { $0 == "ucwa.channel.reset" }.count == 1)
@@ -147,14 +131,14 @@ import UCWASimulator
 
     @Test func theEventsFilterAllWritesOtherEventsToo() async throws {
         let simulator = try await UCWASimulator.start()
-        let directory = Self.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         let run = Run(simulator: simulator, stateDirectory: directory + "/state", output: output, events: .all)
         await simulator.deliver(senderRel: "conversation", senderHref: "/c/1", event: .object([
             .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])), .init("type", .string("added")),
         ]))
-        try await Self.waitForAcknowledged(1, simulator)
+        try await simulator.waitForAcknowledged(1)
         #expect(await run.finish() == 0)
         let other = try Self.records(directory + "/records.jsonl").first { $0["event_name"]?.stringValue == "ucwa.event" }
         #expect(other?["link_rel"]?.stringValue == "participant")
@@ -168,7 +152,7 @@ import UCWASimulator
         #expect(pipe(&descriptors) == 0)
         close(descriptors[0])
         signal(SIGPIPE, SIG_IGN)
-        let run = Run(simulator: simulator, stateDirectory: Self.temporaryDirectory(), output: descriptors[1])
+        let run = Run(simulator: simulator, stateDirectory: TestPaths.temporaryDirectory("ucwa-daemon"), output: descriptors[1])
         // The first record (channel opened) already meets the closed pipe.
         #expect(await run.task.value == 0)
         close(descriptors[1])
@@ -177,7 +161,7 @@ import UCWASimulator
 
     @Test func aRejectedPasswordEndsTheRunWithExitCode77() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(password: "something else"))
-        let run = Run(simulator: simulator, stateDirectory: Self.temporaryDirectory(), output: 2)
+        let run = Run(simulator: simulator, stateDirectory: TestPaths.temporaryDirectory("ucwa-daemon"), output: 2)
         #expect(await run.task.value == 77)
         await simulator.shutdown()
     }

@@ -6,6 +6,7 @@ import Locking
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Diagnostics of one run, kept for the row's check.
 final class CapturedLog: Sendable {
@@ -82,7 +83,7 @@ struct CapturingLogHandler: LogHandler {
     func faultRow(index: Int) async throws {
         let row = Self.rows[index]
         let simulator = try await UCWASimulator.start(options: row.options)
-        let directory = DaemonTests.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         let log = CapturedLog()
@@ -110,7 +111,7 @@ struct CapturingLogHandler: LogHandler {
             hrefs.append(await simulator.play(script))
             expected += Self.count(script)
         }
-        try await DaemonTests.waitForAcknowledged(expected, simulator)
+        try await simulator.waitForAcknowledged(expected)
         for fault in row.faults { await simulator.inject(fault) }
         if row.pause > .zero { try await Task.sleep(for: row.pause) }
         var lost = 0
@@ -180,7 +181,7 @@ struct CapturingLogHandler: LogHandler {
         var configuration = Configuration()
         configuration.discoverURL = discoverURL
         configuration.username = "alice@contoso.com"
-        configuration.stateDirectory = DaemonTests.temporaryDirectory() + "/state"
+        configuration.stateDirectory = TestPaths.temporaryDirectory("ucwa-daemon") + "/state"
         var daemon = Daemon(configuration: configuration, password: "x", environment: [:],
                             logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) }, stop: StopSignal())
         daemon.policy = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(50), jitter: 0, maximumAttempts: 3)
@@ -196,22 +197,15 @@ struct CapturingLogHandler: LogHandler {
     }
 
     static func waitForRecords(_ path: String, invitationEvents: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
+        let arrived = try await waitAtMost(.seconds(30)) {
             let records = (try? DaemonTests.records(path)) ?? []
-            if records.filter({ $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }).count >= invitationEvents {
-                // A little longer: a duplicate would show up now.
-                try await Task.sleep(for: .milliseconds(300))
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
+            return records.filter({ $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }).count >= invitationEvents
         }
+        // A little longer: a duplicate would show up now.
+        if arrived { try await Task.sleep(for: .milliseconds(300)) }
     }
 
     static func waitForLog(_ log: CapturedLog, _ text: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !log.text.contains(text), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitAtMost(.seconds(30)) { log.text.contains(text) }
     }
 }

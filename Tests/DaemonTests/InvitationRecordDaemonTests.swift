@@ -4,6 +4,7 @@ import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Issue 14 through the daemon against the simulator: the whole invitation in the records
 /// (embedded and fetched), a late `baseuri`, no GET for filtered events, failing generic
@@ -15,14 +16,14 @@ import UCWASimulator
         configure: (inout Configuration) -> Void = { _ in },
         before: (() async -> Void)? = nil, during: () async -> Void
     ) async throws -> [JSONValue] {
-        let directory = DaemonTests.temporaryDirectory()
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         await before?()
         let run = DaemonTests.Run(
             simulator: simulator, stateDirectory: directory + "/state", output: output, events: events, configure: configure)
         await during()
-        try await DaemonTests.waitForAcknowledged(acknowledged, simulator)
+        try await simulator.waitForAcknowledged(acknowledged)
         #expect(await run.finish() == 0)
         return try DaemonTests.records(directory + "/records.jsonl")
     }
@@ -199,7 +200,7 @@ import UCWASimulator
         let simulator = try await UCWASimulator.start()
         let records = try await Self.records(simulator, acknowledged: 6) {
             await simulator.play(InvitationScript())
-            try? await DaemonTests.waitForAcknowledged(3, simulator)
+            try? await simulator.waitForAcknowledged(3)
             await simulator.inject(fault)
             await simulator.play(InvitationScript(outcome: .declined))
         }

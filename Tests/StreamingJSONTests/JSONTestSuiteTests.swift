@@ -1,6 +1,7 @@
 import Foundation
 import StreamingJSON
 import Testing
+import UCWATestSupport
 
 /// Conformance against JSONTestSuite's `test_parsing` (../shared/testdata/JSONTestSuite): every
 /// `y_` accepted, every `n_` rejected, and every `i_` decided as listed in `implementationChoices`.
@@ -8,7 +9,7 @@ import Testing
     static let folder = "testdata/JSONTestSuite/test_parsing"
 
     static func cases(prefix: String) -> [String] {
-        ((try? SharedData.files(in: folder)) ?? [])
+        ((try? SharedTestData.files(in: folder)) ?? [])
             .map(\.lastPathComponent)
             .filter { $0.hasPrefix(prefix) }
     }
@@ -61,7 +62,7 @@ import Testing
     ]
 
     static func load(_ name: String) throws -> [UInt8] {
-        try SharedData.bytes(SharedData.root.appendingPathComponent(folder).appendingPathComponent(name))
+        Array(try Data(contentsOf: TestPaths.shared.appendingPathComponent(folder).appendingPathComponent(name)))
     }
 
     @Test func suiteIsPresent() {

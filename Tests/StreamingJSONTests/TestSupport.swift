@@ -1,31 +1,6 @@
 import Foundation
 import StreamingJSON
 
-/// Where `../shared` (the test data) lives: `$UCWA_SHARED`, else beside the repository.
-enum SharedData {
-    static let root: URL = {
-        if let path = ProcessInfo.processInfo.environment["UCWA_SHARED"] {
-            return URL(fileURLWithPath: path)
-        }
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // StreamingJSONTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository
-            .deletingLastPathComponent()  // its parent
-            .appendingPathComponent("shared")
-    }()
-
-    static func files(in folder: String) throws -> [URL] {
-        let url = root.appendingPathComponent(folder)
-        return try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
-    }
-
-    static func bytes(_ url: URL) throws -> [UInt8] {
-        Array(try Data(contentsOf: url))
-    }
-}
-
 /// One token, as the tokenizer reported it.
 enum Token: Equatable, Sendable, CustomStringConvertible {
     case objectStart, objectEnd, arrayStart, arrayEnd

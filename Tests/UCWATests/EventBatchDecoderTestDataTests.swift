@@ -2,13 +2,14 @@ import Foundation
 import StreamingJSON
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// The batch decoder on every payload of ../shared/testdata/ucwa, checked against an independent
 /// reading of the same bytes by Foundation's JSONSerialization (used here only, as an oracle).
 @Suite struct EventBatchDecoderTestDataTests {
-    static let files = TestData.jsonFiles()
+    static let files = SharedTestData.jsonFiles()
     static let batchFiles = files.filter { url in
-        guard let object = TestData.foundationObject(TestData.bytes(url)) as? [String: Any] else { return false }
+        guard let object = SharedTestData.foundationObject(SharedTestData.bytes(url)) as? [String: Any] else { return false }
         return object["sender"] != nil
     }
     /// Published samples that are not valid JSON, with the position Python's json module
@@ -30,10 +31,10 @@ import UCWA
     /// Every batch decodes, whole and byte by byte, into the events an independent parser sees.
     @Test(arguments: batchFiles)
     func decodesLikeTheOracle(_ url: URL) throws {
-        let bytes = TestData.bytes(url)
-        let name = TestData.relative(url)
+        let bytes = SharedTestData.bytes(url)
+        let name = SharedTestData.relative(url)
         let batch = try EventBatchDecoder.decode(bytes, limits: .eventChannel, otherEmbedded: .keep)
-        let object = try #require(TestData.foundationObject(bytes) as? [String: Any])
+        let object = try #require(SharedTestData.foundationObject(bytes) as? [String: Any])
         let senders = object["sender"] as? [[String: Any]] ?? []
         var expected: [(rel: String, href: String, type: String?, status: String?, senderRel: String?)] = []
         for sender in senders {
@@ -72,9 +73,9 @@ import UCWA
     /// Embedded invitations are decoded into the model with the fields the oracle sees.
     @Test(arguments: batchFiles)
     func embeddedInvitationsMatchTheOracle(_ url: URL) throws {
-        let bytes = TestData.bytes(url)
+        let bytes = SharedTestData.bytes(url)
         let batch = try EventBatchDecoder.decode(bytes)
-        let object = try #require(TestData.foundationObject(bytes) as? [String: Any])
+        let object = try #require(SharedTestData.foundationObject(bytes) as? [String: Any])
         var oracle: [[String: Any]?] = []
         for sender in object["sender"] as? [[String: Any]] ?? [] {
             for event in sender["events"] as? [[String: Any]] ?? [] {
@@ -88,7 +89,7 @@ import UCWA
                 #expect(event.invitation == nil)
                 continue
             }
-            let invitation = try #require(event.invitation, "\(TestData.relative(url)): invitation not decoded")
+            let invitation = try #require(event.invitation, "\(SharedTestData.relative(url)): invitation not decoded")
             #expect(invitation.state.string == resource["state"] as? String)
             #expect(invitation.direction.string == resource["direction"] as? String)
             #expect(invitation.operationId.string == resource["operationId"] as? String)
@@ -99,16 +100,16 @@ import UCWA
 
     @Test(arguments: Array(brokenAsPublished.keys).sorted())
     func brokenSamplesFailPrecisely(_ name: String) throws {
-        let url = TestData.ucwa.appendingPathComponent(name)
+        let url = SharedTestData.ucwa.appendingPathComponent(name)
         let position = try #require(Self.brokenAsPublished[name])
-        let bytes = TestData.bytes(url)
+        let bytes = SharedTestData.bytes(url)
         let error = try #require(throws: JSONError.self) { _ = try JSONValue.parse(bytes) }
         #expect(error.line == position.line, "\(name): \(error)")
         #expect(error.column == position.column, "\(name): \(error)")
         #expect(error.offset == position.offset, "\(name): \(error)")
         // Their repaired twins decode.
         let twin = URL(fileURLWithPath: url.path.replacingOccurrences(of: ".json", with: ".repaired.json"))
-        let repaired = TestData.bytes(twin)
+        let repaired = SharedTestData.bytes(twin)
         #expect(!repaired.isEmpty)
         #expect(throws: Never.self) { _ = try JSONValue.parse(repaired) }
         if name.contains("ucwa-events-") {
@@ -125,7 +126,7 @@ import UCWA
             ("AnonApplicationToken_Malformed.json", UInt8(ascii: "-"), 5, 9),
         ]
         for (name, byte, column, offset) in cases {
-            let bytes = TestData.bytes(TestData.ucwa.appendingPathComponent("captures/trusted-app-api-sdk-tests/\(name)"))
+            let bytes = SharedTestData.bytes(SharedTestData.ucwa.appendingPathComponent("captures/trusted-app-api-sdk-tests/\(name)"))
             let error = try #require(throws: JSONError.self) { _ = try JSONValue.parse(bytes) }
             #expect(error.line == 2 && error.column == column && error.offset == offset, "\(name): \(error)")
             #expect(error.kind == .unexpectedByte(byte, expected: "a string key or '}'"), "\(name): \(error)")
@@ -137,28 +138,28 @@ import UCWA
         var parsed = 0
         // Foundation also accepts the published sample with a trailing comma: skip the broken ones.
         for url in Self.files
-        where TestData.foundationObject(TestData.bytes(url)) != nil
-            && Self.brokenAsPublished[TestData.relative(url)] == nil
+        where SharedTestData.foundationObject(SharedTestData.bytes(url)) != nil
+            && Self.brokenAsPublished[SharedTestData.relative(url)] == nil
         {
-            let value = try JSONValue.parse(TestData.bytes(url))
-            #expect(value != .null, "\(TestData.relative(url))")
+            let value = try JSONValue.parse(SharedTestData.bytes(url))
+            #expect(value != .null, "\(SharedTestData.relative(url))")
             parsed += 1
         }
         #expect(parsed >= 140)
     }
 
     @Test func nonOfficialFragmentIsRefused() throws {
-        let url = TestData.ucwa.appendingPathComponent(
+        let url = SharedTestData.ucwa.appendingPathComponent(
             "doc-samples/nonofficial-github-issue-participantinvitation-completed-failure-declined.fragment.txt")
-        let error = try #require(throws: JSONError.self) { _ = try EventBatchDecoder.decode(TestData.bytes(url)) }
+        let error = try #require(throws: JSONError.self) { _ = try EventBatchDecoder.decode(SharedTestData.bytes(url)) }
         #expect(error.description == "line 1, column 1 (byte 0): an event batch must be a JSON object, found a string")
     }
 
     /// The Orange live captures are event arrays after a 22-line licence comment.
     @Test func orangeLiveCapturesParse() throws {
-        let folder = TestData.ucwa.appendingPathComponent("captures/orange-sfb-connector")
+        let folder = SharedTestData.ucwa.appendingPathComponent("captures/orange-sfb-connector")
         for name in ["thing-1521733099125.txt", "thing-1521733099132.txt", "thing-1521733100246.txt"] {
-            let bytes = TestData.bytes(folder.appendingPathComponent(name))
+            let bytes = SharedTestData.bytes(folder.appendingPathComponent(name))
             let start = try #require(bytes.firstIndex(of: UInt8(ascii: "[")))
             let value = try JSONValue.parse(bytes[start...])
             let events = try #require(value.arrayValue)
@@ -168,8 +169,8 @@ import UCWA
     }
 
     @Test func invitationGetResponseDecodes() throws {
-        let url = TestData.ucwa.appendingPathComponent("doc-samples/ucwa-ref-participantinvitation-get-response.json")
-        let invitation = try InvitationResource.decode(TestData.bytes(url))
+        let url = SharedTestData.ucwa.appendingPathComponent("doc-samples/ucwa-ref-participantinvitation-get-response.json")
+        let invitation = try InvitationResource.decode(SharedTestData.bytes(url))
         #expect(invitation.rel == "participantInvitation")
         #expect(invitation.direction == "Incoming")
         #expect(invitation.state == "Connected")
@@ -185,7 +186,7 @@ import UCWA
     /// The three sample events of the reference page the project started from, with
     /// `ms:rtc:saas:` rels.
     @Test func referencePageSamples() throws {
-        let text = try String(contentsOf: TestData.shared.appendingPathComponent("docs/000_5fd188be5239a3a0.txt"), encoding: .utf8)
+        let text = try String(contentsOf: TestPaths.shared.appendingPathComponent("docs/000_5fd188be5239a3a0.txt"), encoding: .utf8)
         var blocks: [String] = []
         var current: [Substring]?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -2,6 +2,7 @@ import Loopback
 import Foundation
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// The bootstrap, input by input, with documents captured from a real on-premises server
 /// (captures/node-ucwa-saz) and from the docs.
@@ -15,7 +16,7 @@ import UCWA
     ]
 
     func capture(_ name: String) -> [UInt8] {
-        TestData.bytes(TestData.ucwa.appendingPathComponent("captures/node-ucwa-saz/\(name)"))
+        SharedTestData.bytes(SharedTestData.ucwa.appendingPathComponent("captures/node-ucwa-saz/\(name)"))
     }
 
     @Test func theWholeBootstrapWithCapturedDocuments() throws {
@@ -44,7 +45,7 @@ import UCWA
     @Test func aRedirectOverHTTPSIsFollowed() {
         var machine = SessionMachine(settings: Self.settings)
         _ = machine.start()
-        let body = TestData.bytes(TestData.ucwa.appendingPathComponent("doc-samples/ucwa-autodiscover-redirect-response.json"))
+        let body = SharedTestData.bytes(SharedTestData.ucwa.appendingPathComponent("doc-samples/ucwa-autodiscover-redirect-response.json"))
         #expect(machine.received(status: 200, headers: [], body: body, url: "https://lyncdiscover.domain.com/")
             == .get("https://contoso.com/Autodiscover/AutodiscoverService.svc/root", authorized: false))
     }

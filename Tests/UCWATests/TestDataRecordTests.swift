@@ -2,6 +2,7 @@ import Foundation
 import StreamingJSON
 import Testing
 import UCWA
+import UCWATestSupport
 
 /// Every file of ../shared/testdata/ucwa through the pipeline the daemon and `replay` run
 /// (decoder → base hold → record builder, `Events=all`), asserting file by file: no href in
@@ -43,8 +44,8 @@ import UCWA
     }
 
     static func records(_ url: URL) -> (records: [Record], baseURI: String?)? {
-        let bytes = TestData.bytes(url)
-        var decoder = EventBatchDecoder(consumer: RecordMaker(name: TestData.relative(url)), limits: JSONLimits(maxDocumentBytes: nil))
+        let bytes = SharedTestData.bytes(url)
+        var decoder = EventBatchDecoder(consumer: RecordMaker(name: SharedTestData.relative(url)), limits: JSONLimits(maxDocumentBytes: nil))
         do {
             try decoder.feed(bytes)
             try decoder.finish()
@@ -52,14 +53,14 @@ import UCWA
             return nil
         }
         decoder.consumer.end()
-        let base = (TestData.foundationObject(bytes) as? [String: Any])?["baseuri"] as? String
+        let base = (SharedTestData.foundationObject(bytes) as? [String: Any])?["baseuri"] as? String
         return (decoder.consumer.records, base)
     }
 
     /// Every file: those that are not valid batches yield nothing to check, but are walked too.
-    @Test(arguments: TestData.jsonFiles())
+    @Test(arguments: SharedTestData.jsonFiles())
     func everyHrefIsAbsoluteAndNoValueIsEmpty(_ url: URL) throws {
-        let name = TestData.relative(url)
+        let name = SharedTestData.relative(url)
         guard let (records, baseURI) = Self.records(url) else { return }
         for record in records {
             var writer = JSONWriter()
@@ -85,7 +86,7 @@ import UCWA
     /// The files that carry the shapes issue 14 is about, with what their records must say.
     @Test func theInvitationKindsOfTheTestDataCarryTheirFields() throws {
         func record(_ file: String, _ kind: String) throws -> Record {
-            let url = TestData.ucwa.appendingPathComponent(file)
+            let url = SharedTestData.ucwa.appendingPathComponent(file)
             let made = try #require(Self.records(url), "\(file)")
             let found = made.records.first { $0.invitationType == kind }
             return try #require(found, "\(file)")
@@ -122,7 +123,7 @@ import UCWA
         #expect(audio.fromURI == "tel:+14254996692" && audio.toURI != nil)
 
         // A failed prompt (Events=all): a warn ucwa.event with the event's status and reason.
-        let prompt = try #require(Self.records(TestData.ucwa.appendingPathComponent("doc-samples/tap-event-saas-prompt-completed-failure-with-reason.json")))
+        let prompt = try #require(Self.records(SharedTestData.ucwa.appendingPathComponent("doc-samples/tap-event-saas-prompt-completed-failure-with-reason.json")))
         let failed = try #require(prompt.records.first)
         #expect(failed.eventName == .event && failed.level == .warn && failed.status == "failure")
         #expect(failed.reasonCode == "Informational" && failed.reasonSubcode == "PromptsStopped")
@@ -132,8 +133,8 @@ import UCWA
     /// (55 SDK fixtures, 8 doc samples) put it after `sender`.
     @Test func theTrustedApplicationFixturesPutTheirBaseuriLast() {
         var late = 0
-        for url in TestData.jsonFiles() {
-            let text = String(decoding: TestData.bytes(url), as: UTF8.self)
+        for url in SharedTestData.jsonFiles() {
+            let text = String(decoding: SharedTestData.bytes(url), as: UTF8.self)
             if let sender = text.range(of: "\"sender\""), let base = text.range(of: "\"baseuri\""), sender.lowerBound < base.lowerBound {
                 late += 1
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Locking
 import Testing
+import UCWATestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ import Glibc
         let candidates = [modules.appendingPathComponent("Modules"), modules.deletingLastPathComponent().appendingPathComponent("Modules"), modules]
         let folder = try #require(candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Locking.swiftmodule").path) },
                                   "Locking.swiftmodule near \(modules.path)")
-        let source = FileManager.default.temporaryDirectory.appendingPathComponent("locked-\(UUID().uuidString).swift")
+        let source = URL(fileURLWithPath: TestPaths.temporaryDirectory("locked") + "/locked.swift")
         try """
             import Locking
             \(value)

@@ -7,12 +7,12 @@ import Glibc
 /// A child process for tests that run from async tasks: posix_spawn with an empty signal mask,
 /// stdout and stderr into files, reaped with waitpid (Foundation's Process can spin forever in
 /// waitUntilExit when called from a test task).
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
-    let stdoutPath: String
-    let stderrPath: String
+package final class ChildProcess: @unchecked Sendable {
+    package let pid: pid_t
+    package let stdoutPath: String
+    package let stderrPath: String
 
-    init(_ arguments: [String], environment: [String: String] = [:], directory: String) throws {
+    package init(_ arguments: [String], environment: [String: String] = [:], directory: String) throws {
         stdoutPath = directory + "/stdout-\(UUID().uuidString)"
         stderrPath = directory + "/stderr-\(UUID().uuidString)"
         var pid: pid_t = 0
@@ -44,7 +44,7 @@ final class ChildProcess: @unchecked Sendable {
         self.pid = pid
     }
 
-    func signal(_ number: Int32) {
+    package func signal(_ number: Int32) {
         kill(pid, number)
     }
 
@@ -53,7 +53,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// SIGKILL and reap, unless `wait` reaped it already: for a test that failed before its
     /// stop (a `defer`), so that no daemon outlives its test.
-    func killIfRunning() {
+    package func killIfRunning() {
         guard !lock.withLock({ reaped }) else { return }
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -63,7 +63,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits for the exit (polling, so the task can be cancelled); the exit status, or 128 +
     /// the signal number.
-    func wait(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    package func wait(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while true {
             var status: Int32 = 0
@@ -81,18 +81,15 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    package var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    package var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 }
 
-enum TestPaths {
-    static func temporaryDirectory() -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ucwa-cmd-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func binary(_ name: String) -> String {
-        ReplayCommandTests.binary.deletingLastPathComponent().appendingPathComponent(name).path
+extension ChildProcess {
+    /// Waits until the daemon has sent its first events request (it says so on stderr).
+    package func waitForReady(timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("the first events request", timeout: timeout, poll: .milliseconds(10)) {
+            self.stderr.contains("first events request sent")
+        }
     }
 }
