@@ -27,9 +27,6 @@ var package = Package(
     products: [
         .executable(name: "ucwa-eventd", targets: ["ucwa-eventd"]),
         .executable(name: "ucwa-sim", targets: ["ucwa-sim"]),
-        .library(name: "StreamingJSON", targets: ["StreamingJSON"]),
-        .library(name: "UCWA", targets: ["UCWA"]),
-        .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

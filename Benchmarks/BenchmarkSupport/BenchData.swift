@@ -6,12 +6,12 @@ import UCWACorpus
 import Glibc
 #endif
 
-public enum BenchData {
+package enum BenchData {
     /// Writes the deterministic corpus (`CorpusGenerator.corpus(bytes:seed: 42)`) to `path` as
     /// length-prefixed batches — a little-endian UInt32 length, then the batch — followed by 64
     /// zero bytes: a zero length ends the file and the zeros are the padding simdjson needs to
     /// parse the last batch in place.
-    public static func writeCorpus(to path: String, bytes: Int) throws(BenchDataError) {
+    package static func writeCorpus(to path: String, bytes: Int) throws(BenchDataError) {
         let file = try BenchFile(creating: path)
         for batch in CorpusGenerator.corpus(bytes: bytes, seed: 42) {
             let length = UInt32(batch.count)
@@ -23,14 +23,14 @@ public enum BenchData {
     }
 
     /// Reads a corpus file written by `writeCorpus` back into its batches.
-    public static func readCorpus(_ path: String) throws(BenchDataError) -> [[UInt8]] {
+    package static func readCorpus(_ path: String) throws(BenchDataError) -> [[UInt8]] {
         let (bytes, batches) = try readCorpusInPlace(path)
         return batches.map { Array(bytes[$0]) }
     }
 
     /// The corpus file as it is on disk, in one buffer, with where each batch lies in it: what
     /// the C drivers decode from, so that no driver's batches are scattered over the heap.
-    public static func readCorpusInPlace(_ path: String) throws(BenchDataError) -> (bytes: [UInt8], batches: [Range<Int>]) {
+    package static func readCorpusInPlace(_ path: String) throws(BenchDataError) -> (bytes: [UInt8], batches: [Range<Int>]) {
         let bytes = try BenchFile.read(path)
         var batches: [Range<Int>] = []
         var offset = 0
@@ -46,7 +46,7 @@ public enum BenchData {
 
     /// Writes one generated batch of at least `bytes` bytes (one sender block) to `path`,
     /// streamed, for the 1 GiB benchmark.
-    public static func writeLargeBatch(to path: String, bytes: Int) throws(BenchDataError) {
+    package static func writeLargeBatch(to path: String, bytes: Int) throws(BenchDataError) {
         let file = try BenchFile(creating: path)
         var generator = CorpusGenerator(seed: 1)
         var pending: [UInt8] = []
@@ -65,13 +65,13 @@ public enum BenchData {
 }
 
 /// A bench input could not be written or read: the path and the errno.
-public struct BenchDataError: Error, CustomStringConvertible {
-    public var path: String
-    public var operation: String
-    public var code: Int32
-    public var description: String { "\(path): \(operation) failed: \(String(cString: strerror(code)))" }
+package struct BenchDataError: Error, CustomStringConvertible {
+    package var path: String
+    package var operation: String
+    package var code: Int32
+    package var description: String { "\(path): \(operation) failed: \(String(cString: strerror(code)))" }
 
-    public init(path: String, operation: String, code: Int32) {
+    package init(path: String, operation: String, code: Int32) {
         self.path = path
         self.operation = operation
         self.code = code

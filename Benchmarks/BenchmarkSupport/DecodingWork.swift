@@ -8,7 +8,7 @@ import UCWA
 
 /// Reads every field of the event model; returns a checksum so nothing is optimised away.
 @inline(__always)
-public func touchEveryField(_ event: UCWAEvent) -> Int {
+package func touchEveryField(_ event: UCWAEvent) -> Int {
     var sum = event.link.href.utf8Count &+ event.link.rel.utf8Count &+ (event.link.title?.utf8Count ?? 0)
     sum &+= event.sender.rel.utf8Count &+ event.sender.href.utf8Count
     if let link = event.in { sum &+= link.href.utf8Count &+ link.rel.utf8Count }
@@ -31,32 +31,32 @@ public func touchEveryField(_ event: UCWAEvent) -> Int {
 /// href, status, reason code and embedded invitation subject, all unescaped. Equal sums mean
 /// the decoders saw the same events with the same text.
 @inline(__always)
-public func crossCheck(_ event: UCWAEvent) -> Int {
+package func crossCheck(_ event: UCWAEvent) -> Int {
     var sum = event.sender.href.utf8Count &+ event.link.href.utf8Count
     sum &+= (event.status?.utf8Count ?? 0) &+ (event.reason?.code.utf8Count ?? 0)
     return sum &+ (event.invitation?.subject?.utf8Count ?? 0)
 }
 
 /// Counts events and touches every field of each.
-public struct CountingConsumer: EventBatchConsumer {
-    public var events = 0
-    public var checksum = 0
+package struct CountingConsumer: EventBatchConsumer {
+    package var events = 0
+    package var checksum = 0
     /// The sum of `crossCheck` over all events.
-    public var check = 0
-    public init() {}
-    public mutating func event(_ event: UCWAEvent) {
+    package var check = 0
+    package init() {}
+    package mutating func event(_ event: UCWAEvent) {
         events &+= 1
         checksum &+= touchEveryField(event)
         check &+= crossCheck(event)
     }
-    public mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
-    public mutating func baseURI(_ uri: String) {}
+    package mutating func batchLink(_ kind: BatchLinkKind, href: String) { checksum &+= href.utf8.count }
+    package mutating func baseURI(_ uri: String) {}
 }
 
 /// Decodes every batch, fed in `chunk`-byte pieces, with one decoder reset between bodies as the
 /// daemon does; returns the consumer.
 @inline(never)
-public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
+package func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
     var decoder = EventBatchDecoder(consumer: CountingConsumer())
     for batch in batches {
         batch.withUnsafeBytes { decodeBody($0, chunk: chunk, with: &decoder) }
@@ -67,7 +67,7 @@ public func decodeAll(_ batches: [[UInt8]], chunk: Int) -> CountingConsumer {
 /// Decodes the batches at `batches` in `bytes` (one buffer, as read from the corpus file),
 /// like `decodeAll(_:chunk:)`.
 @inline(never)
-public func decodeAll(_ bytes: [UInt8], batches: [Range<Int>], chunk: Int) -> CountingConsumer {
+package func decodeAll(_ bytes: [UInt8], batches: [Range<Int>], chunk: Int) -> CountingConsumer {
     var decoder = EventBatchDecoder(consumer: CountingConsumer())
     bytes.withUnsafeBytes { raw in
         for batch in batches {
@@ -90,7 +90,7 @@ func decodeBody(_ body: UnsafeRawBufferPointer, chunk: Int, with decoder: inout 
 /// read. A function of its own (not top-level code) so that the decoder is a local the
 /// optimiser can keep in registers and the feed inlines, as in `decodeAll`.
 @inline(never)
-public func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) -> (bytes: Int, consumer: CountingConsumer) {
+package func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) -> (bytes: Int, consumer: CountingConsumer) {
     var decoder = EventBatchDecoder(consumer: CountingConsumer(), limits: JSONLimits(maxDocumentBytes: nil))
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     defer { buffer.deallocate() }
@@ -107,20 +107,20 @@ public func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) 
 }
 
 /// A `read` failed while streaming a batch: its errno.
-public struct StreamReadError: Error {
-    public var code: Int32
+package struct StreamReadError: Error {
+    package var code: Int32
 }
 
 /// Calls `feed` with `bytes` in pieces of `chunk` bytes (the last one shorter).
 @inline(__always)
-public func feedInChunks(_ bytes: [UInt8], chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
+package func feedInChunks(_ bytes: [UInt8], chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
     bytes.withUnsafeBytes { feedInChunks($0, chunk: chunk, feed) }
 }
 
 /// Calls `feed` with `raw` in pieces of `chunk` bytes (the last one shorter), in plain pointer
 /// arithmetic as the C drivers' loops: the harness should cost nothing.
 @inline(__always)
-public func feedInChunks(_ raw: UnsafeRawBufferPointer, chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
+package func feedInChunks(_ raw: UnsafeRawBufferPointer, chunk: Int, _ feed: (UnsafeRawBufferPointer) -> Void) {
     guard let base = raw.baseAddress else { return }
     var offset = 0
     while offset < raw.count {
@@ -131,7 +131,7 @@ public func feedInChunks(_ raw: UnsafeRawBufferPointer, chunk: Int, _ feed: (Uns
 }
 
 /// Megabytes per second for `bytes` processed while `work` ran.
-public func megabytesPerSecond(_ bytes: Int, _ work: () -> Void) -> Int {
+package func megabytesPerSecond(_ bytes: Int, _ work: () -> Void) -> Int {
     let elapsed = ContinuousClock().measure(work)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return Int(Double(bytes) / 1e6 / seconds)

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Seconds on the monotonic clock.
-public func monotonicSeconds() -> Double {
+package func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
@@ -13,7 +13,7 @@ public func monotonicSeconds() -> Double {
 
 /// The process's peak resident set in KiB: its own high-water mark (`VmHWM`), not getrusage's
 /// `ru_maxrss`, which carries over the parent's peak across fork and exec.
-public func peakRSSKiB() -> Int {
+package func peakRSSKiB() -> Int {
     guard let file = fopen("/proc/self/status", "r") else { return -1 }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 256)
@@ -27,13 +27,13 @@ public func peakRSSKiB() -> Int {
 }
 
 /// Prints `{"seconds":[…],"bytes":…,"events":…,"check":…,"touched":…,"peak_rss_kib":…}`.
-public func printDriverReport(seconds: [Double], bytes: Int, events: Int, check: Int, touched: Int) {
+package func printDriverReport(seconds: [Double], bytes: Int, events: Int, check: Int, touched: Int) {
     let list = seconds.map { "\(Int($0 * 1e6))e-6" }.joined(separator: ",")
     print("{\"seconds\":[\(list)],\"bytes\":\(bytes),\"events\":\(events),\"check\":\(check),\"touched\":\(touched),\"peak_rss_kib\":\(peakRSSKiB())}")
 }
 
 /// A line on standard error.
-public func complain(_ text: String) {
+package func complain(_ text: String) {
     var line = text + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

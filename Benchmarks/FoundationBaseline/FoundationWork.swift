@@ -5,16 +5,16 @@ import Foundation
 
 /// What a baseline decode produced: events, the cross-driver check (see `crossCheck`) and a
 /// checksum over every touched field.
-public struct BaselineTotals: Sendable {
-    public var events = 0
-    public var check = 0
-    public var touched = 0
-    public init() {}
+package struct BaselineTotals: Sendable {
+    package var events = 0
+    package var check = 0
+    package var touched = 0
+    package init() {}
 }
 
 /// Decodes every batch with `JSONSerialization` and walks it.
 @inline(never)
-public func decodeFoundation(_ batches: [[UInt8]]) -> BaselineTotals {
+package func decodeFoundation(_ batches: [[UInt8]]) -> BaselineTotals {
     var totals = BaselineTotals()
     func touch(_ value: Any?) -> Int {
         let count = (value as? String)?.utf8.count ?? 0

@@ -23,7 +23,7 @@ func decode(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> (EventBatchCollector
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+package func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     let whole = decode(bytes, chunk: max(1, size))
     let chunked = decode(bytes, chunk: 7)
@@ -34,7 +34,7 @@ public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
 }
 
 @_cdecl("FuzzBatchDecoder_main")
-public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+package func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     runLibFuzzer(argc, argv, fuzzBatchDecoder)
 }
 #else

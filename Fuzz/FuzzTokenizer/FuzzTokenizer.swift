@@ -54,7 +54,7 @@ func run(_ document: UnsafeRawBufferPointer, split: Int, chunk: Int = Int.max) -
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+package func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let document = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     let split = document.isEmpty ? 0 : Int(data[0]) % (document.count + 1)
@@ -72,7 +72,7 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 @_cdecl("FuzzTokenizer_main")
-public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+package func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     runLibFuzzer(argc, argv, fuzzTokenizer)
 }
 #else

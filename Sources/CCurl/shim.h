@@ -2,7 +2,7 @@
 #define UCWA_EVENTD_CCURL_SHIM_H
 // libcurl for Swift: curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic C
 // macros/functions that Swift cannot call, so each argument type gets a typed static inline
-// wrapper here. Only the HTTPClient target uses this module.
+// wrapper here. Only the CurlHTTP target uses this module.
 #include <curl/curl.h>
 
 static inline CURLcode ucwa_curl_easy_setopt_long(CURL *handle, CURLoption option, long value) {

@@ -205,12 +205,12 @@ final class CurlLoop: @unchecked Sendable {
         if code != CURLE_OK {
             let detail = String(cString: transfer.errorBuffer)
             if transfer.overLimit {
-                transfer.finish(.failure(HTTPClientError(
+                transfer.finish(.failure(CurlClientError(
                     kind: .bodyTooLarge, curlText: "response body larger than \(transfer.bufferLimit) bytes",
                     url: transfer.url.redacted, status: status == 0 ? nil : status)))
                 return
             }
-            transfer.finish(.failure(HTTPClientError(
+            transfer.finish(.failure(CurlClientError(
                 kind: Self.kind(of: code), curlCode: Int(code.rawValue),
                 curlText: String(cString: curl_easy_strerror(code)), detail: detail,
                 url: transfer.url.redacted, status: status == 0 ? nil : status)))
@@ -218,12 +218,12 @@ final class CurlLoop: @unchecked Sendable {
         }
         var version = 0
         ucwa_curl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
-        transfer.finish(.success(HTTPResponse(
+        transfer.finish(.success(CurlResponse(
             status: status, headers: transfer.headers, body: transfer.body, url: transfer.url.redacted,
             httpMajorVersion: version >= CURL_HTTP_VERSION_2_0 ? 2 : 1)))
     }
 
-    static func kind(of code: CURLcode) -> HTTPClientError.Kind {
+    static func kind(of code: CURLcode) -> CurlClientError.Kind {
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .unresolvedHost
         case CURLE_COULDNT_CONNECT: .connectFailed

@@ -16,13 +16,13 @@ final class ConsumerBox<Consumer: HTTPBodyConsumer>: BodySink {
 /// `@unchecked Sendable`.
 final class Transfer: @unchecked Sendable {
     let id: UInt64
-    let request: HTTPRequest
+    let request: CurlRequest
     let url: CurlURL
     /// 2xx bodies go here; nil: buffer them in `body` up to `bufferLimit`.
     let sink: (any BodySink)?
     let bufferLimit: Int
     let flow: TransferFlow?
-    var continuation: CheckedContinuation<HTTPResponse, any Error>?
+    var continuation: CheckedContinuation<CurlResponse, any Error>?
 
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
@@ -34,7 +34,7 @@ final class Transfer: @unchecked Sendable {
     var consumerError: (any Error)?
     var overLimit = false
 
-    init(id: UInt64, request: HTTPRequest, url: CurlURL, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) {
+    init(id: UInt64, request: CurlRequest, url: CurlURL, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) {
         self.flow = flow
         self.id = id
         self.request = request
@@ -98,7 +98,7 @@ final class Transfer: @unchecked Sendable {
         return false
     }
 
-    func finish(_ result: Result<HTTPResponse, any Error>) {
+    func finish(_ result: Result<CurlResponse, any Error>) {
         continuation?.resume(with: result)
         continuation = nil
     }

@@ -6,32 +6,32 @@ import Synchronization
 /// When more than `highWater` items are outstanding, the client pauses receiving (the socket
 /// buffer fills and TCP slows the server down); at `lowWater` it continues. Memory stays
 /// bounded however fast the server sends and however slow the sink is.
-public final class TransferFlow: Sendable {
-    public let highWater: Int
-    public let lowWater: Int
+package final class TransferFlow: Sendable {
+    package let highWater: Int
+    package let lowWater: Int
     private let outstanding = Atomic<Int>(0)
     private let paused = Atomic<Bool>(false)
     /// Set by the client while the transfer runs: asks the transfer thread to continue.
     private let resumeHook = Locked<(@Sendable () -> Void)?>(nil)
 
-    public init(highWater: Int = 1024, lowWater: Int = 256) {
+    package init(highWater: Int = 1024, lowWater: Int = 256) {
         self.highWater = max(1, highWater)
         self.lowWater = min(max(0, lowWater), self.highWater - 1)
     }
 
     /// Items handed on and not yet consumed.
-    public var pending: Int { outstanding.load(ordering: .acquiring) }
+    package var pending: Int { outstanding.load(ordering: .acquiring) }
 
     /// Whether receiving is paused now.
-    public var isPaused: Bool { paused.load(ordering: .acquiring) }
+    package var isPaused: Bool { paused.load(ordering: .acquiring) }
 
     /// The consumer handed `count` items on (transfer thread).
-    public func produced(_ count: Int = 1) {
+    package func produced(_ count: Int = 1) {
         outstanding.add(count, ordering: .acquiringAndReleasing)
     }
 
     /// The far side dealt with `count` items.
-    public func consumed(_ count: Int = 1) {
+    package func consumed(_ count: Int = 1) {
         let now = outstanding.subtract(count, ordering: .acquiringAndReleasing).newValue
         if now <= lowWater, paused.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
             resumeHook.withLock { $0 }?()

@@ -8,48 +8,48 @@ import Glibc
 #endif
 
 /// The daemon's exit codes (DESIGN.md §3).
-public enum ExitCode {
-    public static let clean: Int32 = 0
-    public static let usage: Int32 = 64
+package enum ExitStatus {
+    package static let clean: Int32 = 0
+    package static let usage: Int32 = 64
     /// An internal inconsistency (a bug): EX_SOFTWARE. Restarted (from the checkpoint).
-    public static let internalInconsistency: Int32 = 70
-    public static let temporaryFailure: Int32 = 75
+    package static let internalInconsistency: Int32 = 70
+    package static let temporaryFailure: Int32 = 75
     /// The server refuses this user or client until an operator acts (410
     /// `TooManyApplications`/`UserAgentNotAllowed`, 403 after a new sign-in). Not restarted.
-    public static let serverRefused: Int32 = 76
-    public static let credentialsRejected: Int32 = 77
-    public static let configuration: Int32 = 78
+    package static let serverRefused: Int32 = 76
+    package static let credentialsRejected: Int32 = 77
+    package static let configuration: Int32 = 78
 }
 
 /// Which sink, decided at start.
-public enum SinkChoice: Sendable {
+package enum SinkChoice: Sendable {
     case stdout(descriptor: Int32)
     case journald
 }
 
 /// One run of the daemon: sign in (or resume the checkpoint's application), hold the event
 /// channel, write records, checkpoint after every batch, stop in order on `stop`.
-public struct Daemon: Sendable {
-    public var configuration: Configuration
-    public var password: String
-    public var environment: [String: String]
-    public var logger: Logger
-    public var stop: StopSignal
-    public var stats = DaemonStats()
+package struct Daemon: Sendable {
+    package var configuration: Configuration
+    package var password: String
+    package var environment: [String: String]
+    package var logger: Logger
+    package var stop: StopSignal
+    package var stats = DaemonStats()
     /// `STATUS=`, `READY=1`, the watchdog; made from `stats` and the environment when nil.
-    public var status: DaemonStatus?
+    package var status: DaemonStatus?
     /// What SIGHUP may change.
-    public var live: LiveSettings
+    package var live: LiveSettings
     /// Retry policy of the session and the channel.
-    public var policy = RetryPolicy()
+    package var policy = RetryPolicy()
     /// For tests and the demo: the long poll's grace beyond the server timeout.
-    public var grace: Duration = .seconds(30)
+    package var grace: Duration = .seconds(30)
     /// For tests and the demo: the server `timeout` actually sent (UCWA's minimum is 180 s).
-    public var timeoutOverride: Int?
+    package var timeoutOverride: Int?
     /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
-    public var channelLimits: JSONLimits = .eventChannel
+    package var channelLimits: JSONLimits = .eventChannel
 
-    public init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
+    package init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
         self.configuration = configuration
         self.password = password
         self.environment = environment
@@ -62,7 +62,7 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until stopped or failed; returns the exit code.
-    public func run(sink choice: SinkChoice) async -> Int32 {
+    package func run(sink choice: SinkChoice) async -> Int32 {
         switch choice {
         case .stdout(let descriptor):
             return await run(sink: StdoutSink(descriptor: descriptor))
@@ -71,7 +71,7 @@ public struct Daemon: Sendable {
                 return await run(sink: try JournalSink())
             } catch {
                 logger.critical("\(error)")
-                return ExitCode.temporaryFailure
+                return ExitStatus.temporaryFailure
             }
         }
     }
@@ -99,7 +99,7 @@ public struct Daemon: Sendable {
     func run<Sink: RecordSink>(sink: sending Sink) async -> Int32 {
         let status = self.status ?? DaemonStatus(notifier: Notifier(environment: environment), stats: stats)
         let store = CheckpointStore(directory: configuration.stateDirectory)
-        let client = HTTPClient(configuration: .init(
+        let client = CurlClient(configuration: .init(
             caFile: configuration.caFile, allowInsecureHTTP: configuration.allowInsecureHTTP,
             userAgent: configuration.userAgent))
         defer { client.shutdown() }
@@ -148,15 +148,15 @@ public struct Daemon: Sendable {
                 try? store.save(finished.checkpoint)
             }
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
-            return ExitCode.clean
+            return ExitStatus.clean
         case .failure(let error as CancellationError):
             guard stop.isRequested else {
                 logger.critical("the daemon's work was cancelled without a stop: \(error)")
-                return ExitCode.temporaryFailure
+                return ExitStatus.temporaryFailure
             }
             status.stopping()
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
-            return ExitCode.clean
+            return ExitStatus.clean
         case .failure(let error):
             return exitCode(for: error)
         }
@@ -166,7 +166,7 @@ public struct Daemon: Sendable {
     /// that cancels the channel returns what it had, so `DeleteOnStop=` still finds the
     /// application; a stop during sign-in throws `CancellationError`.
     private func work<Sink: RecordSink>(
-        sink: Sink, client: HTTPClient, store: CheckpointStore, checkpoint saved: Checkpoint, status: DaemonStatus
+        sink: Sink, client: CurlClient, store: CheckpointStore, checkpoint saved: Checkpoint, status: DaemonStatus
     ) async throws -> Finished {
         var checkpoint = saved
         let session = Session(
@@ -230,7 +230,7 @@ public struct Daemon: Sendable {
 
     /// `DeleteOnStop=yes`: one DELETE of the application (at most 5 s, so that a dead server
     /// cannot hold the stop), then the checkpoint forgets it and keeps the sequence.
-    private func deleteApplication(_ finished: Finished, store: CheckpointStore, client: HTTPClient) async {
+    private func deleteApplication(_ finished: Finished, store: CheckpointStore, client: CurlClient) async {
         let deletion = Task(executorPreference: client.taskExecutor) {
             try? await finished.session.deleteApplication()
         }
@@ -251,25 +251,25 @@ public struct Daemon: Sendable {
         switch error {
         case let error as SinkError where error == .brokenPipe:
             logger.notice("stdout closed by its reader: stopping")
-            return ExitCode.clean
+            return ExitStatus.clean
         case let failure as SessionFailure:
             logger.critical("\(failure)")
             return failure.exitCode
-        case let error as HTTPClientError:
+        case let error as CurlClientError:
             logger.critical("\(error)")
-            return error.isRetryable ? ExitCode.temporaryFailure : ExitCode.configuration
+            return error.isRetryable ? ExitStatus.temporaryFailure : ExitStatus.configuration
         case let error as ChannelGaveUp:
             logger.critical("\(error)")
             return error.stop.exitCode
         case let error as RetryBudgetSpent:
             logger.critical("\(error)")
-            return ExitCode.temporaryFailure
+            return ExitStatus.temporaryFailure
         case let error as CheckpointError:
             logger.critical("checkpoint: \(error)")
-            return ExitCode.temporaryFailure
+            return ExitStatus.temporaryFailure
         default:
             logger.critical("\(error)")
-            return ExitCode.temporaryFailure
+            return ExitStatus.temporaryFailure
         }
     }
 }

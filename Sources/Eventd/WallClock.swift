@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// The wall clock, for the few places that need calendar time (HTTP dates, record timestamps).
-public enum WallClock {
-    public static func microsecondsSince1970() -> Int64 {
+package enum WallClock {
+    package static func microsecondsSince1970() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000

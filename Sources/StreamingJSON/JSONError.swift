@@ -4,9 +4,10 @@
 /// BOM included), the 1-based line and the 1-based byte column, so that an operator can open the
 /// captured body at the right place. `description` reads like
 /// `line 9, column 2 (byte 188): expected a string key or '}', found ','`.
-public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+@usableFromInline
+package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// A byte that the grammar does not allow here; `expected` says what was allowed.
         case unexpectedByte(UInt8, expected: String)
         /// The input ended inside a value (or before any value).
@@ -34,15 +35,15 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public var kind: Kind
+    package var kind: Kind
     /// 0-based offset of the offending byte in the document (`-1` until located).
-    public var offset: Int
+    package var offset: Int
     /// 1-based line of the offending byte.
-    public var line: Int
+    package var line: Int
     /// 1-based byte column of the offending byte within its line.
-    public var column: Int
+    package var column: Int
 
-    public init(_ kind: Kind, offset: Int, line: Int, column: Int) {
+    package init(_ kind: Kind, offset: Int, line: Int, column: Int) {
         self.kind = kind
         self.offset = offset
         self.line = line
@@ -51,15 +52,15 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// An error raised by a token consumer; the tokenizer fills in the position of the token
     /// that the consumer refused.
-    public static func rejected(_ message: String) -> JSONError {
+    package static func rejected(_ message: String) -> JSONError {
         JSONError(.rejected(message), offset: -1, line: 0, column: 0)
     }
 
     /// Whether the position has been filled in.
-    public var isLocated: Bool { offset >= 0 }
+    package var isLocated: Bool { offset >= 0 }
 
     /// The kind's message without the position.
-    public var message: String {
+    package var message: String {
         switch kind {
         case .unexpectedByte(let byte, let expected):
             return "expected \(expected), found \(Self.describe(byte))"
@@ -86,7 +87,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    @usableFromInline
+    package var description: String {
         guard isLocated else { return message }
         return "line \(line), column \(column) (byte \(offset)): \(message)"
     }

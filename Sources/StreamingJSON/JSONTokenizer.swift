@@ -15,11 +15,11 @@
 ///
 /// Errors are `JSONError`s with the byte offset, line and column of the offending byte; once
 /// an error is thrown the tokenizer stays failed.
-public struct JSONTokenizer<Handler: JSONTokenHandler> {
+package struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// The consumer of the tokens; read it after `finish()` for its result.
-    public var handler: Handler
+    package var handler: Handler
     /// The limits this tokenizer enforces.
-    public let limits: JSONLimits
+    package let limits: JSONLimits
 
     // Position.
     /// Bytes consumed by earlier `feed` calls (the global offset of the current chunk's start).
@@ -36,7 +36,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Whether the innermost open container is an object (`stack.last`, kept at hand).
     var inObject = false
     /// The bytes of the token in progress when it spans chunks or contains escapes.
-    var scratch = ByteBuffer()
+    var scratch = GrowableBytes()
     /// Up to 32 plain string bytes that `feed`'s fast path took and has not yet moved into
     /// `scratch`. They live inside the tokenizer, so copying a tokenizer copies them and the fast
     /// path needs no uniqueness check on `scratch`'s shared storage (that check was a quarter of
@@ -75,14 +75,14 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     var failure: JSONError?
 
     /// Creates a tokenizer for one document.
-    public init(handler: Handler, limits: JSONLimits = .default) {
+    package init(handler: Handler, limits: JSONLimits = .default) {
         self.handler = handler
         self.limits = limits
     }
 
     /// Prepares the tokenizer for the next document, keeping its handler and the memory it has
     /// allocated (one tokenizer per connection decodes body after body without reallocating).
-    public mutating func reset() {
+    package mutating func reset() {
         consumed = 0
         line = 1
         lineStart = 0
@@ -106,10 +106,10 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     }
 
     /// Total bytes fed so far.
-    public var bytesConsumed: Int { consumed }
+    package var bytesConsumed: Int { consumed }
 
     /// Whether a complete top-level value has been read (only whitespace may follow).
-    public var isComplete: Bool { mode == .done }
+    package var isComplete: Bool { mode == .done }
 
     /// The grammar position between bytes.
     enum Mode: UInt8 {
@@ -165,7 +165,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
 
     /// Consumes the next chunk of the document. Throws at the first error; a failed tokenizer
     /// rethrows that error on every later call.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         // A body trickling in a few bytes at a time is mostly string content: plain ASCII
         // string bytes are taken here, before the general path, whose fixed cost per call is
         // several times that of the bytes themselves.
@@ -271,7 +271,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
     }
 
     /// Consumes a chunk given as an array or other contiguous collection.
-    public mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
+    package mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
         let result: JSONError?? = bytes.withContiguousStorageIfAvailable { buffer in
             do throws(JSONError) { try feed(UnsafeRawBufferPointer(buffer)) } catch { return error }
             return nil
@@ -290,7 +290,7 @@ public struct JSONTokenizer<Handler: JSONTokenHandler> {
 
     /// Declares the end of the document: completes a trailing number and checks that exactly
     /// one value was read.
-    public mutating func finish() throws(JSONError) {
+    package mutating func finish() throws(JSONError) {
         if let failure { throw failure }
         fastRoom = 0
         moveTailToScratch()

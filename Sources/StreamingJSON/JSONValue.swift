@@ -3,7 +3,7 @@
 ///
 /// Objects keep their members in document order (duplicates included, `subscript` returns the
 /// last, as most parsers do); numbers keep their lexeme so that nothing is lost to rounding.
-public enum JSONValue: Sendable, Equatable, Hashable {
+package enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     /// The number's lexeme exactly as it appeared (validated by the RFC 8259 grammar).
@@ -13,61 +13,61 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case object([Member])
 
     /// One object member.
-    public struct Member: Sendable, Equatable, Hashable {
-        public var key: String
-        public var value: JSONValue
-        public init(_ key: String, _ value: JSONValue) {
+    package struct Member: Sendable, Equatable, Hashable {
+        package var key: String
+        package var value: JSONValue
+        package init(_ key: String, _ value: JSONValue) {
             self.key = key
             self.value = value
         }
     }
 
     /// The value of the last member named `key`, when this is an object.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last(where: { $0.key == key })?.value
     }
 
     /// The element at `index`, when this is an array and the index is in range.
-    public subscript(index: Int) -> JSONValue? {
+    package subscript(index: Int) -> JSONValue? {
         guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
         return elements[index]
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
     /// The number as an `Int` when its lexeme is an integer that fits.
-    public var intValue: Int? {
+    package var intValue: Int? {
         if case .number(let lexeme) = self { return Int(lexeme) }
         return nil
     }
 
     /// The number as a `Double` (nearest value).
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .number(let lexeme) = self { return Double(lexeme) }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
 
-    public var objectValue: [Member]? {
+    package var objectValue: [Member]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
     /// Decodes one complete document.
-    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
+    package static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
         var tokenizer = JSONTokenizer(handler: JSONValueBuilder(), limits: limits)
         try tokenizer.feed(bytes)
         try tokenizer.finish()
@@ -78,7 +78,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// Decodes one complete document given as text.
-    public static func parse(_ text: String, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
+    package static func parse(_ text: String, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
         try parse(Array(text.utf8), limits: limits)
     }
 }

@@ -1,55 +1,55 @@
 /// A token handler that assembles a `JSONValue`. Use it with `JSONTokenizer` to build values
 /// incrementally, or through `JSONValue.parse`.
-public struct JSONValueBuilder: JSONTokenHandler, Sendable {
+package struct JSONValueBuilder: JSONTokenHandler, Sendable {
     /// The containers being filled, innermost last.
     private var open: [Partial] = []
     /// The key waiting for its value in the innermost object.
     private var pendingKeys: [String] = []
     /// The top-level value once complete.
-    public private(set) var result: JSONValue?
+    package private(set) var result: JSONValue?
 
     private enum Partial: Sendable {
         case array([JSONValue])
         case object([JSONValue.Member])
     }
 
-    public init() {}
+    package init() {}
 
-    public mutating func objectStart() {
+    package mutating func objectStart() {
         open.append(.object([]))
     }
 
-    public mutating func arrayStart() {
+    package mutating func arrayStart() {
         open.append(.array([]))
     }
 
-    public mutating func objectEnd() {
+    package mutating func objectEnd() {
         guard case .object(let members) = open.removeLast() else { preconditionFailure("unbalanced object") }
         add(.object(members))
     }
 
-    public mutating func arrayEnd() {
+    package mutating func arrayEnd() {
         guard case .array(let elements) = open.removeLast() else { preconditionFailure("unbalanced array") }
         add(.array(elements))
     }
 
-    public mutating func key(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func key(_ bytes: UnsafeRawBufferPointer) {
         pendingKeys.append(String(decoding: bytes, as: UTF8.self))
     }
 
-    public mutating func string(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func string(_ bytes: UnsafeRawBufferPointer) {
         add(.string(String(decoding: bytes, as: UTF8.self)))
     }
 
-    public mutating func number(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func number(_ bytes: UnsafeRawBufferPointer) {
         add(.number(String(decoding: bytes, as: UTF8.self)))
     }
 
-    public mutating func bool(_ value: Bool) {
+    package mutating func bool(_ value: Bool) {
         add(.bool(value))
     }
 
-    public mutating func null() {
+    package mutating func null() {
         add(.null)
     }
 

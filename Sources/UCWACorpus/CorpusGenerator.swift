@@ -5,12 +5,12 @@
 /// may repeat), participant and messaging invitations with embedded resources and without,
 /// completions with `status` and `reason`, participants with display names, and text with
 /// non-ASCII characters and JSON escapes. The same seed always gives the same bytes.
-public struct CorpusGenerator: Sendable {
+package struct CorpusGenerator: Sendable {
     private var state: UInt64
     private var ack = 1
     private let application: String
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed &+ 0x9E37_79B9_7F4A_7C15
         // Application ids are 11–12 digits on real pools (captures: 10165861200, 101017548935).
         application = "1010175\(10_000 + seed % 90_000)"
@@ -55,12 +55,12 @@ public struct CorpusGenerator: Sendable {
     // MARK: Batches
 
     /// The next batch of 1–50 events.
-    public mutating func batch() -> [UInt8] {
+    package mutating func batch() -> [UInt8] {
         batch(events: int(1...50))
     }
 
     /// The next batch with exactly `events` events.
-    public mutating func batch(events: Int) -> [UInt8] {
+    package mutating func batch(events: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(events * 700 + 400)
         appendHead(&out)
@@ -79,13 +79,13 @@ public struct CorpusGenerator: Sendable {
 
     /// Calls `write` with the pieces of one batch of `events` events, for batches too large to
     /// hold in memory (the 1 GiB benchmark). One sender block holds all events.
-    public mutating func streamBatch(events: Int, write: ([UInt8]) -> Void) {
+    package mutating func streamBatch(events: Int, write: ([UInt8]) -> Void) {
         streamBatch(while: { index, _ in index < events }, write: write)
     }
 
     /// Calls `write` with the pieces of one batch of at least `bytes` bytes: events are added
     /// until the batch reaches that size.
-    public mutating func streamBatch(bytes: Int, write: ([UInt8]) -> Void) {
+    package mutating func streamBatch(bytes: Int, write: ([UInt8]) -> Void) {
         streamBatch(while: { _, written in written < bytes }, write: write)
     }
 
@@ -221,7 +221,7 @@ public struct CorpusGenerator: Sendable {
 
 extension CorpusGenerator {
     /// A corpus of whole batches totalling at least `bytes` bytes.
-    public static func corpus(bytes: Int, seed: UInt64 = 42) -> [[UInt8]] {
+    package static func corpus(bytes: Int, seed: UInt64 = 42) -> [[UInt8]] {
         var generator = CorpusGenerator(seed: seed)
         var batches: [[UInt8]] = []
         var total = 0

@@ -1,38 +1,38 @@
 /// How the simulated server behaves for a whole run. Faults that happen once are injected
 /// at run time with `UCWASimulator.inject(_:)`.
-public struct SimulatorOptions: Sendable {
-    public var username: String
-    public var password: String
+package struct SimulatorOptions: Sendable {
+    package var username: String
+    package var password: String
     /// `expires_in` of issued tokens; a token is refused (401) after it.
-    public var tokenLifetime: Duration
+    package var tokenLifetime: Duration
     /// The autodiscover root answers with a `redirect` link to the second pool's root.
-    public var redirectAutodiscover: Bool
+    package var redirectAutodiscover: Bool
     /// The first pool's user resource answers (after authentication) with a `redirect` link to
     /// the second pool: the client must get a new token there.
-    public var redirectUser: Bool
+    package var redirectUser: Bool
     /// `href=` in the MsRtcOAuth challenge without quotes (as the UCWA concept page shows it).
-    public var unquotedChallengeHref: Bool
+    package var unquotedChallengeHref: Bool
     /// Rels carry the `ms:rtc:saas:` prefix (the Trusted Application API flavour).
-    public var prefixedRels: Bool
+    package var prefixedRels: Bool
     /// Invitation events carry the resource in `_embedded`; otherwise only the link.
-    public var embedResources: Bool
+    package var embedResources: Bool
     /// GETs of an invitation that has completed answer 404 (the server cleaned it up).
-    public var completedInvitationsGone: Bool
+    package var completedInvitationsGone: Bool
     /// Most events put in one batch.
-    public var maxEventsPerBatch: Int
+    package var maxEventsPerBatch: Int
     /// Keep every request line in `SimulatorStats.requests` (tests assert on them; a benchmark
     /// of 100 000 GETs turns it off).
-    public var recordRequests = true
+    package var recordRequests = true
     /// Batches end with a `baseuri` (this server's URL), after `sender`, as the Trusted
     /// Application API sends it, and the hrefs in them (links, senders, embedded resources,
     /// `next`) are relative without a leading `/`: resolved against the request URL instead of
     /// the `baseuri` they name a resource that does not exist. Applies to events queued after it
     /// is set.
-    public var lateBaseURI = false
+    package var lateBaseURI = false
     /// Every events GET gets only a `resync` link (see `SimulatorFault.resyncStorm`).
-    public var resyncEveryPoll = false
+    package var resyncEveryPoll = false
 
-    public init(
+    package init(
         username: String = "alice@contoso.com",
         password: String = "correct horse battery staple",
         tokenLifetime: Duration = .seconds(8 * 3600),
@@ -58,7 +58,7 @@ public struct SimulatorOptions: Sendable {
 }
 
 /// A fault the simulator applies to the next request it concerns, then forgets.
-public enum SimulatorFault: Sendable, Hashable {
+package enum SimulatorFault: Sendable, Hashable {
     /// The next events answer sends half its body, then closes the connection.
     case dropConnectionMidBody
     /// The next events answer is written one byte per flush.
@@ -100,7 +100,7 @@ public enum SimulatorFault: Sendable, Hashable {
 }
 
 /// The kinds of request `SimulatorFault.answer` can aim at.
-public enum SimulatorRoute: Sendable, Hashable {
+package enum SimulatorRoute: Sendable, Hashable {
     /// `GET …/autodiscover/autodiscoverservice.svc/root`
     case autodiscover
     /// `GET …/root/oauth/user`
@@ -116,7 +116,7 @@ public enum SimulatorRoute: Sendable, Hashable {
 }
 
 /// Bodies that a client must refuse with flat memory.
-public enum HostileBody: Sendable, Hashable {
+package enum HostileBody: Sendable, Hashable {
     /// A batch whose `sender` array opens `depth` nested arrays.
     case deepNesting(depth: Int)
     /// A batch whose first event's subject is a string of this many bytes.
@@ -127,14 +127,14 @@ public enum HostileBody: Sendable, Hashable {
 }
 
 /// How a simulated participant invitation ends.
-public enum InvitationOutcome: Sendable, Hashable {
+package enum InvitationOutcome: Sendable, Hashable {
     case connected
     case failed(code: String, subcode: String, message: String)
     case declined
     case cancelled
 
     /// One of each ending (two kinds of failure), for demos and `ucwa-sim`.
-    public static let variety: [InvitationOutcome] = [
+    package static let variety: [InvitationOutcome] = [
         .connected, .declined, .connected, .cancelled,
         .failed(code: "RemoteFailure", subcode: "Timeout", message: "The invitee did not answer."),
         .failed(code: "RemoteFailure", subcode: "DestinationNotFound", message: "The person is not found."),
@@ -151,33 +151,33 @@ public enum InvitationOutcome: Sendable, Hashable {
 }
 
 /// One invitation to walk through its lifecycle.
-public struct InvitationScript: Sendable, Hashable {
-    public var to: String
-    public var subject: String
-    public var outcome: InvitationOutcome
+package struct InvitationScript: Sendable, Hashable {
+    package var to: String
+    package var subject: String
+    package var outcome: InvitationOutcome
     /// Emit `started` (a quick operation may produce only `completed`).
-    public var withStarted: Bool
+    package var withStarted: Bool
     /// Emit an `updated` event in state Alerting.
-    public var withAlerting: Bool
+    package var withAlerting: Bool
     /// The invitation's rel: `participantInvitation`, `messagingInvitation`,
     /// `onlineMeetingInvitation` (which carries an `onlineMeetingUri` and `availableModalities`), …
-    public var kind: String
+    package var kind: String
     /// `onBehalfOf`, when set.
-    public var onBehalfOf: String?
+    package var onBehalfOf: String?
     /// The first message, sent as a `message` link with a `data:` URI (form-style encoding).
-    public var message: String?
+    package var message: String?
     /// The invitee only as a `to` people link (`…/people/<address>`, title `toName`), with no
     /// `to` string, as every UCWA messagingInvitation sample has it.
-    public var toAsLink: Bool
-    public var toName: String?
+    package var toAsLink: Bool
+    package var toName: String?
     /// The inviter only as a `from` participant link without a title (no name, no embedded
     /// participant).
-    public var fromLinkOnly: Bool
+    package var fromLinkOnly: Bool
     /// Who accepts a connected invitation: embedded as `acceptedByParticipant` (an array of one
     /// participant, as the SendAnIM sample has it) in the resource once it is Connected.
-    public var acceptedBy: (name: String, uri: String)?
+    package var acceptedBy: (name: String, uri: String)?
 
-    public init(
+    package init(
         to: String = "sip:bob@contoso.com",
         subject: String = "Quarterly review",
         outcome: InvitationOutcome = .connected,
@@ -205,45 +205,45 @@ public struct InvitationScript: Sendable, Hashable {
         self.acceptedBy = acceptedBy
     }
 
-    public static func == (a: InvitationScript, b: InvitationScript) -> Bool {
+    package static func == (a: InvitationScript, b: InvitationScript) -> Bool {
         a.to == b.to && a.subject == b.subject && a.outcome == b.outcome && a.withStarted == b.withStarted
             && a.withAlerting == b.withAlerting && a.kind == b.kind && a.onBehalfOf == b.onBehalfOf && a.message == b.message
             && a.toAsLink == b.toAsLink && a.toName == b.toName && a.fromLinkOnly == b.fromLinkOnly
             && a.acceptedBy?.name == b.acceptedBy?.name && a.acceptedBy?.uri == b.acceptedBy?.uri
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(to)
         hasher.combine(subject)
         hasher.combine(kind)
         hasher.combine(message)
     }
     /// How many events playing this script queues.
-    public var eventCount: Int { (withStarted ? 1 : 0) + (withAlerting ? 1 : 0) + 1 }
+    package var eventCount: Int { (withStarted ? 1 : 0) + (withAlerting ? 1 : 0) + 1 }
 }
 
 /// What the simulator has seen, for tests to assert on.
-public struct SimulatorStats: Sendable {
+package struct SimulatorStats: Sendable {
     /// `METHOD path?query` of every request, in arrival order.
-    public var requests: [String] = []
+    package var requests: [String] = []
     /// When each of `requests` arrived (same order).
-    public var requestTimes: [ContinuousClock.Instant] = []
+    package var requestTimes: [ContinuousClock.Instant] = []
     /// TCP connections accepted (keep-alive reuse keeps this low).
-    public var connectionsAccepted = 0
-    public var tokensIssued = 0
-    public var applicationsCreated = 0
+    package var connectionsAccepted = 0
+    package var tokensIssued = 0
+    package var applicationsCreated = 0
     /// Events GETs released with 409 `PGetReplaced`.
-    public var pollsReplaced = 0
+    package var pollsReplaced = 0
     /// Events in batches that the client acknowledged (by requesting the following batch).
-    public var eventsAcknowledged = 0
+    package var eventsAcknowledged = 0
     /// Events queued but not yet acknowledged.
-    public var eventsOutstanding = 0
+    package var eventsOutstanding = 0
     /// Batches sent more than once (because they were not acknowledged).
-    public var batchesResent = 0
+    package var batchesResent = 0
     /// GETs of people and participants.
-    public var peopleRequests = 0
+    package var peopleRequests = 0
     /// When the first batch holding events was formed (the benchmark's start).
-    public var firstEventsBatchFormed: ContinuousClock.Instant?
+    package var firstEventsBatchFormed: ContinuousClock.Instant?
     /// When an acknowledgement last covered events (the benchmark's end, once all are covered).
-    public var lastEventsAcknowledged: ContinuousClock.Instant?
+    package var lastEventsAcknowledged: ContinuousClock.Instant?
 }

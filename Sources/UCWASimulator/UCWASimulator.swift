@@ -13,7 +13,7 @@ import Synchronization
 /// releases the older with 409 `PGetReplaced`, as the protocol notes describe), and
 /// participantInvitation resources whose lifecycles `play(_:)` walks. `inject(_:)` arms one-shot
 /// faults. All state lives on one event loop.
-public final class UCWASimulator: Sendable {
+package final class UCWASimulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let server: SimulatorServer
@@ -21,16 +21,16 @@ public final class UCWASimulator: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     /// The port the server listens on (127.0.0.1).
-    public let port: Int
+    package let port: Int
 
     /// `http://127.0.0.1:<port>`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// The autodiscover root, as `DiscoverURL=` takes it.
-    public var discoverURL: String { baseURL + "/autodiscover/autodiscoverservice.svc/root" }
+    package var discoverURL: String { baseURL + "/autodiscover/autodiscoverservice.svc/root" }
 
     /// Starts listening on `host:port` (port 0: any free port).
-    public static func start(options: SimulatorOptions = SimulatorOptions(), host: String = "127.0.0.1", port: Int = 0) async throws -> UCWASimulator {
+    package static func start(options: SimulatorOptions = SimulatorOptions(), host: String = "127.0.0.1", port: Int = 0) async throws -> UCWASimulator {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let server = SimulatorServer(loop: loop, options: options)
@@ -63,14 +63,14 @@ public final class UCWASimulator: Sendable {
     }
 
     /// Stops listening and closes every connection.
-    public func shutdown() async {
+    package func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
 
     /// Arms a one-shot fault (`.revokeTokens` takes effect at once).
-    public func inject(_ fault: SimulatorFault) async {
+    package func inject(_ fault: SimulatorFault) async {
         guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { self.server.inject(fault) }.get()
     }
@@ -78,25 +78,25 @@ public final class UCWASimulator: Sendable {
     /// Queues the events of one invitation's lifecycle on the live application (or the next one
     /// created); returns the invitation's href.
     @discardableResult
-    public func play(_ script: InvitationScript) async -> String {
+    package func play(_ script: InvitationScript) async -> String {
         guard !stopped.load(ordering: .acquiring) else { return "" }
         return (try? await server.loop.submit { self.server.play(script) }.get()) ?? ""
     }
 
     /// Queues one arbitrary event (`event` is the event object: link, type, …).
-    public func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
+    package func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
         guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { self.server.deliver(senderRel: senderRel, senderHref: senderHref, event: event) }.get()
     }
 
     /// What the server has seen so far.
-    public func stats() async -> SimulatorStats {
+    package func stats() async -> SimulatorStats {
         guard !stopped.load(ordering: .acquiring) else { return SimulatorStats() }
         return (try? await server.loop.submit { self.server.stats }.get()) ?? SimulatorStats()
     }
 
     /// Changes the options of a running server (affects later requests).
-    public func update(_ change: @escaping @Sendable (inout SimulatorOptions) -> Void) async {
+    package func update(_ change: @escaping @Sendable (inout SimulatorOptions) -> Void) async {
         guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit { change(&self.server.options) }.get()
     }

@@ -41,7 +41,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             print(text, terminator: "")
             fflush(nil)
             Diagnostics.print("configuration error: \(error)")
-            throw ExitCode(Eventd.ExitCode.configuration)
+            throw ExitCode(ExitStatus.configuration)
         }
         print(text, terminator: "")
     }

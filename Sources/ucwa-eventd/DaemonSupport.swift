@@ -26,12 +26,8 @@ func loadConfiguration(path: String?, environment: [String: String], flags: [(se
         return try ConfigurationLoader.load(path: path, environment: environment, flags: flags)
     } catch {
         Diagnostics.print("configuration error: \(error)")
-        throw ExitCode(ExitCode_.configuration)
+        throw ExitCode(ExitStatus.configuration)
     }
-}
-
-enum ExitCode_ {
-    static let configuration = Eventd.ExitCode.configuration
 }
 
 /// The daemon's logger: journald when stderr is the journal, else stderr; never stdout.
@@ -123,7 +119,7 @@ final class Signals: @unchecked Sendable {
 /// library's function, so a start makes no `setpriority` system call (`strace -f -e setpriority`;
 /// Benchmarks/README.md).
 @_cdecl("setpriority")
-public func ucwaEventdSetpriority(_ which: UInt32, _ who: UInt32, _ priority: Int32) -> Int32 {
+package func ucwaEventdSetpriority(_ which: UInt32, _ who: UInt32, _ priority: Int32) -> Int32 {
     if which == UInt32(PRIO_PROCESS.rawValue), who == 0 { return 0 }
     typealias Function = @convention(c) (UInt32, UInt32, Int32) -> Int32
     // RTLD_NEXT: the next definition after this executable's, the C library's.

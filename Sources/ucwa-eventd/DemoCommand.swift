@@ -52,7 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdtemp($0).map { String(cString: $0) } }
         }) else {
             Diagnostics.print("demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(String(cString: strerror(errno)))")
-            throw ExitCode(Eventd.ExitCode.temporaryFailure)
+            throw ExitCode(ExitStatus.temporaryFailure)
         }
         // A password made up for this run, handed to the simulator in a 0600 file that is gone
         // once the simulator has read it (it prints DiscoverURL= after reading it).
@@ -108,7 +108,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + "\(tenths / 10).\(tenths % 10) s; state in \(stateDirectory)")
         if done == nil && code == 0 && !interrupted {
             Diagnostics.print("demo: \(simulator.path) did not report the end of the scenario (no demo-done line)")
-            throw ExitCode(Eventd.ExitCode.temporaryFailure)
+            throw ExitCode(ExitStatus.temporaryFailure)
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -58,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             password = try ConfigurationLoader.password(for: configuration, environment: environment)
         } catch {
             Diagnostics.print("configuration error: \(error)")
-            throw ExitCode(Eventd.ExitCode.configuration)
+            throw ExitCode(ExitStatus.configuration)
         }
         var daemon = Daemon(configuration: configuration, password: password, environment: environment, logger: logger, stop: stop)
         daemon.live = live

@@ -159,11 +159,11 @@ import UCWATestSupport
         try await harness.waitUntil("the channel is open") { await $0.openings.count == 1 }
         try await Task.sleep(for: .milliseconds(300))
         // Another consumer polls the same application with its own token.
-        let intruder = HTTPClient()
+        let intruder = CurlClient()
         defer { intruder.shutdown() }
         let token = try await SimulatorClient.token(intruder, harness.simulator)
         let other = Task {
-            try await intruder.execute(HTTPRequest(
+            try await intruder.execute(CurlRequest(
                 url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1&timeout=1",
                 headers: [HTTPHeader("Authorization", "Bearer \(token)")],
                 timeouts: .longPoll(serverTimeout: .seconds(1))))

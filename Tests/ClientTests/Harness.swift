@@ -68,7 +68,7 @@ struct RecordingHandler: EventChannelHandler {
 /// A simulator, a real HTTP client, a session and (once started) a running channel.
 final class Harness: Sendable {
     let simulator: UCWASimulator
-    let client: HTTPClient
+    let client: CurlClient
     let session: Session
     let recorder = Recorder()
     let channelTask = Locked<Task<Result<Void, any Error>, Never>?>(nil)
@@ -78,7 +78,7 @@ final class Harness: Sendable {
 
     init(options: SimulatorOptions = SimulatorOptions(), password: String? = nil, endpointID: String = "test-endpoint", policy: RetryPolicy = Harness.fastRetries) async throws {
         simulator = try await UCWASimulator.start(options: options)
-        client = HTTPClient()
+        client = CurlClient()
         let settings = SessionMachine.Settings(
             discoverURL: simulator.discoverURL, username: options.username,
             userAgent: "ucwa-eventd-tests/1.0", endpointID: endpointID, culture: "en-US")

@@ -76,7 +76,7 @@ import UCWASimulator
         _ = try await harness.session.bootstrap()
         try await Task.sleep(for: .milliseconds(1700))
         // 80 % of the lifetime has passed: the next authorized request brings a new token first.
-        let response = try await harness.session.send(HTTPRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
+        let response = try await harness.session.send(CurlRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
         #expect(response.status == 404, "no such invitation; but not 401")
         let stats = await harness.simulator.stats()
         #expect(stats.tokensIssued == 2)
@@ -89,7 +89,7 @@ import UCWASimulator
         _ = try await harness.session.bootstrap()
         let href = await harness.simulator.play(InvitationScript())
         await harness.simulator.inject(.revokeTokens)
-        let response = try await harness.session.send(HTTPRequest(url: harness.simulator.baseURL + href))
+        let response = try await harness.session.send(CurlRequest(url: harness.simulator.baseURL + href))
         #expect(response.status == 200)
         #expect(await harness.simulator.stats().tokensIssued == 2)
         _ = await harness.stop()
@@ -124,7 +124,7 @@ import UCWASimulator
         let base = harness.simulator.baseURL
         let statuses = await withTaskGroup(of: Int.self) { group in
             for href in hrefs {
-                group.addTask { (try? await session.send(HTTPRequest(url: base + href, headers: [HTTPHeader("Accept", "application/json")])).status) ?? -1 }
+                group.addTask { (try? await session.send(CurlRequest(url: base + href, headers: [HTTPHeader("Accept", "application/json")])).status) ?? -1 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
@@ -145,7 +145,7 @@ import UCWASimulator
         let fresh = Session(client: harness.client, settings: harness.session.settings,
                             credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
                             logger: Harness.quiet)
-        let response = try await fresh.send(HTTPRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
+        let response = try await fresh.send(CurlRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
         #expect(response.status == 404, "authorized now; no such application")
         let stats = await harness.simulator.stats()
         #expect(stats.tokensIssued == 1)
@@ -160,7 +160,7 @@ import UCWASimulator
         _ = try await harness.session.bootstrap()
         let href = await harness.simulator.play(InvitationScript())
         await harness.simulator.inject(.answer(.invitation, status: 403, subcode: "InvalidToken"))
-        let response = try await harness.session.send(HTTPRequest(url: harness.simulator.baseURL + href))
+        let response = try await harness.session.send(CurlRequest(url: harness.simulator.baseURL + href))
         #expect(response.status == 200)
         #expect(await harness.simulator.stats().tokensIssued == 2)
         _ = await harness.stop()

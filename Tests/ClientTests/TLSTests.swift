@@ -56,16 +56,16 @@ import UCWATestSupport
 
         /// Waits until the server accepts connections.
         func ready() async throws {
-            let client = HTTPClient(configuration: .init(caFile: caFile))
+            let client = CurlClient(configuration: .init(caFile: caFile))
             defer { client.shutdown() }
             // Up to 20 s: openssl starts slowly on a loaded machine.
             for _ in 0..<400 {
                 do {
-                    _ = try await client.execute(HTTPRequest(url: url))
+                    _ = try await client.execute(CurlRequest(url: url))
                     return
-                } catch let error as HTTPClientError where error.kind == .connectFailed {
+                } catch let error as CurlClientError where error.kind == .connectFailed {
                     try await Task.sleep(for: .milliseconds(50))
-                } catch is HTTPClientError {
+                } catch is CurlClientError {
                     return  // listening; the handshake failing is what some tests want
                 }
             }
@@ -86,9 +86,9 @@ import UCWATestSupport
         let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
-        let client = HTTPClient(configuration: .init(caFile: server.caFile))
+        let client = CurlClient(configuration: .init(caFile: server.caFile))
         defer { client.shutdown() }
-        let response = try await client.execute(HTTPRequest(url: server.url))
+        let response = try await client.execute(CurlRequest(url: server.url))
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self).contains("Ciphers"))
     }
@@ -97,9 +97,9 @@ import UCWATestSupport
         let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1", program: .nghttpd)
         defer { server.stop() }
         try await server.ready()
-        let client = HTTPClient(configuration: .init(caFile: server.caFile))
+        let client = CurlClient(configuration: .init(caFile: server.caFile))
         defer { client.shutdown() }
-        let response = try await client.execute(HTTPRequest(url: server.url + "index.html"))
+        let response = try await client.execute(CurlRequest(url: server.url + "index.html"))
         #expect(response.status == 200)
         #expect(response.httpMajorVersion == 2)
         #expect(String(decoding: response.body, as: UTF8.self) == "served over HTTP/2\n")
@@ -109,10 +109,10 @@ import UCWATestSupport
         let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: server.url))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: server.url))
         }
         #expect(error?.kind == .tlsVerification)
         #expect(error?.isRetryable == false)
@@ -124,10 +124,10 @@ import UCWATestSupport
         let server = try await TLSServer(names: "DNS:other.example")
         defer { server.stop() }
         try await server.ready()
-        let client = HTTPClient(configuration: .init(caFile: server.caFile))
+        let client = CurlClient(configuration: .init(caFile: server.caFile))
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: server.url))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: server.url))
         }
         #expect(error?.kind == .tlsVerification)
     }
@@ -136,7 +136,7 @@ import UCWATestSupport
         let server = try await TLSServer(names: "DNS:localhost,IP:127.0.0.1")
         defer { server.stop() }
         try await server.ready()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let session = Session(
             client: client,
@@ -148,7 +148,7 @@ import UCWATestSupport
         let started = clock.now
         // Not retried (a certificate problem does not pass by waiting), and no http:// attempt:
         // the error is the TLS failure itself, for the https URL.
-        let error = await #expect(throws: HTTPClientError.self) { _ = try await session.bootstrap() }
+        let error = await #expect(throws: CurlClientError.self) { _ = try await session.bootstrap() }
         #expect(error?.kind == .tlsVerification)
         #expect(error?.url.hasPrefix("https://") == true)
         #expect(clock.now - started < .seconds(5))

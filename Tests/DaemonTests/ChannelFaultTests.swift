@@ -234,6 +234,6 @@ import UCWATestSupport
         let code = daemon.exitCode(for: ChannelGaveUp(stop: .internalInconsistency(state: "backing off before https://x/e", input: "the end of the poll of https://x/e")))
         #expect(code == 70)
         #expect(log.text.contains("critical: event channel stopped: internal inconsistency: the event channel got the end of the poll of https://x/e while backing off before https://x/e"), "\(log.text)")
-        #expect(ExitCode.internalInconsistency == 70 && ExitCode.serverRefused == 76)
+        #expect(ExitStatus.internalInconsistency == 70 && ExitStatus.serverRefused == 76)
     }
 }

@@ -172,12 +172,12 @@ struct HTTPClientForTests {
     func deleteApplication(_ simulator: UCWASimulator) async throws {
         await simulator.inject(.applicationGone)
         // The fault applies to the next events GET; make one now with a fresh token.
-        let client = CurlHTTP.HTTPClient()
+        let client = CurlHTTP.CurlClient()
         defer { client.shutdown() }
         let form = FormEncoding.encode([("grant_type", "password"), ("username", SimulatorOptions().username), ("password", SimulatorOptions().password)])
-        let token = try await client.execute(CurlHTTP.HTTPRequest(.post, url: simulator.baseURL + "/WebTicket/oauthtoken", body: Array(form.utf8)))
+        let token = try await client.execute(CurlHTTP.CurlRequest(.post, url: simulator.baseURL + "/WebTicket/oauthtoken", body: Array(form.utf8)))
         let access = try JSONValue.parse(token.body)["access_token"]?.stringValue ?? ""
-        _ = try await client.execute(CurlHTTP.HTTPRequest(
+        _ = try await client.execute(CurlHTTP.CurlRequest(
             url: simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=999",
             headers: [CurlHTTP.HTTPHeader("Authorization", "Bearer \(access)")]))
     }

@@ -24,9 +24,12 @@ import Glibc
             func send(_ value: some Sendable) {}
             send(Locked(Shared()))
             """.write(to: source, atomically: true, encoding: .utf8)
+        // `Locked` has `package` access: the probe joins the package under the name SwiftPM gave
+        // it, the checkout folder's name as an identifier.
+        let packageName = String(TestPaths.repository.lastPathComponent.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swiftc", "-typecheck", "-swift-version", "6", "-I", folder.path, source.path]
+        process.arguments = ["swiftc", "-typecheck", "-swift-version", "6", "-package-name", packageName, "-I", folder.path, source.path]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = errors

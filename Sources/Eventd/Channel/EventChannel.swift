@@ -7,7 +7,7 @@ import StreamingJSON
 import UCWA
 
 /// Conditions the channel reports to its handler besides events (they are logged too).
-public enum ChannelNotice: Sendable, Equatable {
+package enum ChannelNotice: Sendable, Equatable {
     /// 409 `PGetReplaced` that this process did not cause: another consumer is polling the same
     /// application (same user, user agent and endpoint id).
     case anotherConsumer(url: String)
@@ -21,7 +21,7 @@ public enum ChannelNotice: Sendable, Equatable {
 
 /// Receives what the event channel delivers, in order. The channel waits for each call, so a
 /// handler that returns only when records are durable gets at-least-once delivery.
-public protocol EventChannelHandler {
+package protocol EventChannelHandler {
     /// The channel starts on an application (the first, a new one after 404/410, or another
     /// one that a rediscovery after 403 found).
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
@@ -45,18 +45,18 @@ public protocol EventChannelHandler {
 }
 
 /// What the channel knows about a reset besides its reason.
-public struct ChannelResetDetails: Sendable, Equatable {
+package struct ChannelResetDetails: Sendable, Equatable {
     /// The application that was lost (404/410), when a new one replaced it.
-    public var previousApplication: String?
+    package var previousApplication: String?
     /// The new application's href.
-    public var application: String?
+    package var application: String?
     /// The server's error body of the poll that found the application gone.
-    public var serverError: UCWAErrorBody?
+    package var serverError: UCWAErrorBody?
 
     /// How many consecutive `resync` answers the reset stands for (more than 1 after a storm).
-    public var mergedResets: Int
+    package var mergedResets: Int
 
-    public init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil, mergedResets: Int = 1) {
+    package init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil, mergedResets: Int = 1) {
         self.previousApplication = previousApplication
         self.application = application
         self.serverError = serverError
@@ -65,15 +65,15 @@ public struct ChannelResetDetails: Sendable, Equatable {
 }
 
 extension EventChannelHandler {
-    public mutating func willPoll(_ url: String) async {}
-    public mutating func heartbeat() async {}
+    package mutating func willPoll(_ url: String) async {}
+    package mutating func heartbeat() async {}
 }
 
 /// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
-public struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
-    public var stop: ChannelStop
-    public var reason: String { stop.description }
-    public var description: String { "event channel stopped: \(stop)" }
+package struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
+    package var stop: ChannelStop
+    package var reason: String { stop.description }
+    package var description: String { "event channel stopped: \(stop)" }
 }
 
 /// Runs the event channel: `EventChannelMachine` decides, this does the I/O and never looks
@@ -81,8 +81,8 @@ public struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
 /// is decoded on the HTTP thread while it arrives, and its events go to the handler one by
 /// one; a batch that arrives again after a broken transfer or a retry is not handed over
 /// twice (events are skipped by their position in the batch).
-public struct EventChannel<Handler: EventChannelHandler> {
-    public var handler: Handler
+package struct EventChannel<Handler: EventChannelHandler> {
+    package var handler: Handler
     private var machine: EventChannelMachine
     private let session: Session
     private let limits: JSONLimits
@@ -92,7 +92,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
     /// Randomness for the retry jitter the machine is given after every poll.
     private var jitter = JitterSource()
 
-    public init(session: Session, handler: Handler, timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), limits: JSONLimits = .eventChannel, logger: Logger) {
+    package init(session: Session, handler: Handler, timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), limits: JSONLimits = .eventChannel, logger: Logger) {
         self.session = session
         self.handler = handler
         self.machine = EventChannelMachine(timeoutSeconds: timeoutSeconds, policy: policy)
@@ -104,7 +104,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
     /// channel gives up (`ChannelGaveUp`, also for an internal inconsistency) or the session
     /// fails (`SessionFailure`). `resumeURL`: the events URL saved by a previous run, polled
     /// instead of the application's first one.
-    public mutating func run(resumeURL: String? = nil) async throws {
+    package mutating func run(resumeURL: String? = nil) async throws {
         var endpoints: ApplicationEndpoints
         if let known = await session.endpoints {
             endpoints = known
@@ -246,7 +246,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
         let url = poll.url
         lastAuthorization = try await session.authorization()
         let headers = Session.accept + lastAuthorization
-        let request = HTTPRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace))
+        let request = CurlRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace))
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
         let client = session.client
         let limits = self.limits
@@ -271,7 +271,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
         defer { if let capture { close(capture) } }
         // On the HTTP client's thread, like the channel's task that awaits it (an unstructured
         // task does not inherit the preference): the batch does not cross threads.
-        let transfer = Task(executorPreference: client.taskExecutor) { () throws -> (response: HTTPResponse, incomplete: JSONError?) in
+        let transfer = Task(executorPreference: client.taskExecutor) { () throws -> (response: CurlResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
             var (response, consumer) = try await client.stream(
                 request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture), flow: flow)
@@ -362,7 +362,7 @@ public struct EventChannel<Handler: EventChannelHandler> {
         case .failure(let error as JSONError):
             _ = try await release()
             return (.malformed(description: "\(url): \(error)", next: links[.next]), nil)
-        case .failure(let error as HTTPClientError):
+        case .failure(let error as CurlClientError):
             return (.transport(description: error.description, retryable: error.isRetryable), nil)
         case .failure(let error):
             throw error
@@ -377,10 +377,10 @@ public struct EventChannel<Handler: EventChannelHandler> {
     private var lastError: UCWAErrorBody?
 
     /// How much longer than the server's `timeout` the client waits for a parked poll.
-    public var grace: Duration = .seconds(30)
+    package var grace: Duration = .seconds(30)
 
     /// Where batches that keep failing are saved before they are skipped (nil: not saved).
-    public var quarantineDirectory: String?
+    package var quarantineDirectory: String?
     /// The URL whose last poll failed to decode (its next attempt is captured).
     private var lastMalformedURL: String?
 
@@ -397,11 +397,11 @@ public struct EventChannel<Handler: EventChannelHandler> {
     /// Orderly stop: set by the daemon, requested on SIGTERM. The stop itself cancels the
     /// task running the channel; the channel tells it when a batch's hand-over begins and ends,
     /// and polls no more once it was asked.
-    public var stop: StopSignal?
+    package var stop: StopSignal?
 
     /// How often `handler.heartbeat()` is called while the channel waits (nil: never). The
     /// daemon keeps its own heartbeat instead (`DaemonStatus.tick()`), which also covers sign-in.
-    public var heartbeatInterval: Duration?
+    package var heartbeatInterval: Duration?
 
     /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
     private mutating func pause(_ delay: Duration) async -> Bool {
@@ -422,10 +422,10 @@ public struct EventChannel<Handler: EventChannelHandler> {
 
     /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
     /// memory stays bounded whatever the batch size and however slow the handler).
-    public var eventsInFlight = 1024
+    package var eventsInFlight = 1024
 
     /// The most events seen waiting for the handler at once (for tests and benchmarks).
-    public private(set) var peakEventsWaiting = 0
+    package private(set) var peakEventsWaiting = 0
 }
 
 /// Numbers for retry jitter: SplitMix64, seeded once from the system generator. Jitter only

@@ -3,62 +3,62 @@ import UCWA
 
 /// The daemon's settings (DESIGN.md §3): systemd-style INI, drop-ins, environment overrides,
 /// command-line flags. Defaults are what a careful operator would expect.
-public struct Configuration: Sendable, Equatable {
-    public enum SinkKind: String, Sendable, CaseIterable {
+package struct Configuration: Sendable, Equatable {
+    package enum SinkKind: String, Sendable, CaseIterable {
         case stdout
         case journald
     }
 
     // [Daemon]
-    public var account: String?
-    public var stateDirectory = "/var/lib/ucwa-eventd"
-    public var logLevel: Logger.Level = .info
+    package var account: String?
+    package var stateDirectory = "/var/lib/ucwa-eventd"
+    package var logLevel: Logger.Level = .info
     // [Server]
-    public var discoverURL: String?
-    public var caFile: String?
-    public var allowInsecureHTTP = false
+    package var discoverURL: String?
+    package var caFile: String?
+    package var allowInsecureHTTP = false
     // [Auth]
-    public var username: String?
-    public var passwordFile: String?
+    package var username: String?
+    package var passwordFile: String?
     // [Application]
-    public var userAgent = "ucwa-eventd/1.0"
-    public var culture = "en-US"
-    public var deleteOnStop = false
+    package var userAgent = "ucwa-eventd/1.0"
+    package var culture = "en-US"
+    package var deleteOnStop = false
     // [Events]
-    public var timeoutSeconds = 180
-    public var resolveConcurrency = 8
+    package var timeoutSeconds = 180
+    package var resolveConcurrency = 8
     /// Largest event-channel body accepted; a bigger one is refused (and skipped once its
     /// `next` is known). 1 MiB to 1 GiB, default 1 GiB: the decoder's memory stays flat
     /// whatever the size, so a lower default only loses events.
-    public var maxBatchBytes = 1 << 30
+    package var maxBatchBytes = 1 << 30
     /// Fetch the name (and uri) of people an invitation links to without one (`from`, `to`,
     /// `acceptedByParticipant`): a GET per person not seen before. Off by default: records
     /// then keep the hrefs (and the address a people href ends in).
-    public var resolvePeople = false
+    package var resolvePeople = false
     // [Output]
-    public var sink: SinkKind = .stdout
-    public var events: EventFilter = .participantInvitations
+    package var sink: SinkKind = .stdout
+    package var events: EventFilter = .participantInvitations
 
-    public init() {}
+    package init() {}
 
     /// The instance name in records: `Account=`, else the user name.
-    public var effectiveAccount: String { account ?? username ?? "default" }
+    package var effectiveAccount: String { account ?? username ?? "default" }
 }
 
 /// A bad setting: where it came from (file and line, or environment variable, or flag) and
 /// what is wrong. Exit code 78.
-public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var source: String
-    public var key: String?
-    public var message: String
+package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var source: String
+    package var key: String?
+    package var message: String
 
-    public init(source: String, key: String? = nil, message: String) {
+    package init(source: String, key: String? = nil, message: String) {
         self.source = source
         self.key = key
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         "\(source): " + (key.map { "\($0): " } ?? "") + message
     }
 }

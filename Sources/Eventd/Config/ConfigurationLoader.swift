@@ -10,11 +10,11 @@ import Glibc
 /// `<file>.d/*.conf` in lexical order, then `UCWA_EVENTD_<SECTION>_<KEY>` environment
 /// variables, then command-line flags. Unknown sections and keys and bad values are errors that
 /// name the file and line (or the variable) and the key.
-public enum ConfigurationLoader {
-    public static let defaultPath = "/etc/ucwa-eventd/ucwa-eventd.conf"
+package enum ConfigurationLoader {
+    package static let defaultPath = "/etc/ucwa-eventd/ucwa-eventd.conf"
 
     /// `path` nil: the default file, which may be absent. An explicit file must exist.
-    public static func load(
+    package static func load(
         path: String?,
         environment: [String: String],
         flags: [(section: String, name: String, value: String)] = []
@@ -45,7 +45,7 @@ public enum ConfigurationLoader {
     }
 
     /// Parses one file's text on top of the defaults (the fuzz target's entry point).
-    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
+    package static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
         var configuration = Configuration()
         try apply(text, file: file, to: &configuration)
         return configuration
@@ -139,7 +139,7 @@ public enum ConfigurationLoader {
 
     /// The password: `$CREDENTIALS_DIRECTORY/password` (systemd `LoadCredential=`), else
     /// `PasswordFile=`. Its first line, without the line end.
-    public static func password(for configuration: Configuration, environment: [String: String]) throws(ConfigurationError) -> String {
+    package static func password(for configuration: Configuration, environment: [String: String]) throws(ConfigurationError) -> String {
         var path: String?
         if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
            access(directory + "/password", R_OK) == 0 {
@@ -160,7 +160,7 @@ public enum ConfigurationLoader {
     }
 
     /// What `run` needs beyond syntax: a server, a user, a password source.
-    public static func validateForRun(_ configuration: Configuration) throws(ConfigurationError) {
+    package static func validateForRun(_ configuration: Configuration) throws(ConfigurationError) {
         if configuration.discoverURL == nil {
             throw ConfigurationError(source: "configuration", key: "[Server] DiscoverURL", message: "required")
         }
@@ -171,7 +171,7 @@ public enum ConfigurationLoader {
 
     /// The effective settings as `check-config` prints them (`[Section]` blocks; nothing
     /// secret is part of the configuration, the password stays in its file).
-    public static func describe(_ configuration: Configuration) -> String {
+    package static func describe(_ configuration: Configuration) -> String {
         var out = ""
         var section = ""
         for key in ConfigurationKeys.all {

@@ -3,14 +3,14 @@ import UCWA
 
 /// The settings SIGHUP may change while the daemon runs: which events become records (the log
 /// level lives in `SharedLogLevel`). Read per event.
-public final class LiveSettings: Sendable {
+package final class LiveSettings: Sendable {
     private let filter: Locked<EventFilter>
 
-    public init(events: EventFilter) {
+    package init(events: EventFilter) {
         filter = Locked(events)
     }
 
-    public var events: EventFilter {
+    package var events: EventFilter {
         get { filter.withLock { $0 } }
         set { filter.withLock { $0 = newValue } }
     }

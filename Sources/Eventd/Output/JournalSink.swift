@@ -8,30 +8,30 @@ import Glibc
 /// Records as journald entries through `sd_journal_sendv`: `MESSAGE`, `PRIORITY`,
 /// `SYSLOG_IDENTIFIER`, `MESSAGE_ID` and the `UCWA_*` fields. Each field is its own iovec, so a
 /// value can never forge another field (values are sanitised as well).
-public struct JournalSink: RecordSink {
-    public private(set) var written = 0
+package struct JournalSink: RecordSink {
+    package private(set) var written = 0
 
     /// Fails when journald's socket is not there: `sd_journal_sendv` itself returns 0 even
     /// without journald, and records would vanish.
-    public init(socketPath: String = JournalSink.socketPath) throws(SinkError) {
+    package init(socketPath: String = JournalSink.socketPath) throws(SinkError) {
         guard Self.socketAccepts(socketPath) else {
             throw SinkError.journal("no journald socket at \(socketPath) (is systemd-journald running?)")
         }
     }
 
-    public static let socketPath = "/run/systemd/journal/socket"
+    package static let socketPath = "/run/systemd/journal/socket"
 
-    public mutating func append(_ record: Record) throws(SinkError) {
+    package mutating func append(_ record: Record) throws(SinkError) {
         try Self.send(record.journalFields)
         written += 1
     }
 
-    public mutating func flush() throws(SinkError) {
+    package mutating func flush() throws(SinkError) {
         // Each entry was handed to journald's socket when appended.
     }
 
     /// Sends one entry made of `FIELD=value` strings.
-    public static func send(_ fields: [String]) throws(SinkError) {
+    package static func send(_ fields: [String]) throws(SinkError) {
         var storage = fields.map { Array($0.utf8) }
         let result = storage.withUnsafeMutableBufferPointer { arrays -> Int32 in
             var vectors: [iovec] = []

@@ -2,12 +2,12 @@ import UCWA
 
 /// Where records go. `append` may buffer; `flush` returns only when every appended record has
 /// been handed to the sink's destination (the daemon acknowledges a batch after that).
-public protocol RecordSink {
+package protocol RecordSink {
     mutating func append(_ record: Record) throws(SinkError)
     mutating func flush() throws(SinkError)
 }
 
-public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reader of stdout went away: an orderly stop, not a failure.
     case brokenPipe
     /// Writing failed for another reason (errno text).
@@ -15,7 +15,7 @@ public enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// journald is not there (no socket) or refused the entry.
     case journal(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .brokenPipe: "stdout: the reader went away (broken pipe)"
         case .writeFailed(let text): "stdout: write failed: \(text)"

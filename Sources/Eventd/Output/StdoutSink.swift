@@ -9,24 +9,24 @@ import Glibc
 /// per record batch (or per 64 KiB, whichever comes first) and flushed before the batch is
 /// acknowledged. A broken pipe is reported as `.brokenPipe` for an orderly stop (SIGPIPE must
 /// be ignored by the process; the daemon does that at start).
-public struct StdoutSink: RecordSink {
-    public let descriptor: Int32
+package struct StdoutSink: RecordSink {
+    package let descriptor: Int32
     private var writer = JSONWriter(capacity: 64 * 1024)
     /// Records written so far.
-    public private(set) var written = 0
+    package private(set) var written = 0
     private var buffered = 0
 
-    public init(descriptor: Int32 = STDOUT_FILENO) {
+    package init(descriptor: Int32 = STDOUT_FILENO) {
         self.descriptor = descriptor
     }
 
-    public mutating func append(_ record: Record) throws(SinkError) {
+    package mutating func append(_ record: Record) throws(SinkError) {
         record.writeJSONLine(into: &writer)
         buffered += 1
         if writer.bytes.count >= 64 * 1024 { try flush() }
     }
 
-    public mutating func flush() throws(SinkError) {
+    package mutating func flush() throws(SinkError) {
         guard !writer.bytes.isEmpty else { return }
         var offset = 0
         let total = writer.bytes.count

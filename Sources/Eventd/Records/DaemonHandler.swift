@@ -196,15 +196,15 @@ enum CrashHook {
 }
 
 /// Counters for `STATUS=` and the demo's summary.
-public final class DaemonStats: Sendable {
+package final class DaemonStats: Sendable {
     private let state = Locked<(records: Int, batches: Int, lastBatch: DaemonStatus.Moment?)>((0, 0, nil))
 
-    public init() {}
+    package init() {}
 
-    public var records: Int { state.withLock { $0.records } }
-    public var batches: Int { state.withLock { $0.batches } }
+    package var records: Int { state.withLock { $0.records } }
+    package var batches: Int { state.withLock { $0.batches } }
     /// When the last batch was written and checkpointed.
-    public var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
+    package var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
 
     func recordWritten() { state.withLock { $0.records += 1 } }
     func batchDone() {

@@ -15,7 +15,7 @@ import UCWA
 /// With `resolvePeople` (`[Events] ResolvePeople=yes`), the people an invitation links to without
 /// a name — `from`, `to`, `acceptedByParticipant` — are fetched too (a participant or contact
 /// resource: its `name` and `uri`), one GET per href, remembered (`PeopleDirectory`).
-public struct Resolver {
+package struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
         case fetching(Task<ResolvedEvent, Never>)
@@ -28,10 +28,10 @@ public struct Resolver {
 
     private let session: Session
     private let logger: Logger
-    public let concurrency: Int
+    package let concurrency: Int
     /// The resolver's retry policy: short, so that a GET that keeps failing holds its batch
     /// for seconds, not for the channel's hour.
-    public let policy: RetryPolicy
+    package let policy: RetryPolicy
     private var queue: [Slot] = []
     private var inFlight = 0
     /// The current batch's base URL, parsed once.
@@ -40,17 +40,17 @@ public struct Resolver {
     /// dropped when the invitation completes.
     private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
-    public var lastSeenLimit = 10_000
+    package var lastSeenLimit = 10_000
     /// Fetch the names of linked people (off by default: a GET per person not seen before).
-    public var resolvePeople: Bool
+    package var resolvePeople: Bool
     /// The people fetched so far, shared by the resolving tasks.
     private let people = PeopleDirectory()
 
     /// Three tries 200 ms and 400 ms apart (±25 %), a `Retry-After` honoured up to 10 s.
-    public static let defaultPolicy = RetryPolicy(
+    package static let defaultPolicy = RetryPolicy(
         initialDelay: .milliseconds(200), maximumDelay: .seconds(2), jitter: 0.25, maximumRetryAfter: .seconds(10), maximumAttempts: 2)
 
-    public init(
+    package init(
         session: Session, concurrency: Int, policy: RetryPolicy = Resolver.defaultPolicy,
         resolvePeople: Bool = false, logger: Logger
     ) {
@@ -65,7 +65,7 @@ public struct Resolver {
     /// GETs are still running and the window is not full). `baseURL` resolves the event's
     /// relative hrefs; `fetch` says whether its record needs the resource at all (an event
     /// whose record does not read it costs no GET).
-    public mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
+    package mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
         let rel = event.link.rel
         guard UCWARel.isInvitation(rel) else {
             queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none, base: baseURL)))
@@ -162,7 +162,7 @@ public struct Resolver {
     /// A failure is logged and remembered as nobody, so the same href is not asked again.
     private static func fetchPerson(_ href: String, session: Session, logger: Logger) async -> Person {
         do {
-            let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
+            let response = try await session.send(CurlRequest(url: href, headers: Session.accept))
             guard (200..<300).contains(response.status) else {
                 logger.debug("cannot resolve a person", metadata: ["href": "\(href)", "status": "\(response.status)"])
                 return Person()
@@ -178,7 +178,7 @@ public struct Resolver {
     }
 
     /// Waits for every GET still running; returns the rest, in order.
-    public mutating func drain() async -> [ResolvedEvent] {
+    package mutating func drain() async -> [ResolvedEvent] {
         var out: [ResolvedEvent] = []
         while !queue.isEmpty {
             out.append(await popFirst())
@@ -187,7 +187,7 @@ public struct Resolver {
     }
 
     /// Forgets the last-seen states (after `resync`: transient caches are void).
-    public mutating func forgetStates() {
+    package mutating func forgetStates() {
         lastSeen.removeAll()
         people.forget()
     }
@@ -244,7 +244,7 @@ public struct Resolver {
             let failure: String
             var retryAfter: Duration?
             do {
-                let response = try await session.send(HTTPRequest(url: href, headers: Session.accept))
+                let response = try await session.send(CurlRequest(url: href, headers: Session.accept))
                 switch response.status {
                 case 200..<300:
                     do {

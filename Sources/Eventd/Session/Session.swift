@@ -4,18 +4,18 @@ import UCWA
 
 /// Who signs in: the user name and the password (read from a credential file by the caller;
 /// never logged, never in argv or the environment).
-public struct Credentials: Sendable {
-    public var username: String
-    public var password: String
+package struct Credentials: Sendable {
+    package var username: String
+    package var password: String
 
-    public init(username: String, password: String) {
+    package init(username: String, password: String) {
         self.username = username
         self.password = password
     }
 }
 
 /// What the sign-in is doing, for `STATUS=` (the daemon shows it while it has no channel).
-public enum SessionProgress: Sendable, Equatable {
+package enum SessionProgress: Sendable, Equatable {
     /// A sign-in step (autodiscover, user, token, application) is on the network.
     case requesting(url: String)
     /// The step at `url` failed (`reason`: short, without the URL) and is tried again after `delay`.
@@ -29,9 +29,9 @@ public enum SessionProgress: Sendable, Equatable {
 /// meanwhile waits for that grant (`grantInFlight`) instead of starting its own, and a request
 /// whose token was replaced meanwhile only retries. A re-authentication never signs in anew
 /// or creates an application; `rediscover()` (after a 403) does, on purpose.
-public actor Session {
-    nonisolated public let client: HTTPClient
-    nonisolated public let settings: SessionMachine.Settings
+package actor Session {
+    nonisolated package let client: CurlClient
+    nonisolated package let settings: SessionMachine.Settings
     private let credentials: Credentials
     private let policy: RetryPolicy
     private let logger: Logger
@@ -45,13 +45,13 @@ public actor Session {
     /// The token grant on the network, if any: every request that needs a new token while it
     /// runs waits for this one instead of starting its own (the actor is reentrant while the
     /// grant awaits the network).
-    private var grantInFlight: Task<HTTPResponse?, any Error>?
-    public private(set) var endpoints: ApplicationEndpoints?
+    private var grantInFlight: Task<CurlResponse?, any Error>?
+    package private(set) var endpoints: ApplicationEndpoints?
     /// Tokens granted so far (for tests and diagnostics).
-    public private(set) var grants = 0
+    package private(set) var grants = 0
 
-    public init(
-        client: HTTPClient, settings: SessionMachine.Settings, credentials: Credentials, policy: RetryPolicy = RetryPolicy(),
+    package init(
+        client: CurlClient, settings: SessionMachine.Settings, credentials: Credentials, policy: RetryPolicy = RetryPolicy(),
         logger: Logger, progress: @escaping @Sendable (SessionProgress) -> Void = { _ in }
     ) {
         self.client = client
@@ -63,14 +63,14 @@ public actor Session {
     }
 
     /// Autodiscover, sign in and create the application.
-    public func bootstrap() async throws -> ApplicationEndpoints {
+    package func bootstrap() async throws -> ApplicationEndpoints {
         var machine = SessionMachine(settings: settings)
         return try await drive(&machine, first: machine.start())
     }
 
     /// A new application on the same pool (after 404 `ApplicationNotFound` or 410 expiry); the
     /// whole bootstrap again if no pool is known yet.
-    public func createApplication() async throws -> ApplicationEndpoints {
+    package func createApplication() async throws -> ApplicationEndpoints {
         guard let applicationsURL = endpoints?.applicationsURL else { return try await bootstrap() }
         var machine = SessionMachine(settings: settings)
         return try await drive(&machine, first: machine.createApplication(at: applicationsURL))
@@ -79,7 +79,7 @@ public actor Session {
     /// Throws away what the sign-in found (the pool, the token) and signs in again from the
     /// autodiscover root: the protocol's answer to a 403 (notes §1.1: 403 is a reason to
     /// discover again). The same endpoint id finds the same application if the pool kept it.
-    public func rediscover() async throws -> ApplicationEndpoints {
+    package func rediscover() async throws -> ApplicationEndpoints {
         token = nil
         refreshAt = nil
         tokenURL = nil
@@ -100,13 +100,13 @@ public actor Session {
                 lastRequest = action
                 lastURL = url
                 progress(.requesting(url: url))
-                let request = HTTPRequest(url: url, headers: Self.accept + (authorized ? try await authorization() : []))
+                let request = CurlRequest(url: url, headers: Self.accept + (authorized ? try await authorization() : []))
                 action = try await respond(&machine, to: request, budget: &budget, failure: &lastFailure)
             case .createApplication(let url, let body):
                 lastRequest = action
                 lastURL = url
                 progress(.requesting(url: url))
-                let request = HTTPRequest(
+                let request = CurlRequest(
                     .post, url: url,
                     headers: Self.accept + [HTTPHeader("Content-Type", "application/json")] + (try await authorization()),
                     body: body)
@@ -139,7 +139,7 @@ public actor Session {
 
     /// Sends one bootstrap request; transport failures that may pass become `retryLater`.
     /// `failure`: why it failed, in a few words for `STATUS=` (no URL).
-    private func respond(_ machine: inout SessionMachine, to request: HTTPRequest, budget: inout RetryBudget, failure: inout String) async throws -> SessionAction {
+    private func respond(_ machine: inout SessionMachine, to request: CurlRequest, budget: inout RetryBudget, failure: inout String) async throws -> SessionAction {
         do {
             let response = try await client.execute(request)
             if response.isSuccess { budget.succeeded() }
@@ -147,7 +147,7 @@ public actor Session {
             return machine.received(
                 status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body,
                 url: request.url, now: WallClock.secondsSince1970())
-        } catch let error as HTTPClientError where error.isRetryable {
+        } catch let error as CurlClientError where error.isRetryable {
             failure = error.shortReason
             return .retryLater(retryAfter: nil, reason: error.description)
         }
@@ -156,7 +156,7 @@ public actor Session {
     /// The password grant at `url`, or the one already on the network (whatever its URL: one
     /// grant at a time, shared by every waiter). Returns nil on success (the token is stored),
     /// else the refusal.
-    private func sharedGrant(at url: String) async throws -> HTTPResponse? {
+    private func sharedGrant(at url: String) async throws -> CurlResponse? {
         if let running = grantInFlight {
             return try await Self.join(running)
         }
@@ -167,17 +167,17 @@ public actor Session {
     }
 
     /// Waits for a grant; a cancelled waiter (a stop) cancels it.
-    private static func join(_ task: Task<HTTPResponse?, any Error>) async throws -> HTTPResponse? {
+    private static func join(_ task: Task<CurlResponse?, any Error>) async throws -> CurlResponse? {
         try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     /// The password grant, retried (transport errors, 429, 5xx, honouring `Retry-After`) within
     /// the retry budget. Returns nil on success (the token is stored), else the response.
-    private func grant(at url: String) async throws -> HTTPResponse? {
+    private func grant(at url: String) async throws -> CurlResponse? {
         let form = FormEncoding.encode([
             ("grant_type", "password"), ("username", credentials.username), ("password", credentials.password),
         ])
-        let request = HTTPRequest(
+        let request = CurlRequest(
             .post, url: url,
             headers: Self.accept + [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
             body: Array(form.utf8))
@@ -204,7 +204,7 @@ public actor Session {
                     logger.info("token granted", metadata: ["expires_in": "\(grant.expiresIn)"])
                     return nil
                 }
-            } catch let error as HTTPClientError where error.isRetryable {
+            } catch let error as CurlClientError where error.isRetryable {
                 failure = error.shortReason
                 detail = error.description
             }
@@ -220,7 +220,7 @@ public actor Session {
     }
 
     /// The `Authorization` header, after a refresh when the token is close to expiry.
-    public func authorization() async throws -> [HTTPHeader] {
+    package func authorization() async throws -> [HTTPHeader] {
         if let refreshAt, let token, ContinuousClock.now >= refreshAt {
             logger.info("token close to expiry, refreshing")
             try await reauthenticate(replacing: [Self.bearer(token)])
@@ -236,7 +236,7 @@ public actor Session {
     /// another request replaced that token already, this returns at once; when a grant is on
     /// the network, this waits for it. The token endpoint is the one that issued the last
     /// token, else `challengeTokenURL` (the `MsRtcOAuth` challenge of the 401).
-    public func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
+    package func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
         if let running = grantInFlight {
             if let refused = try await Self.join(running) {
                 throw SessionMachine.tokenFailure(url: tokenURL ?? challengeTokenURL ?? "", status: refused.status, body: refused.body)
@@ -256,7 +256,7 @@ public actor Session {
 
     /// Sends a buffered request with the token; on 401 (or 403 with a token subcode) gets one
     /// new token and retries once.
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: CurlRequest) async throws -> CurlResponse {
         let used = try await authorization()
         var authorized = request
         authorized.headers += used
@@ -271,23 +271,23 @@ public actor Session {
     }
 
     /// 401, or 403 whose UCWA subcode names a token problem (`InvalidToken`).
-    static func needsNewToken(_ response: HTTPResponse) -> Bool {
+    static func needsNewToken(_ response: CurlResponse) -> Bool {
         if response.status == 401 { return true }
         guard response.status == 403, let subcode = UCWAErrorBody.parse(response.body)?.subcode else { return false }
         return EventChannelMachine.tokenSubcodes.contains(subcode)
     }
 
     /// Signs out: deletes the application (`DeleteOnStop=yes`).
-    public func deleteApplication() async throws {
+    package func deleteApplication() async throws {
         guard let url = endpoints?.applicationURL else { return }
-        _ = try await send(HTTPRequest(.delete, url: url, headers: Self.accept))
+        _ = try await send(CurlRequest(.delete, url: url, headers: Self.accept))
         endpoints = nil
     }
 
     static let accept = [HTTPHeader("Accept", "application/json")]
 }
 
-extension HTTPClientError {
+extension CurlClientError {
     /// Why the request failed, in a few words and without the URL (for `STATUS=`).
     var shortReason: String {
         switch kind {

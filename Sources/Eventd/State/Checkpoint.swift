@@ -7,22 +7,22 @@ import Glibc
 
 /// What survives a restart (DESIGN.md §3 Files): the application, the events URL to request
 /// next, the sequence counter, the endpoint id, and the open invitations. Nothing secret.
-public struct Checkpoint: Sendable, Equatable {
-    public var endpointID: String
-    public var applicationURL: String?
-    public var applicationsURL: String?
+package struct Checkpoint: Sendable, Equatable {
+    package var endpointID: String
+    package var applicationURL: String?
+    package var applicationsURL: String?
     /// The URL to request next; requesting it acknowledges everything before.
-    public var eventsURL: String?
+    package var eventsURL: String?
     /// The last sequence number of the records of acknowledged batches.
-    public var sequence: Int64
+    package var sequence: Int64
     /// Sequence numbers up to here may have been given to records (the batch in flight); the
     /// next run starts above them (`firstFreeSequence`), so a record delivered again after a
     /// crash gets a number never used before. A clean stop saves the last number used.
-    public var sequenceReserved: Int64
+    package var sequenceReserved: Int64
     /// Invitation href → first sighting (µs since 1970).
-    public var openInvitations: [String: Int64]
+    package var openInvitations: [String: Int64]
 
-    public init(endpointID: String, applicationURL: String? = nil, applicationsURL: String? = nil, eventsURL: String? = nil, sequence: Int64 = 0, sequenceReserved: Int64? = nil, openInvitations: [String: Int64] = [:]) {
+    package init(endpointID: String, applicationURL: String? = nil, applicationsURL: String? = nil, eventsURL: String? = nil, sequence: Int64 = 0, sequenceReserved: Int64? = nil, openInvitations: [String: Int64] = [:]) {
         self.endpointID = endpointID
         self.applicationURL = applicationURL
         self.applicationsURL = applicationsURL
@@ -33,9 +33,9 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     /// The counter a run starts from: above every number that may have been used.
-    public var firstFreeSequence: Int64 { max(sequence, sequenceReserved) }
+    package var firstFreeSequence: Int64 { max(sequence, sequenceReserved) }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var members: [JSONValue.Member] = [
             .init("version", .number("1")),
             .init("endpoint_id", .string(endpointID)),
@@ -54,7 +54,7 @@ public struct Checkpoint: Sendable, Equatable {
         return writer.bytes
     }
 
-    public static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> Checkpoint {
+    package static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> Checkpoint {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
@@ -80,7 +80,7 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// A new endpoint id: a random UUID (version 4), kept for the life of the state directory
     /// so that a restart finds the same application.
-    public static func newEndpointID() -> String {
+    package static func newEndpointID() -> String {
         // SystemRandomNumberGenerator reads getrandom(2) on Linux.
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -92,10 +92,10 @@ public struct Checkpoint: Sendable, Equatable {
     }
 }
 
-public struct CheckpointError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "\(file): \(message)" }
+package struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    package var file: String
+    package var message: String
+    package var description: String { "\(file): \(message)" }
 }
 
 /// `checkpoint.json` in the state directory, written atomically: a temporary file, fsync,
@@ -103,19 +103,19 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
 /// checkpoint, never a torn one. Beside it: `checkpoint.json.spare`, the checkpoint before,
 /// whose file the next save overwrites (see `save`), and after a crash a temporary file; both
 /// are never read.
-public struct CheckpointStore: Sendable {
-    public let directory: String
-    public var path: String { directory + "/checkpoint.json" }
+package struct CheckpointStore: Sendable {
+    package let directory: String
+    package var path: String { directory + "/checkpoint.json" }
     var temporaryPath: String { directory + "/checkpoint.json.tmp" }
     /// The checkpoint that `checkpoint.json` replaced last, kept as the next temporary file.
     var sparePath: String { directory + "/checkpoint.json.spare" }
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
     /// nil when there is none yet (a leftover temporary file from a crash is ignored).
-    public func load() throws(CheckpointError) -> Checkpoint? {
+    package func load() throws(CheckpointError) -> Checkpoint? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
             if errno == ENOENT { return nil }
@@ -140,7 +140,7 @@ public struct CheckpointStore: Sendable {
     /// and its block and write their bitmaps synchronously at fsync, on the path of every
     /// acknowledgement (Benchmarks/README.md has the figures). The file `checkpoint.json` names
     /// is never written to; a crash at any point leaves it whole.
-    public func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
+    package func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
         // Missing on the first save and after a crash: the temporary file is then created.
         _ = rename(sparePath, temporaryPath)

@@ -13,9 +13,9 @@ import Glibc
 /// watchdog but under systemd (`$NOTIFY_SOCKET` set) the tick comes every 30 s for `STATUS=`
 /// alone; outside systemd there is no tick at all. Every text also carries the wall-clock time
 /// (UTC) it refers to, which stays true between ticks.
-public final class DaemonStatus: Sendable {
+package final class DaemonStatus: Sendable {
     /// What the daemon is doing.
-    public enum Phase: Sendable, Equatable {
+    package enum Phase: Sendable, Equatable {
         /// Configuration, password and checkpoint loaded; nothing sent yet.
         case starting
         /// A sign-in step (autodiscover, user, token, application) is on the network.
@@ -33,44 +33,44 @@ public final class DaemonStatus: Sendable {
 
     /// A point in time on both clocks: the monotonic one for "in 12 s", the wall clock for
     /// "at 08:15:40 UTC".
-    public struct Moment: Sendable, Equatable {
-        public var instant: ContinuousClock.Instant
-        public var wallSeconds: Int64
+    package struct Moment: Sendable, Equatable {
+        package var instant: ContinuousClock.Instant
+        package var wallSeconds: Int64
 
         package init(instant: ContinuousClock.Instant, wallSeconds: Int64) {
             self.instant = instant
             self.wallSeconds = wallSeconds
         }
 
-        public static func now() -> Moment {
+        package static func now() -> Moment {
             Moment(instant: .now, wallSeconds: WallClock.secondsSince1970())
         }
 
-        public static func after(_ delay: Duration) -> Moment {
+        package static func after(_ delay: Duration) -> Moment {
             let now = Moment.now()
             return Moment(instant: now.instant + delay, wallSeconds: now.wallSeconds + delay.components.seconds)
         }
     }
 
-    public let notifier: Notifier
-    public let stats: DaemonStats
+    package let notifier: Notifier
+    package let stats: DaemonStats
     private let phase = Locked(Phase.starting)
 
-    public init(notifier: Notifier, stats: DaemonStats) {
+    package init(notifier: Notifier, stats: DaemonStats) {
         self.notifier = notifier
         self.stats = stats
     }
 
     /// How often `tick()` should run: half the watchdog interval, or every 30 s when systemd
     /// listens without a watchdog, or never (nil) outside systemd.
-    public var tickInterval: Duration? {
+    package var tickInterval: Duration? {
         notifier.watchdogInterval ?? (notifier.isActive ? .seconds(30) : nil)
     }
 
-    public var current: Phase { phase.withLock { $0 } }
+    package var current: Phase { phase.withLock { $0 } }
 
     /// Sets the phase; sends `STATUS=` when it changed.
-    public func set(_ new: Phase) {
+    package func set(_ new: Phase) {
         let changed = phase.withLock { phase -> Bool in
             guard phase != new else { return false }
             phase = new
@@ -80,41 +80,41 @@ public final class DaemonStatus: Sendable {
     }
 
     /// Sends `STATUS=` again (the counters changed).
-    public func refresh() {
+    package func refresh() {
         notifier.status(text())
     }
 
     /// `READY=1`: the daemon runs and retries on its own from here (configuration, password
     /// and checkpoint are loaded); the first step is signing in at `url`.
-    public func ready(signingInTo url: String) {
+    package func ready(signingInTo url: String) {
         phase.withLock { $0 = .signingIn(url: url) }
         notifier.ready(status: text())
     }
 
     /// `READY=1` again after a reload (`RELOADING=1`), with the status as it is.
-    public func reloaded() {
+    package func reloaded() {
         notifier.ready(status: text())
     }
 
     /// `STOPPING=1` (SIGTERM): later ticks keep saying "stopping".
-    public func stopping() {
+    package func stopping() {
         phase.withLock { $0 = .stopping }
         notifier.stopping()
     }
 
     /// The heartbeat: `WATCHDOG=1` (when the unit has a watchdog) and the refreshed `STATUS=`.
-    public func tick() {
+    package func tick() {
         notifier.heartbeat(status: text())
     }
 
     /// The `STATUS=` text now.
-    public func text(now: Moment = .now()) -> String {
+    package func text(now: Moment = .now()) -> String {
         Self.render(current, records: stats.records, lastBatch: stats.lastBatch, now: now)
     }
 
     /// The text for a phase (pure, for tests). URLs lose their user info, query and fragment;
     /// reasons lose control characters; the whole text is capped at 300 characters.
-    public static func render(_ phase: Phase, records: Int, lastBatch: Moment?, now: Moment) -> String {
+    package static func render(_ phase: Phase, records: Int, lastBatch: Moment?, now: Moment) -> String {
         let text: String
         switch phase {
         case .starting:
@@ -162,9 +162,9 @@ public final class DaemonStatus: Sendable {
 /// Texts for `STATUS=` and other operator-facing lines that may carry URLs from the server or
 /// the configuration: no user info (`user:password@`), no query (tokens have been seen there in
 /// other deployments), no fragment, no control characters.
-public enum StatusText {
+package enum StatusText {
     /// `https://user:pw@host:443/a/b?x=1#f` → `https://host:443/a/b`; a long path is cut with `…`.
-    public static func url(_ text: String) -> String {
+    package static func url(_ text: String) -> String {
         var rest = Substring(text)
         var scheme = ""
         if let range = rest.firstRange(of: "://") {
@@ -184,7 +184,7 @@ public enum StatusText {
     }
 
     /// Control characters become spaces; every `http(s)://` URL inside goes through `url(_:)`.
-    public static func scrub(_ text: String) -> String {
+    package static func scrub(_ text: String) -> String {
         var out = ""
         var words = text.split(separator: " ", omittingEmptySubsequences: false).makeIterator()
         var first = true
@@ -212,7 +212,7 @@ public enum StatusText {
     }
 
     /// At most `limit` characters, `…` marking a cut.
-    public static func cap(_ text: String, _ limit: Int) -> String {
+    package static func cap(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 }

@@ -8,14 +8,14 @@ import Glibc
 #endif
 
 /// The log level every handler of ours reads, so that SIGHUP can change it.
-public final class SharedLogLevel: Sendable {
+package final class SharedLogLevel: Sendable {
     private let raw = Atomic<Int>(2)
     private static let levels = Logger.Level.allCases
 
-    public init(_ level: Logger.Level) { set(level) }
+    package init(_ level: Logger.Level) { set(level) }
 
-    public var level: Logger.Level { Self.levels[raw.load(ordering: .relaxed)] }
-    public func set(_ level: Logger.Level) { raw.store(Self.levels.firstIndex(of: level) ?? 2, ordering: .relaxed) }
+    package var level: Logger.Level { Self.levels[raw.load(ordering: .relaxed)] }
+    package func set(_ level: Logger.Level) { raw.store(Self.levels.firstIndex(of: level) ?? 2, ordering: .relaxed) }
 }
 
 /// The daemon's own diagnostics: to journald (when `$JOURNAL_STREAM` shows stderr is the
@@ -25,31 +25,31 @@ public final class SharedLogLevel: Sendable {
 ///
 /// The prefix is not `UCWA_`: records own that one, so a filter on `UCWA_*` fields (a log
 /// shipper's, or `journalctl UCWA_ACCOUNT=alice`) never mixes diagnostics with records.
-public struct DiagnosticsLogHandler: LogHandler {
-    public enum Destination: Sendable {
+package struct DiagnosticsLogHandler: LogHandler {
+    package enum Destination: Sendable {
         case stderr
         case journal
     }
 
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
     let shared: SharedLogLevel
     let destination: Destination
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { shared.level }
         set { shared.set(newValue) }
     }
 
-    public init(level: SharedLogLevel, destination: Destination) {
+    package init(level: SharedLogLevel, destination: Destination) {
         self.shared = level
         self.destination = destination
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
         switch destination {
         case .journal:
@@ -74,7 +74,7 @@ public struct DiagnosticsLogHandler: LogHandler {
     }
 
     /// The prefix of every diagnostic field but MESSAGE, PRIORITY and SYSLOG_IDENTIFIER.
-    public static let journalFieldPrefix = "UCWAD_"
+    package static let journalFieldPrefix = "UCWAD_"
 
     static func priority(_ level: Logger.Level) -> Int {
         switch level {
@@ -89,7 +89,7 @@ public struct DiagnosticsLogHandler: LogHandler {
 
     /// Whether stderr is connected to the journal (systemd sets `$JOURNAL_STREAM` to its
     /// device and inode).
-    public static func stderrIsJournal(environment: [String: String]) -> Bool {
+    package static func stderrIsJournal(environment: [String: String]) -> Bool {
         guard let value = environment["JOURNAL_STREAM"] else { return false }
         let parts = value.split(separator: ":")
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }

@@ -6,13 +6,13 @@ import Glibc
 
 /// systemd's notification protocol (`Type=notify`): READY, STATUS, WATCHDOG, STOPPING,
 /// RELOADING. A no-op without `$NOTIFY_SOCKET`.
-public struct Notifier: Sendable {
+package struct Notifier: Sendable {
     /// Half of `$WATCHDOG_USEC`, when the unit has a watchdog.
-    public let watchdogInterval: Duration?
+    package let watchdogInterval: Duration?
     /// systemd listens (`$NOTIFY_SOCKET` is set).
-    public let isActive: Bool
+    package let isActive: Bool
 
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         if let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0 {
             watchdogInterval = .microseconds(microseconds / 2)
         } else {
@@ -21,15 +21,15 @@ public struct Notifier: Sendable {
         isActive = !(environment["NOTIFY_SOCKET"] ?? "").isEmpty
     }
 
-    public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-    public func status(_ text: String) { send("STATUS=\(text)") }
-    public func watchdog() { send("WATCHDOG=1") }
+    package func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
+    package func status(_ text: String) { send("STATUS=\(text)") }
+    package func watchdog() { send("WATCHDOG=1") }
     /// `WATCHDOG=1` when the unit has a watchdog, and the status, in one datagram.
-    public func heartbeat(status text: String) {
+    package func heartbeat(status text: String) {
         send(watchdogInterval == nil ? "STATUS=\(text)" : "WATCHDOG=1\nSTATUS=\(text)")
     }
-    public func stopping() { send("STOPPING=1\nSTATUS=stopping") }
-    public func reloading() { send("RELOADING=1") }
+    package func stopping() { send("STOPPING=1\nSTATUS=stopping") }
+    package func reloading() { send("RELOADING=1") }
 
     private func send(_ state: String) {
         guard isActive else { return }

@@ -4,7 +4,7 @@ import Locking
 ///
 /// The daemon's work (sign-in, token grants, backoff waits, the event channel, the resolver's
 /// GETs) runs in one task; a stop cancels that task, and every wait in it ends at once: `Task.sleep`
-/// throws, `HTTPClient` requests end with `CancellationError` (their transfers are removed from
+/// throws, `CurlClient` requests end with `CancellationError` (their transfers are removed from
 /// libcurl), a parked poll is dropped. The one exception is a batch being handed over (its events
 /// resolved, written, then the checkpoint saved): the stop waits for its end, so that a stop
 /// acknowledges nothing twice, but at most `grace`; a batch still unfinished then (GETs that hang,
@@ -22,7 +22,7 @@ import Locking
 /// which the self-pipe in `Signals` avoids) and it knows nothing of SIGHUP's reload, which must
 /// be handled from the first instruction on; and it brings two packages (it and
 /// swift-async-algorithms) to replace this one type of about a hundred lines.
-public final class StopSignal: Sendable {
+package final class StopSignal: Sendable {
     private enum Phase {
         /// Running; `generation` counts hand-overs, so that a late timer cannot cut the next one.
         case running(handingOver: Bool, generation: UInt64)
@@ -39,13 +39,13 @@ public final class StopSignal: Sendable {
 
     private let state = Locked(State())
     /// How long a batch being handed over may take to finish after a stop.
-    public let grace: Duration
+    package let grace: Duration
 
-    public init(grace: Duration = .milliseconds(500)) {
+    package init(grace: Duration = .milliseconds(500)) {
         self.grace = grace
     }
 
-    public var isRequested: Bool {
+    package var isRequested: Bool {
         state.withLock { state in
             if case .running = state.phase { return false }
             return true
@@ -54,7 +54,7 @@ public final class StopSignal: Sendable {
 
     /// Asks the daemon to stop: cancels its work now, or when the batch in hand-over ends (at
     /// most `grace` from now).
-    public func request() {
+    package func request() {
         enum Then { case nothing, cancel((@Sendable () -> Void)?), deadline(UInt64) }
         let then: Then = state.withLock { state in
             switch state.phase {

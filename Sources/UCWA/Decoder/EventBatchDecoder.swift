@@ -13,11 +13,11 @@ import StreamingJSON
 /// `null` (absent). Anything else is refused with a `JSONError` at the offending token.
 /// Unknown keys and values are skipped without allocation. An empty batch (`"sender": []` or
 /// no `sender` at all) is valid.
-public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
+package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     @usableFromInline var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
 
     /// What to do with embedded resources that are not invitations.
-    public enum OtherEmbedded: Sendable {
+    package enum OtherEmbedded: Sendable {
         /// Skip them (the daemon needs only invitations resolved; the default).
         case skip
         /// Keep them as `JSONValue`s in `UCWAEvent.embedded`.
@@ -25,7 +25,7 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     }
 
     @inlinable
-    public init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
+    package init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
         tokenizer = JSONTokenizer(
             handler: EventBatchHandler(consumer: consumer, keepOtherEmbedded: otherEmbedded == .keep),
             limits: limits)
@@ -33,7 +33,7 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
 
     /// The consumer, with everything it has received so far.
     @inlinable
-    public var consumer: Consumer {
+    package var consumer: Consumer {
         get { tokenizer.handler.consumer }
         _modify { yield &tokenizer.handler.consumer }
     }
@@ -41,41 +41,41 @@ public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     /// Prepares for the next body (the next batch on the channel), keeping the consumer, the
     /// interned vocabulary and all allocated buffers.
     @inlinable
-    public mutating func reset() {
+    package mutating func reset() {
         tokenizer.reset()
         tokenizer.handler.parser.reset()
     }
 
     /// Events decoded so far.
     @inlinable
-    public var eventCount: Int { tokenizer.handler.parser.ordinal }
+    package var eventCount: Int { tokenizer.handler.parser.ordinal }
 
     /// Whether the body so far had a `sender` array (a body with neither one nor a `next`,
     /// `resume` or `resync` link is valid JSON but no event batch).
-    public var sawSenderArray: Bool { tokenizer.handler.parser.sawSenders }
+    package var sawSenderArray: Bool { tokenizer.handler.parser.sawSenders }
 
     /// Bytes fed so far.
-    public var bytesConsumed: Int { tokenizer.bytesConsumed }
+    package var bytesConsumed: Int { tokenizer.bytesConsumed }
 
     @inlinable
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         try tokenizer.feed(bytes)
     }
 
-    public mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
+    package mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
         try tokenizer.feed(bytes)
     }
 
     /// Declares the end of the body; throws if the document is incomplete.
     @inlinable
-    public mutating func finish() throws(JSONError) {
+    package mutating func finish() throws(JSONError) {
         try tokenizer.finish()
     }
 }
 
 extension EventBatchDecoder where Consumer == EventBatchCollector {
     /// Decodes a whole body and returns everything in it.
-    public static func decode(
+    package static func decode(
         _ bytes: some Collection<UInt8>, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip
     ) throws(JSONError) -> EventBatchCollector {
         var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: limits, otherEmbedded: otherEmbedded)

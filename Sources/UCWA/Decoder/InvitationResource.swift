@@ -8,65 +8,65 @@ import StreamingJSON
 /// record builder resolves them against the base the resource came with. Action links
 /// (`cancel`, `accept`, `decline`, …) and the `self` link (the invitation href is the event's
 /// link) are not kept: nobody searches records for them, and each kept href costs bytes per event.
-public struct InvitationResource: Sendable, Equatable {
+package struct InvitationResource: Sendable, Equatable {
     // No initialiser in the declaration: the implicit memberwise one builds the resource in one
     // step for the decoder (a hand-written one made the optimiser copy it once more; see
     // UCWAEvent). `rel` is spelled `Optional<…>`, which has no implicit nil default, so that no
-    // internal `init()` is synthesised next to the public one in the extension below.
+    // internal `init()` is synthesised next to the package one in the extension below.
     /// The resource's own `rel`, as sent.
-    public var rel: Optional<UCWAText>
-    public var direction: UCWAText?
-    public var importance: UCWAText?
-    public var operationId: UCWAText?
+    package var rel: Optional<UCWAText>
+    package var direction: UCWAText?
+    package var importance: UCWAText?
+    package var operationId: UCWAText?
     /// `Connecting`, `Alerting`, `Connected`, `Failed`, `Declined`, `Cancelled`, `Forwarded`,
     /// `TeamRing` — kept as sent.
-    public var state: UCWAText?
+    package var state: UCWAText?
     /// User-controlled, up to 250 characters by the protocol.
-    public var subject: UCWAText?
-    public var threadId: UCWAText?
+    package var subject: UCWAText?
+    package var threadId: UCWAText?
     /// The `to` property: the invitee's URI.
-    public var to: UCWAText?
+    package var to: UCWAText?
     /// `_links.conversation.href`.
-    public var conversationHref: UCWAText?
+    package var conversationHref: UCWAText?
     /// `_links.from.title`: the inviter's display name when the server gives it there.
-    public var fromTitle: UCWAText?
+    package var fromTitle: UCWAText?
     /// `_embedded.from.name` and `uri`: the inviting participant.
-    public var fromName: UCWAText?
-    public var fromURI: UCWAText?
+    package var fromName: UCWAText?
+    package var fromURI: UCWAText?
     /// `onBehalfOf`: the display name the inviter sends on someone's behalf (≤ 250 characters).
-    public var onBehalfOf: UCWAText?
+    package var onBehalfOf: UCWAText?
     /// The invitation's first message: the `message` property's text, else the `message`
     /// link's href (UCWA sends a `data:` URI; see `DataURI`).
-    public var message: UCWAText?
+    package var message: UCWAText?
     /// `customContent`: the property's text, else the link's href (a `data:` URI).
-    public var customContent: UCWAText?
+    package var customContent: UCWAText?
     /// `_links.from.href`, else `_embedded.from._links.self.href`: the inviting participant.
-    public var fromHref: UCWAText?
+    package var fromHref: UCWAText?
     /// `_links.to`: the invitee as a contact (`…/people/<address>`) and its display name.
-    public var toHref: UCWAText?
-    public var toTitle: UCWAText?
+    package var toHref: UCWAText?
+    package var toTitle: UCWAText?
     /// `_links.participant.href`: the remote participant.
-    public var participantHref: UCWAText?
+    package var participantHref: UCWAText?
     /// Who accepted: `_links.acceptedByParticipant` (href, title), else the first participant
     /// of `_embedded.acceptedByParticipant` (its `self` href, `name`, `uri`).
-    public var acceptedByHref: UCWAText?
-    public var acceptedByTitle: UCWAText?
-    public var acceptedByName: UCWAText?
-    public var acceptedByURI: UCWAText?
+    package var acceptedByHref: UCWAText?
+    package var acceptedByTitle: UCWAText?
+    package var acceptedByName: UCWAText?
+    package var acceptedByURI: UCWAText?
     /// `onlineMeetingUri` of a meeting invitation.
-    public var onlineMeetingURI: UCWAText?
+    package var onlineMeetingURI: UCWAText?
     /// `availableModalities` (an array of names), joined with commas in document order.
-    public var availableModalities: UCWAText?
+    package var availableModalities: UCWAText?
 
     /// The inviter's display name: the embedded participant's `name`, else the `from` link's
     /// title (an empty name counts as absent).
-    public var inviterName: UCWAText? { fromName.nonEmpty ?? fromTitle.nonEmpty }
+    package var inviterName: UCWAText? { fromName.nonEmpty ?? fromTitle.nonEmpty }
 
     /// The accepting participant's display name: the embedded `name`, else the link's title.
-    public var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
+    package var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
 
     /// Decodes a resource document (the body of `GET` on an invitation href).
-    public static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
+    package static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
         -> InvitationResource
     {
         var tokenizer = JSONTokenizer(handler: InvitationResourceBuilder(), limits: limits)
@@ -78,14 +78,14 @@ public struct InvitationResource: Sendable, Equatable {
 
 extension InvitationResource {
     /// A resource with no fields.
-    public init() {
+    package init() {
         self.init(rel: nil)
     }
 }
 
 extension Optional where Wrapped == UCWAText {
     /// The text unless it is absent or empty (servers send `"name": ""` for "no name").
-    public var nonEmpty: UCWAText? {
+    package var nonEmpty: UCWAText? {
         if let self, !self.isEmpty { return self }
         return nil
     }

@@ -3,7 +3,7 @@ import StreamingJSON
 /// Collects the bytes of one event's texts while the event is parsed; `seal()` turns them into
 /// one shared storage and the pending texts into `UCWAText`s.
 struct TextArena {
-    private var buffer = ByteBuffer(capacity: 1024)
+    private var buffer = GrowableBytes(capacity: 1024)
 
     init() {}
 

@@ -1,45 +1,46 @@
 import StreamingJSON
 
 /// One event of an event-channel batch, with the sender it came under (protocol notes §2.2).
-public struct UCWAEvent: Sendable, Equatable {
+@usableFromInline
+package struct UCWAEvent: Sendable, Equatable {
     // `position` comes first so that the implicit memberwise initialiser, which the decoder
-    // uses, has a signature of its own next to the public one below (declared in an extension,
+    // uses, has a signature of its own next to the package one below (declared in an extension,
     // which keeps the memberwise one). The memberwise initialiser builds the value in one step;
     // a hand-written one assigns a `self` on the stack that the optimiser then copies (a retain
     // and a release of every field; Benchmarks/README.md has the cost).
     /// Where the event sits in its batch; a re-delivered batch gives the same positions.
-    public var position: Position
+    package var position: Position
     /// The resource that owns or controls the target (`sender[].rel`/`href`).
-    public var sender: UCWALink
+    package var sender: UCWALink
     /// The event's target.
-    public var link: UCWALink
+    package var link: UCWALink
     /// The collection the target was added to or removed from, when the server names it.
-    public var `in`: UCWALink?
+    package var `in`: UCWALink?
     /// `type`; `nil` when the event had none (a malformed event, kept so that nothing is lost).
-    public var type: UCWAEventType?
+    package var type: UCWAEventType?
     /// Event-level `status` (`Success`, `Failure`), optional even on `completed`.
-    public var status: UCWAText?
-    public var reason: UCWAReason?
+    package var status: UCWAText?
+    package var reason: UCWAReason?
     /// The embedded target resource, when the server embedded it under the link's rel.
-    public var embedded: Embedded?
+    package var embedded: Embedded?
 
     /// An embedded resource: invitations decoded straight into the model, anything else kept
     /// as a `JSONValue` when the decoder was asked to keep it.
-    public indirect enum Embedded: Sendable, Equatable {
+    package indirect enum Embedded: Sendable, Equatable {
         case invitation(InvitationResource)
         case value(JSONValue)
     }
 
     /// The event's place in its batch.
-    public struct Position: Sendable, Equatable, Hashable {
+    package struct Position: Sendable, Equatable, Hashable {
         /// 0-based index among all events of the batch, in document order.
-        public var ordinal: Int
+        package var ordinal: Int
         /// 0-based index of the sender block in `sender[]`.
-        public var senderIndex: Int
+        package var senderIndex: Int
         /// 0-based index of the event within its sender block.
-        public var eventIndex: Int
+        package var eventIndex: Int
 
-        public init(ordinal: Int, senderIndex: Int, eventIndex: Int) {
+        package init(ordinal: Int, senderIndex: Int, eventIndex: Int) {
             self.ordinal = ordinal
             self.senderIndex = senderIndex
             self.eventIndex = eventIndex
@@ -47,14 +48,14 @@ public struct UCWAEvent: Sendable, Equatable {
     }
 
     /// The embedded invitation, if any.
-    public var invitation: InvitationResource? {
+    package var invitation: InvitationResource? {
         if case .invitation(let resource) = embedded { return resource }
         return nil
     }
 }
 
 extension UCWAEvent {
-    public init(
+    package init(
         sender: UCWALink, link: UCWALink, in: UCWALink? = nil, type: UCWAEventType?, status: UCWAText? = nil,
         reason: UCWAReason? = nil, embedded: Embedded? = nil, position: Position
     ) {

@@ -1,11 +1,11 @@
 /// The `type` of an event: `added`/`updated`/`deleted` for ordinary resources,
 /// `started`/`updated`/`completed` for operation resources such as invitations (protocol
 /// notes §2.2). Anything else is kept as `other`.
-public enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertible {
+package enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertible {
     case added, updated, deleted, started, completed
     case other(String)
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         switch text {
         case "added": self = .added
         case "updated": self = .updated
@@ -33,7 +33,7 @@ public enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertibl
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .added: return "added"
         case .updated: return "updated"

@@ -11,7 +11,7 @@ import StreamingJSON
 ///
 /// Sendable: the storage is written once, when it is made, before any text refers to it, and
 /// only read afterwards (ManagedBuffer itself is not marked Sendable, hence `unchecked`).
-public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringConvertible,
+package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringConvertible,
     ExpressibleByStringLiteral
 {
     let storage: UCWATextStorage
@@ -25,13 +25,13 @@ public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringC
     }
 
     /// Text holding a copy of `string`'s UTF-8.
-    public init(_ string: String) {
+    package init(_ string: String) {
         var copy = string
         let storage = copy.withUTF8 { UCWATextStorage.make(copying: UnsafeRawBufferPointer($0)) }
         self.init(storage: storage, start: 0, count: storage.header)
     }
 
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         self.init(value)
     }
 
@@ -45,19 +45,19 @@ public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringC
     static let empty = UCWAText(copying: UnsafeRawBufferPointer(start: nil, count: 0))
 
     /// The text as a `String`.
-    public var string: String {
+    package var string: String {
         withUTF8 { String(decoding: $0, as: UTF8.self) }
     }
 
-    public var description: String { string }
+    package var description: String { string }
 
     /// Length in UTF-8 bytes.
-    public var utf8Count: Int { Int(count) }
+    package var utf8Count: Int { Int(count) }
 
-    public var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
     /// Calls `body` with the text's UTF-8 bytes (valid only during the call).
-    public func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try storage.withUnsafeMutablePointerToElements { elements in
             try body(UnsafeRawBufferPointer(start: elements + Int(start), count: Int(count)))
         }
@@ -69,33 +69,33 @@ public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringC
     }
 
     /// Whether the text starts with `prefix`.
-    public func hasPrefix(_ prefix: StaticString) -> Bool {
+    package func hasPrefix(_ prefix: StaticString) -> Bool {
         withUTF8 { ByteMatching.hasPrefix($0, prefix) }
     }
 
-    public static func == (lhs: UCWAText, rhs: UCWAText) -> Bool {
+    package static func == (lhs: UCWAText, rhs: UCWAText) -> Bool {
         lhs.count == rhs.count && lhs.withUTF8 { a in rhs.withUTF8 { b in ByteMatching.equals(a, b) } }
     }
 
-    public static func == (lhs: UCWAText, rhs: String) -> Bool {
+    package static func == (lhs: UCWAText, rhs: String) -> Bool {
         var rhs = rhs
         return rhs.withUTF8 { b in lhs.withUTF8 { a in ByteMatching.equals(a, UnsafeRawBufferPointer(b)) } }
     }
 
-    public static func == (lhs: String, rhs: UCWAText) -> Bool { rhs == lhs }
+    package static func == (lhs: String, rhs: UCWAText) -> Bool { rhs == lhs }
 
-    public static func < (lhs: UCWAText, rhs: UCWAText) -> Bool {
+    package static func < (lhs: UCWAText, rhs: UCWAText) -> Bool {
         lhs.withUTF8 { a in rhs.withUTF8 { b in a.lexicographicallyPrecedes(b) } }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         withUTF8 { hasher.combine(bytes: $0) }
     }
 }
 
 extension Optional where Wrapped == UCWAText {
     /// The text as a `String`, when present.
-    public var string: String? { self?.string }
+    package var string: String? { self?.string }
 }
 
 /// The immutable bytes behind the texts of one event: one allocation, header = byte count.

@@ -4,20 +4,20 @@
 /// Servers send several `WWW-Authenticate` headers (a `Bearer` one first); `href` may be quoted
 /// or not; `grant_type` is a comma-separated list inside quotes. Parameter names are matched
 /// case-insensitively, unknown parameters are ignored.
-public struct AuthChallenge: Sendable, Equatable {
-    public var href: String
-    public var grantTypes: [String]
+package struct AuthChallenge: Sendable, Equatable {
+    package var href: String
+    package var grantTypes: [String]
 
-    public init(href: String, grantTypes: [String]) {
+    package init(href: String, grantTypes: [String]) {
         self.href = href
         self.grantTypes = grantTypes
     }
 
     /// Whether the server takes a user name and password.
-    public var acceptsPassword: Bool { grantTypes.contains("password") }
+    package var acceptsPassword: Bool { grantTypes.contains("password") }
 
     /// The first `MsRtcOAuth` challenge among the values of every `WWW-Authenticate` header.
-    public static func find(in headerValues: [String]) -> AuthChallenge? {
+    package static func find(in headerValues: [String]) -> AuthChallenge? {
         for value in headerValues {
             if let challenge = parse(value) { return challenge }
         }
@@ -28,7 +28,7 @@ public struct AuthChallenge: Sendable, Equatable {
     /// One header value may hold several challenges (RFC 9110 §11.6.1: `Bearer …, MsRtcOAuth …`,
     /// as a captured on-premises server sends them); the `MsRtcOAuth` one is found outside
     /// quoted strings.
-    public static func parse(_ value: String) -> AuthChallenge? {
+    package static func parse(_ value: String) -> AuthChallenge? {
         guard var rest = schemeStart(in: Substring(value)) else { return nil }
         rest = rest.dropFirst("MsRtcOAuth".count)
         var parameters: [String: String] = [:]

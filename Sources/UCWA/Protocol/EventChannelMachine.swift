@@ -1,5 +1,5 @@
 /// Why events may have been lost or replayed: each becomes a `ucwa.channel.reset` record.
-public enum ChannelResetReason: String, Sendable, Hashable {
+package enum ChannelResetReason: String, Sendable, Hashable {
     /// The server answered `resync`: the client lost its place (caches of transient state are void).
     case resync
     /// The server answered `resume` after a long absence: transient state was reset.
@@ -17,7 +17,7 @@ public enum ChannelResetReason: String, Sendable, Hashable {
 }
 
 /// How one long poll ended, as the driver reports it to `EventChannelMachine`.
-public enum PollOutcome: Sendable, Equatable {
+package enum PollOutcome: Sendable, Equatable {
     /// A complete, valid batch and the links it carried (hrefs as sent).
     case batch(next: String?, resume: String?, resync: String?, baseURI: String? = nil)
     /// The body was not a valid batch; `next` is the next href if the decoder saw it first.
@@ -33,52 +33,52 @@ public enum PollOutcome: Sendable, Equatable {
 /// initialisers are internal), and a ticket from an earlier action is refused loudly.
 
 /// `GET url` (the client's `timeout` already added); hand it back to `pollEnded`.
-public struct PollRequest: Sendable, Equatable {
-    public let url: String
+package struct PollRequest: Sendable, Equatable {
+    package let url: String
     /// The server-side long-poll `timeout` in the URL, in seconds.
-    public let timeoutSeconds: Int
+    package let timeoutSeconds: Int
     let ticket: UInt64
 }
 
 /// Sleep `delay`, then hand this back to `backoffElapsed`; `url` is polled next.
-public struct Backoff: Sendable, Equatable {
+package struct Backoff: Sendable, Equatable {
     /// The URL that failed (or answered `resync` again).
-    public let failedURL: String
+    package let failedURL: String
     /// The URL polled after the wait.
-    public let url: String
-    public let delay: Duration
+    package let url: String
+    package let delay: Duration
     /// Why, in a few words (starts with the URL for transport errors).
-    public let reason: String
+    package let reason: String
     /// Which retry this is (1 for the first).
-    public let attempt: Int
+    package let attempt: Int
     let ticket: UInt64
 }
 
 /// Get a new token (401, or 403 with a token subcode at `url`), then hand this back to `reauthenticated`.
-public struct Reauthentication: Sendable, Equatable {
-    public let url: String
-    public let status: Int
+package struct Reauthentication: Sendable, Equatable {
+    package let url: String
+    package let status: Int
     let ticket: UInt64
 }
 
 /// Discover the server again and sign in (403 at `url`, protocol notes §1.1), then hand
 /// this back to `rediscovered`.
-public struct Rediscovery: Sendable, Equatable {
-    public let url: String
-    public let subcode: String?
+package struct Rediscovery: Sendable, Equatable {
+    package let url: String
+    package let subcode: String?
     let ticket: UInt64
 }
 
 /// Create a new application (the old one is gone), then hand this back to `applicationCreated`.
-public struct Recreation: Sendable, Equatable {
-    public let reason: ChannelResetReason
+package struct Recreation: Sendable, Equatable {
+    package let reason: ChannelResetReason
     /// The events URL that answered 404/410.
-    public let url: String
+    package let url: String
     let ticket: UInt64
 }
 
 /// Why the channel stops for good, with the daemon's exit code.
-public enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
     /// Failures in a row outlived the retry budget (exit 75, restarted).
     case retryBudgetSpent(RetryBudgetSpent)
     /// A transport failure that waiting cannot fix, e.g. an untrusted certificate (exit 75).
@@ -93,7 +93,7 @@ public enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
     /// a new process starts from the checkpoint, and the start limit ends a loop).
     case internalInconsistency(state: String, input: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .retryBudgetSpent(let spent):
             "\(spent)"
@@ -109,7 +109,7 @@ public enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The daemon's exit code (README, "Exit codes").
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .retryBudgetSpent, .transport: 75
         case .unauthorized: 77
@@ -122,7 +122,7 @@ public enum ChannelStop: Error, Sendable, Equatable, CustomStringConvertible {
 /// What the driver must do next. Several may come from one input, in order; the last one
 /// always asks for an input (a poll, a wait, a sign-in step) or stops: the machine never
 /// leaves the driver without something to do.
-public enum ChannelAction: Sendable, Equatable {
+package enum ChannelAction: Sendable, Equatable {
     /// GET the request's URL now, then call `pollEnded`.
     case poll(PollRequest)
     /// Sleep, then call `backoffElapsed`.
@@ -166,7 +166,7 @@ public enum ChannelAction: Sendable, Equatable {
 ///   409 `PGetReplaced` on our only poll means another process polls the same application.
 ///   401: new token, same URL. Everything else: the same URL after a backoff (`RetryBudget`),
 ///   until the budget is spent.
-public struct EventChannelMachine: Sendable {
+package struct EventChannelMachine: Sendable {
     /// Counters that live as long as the channel is healthy; a good batch clears most of them.
     struct Counters: Sendable, Equatable {
         /// Failed polls in a row (any URL), against the policy.
@@ -207,26 +207,26 @@ public struct EventChannelMachine: Sendable {
     /// Numbers for tickets: each action that asks for an input gets the next one.
     private var lastTicket: UInt64 = 0
     /// The server-side long-poll `timeout` in seconds (UCWA allows 180–1800).
-    public let timeoutSeconds: Int
-    public let policy: RetryPolicy
+    package let timeoutSeconds: Int
+    package let policy: RetryPolicy
     /// Consecutive decoding failures of one batch before it is skipped (when its next is known).
-    public let malformedLimit: Int
+    package let malformedLimit: Int
     /// New tokens in a row after which a 401 is final.
-    public let tokenLimit = 3
+    package let tokenLimit = 3
 
     /// 403 subcodes that name a token problem: a new token fixes them (issue 15, item 5; the
     /// protocol notes show SfB Online answering a bad token with 403 and
     /// `X-Ms-diagnostics: 28055;…;reason="The OAuth token is invalid."`).
-    public static let tokenSubcodes: Set<String> = ["InvalidToken"]
+    package static let tokenSubcodes: Set<String> = ["InvalidToken"]
 
-    public init(timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), malformedLimit: Int = 3) {
+    package init(timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), malformedLimit: Int = 3) {
         self.timeoutSeconds = timeoutSeconds
         self.policy = policy
         self.malformedLimit = malformedLimit
     }
 
     /// The URL actually requested for a server href: the `timeout` parameter added if absent.
-    public func requestURL(for url: String) -> String {
+    package func requestURL(for url: String) -> String {
         Href.queryValue("timeout", in: url) == nil ? Href.settingQuery("timeout", to: String(timeoutSeconds), in: url) : url
     }
 
@@ -240,7 +240,7 @@ public struct EventChannelMachine: Sendable {
     }
 
     /// Starts (or restarts after a checkpoint) at an absolute events URL.
-    public mutating func start(eventsURL: String) -> [ChannelAction] {
+    package mutating func start(eventsURL: String) -> [ChannelAction] {
         guard case .idle = state else { return inconsistent("start(eventsURL: \(eventsURL))") }
         return poll(eventsURL, freshCounters)
     }
@@ -253,7 +253,7 @@ public struct EventChannelMachine: Sendable {
     }
 
     /// The poll of `request` ended.
-    public mutating func pollEnded(_ request: PollRequest, _ outcome: PollOutcome, random: Double) -> [ChannelAction] {
+    package mutating func pollEnded(_ request: PollRequest, _ outcome: PollOutcome, random: Double) -> [ChannelAction] {
         guard case .polling(let url, let current, var counters) = state, current == request.ticket else {
             return inconsistent("the end of the poll of \(request.url) (\(outcome))")
         }
@@ -388,7 +388,7 @@ public struct EventChannelMachine: Sendable {
     }
 
     /// The wait of `backoff` is over.
-    public mutating func backoffElapsed(_ backoff: Backoff) -> [ChannelAction] {
+    package mutating func backoffElapsed(_ backoff: Backoff) -> [ChannelAction] {
         guard case .backingOff(let current, let counters) = state, current == backoff else {
             return inconsistent("the end of the wait before \(backoff.url)")
         }
@@ -396,7 +396,7 @@ public struct EventChannelMachine: Sendable {
     }
 
     /// A new token is in place after `request`.
-    public mutating func reauthenticated(_ request: Reauthentication) -> [ChannelAction] {
+    package mutating func reauthenticated(_ request: Reauthentication) -> [ChannelAction] {
         guard case .reauthenticating(let current, let counters) = state, current == request else {
             return inconsistent("a new token for \(request.url)")
         }
@@ -406,7 +406,7 @@ public struct EventChannelMachine: Sendable {
     /// The server was discovered again and signed in to after `request`. `newEventsURL`: nil
     /// when the sign-in found the same application (the channel goes on at the URL that got
     /// the 403), else the new application's first events URL (reported as a reset).
-    public mutating func rediscovered(_ request: Rediscovery, newEventsURL: String?) -> [ChannelAction] {
+    package mutating func rediscovered(_ request: Rediscovery, newEventsURL: String?) -> [ChannelAction] {
         guard case .rediscovering(let current, let counters) = state, current == request else {
             return inconsistent("the end of a rediscovery after 403 at \(request.url)")
         }
@@ -417,14 +417,14 @@ public struct EventChannelMachine: Sendable {
     }
 
     /// A new application exists after `request`: its events URL, absolute.
-    public mutating func applicationCreated(_ request: Recreation, eventsURL: String) -> [ChannelAction] {
+    package mutating func applicationCreated(_ request: Recreation, eventsURL: String) -> [ChannelAction] {
         guard case .recreatingApplication(let current, _) = state, current == request else {
             return inconsistent("a new application (\(request.reason.rawValue), events at \(eventsURL))")
         }
         return [.reset(request.reason, mergedResets: 1)] + poll(eventsURL, freshCounters)
     }
 
-    public mutating func stop() {
+    package mutating func stop() {
         state = .stopped
     }
 

@@ -1,13 +1,13 @@
 /// `application/x-www-form-urlencoded` bodies (the OAuth token request) and query values.
-public enum FormEncoding {
+package enum FormEncoding {
     /// Encodes name/value pairs in order: unreserved bytes as they are, space as `+`, every
     /// other byte as `%XX`.
-    public static func encode(_ pairs: [(String, String)]) -> String {
+    package static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
     }
 
     /// One component, percent-encoded (space as `+`).
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

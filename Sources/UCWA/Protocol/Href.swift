@@ -1,7 +1,7 @@
 /// URL references as UCWA uses them: hrefs may be relative (resolved against `baseuri` or the
 /// URL that served them, RFC 3986 §5), and carry server query parameters (`ack`, `key`, …)
 /// that must be kept verbatim; the client only ever adds or replaces its own (`timeout`).
-public enum Href {
+package enum Href {
     /// The five parts of a URI reference (RFC 3986 §3); absent parts are nil.
     struct Parts: Equatable {
         var scheme: Substring?
@@ -57,7 +57,7 @@ public enum Href {
 
     /// Resolves `reference` against the absolute URL `base` (RFC 3986 §5.2.2). Returns nil when
     /// `base` is not absolute. An absolute reference comes back unchanged.
-    public static func resolve(_ reference: String, against base: String) -> String? {
+    package static func resolve(_ reference: String, against base: String) -> String? {
         let r = Parts(reference)
         if r.scheme != nil { return reference }
         let b = Parts(base)
@@ -98,11 +98,11 @@ public enum Href {
     /// An absolute base URL parsed once, for resolving the many hrefs of one batch against it:
     /// a path-absolute href without dot segments (nearly every UCWA href) is the base's
     /// `scheme://authority` followed by the href; anything else goes through `resolve`.
-    public struct Base: Sendable {
-        public let url: String
+    package struct Base: Sendable {
+        package let url: String
         private let origin: String?
 
-        public init(_ url: String) {
+        package init(_ url: String) {
             let parts = Parts(url)
             if let scheme = parts.scheme, let authority = parts.authority {
                 self.init(url: url, origin: "\(scheme)://\(authority)")
@@ -119,7 +119,7 @@ public enum Href {
         /// The same as `init(url)`, without parsing when `url` is on the origin of `previous`
         /// (records of fetched resources each have their own URL as base, nearly always on
         /// one origin).
-        public init(_ url: String, after previous: Base?) {
+        package init(_ url: String, after previous: Base?) {
             if let previous, let origin = previous.origin, url.utf8.starts(with: origin.utf8) {
                 let rest = url.utf8.dropFirst(origin.utf8.count)
                 if let next = rest.first, next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#") {
@@ -131,7 +131,7 @@ public enum Href {
         }
 
         /// The same result as `Href.resolve(reference, against: url)`.
-        public func resolve(_ reference: String) -> String? {
+        package func resolve(_ reference: String) -> String? {
             var reference = reference
             let fast = reference.withUTF8 { isPlainPathAbsolute(UnsafeRawBufferPointer($0)) }
             if fast, let origin { return origin + reference }
@@ -140,7 +140,7 @@ public enum Href {
 
         /// The same for a decoded text: a plain path-absolute href becomes one string, built
         /// from the origin and the text's bytes in a single allocation.
-        public func resolve(_ reference: UCWAText) -> String? {
+        package func resolve(_ reference: UCWAText) -> String? {
             reference.withUTF8 { bytes -> String? in
                 guard isPlainPathAbsolute(bytes), var head = origin else { return resolve(reference.string) }
                 return head.withUTF8 { head in
@@ -217,14 +217,14 @@ public enum Href {
     }
 
     /// `scheme://authority` of an absolute URL, lower-cased (the "pool" a token belongs to).
-    public static func origin(of url: String) -> String? {
+    package static func origin(of url: String) -> String? {
         let parts = Parts(url)
         guard let scheme = parts.scheme, let authority = parts.authority else { return nil }
         return (scheme + "://" + authority).lowercased()
     }
 
     /// The host of an absolute URL, lower-cased, without port, user info or IPv6 brackets.
-    public static func host(of url: String) -> String? {
+    package static func host(of url: String) -> String? {
         guard var authority = Parts(url).authority else { return nil }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
@@ -234,12 +234,12 @@ public enum Href {
         return authority.lowercased()
     }
 
-    public static func scheme(of url: String) -> String? {
+    package static func scheme(of url: String) -> String? {
         Parts(url).scheme.map { $0.lowercased() }
     }
 
     /// The value of query parameter `name` (not percent-decoded), or nil.
-    public static func queryValue(_ name: String, in url: String) -> String? {
+    package static func queryValue(_ name: String, in url: String) -> String? {
         guard let query = Parts(url).query else { return nil }
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -250,7 +250,7 @@ public enum Href {
 
     /// `url` with query parameter `name` set to `value` (percent-encoded): replaced where it
     /// is, or appended; every other parameter, and their order, kept verbatim.
-    public static func settingQuery(_ name: String, to value: String, in url: String) -> String {
+    package static func settingQuery(_ name: String, to value: String, in url: String) -> String {
         var parts = Parts(url)
         let encoded = FormEncoding.escape(name) + "=" + FormEncoding.escape(value)
         var pairs = parts.query.map { $0.split(separator: "&", omittingEmptySubsequences: false).map(String.init) } ?? []
@@ -266,7 +266,7 @@ public enum Href {
     }
 
     /// `url` without query parameter `name` (every other parameter kept verbatim).
-    public static func removingQuery(_ name: String, from url: String) -> String {
+    package static func removingQuery(_ name: String, from url: String) -> String {
         var parts = Parts(url)
         guard let query = parts.query else { return url }
         let kept = query.split(separator: "&", omittingEmptySubsequences: false)

@@ -6,15 +6,15 @@
 /// `Retry-After` is honoured as a lower bound, but clamped to `maximumRetryAfter` so that the
 /// gap stays well inside the server's idle expiry of the application (5–15 minutes). After
 /// `maximumAttempts` consecutive failures the caller gives up (exit code 75).
-public struct RetryPolicy: Sendable, Equatable {
-    public var initialDelay: Duration
-    public var maximumDelay: Duration
+package struct RetryPolicy: Sendable, Equatable {
+    package var initialDelay: Duration
+    package var maximumDelay: Duration
     /// Fraction of the delay added or removed at random (0.25: ±25 %).
-    public var jitter: Double
-    public var maximumRetryAfter: Duration
-    public var maximumAttempts: Int
+    package var jitter: Double
+    package var maximumRetryAfter: Duration
+    package var maximumAttempts: Int
 
-    public init(
+    package init(
         initialDelay: Duration = .seconds(1),
         maximumDelay: Duration = .seconds(60),
         jitter: Double = 0.25,
@@ -30,7 +30,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The delay before retry number `attempt` (1 for the first retry). `random` is a number in
     /// 0..<1 from the caller's generator, so the function stays pure and testable.
-    public func delay(attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
+    package func delay(attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
         var base = initialDelay * (1 << exponent)
         if base > maximumDelay { base = maximumDelay }
@@ -43,14 +43,14 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Whether retry number `attempt` is still within the budget.
-    public func allows(attempt: Int) -> Bool { attempt <= maximumAttempts }
+    package func allows(attempt: Int) -> Bool { attempt <= maximumAttempts }
 }
 
 /// The `Retry-After` header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The delay it asks for; nil when absent or unparseable. `now` is the current time in
     /// seconds since 1970 (for the HTTP-date form); a date in the past gives zero.
-    public static func parse(_ value: String?, now: Int64) -> Duration? {
+    package static func parse(_ value: String?, now: Int64) -> Duration? {
         guard let value else { return nil }
         let text = value.trimmingSpaces
         if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
@@ -80,7 +80,7 @@ public enum RetryAfter {
 
 extension StringProtocol {
     /// Without leading and trailing spaces, tabs and carriage returns (header and INI values).
-    public var trimmingSpaces: SubSequence {
+    package var trimmingSpaces: SubSequence {
         var text = self[...]
         while let first = text.first, first == " " || first == "\t" || first == "\r" { text.removeFirst() }
         while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
@@ -92,22 +92,22 @@ extension StringProtocol {
 /// the last one failed. The daemon exits 75 (a temporary failure that outlived its budget:
 /// the unit restarts it). Every retrying part of the daemon — the event channel, the sign-in,
 /// the token grant and the resolver's GETs — reports a spent budget with this one error.
-public struct RetryBudgetSpent: Error, Sendable, Equatable, CustomStringConvertible {
+package struct RetryBudgetSpent: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was retried: `sign-in`, `token grant`, `event channel`, `invitation GET`, …
-    public var operation: String
-    public var url: String
-    public var attempts: Int
+    package var operation: String
+    package var url: String
+    package var attempts: Int
     /// The last failure, in a few words (`HTTP 503`, `connection refused`, …).
-    public var lastFailure: String
+    package var lastFailure: String
 
-    public init(operation: String, url: String, attempts: Int, lastFailure: String) {
+    package init(operation: String, url: String, attempts: Int, lastFailure: String) {
         self.operation = operation
         self.url = url
         self.attempts = attempts
         self.lastFailure = lastFailure
     }
 
-    public var description: String {
+    package var description: String {
         "\(operation) at \(url): gave up after \(attempts) attempts in a row (retry budget spent); last failure: \(lastFailure)"
     }
 }
@@ -117,26 +117,26 @@ public struct RetryBudgetSpent: Error, Sendable, Equatable, CustomStringConverti
 /// (exponential, jittered, `Retry-After` as a lower bound clamped to the policy's maximum) or,
 /// once the policy's `maximumAttempts` are used up, a `RetryBudgetSpent` naming the operation,
 /// the URL and the last failure. A success starts the count again. Pure: the caller sleeps.
-public struct RetryBudget: Sendable, Equatable {
-    public enum Decision: Sendable, Equatable {
+package struct RetryBudget: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// Try again after this delay.
         case retry(after: Duration)
         /// The budget is spent: stop with this error.
         case spent(RetryBudgetSpent)
     }
 
-    public let policy: RetryPolicy
-    public let operation: String
+    package let policy: RetryPolicy
+    package let operation: String
     /// Consecutive failures so far.
-    public private(set) var failures = 0
+    package private(set) var failures = 0
 
-    public init(policy: RetryPolicy, operation: String) {
+    package init(policy: RetryPolicy, operation: String) {
         self.policy = policy
         self.operation = operation
     }
 
     /// One more failure at `url`; `reason` says how it failed (for the spent error).
-    public mutating func failed(url: String, reason: String, retryAfter: Duration? = nil, random: Double) -> Decision {
+    package mutating func failed(url: String, reason: String, retryAfter: Duration? = nil, random: Double) -> Decision {
         failures += 1
         guard policy.allows(attempt: failures) else {
             return .spent(RetryBudgetSpent(operation: operation, url: url, attempts: failures, lastFailure: reason))
@@ -145,7 +145,7 @@ public struct RetryBudget: Sendable, Equatable {
     }
 
     /// The operation succeeded: the next failure is the first again.
-    public mutating func succeeded() {
+    package mutating func succeeded() {
         failures = 0
     }
 }

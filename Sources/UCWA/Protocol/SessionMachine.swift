@@ -2,15 +2,15 @@ import Loopback
 import StreamingJSON
 
 /// The application the session created: where it lives and where its event channel starts.
-public struct ApplicationEndpoints: Sendable, Equatable {
+package struct ApplicationEndpoints: Sendable, Equatable {
     /// Absolute URL of the application resource (`DELETE` it to sign out).
-    public var applicationURL: String
+    package var applicationURL: String
     /// Absolute URL of the first event-channel request (`events?ack=1`).
-    public var eventsURL: String
+    package var eventsURL: String
     /// Absolute URL of the `applications` collection (to create a new application later).
-    public var applicationsURL: String
+    package var applicationsURL: String
 
-    public init(applicationURL: String, eventsURL: String, applicationsURL: String) {
+    package init(applicationURL: String, eventsURL: String, applicationsURL: String) {
         self.applicationURL = applicationURL
         self.eventsURL = eventsURL
         self.applicationsURL = applicationsURL
@@ -18,7 +18,7 @@ public struct ApplicationEndpoints: Sendable, Equatable {
 }
 
 /// Why the bootstrap cannot go on. `credentialsRejected` and `noPasswordGrant` are exit code 77.
-public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The token endpoint refused the user name and password (`invalid_grant`).
     case credentialsRejected(url: String, error: String)
     /// The server's challenge offers no `password` grant.
@@ -38,7 +38,7 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
     /// operator can change (exit 76, not restarted); `advice` says what to do.
     case refused(url: String, status: Int, code: String?, advice: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .credentialsRejected(let url, let error):
             "\(url): the server rejected the user name or password (\(error))"
@@ -62,7 +62,7 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The daemon's exit code for this failure (DESIGN.md §3).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .credentialsRejected, .noPasswordGrant, .authenticationLoop: 77
         case .redirectRefused, .tooManyRedirects: 78
@@ -73,7 +73,7 @@ public enum SessionFailure: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// What the session driver must do next.
-public enum SessionAction: Sendable, Equatable {
+package enum SessionAction: Sendable, Equatable {
     /// GET this URL, with the bearer token when `authorized`.
     case get(String, authorized: Bool)
     /// Get a token from this token endpoint (password grant), then call `tokenGranted()` or
@@ -93,17 +93,17 @@ public enum SessionAction: Sendable, Equatable {
 /// `POST applications`. A user resource may redirect to another pool: the flow starts over
 /// there and gets a new token when that pool challenges. Each response goes in with
 /// `received(status:headers:body:url:)`; no I/O here.
-public struct SessionMachine: Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var discoverURL: String
+package struct SessionMachine: Sendable {
+    package struct Settings: Sendable, Equatable {
+        package var discoverURL: String
         /// The part after `@` of the user name: redirects over plain HTTP may stay inside it.
-        public var signInDomain: String
-        public var userAgent: String
-        public var endpointID: String
-        public var culture: String
-        public var maximumRedirects: Int
+        package var signInDomain: String
+        package var userAgent: String
+        package var endpointID: String
+        package var culture: String
+        package var maximumRedirects: Int
 
-        public init(discoverURL: String, username: String, userAgent: String, endpointID: String, culture: String, maximumRedirects: Int = 5) {
+        package init(discoverURL: String, username: String, userAgent: String, endpointID: String, culture: String, maximumRedirects: Int = 5) {
             self.discoverURL = discoverURL
             self.signInDomain = String(username.split(separator: "@").last ?? "").lowercased()
             self.userAgent = userAgent
@@ -113,7 +113,7 @@ public struct SessionMachine: Sendable {
         }
     }
 
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         case idle
         case fetchingRoot(url: String)
         case fetchingUser(url: String)
@@ -124,23 +124,23 @@ public struct SessionMachine: Sendable {
     }
 
     /// The request a token is needed for.
-    public enum Step: Sendable, Equatable {
+    package enum Step: Sendable, Equatable {
         case user(String)
         case application(String)
     }
 
-    public let settings: Settings
-    public private(set) var state: State = .idle
+    package let settings: Settings
+    package private(set) var state: State = .idle
     private var redirects = 0
     /// Tokens granted since the last request that a token satisfied.
     private var grantsInARow = 0
     private var haveToken = false
 
-    public init(settings: Settings) {
+    package init(settings: Settings) {
         self.settings = settings
     }
 
-    public mutating func start() -> SessionAction {
+    package mutating func start() -> SessionAction {
         redirects = 0
         grantsInARow = 0
         state = .fetchingRoot(url: settings.discoverURL)
@@ -149,7 +149,7 @@ public struct SessionMachine: Sendable {
 
     /// Starts at a known `applications` URL (a new application after 404/410, with the token
     /// the session already holds).
-    public mutating func createApplication(at applicationsURL: String) -> SessionAction {
+    package mutating func createApplication(at applicationsURL: String) -> SessionAction {
         grantsInARow = 0
         state = .creatingApplication(url: applicationsURL)
         return .createApplication(applicationsURL, body: applicationBody)
@@ -167,7 +167,7 @@ public struct SessionMachine: Sendable {
 
     /// The response to the last `get` or `createApplication`. `now` (seconds since 1970) reads
     /// a `Retry-After` given as an HTTP date.
-    public mutating func received(status: Int, headers: [(String, String)], body: [UInt8], url: String, now: Int64 = 0) -> SessionAction {
+    package mutating func received(status: Int, headers: [(String, String)], body: [UInt8], url: String, now: Int64 = 0) -> SessionAction {
         if status == 429 || status >= 500 {
             let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { RetryAfter.parse($0.1, now: now) }
             return .retryLater(retryAfter: retryAfter, reason: "\(url): HTTP \(status)")
@@ -250,7 +250,7 @@ public struct SessionMachine: Sendable {
     }
 
     /// The token endpoint answered with a token; the driver holds it.
-    public mutating func tokenGranted() -> SessionAction {
+    package mutating func tokenGranted() -> SessionAction {
         guard case .requestingToken(_, let step) = state else {
             return fail(.unexpectedDocument(url: "", detail: "a token arrived that the session did not ask for"))
         }
@@ -265,7 +265,7 @@ public struct SessionMachine: Sendable {
     }
 
     /// The token endpoint refused (400 with an OAuth error, or another status).
-    public mutating func tokenRefused(status: Int, body: [UInt8]) -> SessionAction {
+    package mutating func tokenRefused(status: Int, body: [UInt8]) -> SessionAction {
         guard case .requestingToken(let tokenURL, _) = state else {
             return fail(.unexpectedDocument(url: "", detail: "a token answer arrived that the session did not ask for"))
         }
@@ -276,7 +276,7 @@ public struct SessionMachine: Sendable {
     }
 
     /// Why a token endpoint refused: 400/401/403 or `invalid_grant` mean the credentials.
-    public static func tokenFailure(url: String, status: Int, body: [UInt8]) -> SessionFailure {
+    package static func tokenFailure(url: String, status: Int, body: [UInt8]) -> SessionFailure {
         let error = UCWAErrorBody.parse(body)?.code ?? "HTTP \(status)"
         if error == "invalid_grant" || status == 400 || status == 401 || status == 403 {
             return .credentialsRejected(url: url, error: error)
@@ -297,7 +297,7 @@ public struct SessionMachine: Sendable {
     /// The protocol's security check for autodiscover redirects (notes §1.1): the answer came
     /// over HTTPS (or from loopback, where nobody can tamper with it), or the target stays in
     /// the sign-in domain. A daemon has no user to ask, so anything else is refused.
-    public static func redirectAllowed(from url: String, to target: String, signInDomain: String) -> Bool {
+    package static func redirectAllowed(from url: String, to target: String, signInDomain: String) -> Bool {
         if Href.scheme(of: url) == "https" { return true }
         if let host = Href.host(of: url), LoopbackHost.contains(host) { return true }
         guard let targetHost = Href.host(of: target), !signInDomain.isEmpty else { return false }

@@ -2,15 +2,15 @@ import StreamingJSON
 
 /// The `_links` of a resource document (root, user, application, …), looked up by rel name:
 /// `ms:rtc:saas:` and `service:` prefixes are ignored, as everywhere in this module.
-public struct ResourceLinks: Sendable, Equatable {
+package struct ResourceLinks: Sendable, Equatable {
     /// (rel as sent, href as sent), in document order.
-    public var links: [(rel: String, href: String)]
+    package var links: [(rel: String, href: String)]
 
-    public static func == (lhs: ResourceLinks, rhs: ResourceLinks) -> Bool {
+    package static func == (lhs: ResourceLinks, rhs: ResourceLinks) -> Bool {
         lhs.links.map(\.rel) == rhs.links.map(\.rel) && lhs.links.map(\.href) == rhs.links.map(\.href)
     }
 
-    public init(_ document: JSONValue) {
+    package init(_ document: JSONValue) {
         links = []
         guard let members = document["_links"]?.objectValue else { return }
         for member in members {
@@ -21,25 +21,25 @@ public struct ResourceLinks: Sendable, Equatable {
     }
 
     /// The href of the first link whose rel name is `name`.
-    public func href(_ name: String) -> String? {
+    package func href(_ name: String) -> String? {
         links.first { UCWARel.name($0.rel) == name }?.href
     }
 }
 
 /// A successful answer of the OAuth token endpoint (protocol notes §1.3).
-public struct TokenGrant: Sendable {
+package struct TokenGrant: Sendable {
     /// The bearer token (`cwt=…`). Secret: never log or store it.
-    public var accessToken: String
+    package var accessToken: String
     /// Lifetime in seconds as the server gave it.
-    public var expiresIn: Int
+    package var expiresIn: Int
 
-    public init(accessToken: String, expiresIn: Int) {
+    package init(accessToken: String, expiresIn: Int) {
         self.accessToken = accessToken
         self.expiresIn = expiresIn
     }
 
     /// Parses the token document; nil when `access_token` is missing.
-    public static func parse(_ body: [UInt8]) -> TokenGrant? {
+    package static func parse(_ body: [UInt8]) -> TokenGrant? {
         guard let document = try? JSONValue.parse(body),
               let token = document["access_token"]?.stringValue, !token.isEmpty else { return nil }
         let lifetime = document["expires_in"]?.intValue ?? document["expires_in"]?.stringValue.flatMap { Int($0) } ?? 3600
@@ -49,19 +49,19 @@ public struct TokenGrant: Sendable {
 
 /// The error document of a synchronous UCWA error (protocol notes §4.1), or of the OAuth
 /// endpoint (`{"error": "invalid_grant"}`).
-public struct UCWAErrorBody: Sendable, Equatable {
-    public var code: String
-    public var subcode: String?
-    public var message: String?
+package struct UCWAErrorBody: Sendable, Equatable {
+    package var code: String
+    package var subcode: String?
+    package var message: String?
 
-    public init(code: String, subcode: String? = nil, message: String? = nil) {
+    package init(code: String, subcode: String? = nil, message: String? = nil) {
         self.code = code
         self.subcode = subcode
         self.message = message
     }
 
     /// nil when the body is not a JSON error document (a proxy's HTML page, for example).
-    public static func parse(_ body: [UInt8]) -> UCWAErrorBody? {
+    package static func parse(_ body: [UInt8]) -> UCWAErrorBody? {
         guard let document = try? JSONValue.parse(body) else { return nil }
         if let code = document["code"]?.stringValue {
             return UCWAErrorBody(code: code, subcode: document["subcode"]?.stringValue, message: document["message"]?.stringValue)

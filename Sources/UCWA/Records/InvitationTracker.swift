@@ -5,25 +5,25 @@
 /// `completed` without an earlier sighting and `updated` for an unseen invitation are normal
 /// (the server coalesces events): the first sighting starts the clock; a `completed` seen first
 /// carries neither `started_at` nor `duration_ms` rather than a made-up zero.
-public struct InvitationTracker: Sendable, Equatable {
+package struct InvitationTracker: Sendable, Equatable {
     /// href → first sighting, microseconds since 1970.
-    public private(set) var open: [String: Int64]
+    package private(set) var open: [String: Int64]
     /// Most open invitations remembered; beyond it the oldest are forgotten.
-    public var limit: Int
+    package var limit: Int
 
-    public init(open: [String: Int64] = [:], limit: Int = 10_000) {
+    package init(open: [String: Int64] = [:], limit: Int = 10_000) {
         self.open = open
         self.limit = limit
     }
 
-    public struct Lifecycle: Sendable, Equatable {
-        public var startedAt: Int64?
-        public var durationMs: Int64?
+    package struct Lifecycle: Sendable, Equatable {
+        package var startedAt: Int64?
+        package var durationMs: Int64?
         /// `success`, `failure` or `unknown`; completed events only.
-        public var status: String?
+        package var status: String?
     }
 
-    public mutating func track(_ resolved: ResolvedEvent, now: Int64) -> Lifecycle {
+    package mutating func track(_ resolved: ResolvedEvent, now: Int64) -> Lifecycle {
         let href = resolved.href
         switch resolved.event.type {
         case .completed?:
@@ -43,7 +43,7 @@ public struct InvitationTracker: Sendable, Equatable {
 
     /// The outcome of a completed invitation: the event's `status` when present, else derived
     /// from the resource's state (protocol notes §2.2, as Microsoft's own SDK does).
-    public static func status(event: String?, state: String?) -> String {
+    package static func status(event: String?, state: String?) -> String {
         switch event?.lowercased() {
         case "success": return "success"
         case "failure": return "failure"
@@ -58,7 +58,7 @@ public struct InvitationTracker: Sendable, Equatable {
 
     /// An event's own `status`, as records write it: `success`, `failure`, or the sanitised
     /// text when it is neither (case as sent does not matter).
-    public static func eventStatus(_ status: String) -> String {
+    package static func eventStatus(_ status: String) -> String {
         switch status.lowercased() {
         case "success": "success"
         case "failure": "failure"
@@ -67,7 +67,7 @@ public struct InvitationTracker: Sendable, Equatable {
     }
 
     /// Forgets everything (a new application: its invitations are not ours).
-    public mutating func reset() {
+    package mutating func reset() {
         open.removeAll()
     }
 }

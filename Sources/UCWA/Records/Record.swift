@@ -2,18 +2,18 @@ import StreamingJSON
 
 /// One lifecycle record: what operators read in `journalctl` and log shippers forward
 /// (DESIGN.md §3). Every field appears in a fixed order; absent values are omitted.
-public struct Record: Sendable, Equatable {
-    public enum Level: String, Sendable {
+package struct Record: Sendable, Equatable {
+    package enum Level: String, Sendable {
         case info
         case warn
 
         /// The syslog priority journald files it under.
-        public var priority: Int { self == .info ? 6 : 4 }
+        package var priority: Int { self == .info ? 6 : 4 }
     }
 
     /// `event_name`, with the fixed journald `MESSAGE_ID` of each (explained by
     /// `systemd/ucwa-eventd.catalog`).
-    public enum EventName: String, Sendable, CaseIterable {
+    package enum EventName: String, Sendable, CaseIterable {
         case invitationStarted = "ucwa.invitation.started"
         case invitationUpdated = "ucwa.invitation.updated"
         case invitationCompleted = "ucwa.invitation.completed"
@@ -21,7 +21,7 @@ public struct Record: Sendable, Equatable {
         case channelReset = "ucwa.channel.reset"
         case event = "ucwa.event"
 
-        public var messageID: String {
+        package var messageID: String {
             switch self {
             case .invitationStarted: "7a75d77488874698b27c10074366ea3d"
             case .invitationUpdated: "303a30b04f9848049d582b1c84d7345f"
@@ -34,7 +34,7 @@ public struct Record: Sendable, Equatable {
     }
 
     /// A field value: text (sanitised before it gets here) or a number.
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         case text(String)
         case number(Int64)
 
@@ -46,63 +46,63 @@ public struct Record: Sendable, Equatable {
         }
     }
 
-    public static let schemaVersion = 1
+    package static let schemaVersion = 1
 
-    public var timestamp: String
-    public var level: Level
-    public var eventName: EventName
+    package var timestamp: String
+    package var level: Level
+    package var eventName: EventName
     /// Short human text with no user-controlled strings.
-    public var message: String
-    public var account: String
-    public var recordID: String
-    public var sequence: Int64
-    public var invitationType: String?
-    public var invitationHref: String?
-    public var eventType: String?
-    public var state: String?
-    public var status: String?
-    public var reasonCode: String?
-    public var reasonSubcode: String?
-    public var reasonMessage: String?
-    public var direction: String?
-    public var importance: String?
-    public var operationID: String?
-    public var subject: String?
-    public var threadID: String?
-    public var toURI: String?
-    public var fromURI: String?
-    public var fromName: String?
-    public var conversationHref: String?
-    public var startedAt: String?
-    public var durationMs: Int64?
-    public var resolution: String?
+    package var message: String
+    package var account: String
+    package var recordID: String
+    package var sequence: Int64
+    package var invitationType: String?
+    package var invitationHref: String?
+    package var eventType: String?
+    package var state: String?
+    package var status: String?
+    package var reasonCode: String?
+    package var reasonSubcode: String?
+    package var reasonMessage: String?
+    package var direction: String?
+    package var importance: String?
+    package var operationID: String?
+    package var subject: String?
+    package var threadID: String?
+    package var toURI: String?
+    package var fromURI: String?
+    package var fromName: String?
+    package var conversationHref: String?
+    package var startedAt: String?
+    package var durationMs: Int64?
+    package var resolution: String?
     // Extensions of the contract, after its fields: other events and channel records.
-    public var senderRel: String?
-    public var senderHref: String?
-    public var linkRel: String?
-    public var linkHref: String?
-    public var resetReason: String?
-    public var applicationHref: String?
+    package var senderRel: String?
+    package var senderHref: String?
+    package var linkRel: String?
+    package var linkHref: String?
+    package var resetReason: String?
+    package var applicationHref: String?
     // Issue 14's extensions (DESIGN.md §3), after the fields above: more of the invitation, and
     // the application a reset replaced.
-    public var onBehalfOf: String?
-    public var invitationMessage: String?
-    public var customContent: String?
-    public var fromHref: String?
-    public var toHref: String?
-    public var toName: String?
-    public var participantHref: String?
-    public var acceptedByHref: String?
-    public var acceptedByURI: String?
-    public var acceptedByName: String?
-    public var onlineMeetingURI: String?
-    public var availableModalities: String?
-    public var previousApplicationHref: String?
+    package var onBehalfOf: String?
+    package var invitationMessage: String?
+    package var customContent: String?
+    package var fromHref: String?
+    package var toHref: String?
+    package var toName: String?
+    package var participantHref: String?
+    package var acceptedByHref: String?
+    package var acceptedByURI: String?
+    package var acceptedByName: String?
+    package var onlineMeetingURI: String?
+    package var availableModalities: String?
+    package var previousApplicationHref: String?
     /// `ucwa.channel.reset` after a resync storm: how many consecutive `resync` answers the
     /// record stands for (absent when one).
-    public var mergedResets: Int64?
+    package var mergedResets: Int64?
 
-    public init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
+    package init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
         self.timestamp = timestamp
         self.level = level
         self.eventName = eventName
@@ -173,7 +173,7 @@ public struct Record: Sendable, Equatable {
     }
 
     /// Every JSON key a record may carry, in order (for documentation and tests).
-    public static var keys: [String] {
+    package static var keys: [String] {
         var record = Record(timestamp: "t", level: .info, eventName: .event, message: "m", account: "a", recordID: "r", sequence: 1)
         for path in Self.optionalTexts { record[keyPath: path] = "x" }
         record.durationMs = 1
@@ -197,7 +197,7 @@ public struct Record: Sendable, Equatable {
 
     /// Appends the record as one JSON object and a newline. `JSONWriter` escapes controls,
     /// U+2028/U+2029 and bidi controls, so one record is always exactly one line.
-    public func writeJSONLine(into writer: inout JSONWriter) {
+    package func writeJSONLine(into writer: inout JSONWriter) {
         writer.raw("{")
         var first = true
         forEachField { key, _, value in
@@ -215,7 +215,7 @@ public struct Record: Sendable, Equatable {
     /// The journald entry: `FIELD=value` strings, with `MESSAGE_ID`, `SYSLOG_IDENTIFIER` and
     /// `PRIORITY` as numbers journald understands. `event_type` goes out twice: as `UCWA_EVENT`
     /// (its first name, kept for existing filters) and as `UCWA_EVENT_TYPE` (the name stdout uses).
-    public var journalFields: [String] {
+    package var journalFields: [String] {
         var out = ["MESSAGE_ID=\(eventName.messageID)", "SYSLOG_IDENTIFIER=ucwa-eventd"]
         forEachField { _, journal, value in
             guard let journal else { return }

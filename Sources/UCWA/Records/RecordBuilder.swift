@@ -1,5 +1,5 @@
 /// Which events become records (`[Output] Events=`).
-public enum EventFilter: String, Sendable, CaseIterable {
+package enum EventFilter: String, Sendable, CaseIterable {
     /// `participantInvitation` events only (the default).
     case participantInvitations = "participant-invitations"
     /// Every invitation kind (`messagingInvitation`, `onlineMeetingInvitation`, …).
@@ -10,16 +10,16 @@ public enum EventFilter: String, Sendable, CaseIterable {
 
 /// Turns resolved events and channel changes into records (pure): event filter, lifecycle
 /// tracking, sanitising, the deterministic `record_id` and the `sequence` counter.
-public struct RecordBuilder: Sendable {
-    public var account: String
-    public var filter: EventFilter
+package struct RecordBuilder: Sendable {
+    package var account: String
+    package var filter: EventFilter
     /// The last sequence number used; persisted by the daemon.
-    public var sequence: Int64
-    public var tracker: InvitationTracker
+    package var sequence: Int64
+    package var tracker: InvitationTracker
     /// The record-id hash of the current batch's prefix, computed once per batch.
     private var seed: RecordIDSeed?
 
-    public init(account: String, filter: EventFilter, sequence: Int64 = 0, tracker: InvitationTracker = InvitationTracker()) {
+    package init(account: String, filter: EventFilter, sequence: Int64 = 0, tracker: InvitationTracker = InvitationTracker()) {
         self.account = account
         self.filter = filter
         self.sequence = sequence
@@ -27,7 +27,7 @@ public struct RecordBuilder: Sendable {
     }
 
     /// Whether the filter keeps `event` (decided before anything is fetched for it).
-    public func wants(_ event: UCWAEvent) -> Bool {
+    package func wants(_ event: UCWAEvent) -> Bool {
         switch filter {
         case .participantInvitations: return event.link.name == "participantInvitation"
         case .invitations: return UCWARel.isInvitation(event.link.rel)
@@ -37,7 +37,7 @@ public struct RecordBuilder: Sendable {
 
     /// Whether the record of `event` reads its invitation resource: a lifecycle event of an
     /// invitation that the filter keeps. Nothing else is worth a GET.
-    public func needsResource(_ event: UCWAEvent) -> Bool {
+    package func needsResource(_ event: UCWAEvent) -> Bool {
         guard wants(event), UCWARel.isInvitation(event.link.rel), let type = event.type else { return false }
         return type == .started || type == .updated || type == .completed
     }
@@ -46,7 +46,7 @@ public struct RecordBuilder: Sendable {
     /// batch the event came in (the same when the server delivers the batch again), `now` the
     /// observation time in microseconds since 1970. Every href in the record is resolved
     /// against `resolved.base` (else the invitation's href).
-    public mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record? {
+    package mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record? {
         let event = resolved.event
         guard wants(event) else { return nil }
         let relName = event.link.name
@@ -149,7 +149,7 @@ public struct RecordBuilder: Sendable {
 
     /// `ucwa.channel.opened`: the channel starts on an application (after start-up, or on a
     /// new application after 404/410, which the reset record before it explains).
-    public mutating func channelOpened(application: String, now: Int64) -> Record {
+    package mutating func channelOpened(application: String, now: Int64) -> Record {
         var record = nextRecord(.channelOpened, level: .info, now: now, recordID: "", message: "event channel opened")
         record.recordID = Self.recordID(application: application, batch: "opened", ordinal: Int(sequence))
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
@@ -161,7 +161,7 @@ public struct RecordBuilder: Sendable {
     /// application that was lost (`previous_application_href`); `application` is the one the
     /// channel goes on with. `mergedResets` > 1: the record stands for that many consecutive
     /// `resync` answers (a resync storm).
-    public mutating func channelReset(
+    package mutating func channelReset(
         _ reason: ChannelResetReason, application: String, mergedResets: Int = 1, now: Int64,
         previousApplication: String? = nil, serverError: UCWAReason? = nil
     ) -> Record {
@@ -191,7 +191,7 @@ public struct RecordBuilder: Sendable {
     /// A 128-bit id (32 hex digits) from the application, the batch URL without our own
     /// `timeout` parameter, and the event's position in the batch: the same event delivered
     /// again gets the same id, so consumers can de-duplicate.
-    public static func recordID(application: String, batch: String, ordinal: Int) -> String {
+    package static func recordID(application: String, batch: String, ordinal: Int) -> String {
         RecordIDSeed(application: application, batch: batch).id(ordinal: ordinal)
     }
 }

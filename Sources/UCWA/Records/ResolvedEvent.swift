@@ -1,5 +1,5 @@
 /// How an invitation event's resource was obtained (the record's `resolution`).
-public enum Resolution: String, Sendable, Hashable {
+package enum Resolution: String, Sendable, Hashable {
     /// From the event's `_embedded`.
     case embedded
     /// By `GET link.href`.
@@ -13,18 +13,18 @@ public enum Resolution: String, Sendable, Hashable {
 }
 
 /// An event and its invitation resource.
-public struct ResolvedEvent: Sendable {
-    public var event: UCWAEvent
+package struct ResolvedEvent: Sendable {
+    package var event: UCWAEvent
     /// The invitation's absolute href (empty when the event is not an invitation).
-    public var href: String
-    public var resource: InvitationResource?
-    public var resolution: Resolution
+    package var href: String
+    package var resource: InvitationResource?
+    package var resolution: Resolution
     /// The absolute URL the event's and the resource's relative hrefs resolve against: the
     /// body's `baseuri`, else the URL of the request that brought the body (for a fetched
     /// resource, the URL it was fetched from). Empty: `href` serves as the base.
-    public var base: String
+    package var base: String
 
-    public init(event: UCWAEvent, href: String, resource: InvitationResource?, resolution: Resolution, base: String = "") {
+    package init(event: UCWAEvent, href: String, resource: InvitationResource?, resolution: Resolution, base: String = "") {
         self.event = event
         self.href = href
         self.resource = resource

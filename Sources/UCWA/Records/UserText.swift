@@ -5,13 +5,13 @@ import StreamingJSON
 /// controls are replaced by a visible `\uXXXX`, and the length is capped (the protocol caps
 /// subjects at 250 and operation ids at 50 characters; we allow some margin). So a journald
 /// field or a terminal never receives a raw control sequence, whatever the sink.
-public enum UserText {
+package enum UserText {
     /// Caps in Unicode scalars, by kind of value.
-    public static let shortLimit = 256
-    public static let messageLimit = 1024
-    public static let uriLimit = 2048
+    package static let shortLimit = 256
+    package static let messageLimit = 1024
+    package static let uriLimit = 2048
 
-    public static func sanitize(_ text: String, limit: Int = shortLimit) -> String {
+    package static func sanitize(_ text: String, limit: Int = shortLimit) -> String {
         // Nearly every string is clean and short: then it is returned as it is, unallocated.
         isClean(text, limit: limit) ? text : escaped(text, limit: limit)
     }
@@ -39,7 +39,7 @@ public enum UserText {
         return String(out)
     }
 
-    public static func sanitize(_ text: UCWAText?, limit: Int = shortLimit) -> String? {
+    package static func sanitize(_ text: UCWAText?, limit: Int = shortLimit) -> String? {
         text.map { sanitize($0.string, limit: limit) }
     }
 

@@ -1,9 +1,9 @@
 /// One HTTP header line, as sent or as received (names compared case-insensitively).
-public struct HTTPHeader: Sendable, Hashable {
-    public var name: String
-    public var value: String
+package struct HTTPHeader: Sendable, Hashable {
+    package var name: String
+    package var value: String
 
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
@@ -12,15 +12,15 @@ public struct HTTPHeader: Sendable, Hashable {
 /// The time limits of one transfer. A long poll needs a total limit longer than the server's
 /// own `timeout` and no low-speed limit (a parked poll sends nothing for minutes); every other
 /// request gets the `standard` limits.
-public struct HTTPTimeouts: Sendable, Hashable {
+package struct HTTPTimeouts: Sendable, Hashable {
     /// Time to establish the TCP (and TLS) connection.
-    public var connect: Duration
+    package var connect: Duration
     /// Abort when fewer than one byte per second arrives during this window; nil: never.
-    public var lowSpeedWindow: Duration?
+    package var lowSpeedWindow: Duration?
     /// Abort the whole transfer after this long; nil: no limit.
-    public var total: Duration?
+    package var total: Duration?
 
-    public init(connect: Duration, lowSpeedWindow: Duration?, total: Duration?) {
+    package init(connect: Duration, lowSpeedWindow: Duration?, total: Duration?) {
         self.connect = connect
         self.lowSpeedWindow = lowSpeedWindow
         self.total = total
@@ -28,31 +28,31 @@ public struct HTTPTimeouts: Sendable, Hashable {
 
     /// Discovery, tokens, applications, resource GETs: 10 s to connect, 30 s without a byte,
     /// 60 s in all.
-    public static let standard = HTTPTimeouts(connect: .seconds(10), lowSpeedWindow: .seconds(30), total: .seconds(60))
+    package static let standard = HTTPTimeouts(connect: .seconds(10), lowSpeedWindow: .seconds(30), total: .seconds(60))
 
     /// The event channel's P-GET: the server holds it up to `serverTimeout`, so the client waits
     /// that long plus `grace` before it calls the poll dead.
-    public static func longPoll(serverTimeout: Duration, grace: Duration = .seconds(30)) -> HTTPTimeouts {
+    package static func longPoll(serverTimeout: Duration, grace: Duration = .seconds(30)) -> HTTPTimeouts {
         HTTPTimeouts(connect: .seconds(10), lowSpeedWindow: nil, total: serverTimeout + grace)
     }
 }
 
 /// A request as the rest of the daemon sees it: no libcurl types.
-public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable {
+package struct CurlRequest: Sendable {
+    package enum Method: String, Sendable {
         case get = "GET"
         case post = "POST"
         case delete = "DELETE"
     }
 
-    public var method: Method
+    package var method: Method
     /// Absolute `http` or `https` URL.
-    public var url: String
-    public var headers: [HTTPHeader]
-    public var body: [UInt8]?
-    public var timeouts: HTTPTimeouts
+    package var url: String
+    package var headers: [HTTPHeader]
+    package var body: [UInt8]?
+    package var timeouts: HTTPTimeouts
 
-    public init(
+    package init(
         _ method: Method = .get,
         url: String,
         headers: [HTTPHeader] = [],
@@ -68,17 +68,17 @@ public struct HTTPRequest: Sendable {
 }
 
 /// A finished response. For a streamed transfer `body` holds only a non-2xx answer (the
-/// error document, at most `HTTPClient.errorBodyLimit` bytes); 2xx bodies went to the consumer.
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [HTTPHeader]
-    public var body: [UInt8]
+/// error document, at most `CurlClient.errorBodyLimit` bytes); 2xx bodies went to the consumer.
+package struct CurlResponse: Sendable {
+    package var status: Int
+    package var headers: [HTTPHeader]
+    package var body: [UInt8]
     /// The URL that answered, without user name or password.
-    public var url: String
+    package var url: String
     /// 1 for HTTP/1.x, 2 for HTTP/2.
-    public var httpMajorVersion: Int
+    package var httpMajorVersion: Int
 
-    public init(status: Int, headers: [HTTPHeader], body: [UInt8], url: String, httpMajorVersion: Int = 1) {
+    package init(status: Int, headers: [HTTPHeader], body: [UInt8], url: String, httpMajorVersion: Int = 1) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -87,18 +87,18 @@ public struct HTTPResponse: Sendable {
     }
 
     /// Every value of the header `name` (case-insensitive), in arrival order.
-    public func headerValues(_ name: String) -> [String] {
+    package func headerValues(_ name: String) -> [String] {
         let wanted = name.lowercased()
         return headers.filter { $0.name.lowercased() == wanted }.map(\.value)
     }
 
-    public func headerValue(_ name: String) -> String? { headerValues(name).first }
+    package func headerValue(_ name: String) -> String? { headerValues(name).first }
 
-    public var isSuccess: Bool { (200..<300).contains(status) }
+    package var isSuccess: Bool { (200..<300).contains(status) }
 }
 
 /// Receives a 2xx response body chunk by chunk on the client's transfer thread, as the bytes
-/// arrive from the socket. Throwing aborts the transfer; `HTTPClient.stream` rethrows the error.
-public protocol HTTPBodyConsumer {
+/// arrive from the socket. Throwing aborts the transfer; `CurlClient.stream` rethrows the error.
+package protocol HTTPBodyConsumer {
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws
 }

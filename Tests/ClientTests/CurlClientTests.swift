@@ -27,9 +27,9 @@ struct RefusingConsumer: HTTPBodyConsumer {
 @Suite struct HTTPClientTests {
     @Test func getBuffersASmallDocumentOverLoopback() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let response = try await client.execute(HTTPRequest(url: simulator.discoverURL, headers: [HTTPHeader("Accept", "application/json")]))
+        let response = try await client.execute(CurlRequest(url: simulator.discoverURL, headers: [HTTPHeader("Accept", "application/json")]))
         #expect(response.status == 200)
         let document = try JSONValue.parse(response.body)
         #expect(document["_links"]?["user"]?["href"]?.stringValue?.hasSuffix("/oauth/user?originalDomain=contoso.com") == true)
@@ -39,9 +39,9 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func responseHeadersKeepEveryValueOfARepeatedHeader() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let response = try await client.execute(HTTPRequest(url: simulator.baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"))
+        let response = try await client.execute(CurlRequest(url: simulator.baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"))
         #expect(response.status == 401)
         let challenges = response.headerValues("WWW-Authenticate")
         #expect(challenges.count == 2)
@@ -51,10 +51,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func postSendsTheBodyAndItsContentType() async throws {
         let simulator = try await UCWASimulator.start(options: SimulatorOptions(username: "a@b.c", password: "p&ss w=rd"))
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let form = "grant_type=password&username=a%40b.c&password=p%26ss+w%3Drd"
-        let response = try await client.execute(HTTPRequest(
+        let response = try await client.execute(CurlRequest(
             .post, url: simulator.baseURL + "/WebTicket/oauthtoken",
             headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
             body: Array(form.utf8)))
@@ -64,13 +64,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func streamedBodyReachesTheConsumerInChunksWithoutBuffering() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         await simulator.inject(.oneByteChunks)
-        let response = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+        let response = try await client.execute(CurlRequest(url: simulator.discoverURL))
         // The fault applies to event batches only; the root document arrives normally.
         #expect(response.status == 200)
-        let (streamed, consumer) = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: ChunkCounter())
+        let (streamed, consumer) = try await client.stream(CurlRequest(url: simulator.discoverURL), into: ChunkCounter())
         #expect(streamed.status == 200)
         #expect(streamed.body.isEmpty, "a 2xx body goes to the consumer only")
         #expect(consumer.bytes == response.body)
@@ -79,10 +79,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func nonSuccessBodyOfAStreamedRequestIsKeptForTheCaller() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let (response, consumer) = try await client.stream(
-            HTTPRequest(url: simulator.baseURL + "/ucwa/oauth/v1/nothing/here"), into: ChunkCounter())
+            CurlRequest(url: simulator.baseURL + "/ucwa/oauth/v1/nothing/here"), into: ChunkCounter())
         #expect(response.status == 401 || response.status == 404)
         #expect(consumer.chunks == 0)
         #expect(!response.body.isEmpty)
@@ -90,20 +90,20 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func consumerErrorAbortsTheTransferAndIsRethrownUnchanged() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         await #expect(throws: ConsumerRefusal.self) {
-            _ = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: RefusingConsumer())
+            _ = try await client.stream(CurlRequest(url: simulator.discoverURL), into: RefusingConsumer())
         }
         // The client goes on working after an aborted transfer.
-        #expect(try await client.execute(HTTPRequest(url: simulator.discoverURL)).status == 200)
+        #expect(try await client.execute(CurlRequest(url: simulator.discoverURL)).status == 200)
     }
 
     @Test func plainHTTPToANonLoopbackHostIsRefusedBeforeAnyConnection() async throws {
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: "http://user:secret@ucwa.example.com/x"))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: "http://user:secret@ucwa.example.com/x"))
         }
         #expect(error?.kind == .insecureURL)
         #expect(error?.url.contains("secret") == false, "\(error?.url ?? "")")
@@ -114,27 +114,27 @@ struct RefusingConsumer: HTTPBodyConsumer {
     /// (libcurl normalises `127.1` to `127.0.0.1`, which is loopback, before the check sees it.)
     @Test(arguments: ["http://127.evil.example/x", "http://localhost.evil.example/x", "http://0x7f.evil/x"])
     func plainHTTPToANameThatLooksLikeLoopbackIsRefused(url: String) async throws {
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) { _ = try await client.execute(HTTPRequest(url: url)) }
+        let error = await #expect(throws: CurlClientError.self) { _ = try await client.execute(CurlRequest(url: url)) }
         #expect(error?.kind == .insecureURL, "\(url)")
     }
 
     @Test func plainHTTPIsAllowedOffLoopbackOnlyWhenConfigured() async throws {
-        let client = HTTPClient(configuration: .init(allowInsecureHTTP: true))
+        let client = CurlClient(configuration: .init(allowInsecureHTTP: true))
         defer { client.shutdown() }
         // Allowed: the request goes out and fails on the name, not on the policy.
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: "http://ucwa.invalid/", timeouts: .init(connect: .seconds(5), lowSpeedWindow: nil, total: .seconds(10))))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: "http://ucwa.invalid/", timeouts: .init(connect: .seconds(5), lowSpeedWindow: nil, total: .seconds(10))))
         }
         #expect(error?.kind == .unresolvedHost)
     }
 
     @Test func unresolvableNameIsAClearRetryableError() async throws {
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: "https://lyncdiscover.does-not-exist.invalid/"))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: "https://lyncdiscover.does-not-exist.invalid/"))
         }
         #expect(error?.kind == .unresolvedHost)
         #expect(error?.curlCode == 6)
@@ -143,10 +143,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
     }
 
     @Test func refusedConnectionNamesTheURL() async throws {
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:1/root"))
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: "http://127.0.0.1:1/root"))
         }
         #expect(error?.kind == .connectFailed)
         #expect(error?.url == "http://127.0.0.1:1/root")
@@ -154,14 +154,14 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func cancellingTheTaskStopsAParkedLongPollAtOnce() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let token = try await SimulatorClient.token(client, simulator)
         let events = try await SimulatorClient.createApplication(client, simulator, token: token)
         let clock = ContinuousClock()
         let started = clock.now
         let poll = Task {
-            try await client.execute(HTTPRequest(
+            try await client.execute(CurlRequest(
                 url: simulator.baseURL + events + "&timeout=600",
                 headers: [HTTPHeader("Authorization", "Bearer \(token)")],
                 timeouts: .longPoll(serverTimeout: .seconds(600))))
@@ -174,13 +174,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func totalTimeoutEndsASilentPoll() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let token = try await SimulatorClient.token(client, simulator)
         let events = try await SimulatorClient.createApplication(client, simulator, token: token)
         await simulator.inject(.silentPoll)
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(
                 url: simulator.baseURL + events + "&timeout=1",
                 headers: [HTTPHeader("Authorization", "Bearer \(token)")],
                 timeouts: .longPoll(serverTimeout: .seconds(1), grace: .milliseconds(500))))
@@ -191,7 +191,7 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func aBodyThatStallsIsEndedByTheLowSpeedLimit() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let token = try await SimulatorClient.token(client, simulator)
         let events = try await SimulatorClient.createApplication(client, simulator, token: token)
@@ -199,8 +199,8 @@ struct RefusingConsumer: HTTPBodyConsumer {
         await simulator.inject(.stallMidBody)
         let clock = ContinuousClock()
         let started = clock.now
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(
                 url: simulator.baseURL + events,
                 headers: [HTTPHeader("Authorization", "Bearer \(token)")],
                 timeouts: HTTPTimeouts(connect: .seconds(5), lowSpeedWindow: .seconds(1), total: .seconds(30))))
@@ -211,21 +211,21 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func connectionsAreReusedAcrossRequests() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         for _ in 0..<5 {
-            #expect(try await client.execute(HTTPRequest(url: simulator.discoverURL)).status == 200)
+            #expect(try await client.execute(CurlRequest(url: simulator.discoverURL)).status == 200)
         }
         #expect(await simulator.stats().connectionsAccepted == 1)
     }
 
     @Test func manyConcurrentRequestsFromManyTasksAllComplete() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<64 {
-                group.addTask { try await client.execute(HTTPRequest(url: simulator.discoverURL)).status }
+                group.addTask { try await client.execute(CurlRequest(url: simulator.discoverURL)).status }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
@@ -234,10 +234,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
     @Test func bufferedBodyOverItsLimitIsAClearError() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
-        let error = await #expect(throws: HTTPClientError.self) {
-            _ = try await client.execute(HTTPRequest(url: simulator.discoverURL), bodyLimit: 16)
+        let error = await #expect(throws: CurlClientError.self) {
+            _ = try await client.execute(CurlRequest(url: simulator.discoverURL), bodyLimit: 16)
         }
         #expect(error?.kind == .bodyTooLarge)
     }
@@ -257,13 +257,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
     /// delivers the bodies — and is resumed there after each transfer, not on the pool.
     @Test func aTaskPreferringTheClientRunsOnItsThread() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let (curlThread, threads) = try await withTaskExecutorPreference(client.taskExecutor) {
             var threads: [UInt] = [Self.threadID()]
             var curlThread: UInt = 0
             for _ in 0..<20 {
-                let (response, recorder) = try await client.stream(HTTPRequest(url: simulator.discoverURL), into: ThreadRecorder())
+                let (response, recorder) = try await client.stream(CurlRequest(url: simulator.discoverURL), into: ThreadRecorder())
                 #expect(response.status == 200)
                 curlThread = recorder.thread
                 threads.append(Self.threadID())
@@ -274,7 +274,7 @@ struct RefusingConsumer: HTTPBodyConsumer {
         #expect(Set(threads) == [curlThread])
         // A task without the preference, meanwhile, is not held to that thread.
         let other = try await Task.detached { () throws -> UInt in
-            _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+            _ = try await client.execute(CurlRequest(url: simulator.discoverURL))
             return Self.threadID()
         }.value
         #expect(other != threads[0])
@@ -285,12 +285,12 @@ struct RefusingConsumer: HTTPBodyConsumer {
     /// does not starve the transfers: the thread still turns to libcurl between rounds of jobs.
     @Test func aYieldingTaskDoesNotStarveTransfers() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         defer { client.shutdown() }
         let finished = Locked(false)
         let request = Task.detached {
             defer { finished.withLock { $0 = true } }
-            return try await client.execute(HTTPRequest(url: simulator.discoverURL)).status
+            return try await client.execute(CurlRequest(url: simulator.discoverURL)).status
         }
         let spun = await withTaskExecutorPreference(client.taskExecutor) { () async -> Duration in
             let clock = ContinuousClock()
@@ -310,16 +310,16 @@ struct RefusingConsumer: HTTPBodyConsumer {
     /// cannot join itself) nor strands the task: it and later requests go on, failing cleanly.
     @Test func shutdownFromTheClientsOwnThreadEndsCleanly() async throws {
         let simulator = try await UCWASimulator.start()
-        let client = HTTPClient()
+        let client = CurlClient()
         let outcome = await withTaskExecutorPreference(client.taskExecutor) { () async -> String in
             do {
-                _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+                _ = try await client.execute(CurlRequest(url: simulator.discoverURL))
             } catch {
                 return "first request failed: \(error)"
             }
             client.shutdown()
             do {
-                _ = try await client.execute(HTTPRequest(url: simulator.discoverURL))
+                _ = try await client.execute(CurlRequest(url: simulator.discoverURL))
                 return "a request after shutdown succeeded"
             } catch is CancellationError {
                 // Still running, now on the global executor.
@@ -336,19 +336,19 @@ struct RefusingConsumer: HTTPBodyConsumer {
 
 /// Bootstrap steps done by hand (not through the daemon's Session), for client-level tests.
 enum SimulatorClient {
-    static func token(_ client: HTTPClient, _ simulator: UCWASimulator, pool: String = "") async throws -> String {
+    static func token(_ client: CurlClient, _ simulator: UCWASimulator, pool: String = "") async throws -> String {
         let options = SimulatorOptions()
         let form = FormEncoding.encode([("grant_type", "password"), ("username", options.username), ("password", options.password)])
-        let response = try await client.execute(HTTPRequest(
+        let response = try await client.execute(CurlRequest(
             .post, url: simulator.baseURL + pool + "/WebTicket/oauthtoken",
             headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
         return try #require(try JSONValue.parse(response.body)["access_token"]?.stringValue)
     }
 
     /// Creates an application; returns its events href (relative, with `?ack=`).
-    static func createApplication(_ client: HTTPClient, _ simulator: UCWASimulator, token: String) async throws -> String {
+    static func createApplication(_ client: CurlClient, _ simulator: UCWASimulator, token: String) async throws -> String {
         let body = #"{"userAgent":"tests/1.0","endpointId":"e1","culture":"en-US"}"#
-        let response = try await client.execute(HTTPRequest(
+        let response = try await client.execute(CurlRequest(
             .post, url: simulator.baseURL + "/ucwa/oauth/v1/applications",
             headers: [HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json")],
             body: Array(body.utf8)))

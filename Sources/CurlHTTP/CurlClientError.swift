@@ -1,7 +1,7 @@
 /// Why a transfer failed, without any libcurl type: the curl code and its text, curl's own
 /// detail message, the URL (never with credentials) and the HTTP status when one arrived.
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable {
+package struct CurlClientError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Hashable {
         /// The name did not resolve.
         case unresolvedHost
         /// TCP connect refused or unreachable.
@@ -22,17 +22,17 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case bodyTooLarge
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The CURLcode, when libcurl reported the failure.
-    public var curlCode: Int?
+    package var curlCode: Int?
     /// `curl_easy_strerror` of the code, or our own text.
-    public var curlText: String
+    package var curlText: String
     /// libcurl's error buffer (which host, which certificate problem), may be empty.
-    public var detail: String
-    public var url: String
-    public var status: Int?
+    package var detail: String
+    package var url: String
+    package var status: Int?
 
-    public init(kind: Kind, curlCode: Int? = nil, curlText: String, detail: String = "", url: String, status: Int? = nil) {
+    package init(kind: Kind, curlCode: Int? = nil, curlText: String, detail: String = "", url: String, status: Int? = nil) {
         self.kind = kind
         self.curlCode = curlCode
         self.curlText = curlText
@@ -43,14 +43,14 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
 
     /// Worth retrying the same URL after a pause: the network or the server may recover.
     /// Configuration problems (bad URL, refused plain HTTP, untrusted certificate) are not.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch kind {
         case .unresolvedHost, .connectFailed, .timedOut, .transport, .tls: true
         case .tlsVerification, .insecureURL, .invalidURL, .bodyTooLarge: false
         }
     }
 
-    public var description: String {
+    package var description: String {
         var text = "\(url): \(curlText)"
         if let curlCode { text += " (curl error \(curlCode))" }
         if !detail.isEmpty, detail != curlText { text += ": \(detail)" }

@@ -15,18 +15,18 @@ import Glibc
 ///
 /// The thread is also a `TaskExecutor` (`taskExecutor`): tasks that prefer it run there between
 /// libcurl's calls, and a request's task is resumed on the thread that finished the transfer.
-public final class HTTPClient: Sendable {
-    public struct Configuration: Sendable {
+package final class CurlClient: Sendable {
+    package struct Configuration: Sendable {
         /// Extra trust anchors (PEM) used in addition to the system's store.
-        public var caFile: String?
+        package var caFile: String?
         /// Allow `http://` to hosts that are not loopback (`AllowInsecureHTTP=yes`).
-        public var allowInsecureHTTP: Bool
+        package var allowInsecureHTTP: Bool
         /// The `User-Agent` header of every request.
-        public var userAgent: String
+        package var userAgent: String
         /// Where the system's trust anchors live, kept when `caFile` adds to them.
-        public var systemCAPath: String
+        package var systemCAPath: String
 
-        public init(
+        package init(
             caFile: String? = nil,
             allowInsecureHTTP: Bool = false,
             userAgent: String = "ucwa-eventd",
@@ -40,13 +40,13 @@ public final class HTTPClient: Sendable {
     }
 
     /// The most bytes of an error document kept from a streamed request.
-    public static let errorBodyLimit = 64 * 1024
+    package static let errorBodyLimit = 64 * 1024
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let loop: CurlLoop
     private let nextID = Atomic<UInt64>(1)
 
-    public init(configuration: Configuration = Configuration()) {
+    package init(configuration: Configuration = Configuration()) {
         _ = curlGlobalInit
         self.configuration = configuration
         self.loop = CurlLoop()
@@ -55,16 +55,16 @@ public final class HTTPClient: Sendable {
 
     /// The transfer thread as an executor: a task that prefers it is resumed on that thread when
     /// its transfer ends, instead of being handed to another thread.
-    public var taskExecutor: any TaskExecutor { loop }
+    package var taskExecutor: any TaskExecutor { loop }
 
     /// Stops the transfer thread; transfers still running fail with `CancellationError`.
-    public func shutdown() {
+    package func shutdown() {
         loop.stop()
     }
 
     /// Sends a request and buffers the whole answer (at most `bodyLimit` bytes): for the small
     /// documents of discovery, tokens, applications and resources.
-    public func execute(_ request: HTTPRequest, bodyLimit: Int = 1 << 20) async throws -> HTTPResponse {
+    package func execute(_ request: CurlRequest, bodyLimit: Int = 1 << 20) async throws -> CurlResponse {
         try await run(request, sink: nil, bufferLimit: bodyLimit)
     }
 
@@ -75,17 +75,17 @@ public final class HTTPClient: Sendable {
     ///
     /// With a `flow`, receiving pauses while more than its high-water mark of items handed on
     /// by the consumer are waiting on the far side (back-pressure; see `TransferFlow`).
-    public func stream<Consumer: HTTPBodyConsumer>(
-        _ request: HTTPRequest,
+    package func stream<Consumer: HTTPBodyConsumer>(
+        _ request: CurlRequest,
         into consumer: sending Consumer,
         flow: TransferFlow? = nil
-    ) async throws -> (response: HTTPResponse, consumer: Consumer) {
+    ) async throws -> (response: CurlResponse, consumer: Consumer) {
         let box = ConsumerBox(consumer)
         let response = try await run(request, sink: box, bufferLimit: Self.errorBodyLimit, flow: flow)
         return (response, box.consumer)
     }
 
-    private func run(_ request: HTTPRequest, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) async throws -> HTTPResponse {
+    private func run(_ request: CurlRequest, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) async throws -> CurlResponse {
         let url = try check(request.url)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let transfer = Transfer(id: id, request: request, url: url, sink: sink, bufferLimit: bufferLimit, flow: flow)
@@ -107,10 +107,10 @@ public final class HTTPClient: Sendable {
     /// Refuses what must never be sent: not http(s), or plain HTTP off the machine.
     private func check(_ text: String) throws -> CurlURL {
         guard let url = CurlURL(text), url.scheme == "https" || url.scheme == "http" else {
-            throw HTTPClientError(kind: .invalidURL, curlText: "not an absolute http(s) URL", url: CurlURL.redact(text))
+            throw CurlClientError(kind: .invalidURL, curlText: "not an absolute http(s) URL", url: CurlURL.redact(text))
         }
         if url.scheme == "http", !url.isLoopback, !configuration.allowInsecureHTTP {
-            throw HTTPClientError(
+            throw CurlClientError(
                 kind: .insecureURL,
                 curlText: "plain http:// to a host that is not loopback is refused (set AllowInsecureHTTP=yes to allow it)",
                 url: url.redacted
@@ -121,7 +121,7 @@ public final class HTTPClient: Sendable {
 
     private func configure(_ transfer: Transfer) throws {
         guard let easy = curl_easy_init() else {
-            throw HTTPClientError(kind: .transport, curlText: "curl_easy_init failed", url: transfer.url.redacted)
+            throw CurlClientError(kind: .transport, curlText: "curl_easy_init failed", url: transfer.url.redacted)
         }
         transfer.easy = easy
         let request = transfer.request
@@ -193,7 +193,7 @@ public final class HTTPClient: Sendable {
             return length
         })
         if failed != CURLE_OK {
-            throw HTTPClientError(
+            throw CurlClientError(
                 kind: .transport, curlCode: Int(failed.rawValue),
                 curlText: String(cString: curl_easy_strerror(failed)), detail: "while setting up the request",
                 url: transfer.url.redacted
