@@ -46,12 +46,12 @@ release: deps
 	$(SWIFT) build -c release --product ucwa-eventd
 	$(SWIFT) build -c release --product ucwa-sim
 
-## test: the package (make deb), then the whole suite (unit, conformance, property, sample data,
+## test: `make lint` (the sources as `make format` leaves them), the package (make deb), then the whole suite (unit, conformance, property, sample data,
 ## client and simulator, daemon, journald, systemd units, the package installed and run under a
 ## real systemd in a container, crash, hostile input), then a 60-second smoke run of each fuzz
 ## target (FUZZ_SMOKE_SECONDS=0 skips it).
 FUZZ_SMOKE_SECONDS ?= 60
-test: deps deb
+test: deps lint deb
 	UCWA_SHARED=$(SHARED) $(SWIFT) build --build-tests
 	UCWA_SHARED=$(SHARED) UCWA_DEB=$(CURDIR)/dist/ucwa-eventd_$(VERSION)_$$(dpkg --print-architecture).deb \
 	  $(SWIFT) test --skip-build --parallel

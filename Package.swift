@@ -18,9 +18,10 @@ let strictSettings: [SwiftSetting] = [
 /// UCWA module and the executable specialise it for their handlers instead of calling through
 /// witness tables (with the non-generic batch parser, 120 -> 210 MB/s when it was introduced).
 /// Release builds only; see the Makefile for the incremental-build caveat.
-let decoderSettings: [SwiftSetting] = strictSettings + [
-    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
-]
+let decoderSettings: [SwiftSetting] =
+    strictSettings + [
+        .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+    ]
 
 var package = Package(
     name: "ucwa-eventd",

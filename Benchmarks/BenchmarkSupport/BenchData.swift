@@ -30,7 +30,9 @@ package enum BenchData {
 
     /// The corpus file as it is on disk, in one buffer, with where each batch lies in it: what
     /// the C drivers decode from, so that no driver's batches are scattered over the heap.
-    package static func readCorpusInPlace(_ path: String) throws(BenchDataError) -> (bytes: [UInt8], batches: [Range<Int>]) {
+    package static func readCorpusInPlace(
+        _ path: String
+    ) throws(BenchDataError) -> (bytes: [UInt8], batches: [Range<Int>]) {
         let bytes = try BenchFile.read(path)
         var batches: [Range<Int>] = []
         var offset = 0
@@ -100,7 +102,9 @@ struct BenchFile {
 
     func close() throws(BenchDataError) {
         guard Glibc.close(fd) == 0 else { throw BenchDataError(path: path + ".tmp", operation: "close", code: errno) }
-        guard rename(path + ".tmp", path) == 0 else { throw BenchDataError(path: path, operation: "rename", code: errno) }
+        guard rename(path + ".tmp", path) == 0 else {
+            throw BenchDataError(path: path, operation: "rename", code: errno)
+        }
     }
 
     static func read(_ path: String) throws(BenchDataError) -> [UInt8] {

@@ -1,10 +1,11 @@
 // The work both decoder benchmarks measure, in one place: a consumer that touches every field
 // of the event model (as a consumer writing records would), and the decode loop itself.
 import StreamingJSON
+import UCWA
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UCWA
 
 /// Reads every field of the event model; returns a checksum so nothing is optimised away.
 @inline(__always)
@@ -90,7 +91,10 @@ func decodeBody(_ body: UnsafeRawBufferPointer, chunk: Int, with decoder: inout 
 /// read. A function of its own (not top-level code) so that the decoder is a local the
 /// optimiser can keep in registers and the feed inlines, as in `decodeAll`.
 @inline(never)
-package func decodeStream(descriptor: Int32, chunk: Int) throws(StreamReadError) -> (bytes: Int, consumer: CountingConsumer) {
+package func decodeStream(
+    descriptor: Int32,
+    chunk: Int
+) throws(StreamReadError) -> (bytes: Int, consumer: CountingConsumer) {
     var decoder = EventBatchDecoder(consumer: CountingConsumer(), limits: JSONLimits(maxDocumentBytes: nil))
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     defer { buffer.deallocate() }

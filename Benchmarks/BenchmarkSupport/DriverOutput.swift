@@ -29,7 +29,9 @@ package func peakRSSKiB() -> Int {
 /// Prints `{"seconds":[…],"bytes":…,"events":…,"check":…,"touched":…,"peak_rss_kib":…}`.
 package func printDriverReport(seconds: [Double], bytes: Int, events: Int, check: Int, touched: Int) {
     let list = seconds.map { "\(Int($0 * 1e6))e-6" }.joined(separator: ",")
-    print("{\"seconds\":[\(list)],\"bytes\":\(bytes),\"events\":\(events),\"check\":\(check),\"touched\":\(touched),\"peak_rss_kib\":\(peakRSSKiB())}")
+    print(
+        "{\"seconds\":[\(list)],\"bytes\":\(bytes),\"events\":\(events),\"check\":\(check),\"touched\":\(touched),\"peak_rss_kib\":\(peakRSSKiB())}"
+    )
 }
 
 /// A line on standard error.

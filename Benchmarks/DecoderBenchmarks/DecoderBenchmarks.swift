@@ -1,6 +1,6 @@
 import Benchmark
-import Foundation
 import BenchmarkSupport
+import Foundation
 import FoundationBaseline
 import StreamingJSON
 import UCWA
@@ -76,7 +76,11 @@ let oursMBps = BenchmarkMetric.custom("ours MB/s", polarity: .prefersLarger, use
 let foundationMBps = BenchmarkMetric.custom("JSONSerialization MB/s", polarity: .prefersLarger, useScalingFactor: false)
 let ratioMetric = BenchmarkMetric.custom("ratio x100", polarity: .prefersLarger, useScalingFactor: false)
 let peakRSSMiB = BenchmarkMetric.custom("peak RSS MiB (getrusage)", polarity: .prefersSmaller, useScalingFactor: false)
-let rssGrowthKiB = BenchmarkMetric.custom("RSS growth while decoding KiB", polarity: .prefersSmaller, useScalingFactor: false)
+let rssGrowthKiB = BenchmarkMetric.custom(
+    "RSS growth while decoding KiB",
+    polarity: .prefersSmaller,
+    useScalingFactor: false
+)
 
 /// Current resident set size in KiB (from /proc/self/statm).
 func residentKiB() -> Int {
@@ -98,11 +102,13 @@ let benchmarks: @Sendable () -> Void = {
         measureThroughput(benchmark) { decodeOurs($0, chunk: 64 << 10) }
     }
 
-    Benchmark("Decoder full model, 1-byte chunks", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
+    Benchmark("Decoder full model, 1-byte chunks", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3))
+    { benchmark in
         measureThroughput(benchmark) { decodeOurs($0, chunk: 1) }
     }
 
-    Benchmark("JSONSerialization, whole batches", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) { benchmark in
+    Benchmark("JSONSerialization, whole batches", configuration: .init(metrics: [.wallClock, mbps], maxIterations: 3)) {
+        benchmark in
         measureThroughput(benchmark) { decodeWithFoundation($0) }
     }
 
@@ -124,7 +130,11 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "1 GiB batch streamed from disk, 64 KiB reads",
-        configuration: .init(metrics: [.wallClock, mbps, peakRSSMiB, rssGrowthKiB], warmupIterations: 0, maxIterations: 1)
+        configuration: .init(
+            metrics: [.wallClock, mbps, peakRSSMiB, rssGrowthKiB],
+            warmupIterations: 0,
+            maxIterations: 1
+        )
     ) { benchmark in
         let path = try! LargeBatch.ensure()
         let handle = FileHandle(forReadingAtPath: path)!

@@ -18,7 +18,9 @@ import Glibc
 #endif
 
 func usage() -> Never {
-    complain("usage: DecoderDriver write-corpus|write-batch FILE MB | ours corpus FILE CHUNK PASSES | ours stream FILE CHUNK")
+    complain(
+        "usage: DecoderDriver write-corpus|write-batch FILE MB | ours corpus FILE CHUNK PASSES | ours stream FILE CHUNK"
+    )
     exit(2)
 }
 
@@ -41,7 +43,13 @@ do {
             consumer = decodeAll(bytes, batches: batches, chunk: chunk)
             seconds.append(monotonicSeconds() - start)
         }
-        printDriverReport(seconds: seconds, bytes: batches.reduce(0) { $0 + $1.count }, events: consumer.events, check: consumer.check, touched: consumer.checksum)
+        printDriverReport(
+            seconds: seconds,
+            bytes: batches.reduce(0) { $0 + $1.count },
+            events: consumer.events,
+            check: consumer.check,
+            touched: consumer.checksum
+        )
     case ("ours", "stream"):
         guard arguments.count >= 4, let chunk = Int(arguments[3]) else { usage() }
         let fd = open(arguments[2], O_RDONLY)
@@ -55,7 +63,13 @@ do {
         }
         let elapsed = monotonicSeconds() - start
         close(fd)
-        printDriverReport(seconds: [elapsed], bytes: bytes, events: consumer.events, check: consumer.check, touched: consumer.checksum)
+        printDriverReport(
+            seconds: [elapsed],
+            bytes: bytes,
+            events: consumer.events,
+            check: consumer.check,
+            touched: consumer.checksum
+        )
     default:
         usage()
     }

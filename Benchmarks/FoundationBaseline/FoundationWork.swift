@@ -51,7 +51,9 @@ package func decodeFoundation(_ batches: [[UInt8]]) -> BaselineTotals {
                 if linkRel.hasSuffix("Invitation"), let embedded = event["_embedded"] as? [String: Any],
                     let resource = embedded[linkRel] as? [String: Any]
                 {
-                    for key in ["direction", "importance", "operationId", "state", "threadId", "to"] { _ = touch(resource[key]) }
+                    for key in ["direction", "importance", "operationId", "state", "threadId", "to"] {
+                        _ = touch(resource[key])
+                    }
                     check += touch(resource["subject"])
                     let links = resource["_links"] as? [String: Any]
                     _ = touch((links?["conversation"] as? [String: Any])?["href"])

@@ -23,7 +23,13 @@ do {
         totals = decodeFoundation(batches)
         seconds.append(monotonicSeconds() - start)
     }
-    printDriverReport(seconds: seconds, bytes: batches.reduce(0) { $0 + $1.count }, events: totals.events, check: totals.check, touched: totals.touched)
+    printDriverReport(
+        seconds: seconds,
+        bytes: batches.reduce(0) { $0 + $1.count },
+        events: totals.events,
+        check: totals.check,
+        touched: totals.touched
+    )
 } catch {
     complain("FoundationDriver: \(error)")
     exit(1)

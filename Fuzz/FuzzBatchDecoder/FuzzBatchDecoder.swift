@@ -7,7 +7,11 @@ import StreamingJSON
 import UCWA
 
 func decode(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> (EventBatchCollector, JSONError?) {
-    var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096, maxDocumentBytes: 1 << 20), otherEmbedded: .keep)
+    var decoder = EventBatchDecoder(
+        consumer: EventBatchCollector(),
+        limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096, maxDocumentBytes: 1 << 20),
+        otherEmbedded: .keep
+    )
     do {
         var offset = 0
         while offset < bytes.count {
@@ -29,7 +33,10 @@ package func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     let chunked = decode(bytes, chunk: 7)
     precondition(whole.0.events == chunked.0.events, "chunking changed the events")
     precondition(whole.0.links == chunked.0.links, "chunking changed the links")
-    precondition(whole.1 == chunked.1, "chunking changed the error: \(String(describing: whole.1)) vs \(String(describing: chunked.1))")
+    precondition(
+        whole.1 == chunked.1,
+        "chunking changed the error: \(String(describing: whole.1)) vs \(String(describing: chunked.1))"
+    )
     return 0
 }
 

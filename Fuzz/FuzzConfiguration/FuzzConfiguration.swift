@@ -18,7 +18,10 @@ package func fuzzConfiguration(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         precondition(description.hasPrefix("fuzz.conf:"), "an error without its file: \(description)")
         let line = description.dropFirst("fuzz.conf:".count).prefix { $0.isNumber }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).count
-        precondition(Int(line).map { (1...max(1, lines)).contains($0) } == true, "an error with a wrong line: \(description)")
+        precondition(
+            Int(line).map { (1...max(1, lines)).contains($0) } == true,
+            "an error with a wrong line: \(description)"
+        )
     }
     return 0
 }

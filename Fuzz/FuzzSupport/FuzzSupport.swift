@@ -10,7 +10,8 @@ func LLVMFuzzerRunDriver(
 /// Runs libFuzzer with `test` as the function under test. SwiftPM links an executable's entry
 /// point as `<Target>_main`, so each target exports that symbol and calls this from it.
 package func runLibFuzzer(
-    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ argc: CInt,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ test: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
 ) -> CInt {
     var count = argc

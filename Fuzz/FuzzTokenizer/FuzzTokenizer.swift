@@ -60,7 +60,10 @@ package func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let split = document.isEmpty ? 0 : Int(data[0]) % (document.count + 1)
     let whole = run(document, split: document.count)
     let parts = run(document, split: split)
-    precondition(whole.0 == parts.0 && whole.1 == parts.1 && whole.2 == parts.2, "split at \(split) changed the outcome")
+    precondition(
+        whole.0 == parts.0 && whole.1 == parts.1 && whole.2 == parts.2,
+        "split at \(split) changed the outcome"
+    )
     let pieces = run(document, split: 0, chunk: Int(data[0] % 13) + 1)
     precondition(whole.0 == pieces.0 && whole.1 == pieces.1 && whole.2 == pieces.2, "small chunks changed the outcome")
     // Errors must be located inside the document.

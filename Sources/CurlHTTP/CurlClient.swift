@@ -85,7 +85,12 @@ package final class CurlClient: Sendable {
         return (response, box.consumer)
     }
 
-    private func run(_ request: CurlRequest, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) async throws -> CurlResponse {
+    private func run(
+        _ request: CurlRequest,
+        sink: (any BodySink)?,
+        bufferLimit: Int,
+        flow: TransferFlow? = nil
+    ) async throws -> CurlResponse {
         let url = try check(request.url)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let transfer = Transfer(id: id, request: request, url: url, sink: sink, bufferLimit: bufferLimit, flow: flow)
@@ -112,7 +117,8 @@ package final class CurlClient: Sendable {
         if url.scheme == "http", !url.isLoopback, !configuration.allowInsecureHTTP {
             throw CurlClientError(
                 kind: .insecureURL,
-                curlText: "plain http:// to a host that is not loopback is refused (set AllowInsecureHTTP=yes to allow it)",
+                curlText:
+                    "plain http:// to a host that is not loopback is refused (set AllowInsecureHTTP=yes to allow it)",
                 url: url.redacted
             )
         }
@@ -181,21 +187,27 @@ package final class CurlClient: Sendable {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         set(ucwa_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
         set(ucwa_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
-        set(ucwa_curl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
-        })
-        set(ucwa_curl_easy_setopt_header_function(easy) { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: length))
-            return length
-        })
+        set(
+            ucwa_curl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+                let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                let length = size * count
+                return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+            }
+        )
+        set(
+            ucwa_curl_easy_setopt_header_function(easy) { data, size, count, context in
+                let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                let length = size * count
+                transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: length))
+                return length
+            }
+        )
         if failed != CURLE_OK {
             throw CurlClientError(
-                kind: .transport, curlCode: Int(failed.rawValue),
-                curlText: String(cString: curl_easy_strerror(failed)), detail: "while setting up the request",
+                kind: .transport,
+                curlCode: Int(failed.rawValue),
+                curlText: String(cString: curl_easy_strerror(failed)),
+                detail: "while setting up the request",
                 url: transfer.url.redacted
             )
         }

@@ -32,7 +32,14 @@ package struct CurlClientError: Error, Sendable, CustomStringConvertible {
     package var url: String
     package var status: Int?
 
-    package init(kind: Kind, curlCode: Int? = nil, curlText: String, detail: String = "", url: String, status: Int? = nil) {
+    package init(
+        kind: Kind,
+        curlCode: Int? = nil,
+        curlText: String,
+        detail: String = "",
+        url: String,
+        status: Int? = nil
+    ) {
         self.kind = kind
         self.curlCode = curlCode
         self.curlText = curlText

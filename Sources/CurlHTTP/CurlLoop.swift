@@ -27,7 +27,12 @@ final class CurlLoop: @unchecked Sendable {
         /// with this, so later jobs go to the global executor.
         mutating func takeAll() -> Inbox {
             if stopping { exited = true }
-            defer { submitted = []; cancelled = []; resumed = []; jobs = [] }
+            defer {
+                submitted = []
+                cancelled = []
+                resumed = []
+                jobs = []
+            }
             return self
         }
 
@@ -69,11 +74,16 @@ final class CurlLoop: @unchecked Sendable {
 
     func start() {
         let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
+                loop.run()
+                return nil
+            },
+            context
+        )
         precondition(result == 0, "cannot start the HTTP client thread: errno \(result)")
         started = true
     }
@@ -205,22 +215,45 @@ final class CurlLoop: @unchecked Sendable {
         if code != CURLE_OK {
             let detail = String(cString: transfer.errorBuffer)
             if transfer.overLimit {
-                transfer.finish(.failure(CurlClientError(
-                    kind: .bodyTooLarge, curlText: "response body larger than \(transfer.bufferLimit) bytes",
-                    url: transfer.url.redacted, status: status == 0 ? nil : status)))
+                transfer.finish(
+                    .failure(
+                        CurlClientError(
+                            kind: .bodyTooLarge,
+                            curlText: "response body larger than \(transfer.bufferLimit) bytes",
+                            url: transfer.url.redacted,
+                            status: status == 0 ? nil : status
+                        )
+                    )
+                )
                 return
             }
-            transfer.finish(.failure(CurlClientError(
-                kind: Self.kind(of: code), curlCode: Int(code.rawValue),
-                curlText: String(cString: curl_easy_strerror(code)), detail: detail,
-                url: transfer.url.redacted, status: status == 0 ? nil : status)))
+            transfer.finish(
+                .failure(
+                    CurlClientError(
+                        kind: Self.kind(of: code),
+                        curlCode: Int(code.rawValue),
+                        curlText: String(cString: curl_easy_strerror(code)),
+                        detail: detail,
+                        url: transfer.url.redacted,
+                        status: status == 0 ? nil : status
+                    )
+                )
+            )
             return
         }
         var version = 0
         ucwa_curl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
-        transfer.finish(.success(CurlResponse(
-            status: status, headers: transfer.headers, body: transfer.body, url: transfer.url.redacted,
-            httpMajorVersion: version >= CURL_HTTP_VERSION_2_0 ? 2 : 1)))
+        transfer.finish(
+            .success(
+                CurlResponse(
+                    status: status,
+                    headers: transfer.headers,
+                    body: transfer.body,
+                    url: transfer.url.redacted,
+                    httpMajorVersion: version >= CURL_HTTP_VERSION_2_0 ? 2 : 1
+                )
+            )
+        )
     }
 
     static func kind(of code: CURLcode) -> CurlClientError.Kind {
@@ -229,9 +262,11 @@ final class CurlLoop: @unchecked Sendable {
         case CURLE_COULDNT_CONNECT: .connectFailed
         case CURLE_OPERATION_TIMEDOUT: .timedOut
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
-             CURLE_SSL_PINNEDPUBKEYNOTMATCH: .tlsVerification
+            CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            .tlsVerification
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE: .tls
+            CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE:
+            .tls
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidURL
         default: .transport
         }

@@ -34,7 +34,14 @@ final class Transfer: @unchecked Sendable {
     var consumerError: (any Error)?
     var overLimit = false
 
-    init(id: UInt64, request: CurlRequest, url: CurlURL, sink: (any BodySink)?, bufferLimit: Int, flow: TransferFlow? = nil) {
+    init(
+        id: UInt64,
+        request: CurlRequest,
+        url: CurlURL,
+        sink: (any BodySink)?,
+        bufferLimit: Int,
+        flow: TransferFlow? = nil
+    ) {
         self.flow = flow
         self.id = id
         self.request = request

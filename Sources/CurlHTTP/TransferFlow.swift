@@ -33,7 +33,9 @@ package final class TransferFlow: Sendable {
     /// The far side dealt with `count` items.
     package func consumed(_ count: Int = 1) {
         let now = outstanding.subtract(count, ordering: .acquiringAndReleasing).newValue
-        if now <= lowWater, paused.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
+        if now <= lowWater,
+            paused.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged
+        {
             resumeHook.withLock { $0 }?()
         }
     }
@@ -44,7 +46,8 @@ package final class TransferFlow: Sendable {
         guard outstanding.load(ordering: .acquiring) > highWater else { return false }
         paused.store(true, ordering: .releasing)
         if outstanding.load(ordering: .acquiring) <= lowWater,
-           paused.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
+            paused.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged
+        {
             return false
         }
         return true

@@ -49,7 +49,13 @@ package struct Daemon: Sendable {
     /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
     package var channelLimits: JSONLimits = .eventChannel
 
-    package init(configuration: Configuration, password: String, environment: [String: String], logger: Logger, stop: StopSignal) {
+    package init(
+        configuration: Configuration,
+        password: String,
+        environment: [String: String],
+        logger: Logger,
+        stop: StopSignal
+    ) {
         self.configuration = configuration
         self.password = password
         self.environment = environment
@@ -99,19 +105,29 @@ package struct Daemon: Sendable {
     func run<Sink: RecordSink>(sink: sending Sink) async -> Int32 {
         let status = self.status ?? DaemonStatus(notifier: Notifier(environment: environment), stats: stats)
         let store = CheckpointStore(directory: configuration.stateDirectory)
-        let client = CurlClient(configuration: .init(
-            caFile: configuration.caFile, allowInsecureHTTP: configuration.allowInsecureHTTP,
-            userAgent: configuration.userAgent))
+        let client = CurlClient(
+            configuration: .init(
+                caFile: configuration.caFile,
+                allowInsecureHTTP: configuration.allowInsecureHTTP,
+                userAgent: configuration.userAgent
+            )
+        )
         defer { client.shutdown() }
         let checkpoint: Checkpoint
         do {
             if let saved = try store.load() {
                 checkpoint = saved
-                logger.info("resuming from the checkpoint", metadata: ["events_url": "\(saved.eventsURL ?? "-")", "sequence": "\(saved.sequence)"])
+                logger.info(
+                    "resuming from the checkpoint",
+                    metadata: ["events_url": "\(saved.eventsURL ?? "-")", "sequence": "\(saved.sequence)"]
+                )
             } else {
                 checkpoint = Checkpoint(endpointID: Checkpoint.newEndpointID())
                 try store.save(checkpoint)
-                logger.info("no checkpoint: starting a new one", metadata: ["state_directory": "\(configuration.stateDirectory)"])
+                logger.info(
+                    "no checkpoint: starting a new one",
+                    metadata: ["state_directory": "\(configuration.stateDirectory)"]
+                )
             }
         } catch {
             return exitCode(for: error)
@@ -166,16 +182,25 @@ package struct Daemon: Sendable {
     /// that cancels the channel returns what it had, so `DeleteOnStop=` still finds the
     /// application; a stop during sign-in throws `CancellationError`.
     private func work<Sink: RecordSink>(
-        sink: Sink, client: CurlClient, store: CheckpointStore, checkpoint saved: Checkpoint, status: DaemonStatus
+        sink: Sink,
+        client: CurlClient,
+        store: CheckpointStore,
+        checkpoint saved: Checkpoint,
+        status: DaemonStatus
     ) async throws -> Finished {
         var checkpoint = saved
         let session = Session(
             client: client,
             settings: SessionMachine.Settings(
-                discoverURL: configuration.discoverURL ?? "", username: configuration.username ?? "",
-                userAgent: configuration.userAgent, endpointID: checkpoint.endpointID, culture: configuration.culture),
+                discoverURL: configuration.discoverURL ?? "",
+                username: configuration.username ?? "",
+                userAgent: configuration.userAgent,
+                endpointID: checkpoint.endpointID,
+                culture: configuration.culture
+            ),
             credentials: Credentials(username: configuration.username ?? "", password: password),
-            policy: policy, logger: logger,
+            policy: policy,
+            logger: logger,
             progress: { progress in
                 switch progress {
                 case .requesting(let url):
@@ -183,7 +208,8 @@ package struct Daemon: Sendable {
                 case .retrying(let url, let reason, let delay):
                     status.set(.signInWaiting(url: url, reason: reason, retryAt: .after(delay)))
                 }
-            })
+            }
+        )
         let endpoints = try await session.bootstrap()
         var resumeURL: String?
         var pendingReset: ChannelResetReason?
@@ -199,16 +225,33 @@ package struct Daemon: Sendable {
         }
         let handler = DaemonHandler(
             resolver: Resolver(
-                session: session, concurrency: configuration.resolveConcurrency, resolvePeople: configuration.resolvePeople,
-                logger: logger),
+                session: session,
+                concurrency: configuration.resolveConcurrency,
+                resolvePeople: configuration.resolvePeople,
+                logger: logger
+            ),
             builder: RecordBuilder(
-                account: configuration.effectiveAccount, filter: configuration.events, sequence: checkpoint.firstFreeSequence,
-                tracker: InvitationTracker(open: checkpoint.openInvitations)),
-            sink: sink, checkpoint: checkpoint, store: store, status: status, logger: logger,
-            live: live, pendingReset: pendingReset)
+                account: configuration.effectiveAccount,
+                filter: configuration.events,
+                sequence: checkpoint.firstFreeSequence,
+                tracker: InvitationTracker(open: checkpoint.openInvitations)
+            ),
+            sink: sink,
+            checkpoint: checkpoint,
+            store: store,
+            status: status,
+            logger: logger,
+            live: live,
+            pendingReset: pendingReset
+        )
         var channel = EventChannel(
-            session: session, handler: handler, timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
-            policy: policy, limits: channelLimits, logger: logger)
+            session: session,
+            handler: handler,
+            timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
+            policy: policy,
+            limits: channelLimits,
+            logger: logger
+        )
         channel.stop = stop
         channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
         channel.grace = grace
@@ -222,7 +265,9 @@ package struct Daemon: Sendable {
         // The channel returns only for a stop; anything else would be a silent exit 0 that
         // `Restart=on-failure` never brings back.
         guard stop.isRequested || Task.isCancelled else {
-            throw ChannelGaveUp(stop: .internalInconsistency(state: "running", input: "the event channel's loop ended without a stop"))
+            throw ChannelGaveUp(
+                stop: .internalInconsistency(state: "running", input: "the event channel's loop ended without a stop")
+            )
         }
         // The reservation of sequence numbers shrinks to the last one used (no gap after a clean stop).
         return Finished(session: session, checkpoint: channel.handler.checkpointAtStop())

@@ -7,7 +7,10 @@ extension JSONTokenizer {
     /// (`nil`-like `-1` when it began in an earlier chunk and sits in `scratch`).
     @inline(__always)
     mutating func scanNumber(
-        _ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int, lexemeStart: Int = 0
+        _ p: UnsafePointer<UInt8>,
+        _ start: Int,
+        _ count: Int,
+        lexemeStart: Int = 0
     ) throws(JSONError) -> Int {
         var i = start
         // Bytes of the lexeme allowed before the limit, counting those kept from earlier chunks;
@@ -19,11 +22,16 @@ extension JSONTokenizer {
             let isDigit = b &- UInt8(ascii: "0") < 10
             switch numberPhase {
             case .afterMinus:
-                guard isDigit else { throw located(.unexpectedByte(b, expected: "a digit after '-'"), at: consumed + i) }
+                guard isDigit else {
+                    throw located(.unexpectedByte(b, expected: "a digit after '-'"), at: consumed + i)
+                }
                 numberPhase = b == UInt8(ascii: "0") ? .afterZero : .integer
             case .afterZero:
                 if isDigit {
-                    throw located(.unexpectedByte(b, expected: "'.', 'e' or the end of the number (no leading zeros)"), at: consumed + i)
+                    throw located(
+                        .unexpectedByte(b, expected: "'.', 'e' or the end of the number (no leading zeros)"),
+                        at: consumed + i
+                    )
                 } else if b == UInt8(ascii: ".") {
                     numberPhase = .afterDot
                 } else if b | 0x20 == UInt8(ascii: "e") {
@@ -43,7 +51,9 @@ extension JSONTokenizer {
                     return i
                 }
             case .afterDot:
-                guard isDigit else { throw located(.unexpectedByte(b, expected: "a digit after '.'"), at: consumed + i) }
+                guard isDigit else {
+                    throw located(.unexpectedByte(b, expected: "a digit after '.'"), at: consumed + i)
+                }
                 numberPhase = .fraction
             case .fraction:
                 if isDigit {
@@ -62,7 +72,9 @@ extension JSONTokenizer {
                     throw located(.unexpectedByte(b, expected: "a digit or sign in the exponent"), at: consumed + i)
                 }
             case .afterExponentSign:
-                guard isDigit else { throw located(.unexpectedByte(b, expected: "a digit in the exponent"), at: consumed + i) }
+                guard isDigit else {
+                    throw located(.unexpectedByte(b, expected: "a digit in the exponent"), at: consumed + i)
+                }
                 numberPhase = .exponent
             case .exponent:
                 if !isDigit {

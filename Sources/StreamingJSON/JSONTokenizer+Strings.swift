@@ -21,7 +21,9 @@ extension JSONTokenizer {
             while true {
                 // Indices stay within 0...count, so wrapping arithmetic cannot wrap.
                 while count &- i >= 8 {
-                    let special = PlainASCII.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian)
+                    let special = PlainASCII.specialBytes(
+                        UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
+                    )
                     if special != 0 {
                         i &+= special.trailingZeroBitCount &>> 3
                         break
@@ -111,7 +113,8 @@ extension JSONTokenizer {
 
     static func continuationProblem(_ byte: UInt8) -> String {
         if byte & 0xC0 == 0x80 {
-            return "continuation byte \(JSONError.describe(byte)) out of range (overlong form, surrogate or above U+10FFFF)"
+            return
+                "continuation byte \(JSONError.describe(byte)) out of range (overlong form, surrogate or above U+10FFFF)"
         }
         return "truncated multi-byte sequence (\(JSONError.describe(byte)) is not a continuation byte)"
     }
@@ -200,7 +203,10 @@ extension JSONTokenizer {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b &- UInt8(ascii: "a") &+ 10)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b &- UInt8(ascii: "A") &+ 10)
             default:
-                throw located(.invalidEscape("'\\u' needs 4 hex digits, found \(JSONError.describe(b))"), at: consumed + i)
+                throw located(
+                    .invalidEscape("'\\u' needs 4 hex digits, found \(JSONError.describe(b))"),
+                    at: consumed + i
+                )
             }
             escapeValue = escapeValue << 4 | digit
             escapeDigits += 1

@@ -412,7 +412,10 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Handles one non-whitespace byte at a structural position; returns the next index.
     @inline(__always)
     private mutating func structural(
-        _ b: UInt8, _ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int
+        _ b: UInt8,
+        _ p: UnsafePointer<UInt8>,
+        _ i: Int,
+        _ count: Int
     ) throws(JSONError) -> Int {
         if mode == .afterValue {
             if b == UInt8(ascii: ",") {
@@ -437,7 +440,9 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
                 return i + 1
             }
             throw located(
-                .unexpectedByte(b, expected: mode == .key ? "a string key" : "a string key or '}'"), at: consumed + i)
+                .unexpectedByte(b, expected: mode == .key ? "a string key" : "a string key or '}'"),
+                at: consumed + i
+            )
         }
         if mode == .colon {
             guard b == UInt8(ascii: ":") else {
@@ -474,7 +479,10 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// Starts the value whose first byte is `b`.
     @inline(__always)
     private mutating func beginValue(
-        _ b: UInt8, _ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int
+        _ b: UInt8,
+        _ p: UnsafePointer<UInt8>,
+        _ i: Int,
+        _ count: Int
     ) throws(JSONError) -> Int {
         tokenStart = consumed + i
         switch b {
@@ -553,7 +561,10 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
 
     @inline(__always)
     private mutating func beginLiteral(
-        _ literal: StaticString, _ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int
+        _ literal: StaticString,
+        _ p: UnsafePointer<UInt8>,
+        _ i: Int,
+        _ count: Int
     ) throws(JSONError) -> Int {
         literalBytes = literal
         literalIndex = 1

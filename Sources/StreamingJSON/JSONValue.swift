@@ -67,7 +67,10 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// Decodes one complete document.
-    package static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
+    package static func parse(
+        _ bytes: some Collection<UInt8>,
+        limits: JSONLimits = .default
+    ) throws(JSONError) -> JSONValue {
         var tokenizer = JSONTokenizer(handler: JSONValueBuilder(), limits: limits)
         try tokenizer.feed(bytes)
         try tokenizer.finish()

@@ -92,7 +92,10 @@ package struct CorpusGenerator: Sendable {
     private mutating func streamBatch(while more: (_ events: Int, _ written: Int) -> Bool, write: ([UInt8]) -> Void) {
         var out: [UInt8] = []
         appendHead(&out)
-        append(&out, #"{"rel":"communication","href":"/ucwa/oauth/v1/applications/\#(application)/communication","events":["#)
+        append(
+            &out,
+            #"{"rel":"communication","href":"/ucwa/oauth/v1/applications/\#(application)/communication","events":["#
+        )
         write(out)
         var written = out.count
         var index = 0
@@ -124,7 +127,8 @@ package struct CorpusGenerator: Sendable {
         let sender = pick(["communication", "communication", "conversation", "conversation", "me", "people"])
         let href: String
         switch sender {
-        case "conversation": href = "/ucwa/oauth/v1/applications/\(application)/communication/conversations/\(conversation())"
+        case "conversation":
+            href = "/ucwa/oauth/v1/applications/\(application)/communication/conversations/\(conversation())"
         case "me": href = "/ucwa/oauth/v1/applications/\(application)/me"
         case "people": href = "/ucwa/oauth/v1/applications/\(application)/people"
         default: href = "/ucwa/oauth/v1/applications/\(application)/communication"
@@ -145,7 +149,8 @@ package struct CorpusGenerator: Sendable {
             let text = String(value, radix: 16)
             return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)
         }
-        return "\(hex(a >> 32, 8))-\(hex(a >> 16 & 0xFFFF, 4))-\(hex(a & 0xFFFF, 4))-\(hex(b >> 48, 4))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
+        return
+            "\(hex(a >> 32, 8))-\(hex(a >> 16 & 0xFFFF, 4))-\(hex(a & 0xFFFF, 4))-\(hex(b >> 48, 4))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
     }
 
     /// 32 hex digits, as UCWA's operationId and threadId samples (`74cb7404e0a247d5a2d4eb0376a47dbf`).
@@ -165,14 +170,26 @@ package struct CorpusGenerator: Sendable {
             let conv = "/ucwa/oauth/v1/applications/\(application)/communication/conversations/\(conversation())"
             let user = pick(Self.users)
             if chance(50) {
-                append(&out, #"{"link":{"rel":"participant","href":"\#(conv)/participants/\#(user)@contoso.com","title":"\#(pick(Self.names))"},"in":{"rel":"participants","href":"\#(conv)/participants"},"type":"\#(pick(["added", "updated", "deleted"]))"}"#)
+                append(
+                    &out,
+                    #"{"link":{"rel":"participant","href":"\#(conv)/participants/\#(user)@contoso.com","title":"\#(pick(Self.names))"},"in":{"rel":"participants","href":"\#(conv)/participants"},"type":"\#(pick(["added", "updated", "deleted"]))"}"#
+                )
             } else {
-                append(&out, #"{"link":{"rel":"message","href":"\#(conv)/messaging/messages/\#(int(1...9999))"},"status":"Success","type":"completed"}"#)
+                append(
+                    &out,
+                    #"{"link":{"rel":"message","href":"\#(conv)/messaging/messages/\#(int(1...9999))"},"status":"Success","type":"completed"}"#
+                )
             }
         case "me":
-            append(&out, #"{"link":{"rel":"presence","href":"/ucwa/oauth/v1/applications/\#(application)/me/presence"},"type":"updated"}"#)
+            append(
+                &out,
+                #"{"link":{"rel":"presence","href":"/ucwa/oauth/v1/applications/\#(application)/me/presence"},"type":"updated"}"#
+            )
         default:
-            append(&out, #"{"link":{"rel":"contactPresence","href":"/ucwa/oauth/v1/applications/\#(application)/people/\#(pick(Self.users))@contoso.com/presence"},"type":"updated"}"#)
+            append(
+                &out,
+                #"{"link":{"rel":"contactPresence","href":"/ucwa/oauth/v1/applications/\#(application)/people/\#(pick(Self.users))@contoso.com/presence"},"type":"updated"}"#
+            )
         }
     }
 
@@ -204,11 +221,17 @@ package struct CorpusGenerator: Sendable {
         if chance(75) {
             let conv = "\(base)/conversations/\(conversation())"
             let user = pick(Self.users)
-            append(&out, #","_embedded":{"\#(rel)":{"direction":"\#(pick(["Outgoing", "Incoming"]))","importance":"\#(pick(["Normal", "Normal", "Urgent"]))","#)
+            append(
+                &out,
+                #","_embedded":{"\#(rel)":{"direction":"\#(pick(["Outgoing", "Incoming"]))","importance":"\#(pick(["Normal", "Normal", "Urgent"]))","#
+            )
             append(&out, #""operationId":"\#(hex32())","state":"\#(state)","subject":"\#(pick(Self.subjects))","#)
             append(&out, #""threadId":"\#(hex32())","to":"sip:\#(user)@contoso.com","#)
             append(&out, #""_links":{"self":{"href":"\#(href)"},"conversation":{"href":"\#(conv)"},"#)
-            append(&out, #""from":{"href":"\#(conv)/participants/\#(pick(Self.users))@contoso.com","title":"\#(pick(Self.names))"},"#)
+            append(
+                &out,
+                #""from":{"href":"\#(conv)/participants/\#(pick(Self.users))@contoso.com","title":"\#(pick(Self.names))"},"#
+            )
             append(&out, #""cancel":{"href":"\#(href)/cancel"}},"rel":"\#(rel)"}}"#)
         }
         append(&out, #","type":"\#(type)"}"#)

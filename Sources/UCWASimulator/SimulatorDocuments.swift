@@ -48,7 +48,8 @@ struct SimulatedInvitation {
     /// `baseuri` (a GET answer's hrefs resolve against its own URL).
     func resource(rel: (String) -> String, absolutePaths: Bool = false) -> JSONValue {
         let href = absolutePaths && !href.hasPrefix("/") ? "/" + href : href
-        let conversationHref = absolutePaths && !conversationHref.hasPrefix("/") ? "/" + conversationHref : conversationHref
+        let conversationHref =
+            absolutePaths && !conversationHref.hasPrefix("/") ? "/" + conversationHref : conversationHref
         let peopleHref = absolutePaths && !peopleHref.hasPrefix("/") ? "/" + peopleHref : peopleHref
         var members: [(String, JSONValue)] = [
             ("direction", .string("Outgoing")),
@@ -61,16 +62,21 @@ struct SimulatedInvitation {
         if !script.toAsLink { members.append(("to", .string(script.to))) }
         if let onBehalfOf = script.onBehalfOf { members.append(("onBehalfOf", .string(onBehalfOf))) }
         if script.kind == "onlineMeetingInvitation" {
-            members.append(("onlineMeetingUri", .string("sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:SIM\(id)")))
+            members.append(
+                ("onlineMeetingUri", .string("sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:SIM\(id)"))
+            )
             members.append(("availableModalities", .array([.string("Messaging"), .string("Audio")])))
         }
         let participants = conversationHref + "/participants/"
         var links: [(String, JSONValue)] = [
             ("self", SimulatorDocuments.link(href)),
             (rel("conversation"), SimulatorDocuments.link(conversationHref)),
-            (rel("from"), script.fromLinkOnly
-                ? SimulatorDocuments.link(participants + "alice@contoso.com")
-                : SimulatorDocuments.link(participants + "alice", title: "Alice Smith")),
+            (
+                rel("from"),
+                script.fromLinkOnly
+                    ? SimulatorDocuments.link(participants + "alice@contoso.com")
+                    : SimulatorDocuments.link(participants + "alice", title: "Alice Smith")
+            ),
             (rel("cancel"), SimulatorDocuments.link(href + "/cancel")),
         ]
         let address = script.to.hasPrefix("sip:") ? String(script.to.dropFirst(4)) : script.to
@@ -81,7 +87,9 @@ struct SimulatedInvitation {
             links.append((rel("participant"), SimulatorDocuments.link(participants + address)))
         }
         if let message = script.message {
-            links.append((rel("message"), SimulatorDocuments.link("data:text/plain;charset=utf-8," + Self.formEncode(message))))
+            links.append(
+                (rel("message"), SimulatorDocuments.link("data:text/plain;charset=utf-8," + Self.formEncode(message)))
+            )
         }
         members.append(("_links", SimulatorDocuments.object(links)))
         if state == "Connected", let accepted = script.acceptedBy {
@@ -90,7 +98,9 @@ struct SimulatedInvitation {
                 ("_links", SimulatorDocuments.object([("self", SimulatorDocuments.link(participants + address))])),
                 ("rel", .string(rel("participant"))),
             ])
-            members.append(("_embedded", SimulatorDocuments.object([(rel("acceptedByParticipant"), .array([participant]))])))
+            members.append(
+                ("_embedded", SimulatorDocuments.object([(rel("acceptedByParticipant"), .array([participant]))]))
+            )
         }
         members.append(("rel", .string(rel(script.kind))))
         return SimulatorDocuments.object(members)
@@ -101,7 +111,8 @@ struct SimulatedInvitation {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             case UInt8(ascii: " "):

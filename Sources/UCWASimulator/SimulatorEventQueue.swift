@@ -11,7 +11,12 @@ extension SimulatorServer {
         /// For invitation events: which invitation, and its state once this event is sent.
         var invitation: (id: Int, state: String, completed: Bool)?
 
-        init(senderRel: String, senderHref: String, event: JSONValue, invitation: (id: Int, state: String, completed: Bool)?) {
+        init(
+            senderRel: String,
+            senderHref: String,
+            event: JSONValue,
+            invitation: (id: Int, state: String, completed: Bool)?
+        ) {
             self.senderRel = senderRel
             self.senderHref = senderHref
             rendered = SimulatorDocuments.bytes(event)

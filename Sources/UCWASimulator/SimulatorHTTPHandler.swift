@@ -45,7 +45,13 @@ final class Responder: @unchecked Sendable {
     var isOpen: Bool { context.channel.isActive }
     var channelID: ObjectIdentifier { ObjectIdentifier(context.channel) }
 
-    func send(status: Int, headers extra: [(String, String)] = [], body: [UInt8], contentType: String = "application/json", mode: WireMode = .normal) {
+    func send(
+        status: Int,
+        headers extra: [(String, String)] = [],
+        body: [UInt8],
+        contentType: String = "application/json",
+        mode: WireMode = .normal
+    ) {
         guard !answered else { return }
         answered = true
         var headers = HTTPHeaders()
@@ -55,7 +61,10 @@ final class Responder: @unchecked Sendable {
         for (name, value) in extra { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: status),
+            headers: headers
+        )
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
         switch mode {
         case .normal:

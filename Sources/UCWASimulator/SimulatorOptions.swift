@@ -207,7 +207,8 @@ package struct InvitationScript: Sendable, Hashable {
 
     package static func == (a: InvitationScript, b: InvitationScript) -> Bool {
         a.to == b.to && a.subject == b.subject && a.outcome == b.outcome && a.withStarted == b.withStarted
-            && a.withAlerting == b.withAlerting && a.kind == b.kind && a.onBehalfOf == b.onBehalfOf && a.message == b.message
+            && a.withAlerting == b.withAlerting && a.kind == b.kind && a.onBehalfOf == b.onBehalfOf
+            && a.message == b.message
             && a.toAsLink == b.toAsLink && a.toName == b.toName && a.fromLinkOnly == b.fromLinkOnly
             && a.acceptedBy?.name == b.acceptedBy?.name && a.acceptedBy?.uri == b.acceptedBy?.uri
     }

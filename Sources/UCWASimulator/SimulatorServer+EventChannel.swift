@@ -21,27 +21,61 @@ extension SimulatorServer {
     /// an ack out of range gets a `resync` link.
     func events(_ request: SimulatorRequest, applicationID: Int, responder: Responder) {
         guard let application = applications[applicationID], !application.gone else {
-            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+            responder.send(
+                status: 404,
+                body: SimulatorDocuments.error(
+                    code: "NotFound",
+                    subcode: "ApplicationNotFound",
+                    message: "An error occurred. Please retry. If the problem persists, contact your support team."
+                )
+            )
             return
         }
         if takeFault(where: { $0 == .applicationGone }) != nil {
             retire(application)
-            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+            responder.send(
+                status: 404,
+                body: SimulatorDocuments.error(
+                    code: "NotFound",
+                    subcode: "ApplicationNotFound",
+                    message: "An error occurred. Please retry. If the problem persists, contact your support team."
+                )
+            )
             return
         }
         if takeFault(where: { $0 == .applicationExpired }) != nil {
             retire(application)
-            responder.send(status: 410, body: SimulatorDocuments.error(code: "Gone", subcode: "InactiveApplicationExpired", message: "The application expired."))
+            responder.send(
+                status: 410,
+                body: SimulatorDocuments.error(
+                    code: "Gone",
+                    subcode: "InactiveApplicationExpired",
+                    message: "The application expired."
+                )
+            )
             return
         }
-        if case .eventsStatus(let status, let retryAfter)? = takeFault(where: { if case .eventsStatus = $0 { true } else { false } }) {
+        if case .eventsStatus(let status, let retryAfter)? = takeFault(where: {
+            if case .eventsStatus = $0 { true } else { false }
+        }) {
             let headers = retryAfter.map { [("Retry-After", String($0))] } ?? []
             let code = status == 429 ? "TooManyRequests" : status == 503 ? "ServiceUnavailable" : "ServiceFailure"
-            responder.send(status: status, headers: headers, body: SimulatorDocuments.error(code: code, message: "Simulated failure."))
+            responder.send(
+                status: status,
+                headers: headers,
+                body: SimulatorDocuments.error(code: code, message: "Simulated failure.")
+            )
             return
         }
         guard let ackText = request.query("ack"), let ack = Int(ackText) else {
-            responder.send(status: 400, body: SimulatorDocuments.error(code: "BadRequest", subcode: "ParameterValidationFailure", message: "ack is required."))
+            responder.send(
+                status: 400,
+                body: SimulatorDocuments.error(
+                    code: "BadRequest",
+                    subcode: "ParameterValidationFailure",
+                    message: "ack is required."
+                )
+            )
             return
         }
         if let timeout = request.query("timeout").flatMap(Int.init) {
@@ -54,8 +88,12 @@ extension SimulatorServer {
             stats.eventsOutstanding -= count
             if count > 0 { stats.lastEventsAcknowledged = .now }
         }
-        let firstKept = (Array(application.sent.keys) + application.hostile.keys.filter { $0 >= ack }).min() ?? application.nextBatch
-        if options.resyncEveryPoll || takeFault(where: { $0 == .resync }) != nil || ack < firstKept || ack > application.nextBatch {
+        let firstKept =
+            (Array(application.sent.keys) + application.hostile.keys.filter { $0 >= ack }).min()
+            ?? application.nextBatch
+        if options.resyncEveryPoll || takeFault(where: { $0 == .resync }) != nil || ack < firstKept
+            || ack > application.nextBatch
+        {
             let body = SimulatorDocuments.object([
                 ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: firstKept))]))
             ])
@@ -64,7 +102,8 @@ extension SimulatorServer {
         }
         application.hostile = application.hostile.filter { $0.key >= ack }
         if application.hostile[ack] == nil, application.sent[ack] == nil,
-           case .hostileBody(let kind)? = takeFault(where: { if case .hostileBody = $0 { true } else { false } }) {
+            case .hostileBody(let kind)? = takeFault(where: { if case .hostileBody = $0 { true } else { false } })
+        {
             application.hostile[ack] = kind
         }
         if let kind = application.hostile[ack] {
@@ -86,7 +125,14 @@ extension SimulatorServer {
         if let old = application.parked {
             old.timer?.cancel()
             if old.responder.isOpen { stats.pollsReplaced += 1 }
-            old.responder.send(status: 409, body: SimulatorDocuments.error(code: "Conflict", subcode: "PGetReplaced", message: "The pending GET was replaced by a newer one."))
+            old.responder.send(
+                status: 409,
+                body: SimulatorDocuments.error(
+                    code: "Conflict",
+                    subcode: "PGetReplaced",
+                    message: "The pending GET was replaced by a newer one."
+                )
+            )
         }
         var parked = ParkedPoll(responder: responder, channel: responder.channelID, timer: nil)
         if takeFault(where: { $0 == .silentPoll }) == nil {
@@ -103,7 +149,10 @@ extension SimulatorServer {
     /// A hostile batch, generated 64 KiB at a time. Its `next` link comes first, so a client
     /// can skip it after refusing it a few times; it is sent again while unacknowledged.
     private func sendHostile(_ kind: HostileBody, application: Application, ack: Int, to responder: Responder) {
-        let head = Array(#"{"_links":{"self":{"href":"\#(application.eventsHref(ack: ack))"},"next":{"href":"\#(application.eventsHref(ack: ack + 1))"}},"sender":["#.utf8)
+        let head = Array(
+            #"{"_links":{"self":{"href":"\#(application.eventsHref(ack: ack))"},"next":{"href":"\#(application.eventsHref(ack: ack + 1))"}},"sender":["#
+                .utf8
+        )
         // Re-requesting the URL gets the same hostile batch until it is acknowledged.
         application.nextBatch = max(application.nextBatch, ack + 1)
         var sentHead = false
@@ -114,7 +163,10 @@ extension SimulatorServer {
             var remaining = count
             let opening = head + Array(prefix.utf8)
             responder.sendStream(status: 200, contentLength: nil) {
-                if !sentHead { sentHead = true; return opening }
+                if !sentHead {
+                    sentHead = true
+                    return opening
+                }
                 guard remaining > 0 else { return nil }
                 let count = min(chunk, remaining)
                 remaining -= count
@@ -122,7 +174,8 @@ extension SimulatorServer {
             }
         }
         // Inside an embedded resource, where the decoder skips what it does not know.
-        let embedded = #"{"rel":"communication","href":"/c","events":[{"link":{"rel":"participantInvitation","href":"/x/1"},"_embedded":{"participantInvitation":"#
+        let embedded =
+            #"{"rel":"communication","href":"/c","events":[{"link":{"rel":"participantInvitation","href":"/x/1"},"_embedded":{"participantInvitation":"#
         switch kind {
         case .deepNesting(let depth):
             sendRepeated("[", count: depth, after: embedded + #"{"unknown":"#)
@@ -184,10 +237,12 @@ extension SimulatorServer {
         writer.raw("{\"_links\":")
         // With a late baseuri, relative to it alone (see SimulatorOptions.lateBaseURI).
         let relative = { (href: String) in self.options.lateBaseURI ? String(href.dropFirst()) : href }
-        writer.value(SimulatorDocuments.links([
-            ("self", relative(application.eventsHref(ack: number))),
-            (resume ? "resume" : "next", relative(application.eventsHref(ack: number + 1))),
-        ]))
+        writer.value(
+            SimulatorDocuments.links([
+                ("self", relative(application.eventsHref(ack: number))),
+                (resume ? "resume" : "next", relative(application.eventsHref(ack: number + 1))),
+            ])
+        )
         writer.raw(",\"sender\":[")
         var open: (rel: String, href: String)?
         for item in taken {

@@ -83,7 +83,10 @@ final class SimulatorServer: @unchecked Sendable {
                 parked.timer?.cancel()
                 application.parked = nil
                 let body = SimulatorDocuments.object([
-                    ("_links", SimulatorDocuments.links([("resync", application.eventsHref(ack: application.nextBatch))]))
+                    (
+                        "_links",
+                        SimulatorDocuments.links([("resync", application.eventsHref(ack: application.nextBatch))])
+                    )
                 ])
                 parked.responder.send(status: 200, body: SimulatorDocuments.bytes(body))
             }
@@ -93,9 +96,24 @@ final class SimulatorServer: @unchecked Sendable {
             if let application = liveApplication, let parked = application.parked {
                 retire(application)
                 if fault == .applicationGone {
-                    parked.responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred. Please retry. If the problem persists, contact your support team."))
+                    parked.responder.send(
+                        status: 404,
+                        body: SimulatorDocuments.error(
+                            code: "NotFound",
+                            subcode: "ApplicationNotFound",
+                            message:
+                                "An error occurred. Please retry. If the problem persists, contact your support team."
+                        )
+                    )
                 } else {
-                    parked.responder.send(status: 410, body: SimulatorDocuments.error(code: "Gone", subcode: "InactiveApplicationExpired", message: "The application expired."))
+                    parked.responder.send(
+                        status: 410,
+                        body: SimulatorDocuments.error(
+                            code: "Gone",
+                            subcode: "InactiveApplicationExpired",
+                            message: "The application expired."
+                        )
+                    )
                 }
             } else {
                 faults.append(fault)
@@ -127,9 +145,15 @@ final class SimulatorServer: @unchecked Sendable {
         let applicationPath = "\(root)/oauth/v1/applications/\(application)"
         let base = applicationPath + "/communication"
         var invitation = SimulatedInvitation(
-            id: id, href: "\(base)/\(script.kind)s/\(id)",
-            conversationHref: "\(base)/conversations/\(id)", peopleHref: applicationPath + "/people",
-            operationID: "op-\(id)", threadID: "thread-\(id)", script: script, state: "Connecting")
+            id: id,
+            href: "\(base)/\(script.kind)s/\(id)",
+            conversationHref: "\(base)/conversations/\(id)",
+            peopleHref: applicationPath + "/people",
+            operationID: "op-\(id)",
+            threadID: "thread-\(id)",
+            script: script,
+            state: "Connecting"
+        )
         var events: [(JSONValue, String, Bool)] = []
         if script.withStarted { events.append((invitationEvent(invitation, type: "started"), invitation.state, false)) }
         if script.withAlerting {
@@ -143,7 +167,15 @@ final class SimulatorServer: @unchecked Sendable {
         invitations[id] = invitation
         // All events of the script are queued before a parked poll is released: one batch.
         for (event, state, completed) in events {
-            enqueue(QueuedEvent(senderRel: rel("communication"), senderHref: base, event: event, invitation: (id, state, completed)), release: false)
+            enqueue(
+                QueuedEvent(
+                    senderRel: rel("communication"),
+                    senderHref: base,
+                    event: event,
+                    invitation: (id, state, completed)
+                ),
+                release: false
+            )
         }
         if let application = liveApplication { releaseParkedPoll(of: application) }
         return invitation.href
@@ -156,14 +188,22 @@ final class SimulatorServer: @unchecked Sendable {
 
     private func invitationEvent(_ invitation: SimulatedInvitation, type: String) -> JSONValue {
         var members: [(String, JSONValue)] = [
-            ("link", SimulatorDocuments.object([
-                ("rel", .string(rel(invitation.script.kind))), ("href", .string(invitation.href)),
-            ]))
+            (
+                "link",
+                SimulatorDocuments.object([
+                    ("rel", .string(rel(invitation.script.kind))), ("href", .string(invitation.href)),
+                ])
+            )
         ]
         if options.embedResources {
-            members.append(("_embedded", SimulatorDocuments.object([
-                (rel(invitation.script.kind), invitation.resource(rel: rel))
-            ])))
+            members.append(
+                (
+                    "_embedded",
+                    SimulatorDocuments.object([
+                        (rel(invitation.script.kind), invitation.resource(rel: rel))
+                    ])
+                )
+            )
         }
         if type == "completed" {
             switch invitation.script.outcome {
@@ -171,20 +211,35 @@ final class SimulatorServer: @unchecked Sendable {
                 members.append(("status", .string("Success")))
             case .failed(let code, let subcode, let message):
                 members.append(("status", .string("Failure")))
-                members.append(("reason", SimulatorDocuments.object([
-                    ("code", .string(code)), ("subcode", .string(subcode)), ("message", .string(message)),
-                ])))
+                members.append(
+                    (
+                        "reason",
+                        SimulatorDocuments.object([
+                            ("code", .string(code)), ("subcode", .string(subcode)), ("message", .string(message)),
+                        ])
+                    )
+                )
             case .declined:
                 members.append(("status", .string("Failure")))
-                members.append(("reason", SimulatorDocuments.object([
-                    ("code", .string("RemoteFailure")), ("subcode", .string("Declined")),
-                    ("message", .string("Your invitation was declined.")),
-                ])))
+                members.append(
+                    (
+                        "reason",
+                        SimulatorDocuments.object([
+                            ("code", .string("RemoteFailure")), ("subcode", .string("Declined")),
+                            ("message", .string("Your invitation was declined.")),
+                        ])
+                    )
+                )
             case .cancelled:
                 members.append(("status", .string("Failure")))
-                members.append(("reason", SimulatorDocuments.object([
-                    ("code", .string("LocalFailure")), ("subcode", .string("Canceled")),
-                ])))
+                members.append(
+                    (
+                        "reason",
+                        SimulatorDocuments.object([
+                            ("code", .string("LocalFailure")), ("subcode", .string("Canceled")),
+                        ])
+                    )
+                )
             }
         }
         members.append(("type", .string(type)))
@@ -224,10 +279,20 @@ final class SimulatorServer: @unchecked Sendable {
         }
         let lowered = path.lowercased()
         if let route = Self.route(request.method, lowered),
-           case .answer(_, let status, let subcode, let retryAfter)? = takeFault(where: { if case .answer(route, _, _, _) = $0 { true } else { false } }) {
-            let code = [401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Gone", 429: "TooManyRequests", 503: "ServiceUnavailable"][status] ?? "ServiceFailure"
-            responder.send(status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [],
-                           body: SimulatorDocuments.error(code: code, subcode: subcode, message: "Simulated answer."))
+            case .answer(_, let status, let subcode, let retryAfter)? = takeFault(where: {
+                if case .answer(route, _, _, _) = $0 { true } else { false }
+            })
+        {
+            let code =
+                [
+                    401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Gone",
+                    429: "TooManyRequests", 503: "ServiceUnavailable",
+                ][status] ?? "ServiceFailure"
+            responder.send(
+                status: status,
+                headers: retryAfter.map { [("Retry-After", String($0))] } ?? [],
+                body: SimulatorDocuments.error(code: code, subcode: subcode, message: "Simulated answer.")
+            )
             return
         }
         switch (request.method, lowered) {
@@ -244,7 +309,14 @@ final class SimulatorServer: @unchecked Sendable {
             let parts = path.split(separator: "/")
             // ucwa/oauth/v1/applications/{id}[/events | /communication/participantInvitations/{n}]
             guard parts.count >= 5, parts[0] == "ucwa", parts[3] == "applications", let id = Int(parts[4]) else {
-                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
+                responder.send(
+                    status: 404,
+                    body: SimulatorDocuments.error(
+                        code: "NotFound",
+                        subcode: "ResourceNotFound",
+                        message: "No such resource."
+                    )
+                )
                 return
             }
             guard authorized(request, pool: pool, responder: responder) else { return }
@@ -253,14 +325,25 @@ final class SimulatorServer: @unchecked Sendable {
                 deleteApplication(id, responder: responder)
             } else if rest == ["events"], request.method == .GET {
                 events(request, applicationID: id, responder: responder)
-            } else if rest.count == 3, rest.first == "communication", rest.dropFirst().first?.hasSuffix("Invitations") == true,
-                      let number = Int(rest.last!), request.method == .GET {
+            } else if rest.count == 3, rest.first == "communication",
+                rest.dropFirst().first?.hasSuffix("Invitations") == true,
+                let number = Int(rest.last!), request.method == .GET
+            {
                 invitation(number, responder: responder)
-            } else if request.method == .GET, rest.count == 2 && rest.first == "people"
-                        || rest.count == 5 && rest.first == "communication" && rest.dropFirst(3).first == "participants" {
+            } else if request.method == .GET,
+                rest.count == 2 && rest.first == "people"
+                    || rest.count == 5 && rest.first == "communication" && rest.dropFirst(3).first == "participants"
+            {
                 person(String(rest.last!), participant: rest.count == 5, responder: responder)
             } else {
-                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "No such resource."))
+                responder.send(
+                    status: 404,
+                    body: SimulatorDocuments.error(
+                        code: "NotFound",
+                        subcode: "ResourceNotFound",
+                        message: "No such resource."
+                    )
+                )
             }
         }
     }
@@ -282,19 +365,25 @@ final class SimulatorServer: @unchecked Sendable {
         let rootPath = "/autodiscover/autodiscoverservice.svc/root"
         if pool.isEmpty, options.redirectAutodiscover {
             let body = SimulatorDocuments.object([
-                ("_links", SimulatorDocuments.links([
-                    ("self", baseURL + rootPath), ("redirect", baseURL + "/pool2" + rootPath),
-                ]))
+                (
+                    "_links",
+                    SimulatorDocuments.links([
+                        ("self", baseURL + rootPath), ("redirect", baseURL + "/pool2" + rootPath),
+                    ])
+                )
             ])
             responder.send(status: 200, body: SimulatorDocuments.bytes(body))
             return
         }
         let body = SimulatorDocuments.object([
-            ("_links", SimulatorDocuments.links([
-                ("self", baseURL + pool + rootPath),
-                ("user", baseURL + pool + rootPath + "/oauth/user?originalDomain=contoso.com"),
-                ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
-            ]))
+            (
+                "_links",
+                SimulatorDocuments.links([
+                    ("self", baseURL + pool + rootPath),
+                    ("user", baseURL + pool + rootPath + "/oauth/user?originalDomain=contoso.com"),
+                    ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
+                ])
+            )
         ])
         responder.send(status: 200, body: SimulatorDocuments.bytes(body))
     }
@@ -303,20 +392,26 @@ final class SimulatorServer: @unchecked Sendable {
         guard authorized(request, pool: pool, responder: responder) else { return }
         if pool.isEmpty, options.redirectUser {
             let body = SimulatorDocuments.object([
-                ("_links", SimulatorDocuments.links([
-                    ("self", baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
-                    ("redirect", baseURL + "/pool2/Autodiscover/AutodiscoverService.svc/root"),
-                ]))
+                (
+                    "_links",
+                    SimulatorDocuments.links([
+                        ("self", baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
+                        ("redirect", baseURL + "/pool2/Autodiscover/AutodiscoverService.svc/root"),
+                    ])
+                )
             ])
             responder.send(status: 200, body: SimulatorDocuments.bytes(body))
             return
         }
         let body = SimulatorDocuments.object([
-            ("_links", SimulatorDocuments.links([
-                ("self", baseURL + pool + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
-                ("applications", baseURL + pool + "/ucwa/oauth/v1/applications"),
-                ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
-            ]))
+            (
+                "_links",
+                SimulatorDocuments.links([
+                    ("self", baseURL + pool + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
+                    ("applications", baseURL + pool + "/ucwa/oauth/v1/applications"),
+                    ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
+                ])
+            )
         ])
         responder.send(status: 200, body: SimulatorDocuments.bytes(body))
     }
@@ -325,7 +420,8 @@ final class SimulatorServer: @unchecked Sendable {
     /// expired, revoked or from another pool.
     private func authorized(_ request: SimulatorRequest, pool: String, responder: Responder) -> Bool {
         if let header = request.headers.first(name: "Authorization"), header.hasPrefix("Bearer "),
-           let token = tokens[String(header.dropFirst(7))], token.pool == pool, NIODeadline.now() < token.expires {
+            let token = tokens[String(header.dropFirst(7))], token.pool == pool, NIODeadline.now() < token.expires
+        {
             return true
         }
         let tokenURL = baseURL + pool + "/WebTicket/oauthtoken"
@@ -333,10 +429,18 @@ final class SimulatorServer: @unchecked Sendable {
         responder.send(
             status: 401,
             headers: [
-                ("WWW-Authenticate", "Bearer trusted_issuers=\"00000001-0000-0000-c000-000000000000@contoso.com\", client_id=\"00000004-0000-0ff1-ce00-000000000000\""),
-                ("WWW-Authenticate", "MsRtcOAuth \(href),grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\""),
+                (
+                    "WWW-Authenticate",
+                    "Bearer trusted_issuers=\"00000001-0000-0000-c000-000000000000@contoso.com\", client_id=\"00000004-0000-0ff1-ce00-000000000000\""
+                ),
+                (
+                    "WWW-Authenticate",
+                    "MsRtcOAuth \(href),grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\""
+                ),
             ],
-            body: Array("<html><body>401 Unauthorized</body></html>".utf8), contentType: "text/html")
+            body: Array("<html><body>401 Unauthorized</body></html>".utf8),
+            contentType: "text/html"
+        )
         return false
     }
 
@@ -347,11 +451,19 @@ final class SimulatorServer: @unchecked Sendable {
             if parts.count == 2 { form[parts[0]] = parts[1] }
         }
         guard form["grant_type"] == "password" else {
-            responder.send(status: 400, body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("unsupported_grant_type"))])))
+            responder.send(
+                status: 400,
+                body: SimulatorDocuments.bytes(
+                    SimulatorDocuments.object([("error", .string("unsupported_grant_type"))])
+                )
+            )
             return
         }
         guard form["username"] == options.username, form["password"] == options.password else {
-            responder.send(status: 400, body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("invalid_grant"))])))
+            responder.send(
+                status: 400,
+                body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("invalid_grant"))]))
+            )
             return
         }
         stats.tokensIssued += 1
@@ -372,7 +484,8 @@ final class SimulatorServer: @unchecked Sendable {
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
             } else {
                 bytes.append(byte)
@@ -383,10 +496,18 @@ final class SimulatorServer: @unchecked Sendable {
 
     private func createApplication(_ request: SimulatorRequest, pool: String, responder: Responder) {
         guard let body = try? JSONValue.parse(request.body),
-              let endpointID = (body["endpointId"] ?? body["EndpointId"])?.stringValue,
-              let userAgent = (body["userAgent"] ?? body["UserAgent"])?.stringValue,
-              let culture = (body["culture"] ?? body["Culture"])?.stringValue else {
-            responder.send(status: 400, body: SimulatorDocuments.error(code: "BadRequest", subcode: "ParameterValidationFailure", message: "culture, endpointId and userAgent are required."))
+            let endpointID = (body["endpointId"] ?? body["EndpointId"])?.stringValue,
+            let userAgent = (body["userAgent"] ?? body["UserAgent"])?.stringValue,
+            let culture = (body["culture"] ?? body["Culture"])?.stringValue
+        else {
+            responder.send(
+                status: 400,
+                body: SimulatorDocuments.error(
+                    code: "BadRequest",
+                    subcode: "ParameterValidationFailure",
+                    message: "culture, endpointId and userAgent are required."
+                )
+            )
             return
         }
         let application: Application
@@ -396,7 +517,13 @@ final class SimulatorServer: @unchecked Sendable {
         }) {
             application = existing
         } else {
-            application = Application(id: nextApplicationID, pool: pool, endpointID: endpointID, userAgent: userAgent, culture: culture)
+            application = Application(
+                id: nextApplicationID,
+                pool: pool,
+                endpointID: endpointID,
+                userAgent: userAgent,
+                culture: culture
+            )
             nextApplicationID += 1
             applications[application.id] = application
             stats.applicationsCreated += 1
@@ -406,20 +533,36 @@ final class SimulatorServer: @unchecked Sendable {
             for event in waiting { enqueue(event) }
         }
         let document = SimulatorDocuments.object([
-            ("culture", .string(culture)), ("endpointId", .string(endpointID)), ("id", .string("app-\(application.id)")),
+            ("culture", .string(culture)), ("endpointId", .string(endpointID)),
+            ("id", .string("app-\(application.id)")),
             ("type", .string("Browser")), ("userAgent", .string(userAgent)),
-            ("_links", SimulatorDocuments.links([
-                ("self", application.path), ("policies", application.path + "/policies"),
-                ("batch", application.path + "/batch"), ("events", application.eventsHref(ack: application.nextBatch)),
-            ])),
+            (
+                "_links",
+                SimulatorDocuments.links([
+                    ("self", application.path), ("policies", application.path + "/policies"),
+                    ("batch", application.path + "/batch"),
+                    ("events", application.eventsHref(ack: application.nextBatch)),
+                ])
+            ),
             ("rel", .string("application")),
         ])
-        responder.send(status: status, headers: [("ETag", "\"\(application.id)\"")], body: SimulatorDocuments.bytes(document))
+        responder.send(
+            status: status,
+            headers: [("ETag", "\"\(application.id)\"")],
+            body: SimulatorDocuments.bytes(document)
+        )
     }
 
     private func deleteApplication(_ id: Int, responder: Responder) {
         guard let application = applications[id], !application.gone else {
-            responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ApplicationNotFound", message: "The application does not exist."))
+            responder.send(
+                status: 404,
+                body: SimulatorDocuments.error(
+                    code: "NotFound",
+                    subcode: "ApplicationNotFound",
+                    message: "The application does not exist."
+                )
+            )
             return
         }
         retire(application)
@@ -453,18 +596,38 @@ final class SimulatorServer: @unchecked Sendable {
     // MARK: Invitation resources
 
     private func invitation(_ number: Int, responder: Responder) {
-        if case .invitationStatus(let status)? = takeFault(where: { if case .invitationStatus = $0 { true } else { false } }) {
-            responder.send(status: status, body: SimulatorDocuments.error(code: status == 404 ? "NotFound" : "ServiceFailure", message: "Simulated failure."))
+        if case .invitationStatus(let status)? = takeFault(where: {
+            if case .invitationStatus = $0 { true } else { false }
+        }) {
+            responder.send(
+                status: status,
+                body: SimulatorDocuments.error(
+                    code: status == 404 ? "NotFound" : "ServiceFailure",
+                    message: "Simulated failure."
+                )
+            )
             return
         }
         let answer: @Sendable () -> Void = { [self] in
-            guard let invitation = invitations[number], !(options.completedInvitationsGone && invitation.completed) else {
-                responder.send(status: 404, body: SimulatorDocuments.error(code: "NotFound", subcode: "ResourceNotFound", message: "The invitation no longer exists."))
+            guard let invitation = invitations[number], !(options.completedInvitationsGone && invitation.completed)
+            else {
+                responder.send(
+                    status: 404,
+                    body: SimulatorDocuments.error(
+                        code: "NotFound",
+                        subcode: "ResourceNotFound",
+                        message: "The invitation no longer exists."
+                    )
+                )
                 return
             }
-            responder.send(status: 200, body: SimulatorDocuments.bytes(invitation.resource(rel: rel, absolutePaths: true)))
+            responder.send(
+                status: 200,
+                body: SimulatorDocuments.bytes(invitation.resource(rel: rel, absolutePaths: true))
+            )
         }
-        if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } }) {
+        if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } })
+        {
             loop.scheduleTask(in: TimeAmount(delay)) { answer() }
         } else {
             answer()

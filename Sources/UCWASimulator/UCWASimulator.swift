@@ -30,7 +30,11 @@ package final class UCWASimulator: Sendable {
     package var discoverURL: String { baseURL + "/autodiscover/autodiscoverservice.svc/root" }
 
     /// Starts listening on `host:port` (port 0: any free port).
-    package static func start(options: SimulatorOptions = SimulatorOptions(), host: String = "127.0.0.1", port: Int = 0) async throws -> UCWASimulator {
+    package static func start(
+        options: SimulatorOptions = SimulatorOptions(),
+        host: String = "127.0.0.1",
+        port: Int = 0
+    ) async throws -> UCWASimulator {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let server = SimulatorServer(loop: loop, options: options)
@@ -86,7 +90,9 @@ package final class UCWASimulator: Sendable {
     /// Queues one arbitrary event (`event` is the event object: link, type, …).
     package func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
         guard !stopped.load(ordering: .acquiring) else { return }
-        try? await server.loop.submit { self.server.deliver(senderRel: senderRel, senderHref: senderHref, event: event) }.get()
+        try? await server.loop.submit {
+            self.server.deliver(senderRel: senderRel, senderHref: senderHref, event: event)
+        }.get()
     }
 
     /// What the server has seen so far.

@@ -15,7 +15,8 @@ import Glibc
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate the configuration and print the effective settings (secrets masked).")
+        abstract: "Validate the configuration and print the effective settings (secrets masked)."
+    )
 
     @Option(help: "Configuration file (default: /etc/ucwa-eventd/ucwa-eventd.conf).")
     var config: String?
@@ -29,7 +30,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             var source = configuration
             let fromCredential = !(environment["CREDENTIALS_DIRECTORY"] ?? "").isEmpty
             if !fromCredential, source.passwordFile == nil {
-                source.passwordFile = Self.unitCredentialFile(forConfiguration: config ?? ConfigurationLoader.defaultPath)
+                source.passwordFile = Self.unitCredentialFile(
+                    forConfiguration: config ?? ConfigurationLoader.defaultPath
+                )
             }
             _ = try ConfigurationLoader.password(for: source, environment: environment)
             if !fromCredential, configuration.passwordFile == nil, let file = source.passwordFile {

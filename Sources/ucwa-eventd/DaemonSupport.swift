@@ -21,7 +21,11 @@ func processEnvironment() -> [String: String] {
 }
 
 /// Loads the configuration or exits 78 with the error on stderr.
-func loadConfiguration(path: String?, environment: [String: String], flags: [(section: String, name: String, value: String)]) throws -> Configuration {
+func loadConfiguration(
+    path: String?,
+    environment: [String: String],
+    flags: [(section: String, name: String, value: String)]
+) throws -> Configuration {
     do {
         return try ConfigurationLoader.load(path: path, environment: environment, flags: flags)
     } catch {
@@ -71,11 +75,16 @@ final class Signals: @unchecked Sendable {
         }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { context in
-            let signals = Unmanaged<Signals>.fromOpaque(context!).takeRetainedValue()
-            signals.readLoop()
-            return nil
-        }, context)
+        pthread_create(
+            &thread,
+            nil,
+            { context in
+                let signals = Unmanaged<Signals>.fromOpaque(context!).takeRetainedValue()
+                signals.readLoop()
+                return nil
+            },
+            context
+        )
         pthread_detach(thread)
     }
 

@@ -20,7 +20,8 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             The simulator is the separate program ucwa-sim, looked for beside this executable, \
             then in $PATH. Exit status 69 when it cannot be found or started.
-            """)
+            """
+    )
 
     /// EX_UNAVAILABLE: the simulator program is missing or did not start.
     static let simulatorUnavailable: Int32 = 69
@@ -28,7 +29,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "How many participant invitations to play.")
     var invitations = 24
 
-    @Flag(help: "Inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application).")
+    @Flag(
+        help:
+            "Inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application)."
+    )
     var faults = false
 
     func validate() throws {
@@ -48,10 +52,16 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(Self.simulatorUnavailable)
         }
         var template = [UInt8]("/tmp/ucwa-eventd-demo-XXXXXX".utf8) + [0]
-        guard let stateDirectory = template.withUnsafeMutableBufferPointer({ buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdtemp($0).map { String(cString: $0) } }
-        }) else {
-            Diagnostics.print("demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(String(cString: strerror(errno)))")
+        guard
+            let stateDirectory = template.withUnsafeMutableBufferPointer({ buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    mkdtemp($0).map { String(cString: $0) }
+                }
+            })
+        else {
+            Diagnostics.print(
+                "demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(String(cString: strerror(errno)))"
+            )
             throw ExitCode(ExitStatus.temporaryFailure)
         }
         // A password made up for this run, handed to the simulator in a 0600 file that is gone
@@ -66,7 +76,10 @@ struct DemoCommand: AsyncParsableCommand {
             defer { unlink(passwordFile) }
             simulator = try SimulatorProcess(
                 path: path,
-                arguments: ["--port", "0", "--password-file", passwordFile, "--demo", "--invitations", "\(invitations)"] + (faults ? ["--faults"] : []))
+                arguments: [
+                    "--port", "0", "--password-file", passwordFile, "--demo", "--invitations", "\(invitations)",
+                ] + (faults ? ["--faults"] : [])
+            )
             discoverURL = try await simulator.value(of: "DiscoverURL", timeout: .seconds(10))
             username = try await simulator.value(of: "Username", timeout: .seconds(1))
         } catch {
@@ -84,28 +97,44 @@ struct DemoCommand: AsyncParsableCommand {
         let stop = StopSignal()
         let signals = Signals(stop: { stop.request() }, reload: {})
         defer { signals.cancel() }
-        var daemon = Daemon(configuration: configuration, password: password, environment: [:], logger: logger, stop: stop)
+        var daemon = Daemon(
+            configuration: configuration,
+            password: password,
+            environment: [:],
+            logger: logger,
+            stop: stop
+        )
         daemon.timeoutOverride = 2
         daemon.grace = .seconds(2)
-        daemon.policy = RetryPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(1), maximumRetryAfter: .seconds(2))
+        daemon.policy = RetryPolicy(
+            initialDelay: .milliseconds(100),
+            maximumDelay: .seconds(1),
+            maximumRetryAfter: .seconds(2)
+        )
         let runner = daemon
         let task = Task { await runner.run(sink: .stdout(descriptor: 1)) }
 
         // The scenario's own deadline is a minute of waiting for acknowledgements; this one
         // covers playing as well. A stop signal (Ctrl-C) ends the wait too.
-        let done = try? await simulator.line(startingWith: "demo-done ", timeout: .seconds(Int64(90 + invitations / 10)), until: { stop.isRequested })
+        let done = try? await simulator.line(
+            startingWith: "demo-done ",
+            timeout: .seconds(Int64(90 + invitations / 10)),
+            until: { stop.isRequested }
+        )
         // SIGINT or SIGTERM ended the wait: stop as `run` does, with the daemon's status.
         let interrupted = stop.isRequested
         stop.request()
         let code = await task.value
         simulator.stop()
         let elapsed = clock.now - started
-        let tenths = Int(elapsed.components.seconds) * 10 + Int(elapsed.components.attoseconds / 100_000_000_000_000_000)
+        let tenths =
+            Int(elapsed.components.seconds) * 10 + Int(elapsed.components.attoseconds / 100_000_000_000_000_000)
         let fields = SimulatorProcess.fields(done ?? "")
         Diagnostics.print(
             "demo: \(invitations) invitations, \(fields["events"] ?? "?") invitation events, \(runner.stats.records) records, "
                 + "\(fields["applications"] ?? "?") application(s), \(fields["tokens"] ?? "?") token(s), exit \(code), "
-                + "\(tenths / 10).\(tenths % 10) s; state in \(stateDirectory)")
+                + "\(tenths / 10).\(tenths % 10) s; state in \(stateDirectory)"
+        )
         if done == nil && code == 0 && !interrupted {
             Diagnostics.print("demo: \(simulator.path) did not report the end of the scenario (no demo-done line)")
             throw ExitCode(ExitStatus.temporaryFailure)

@@ -41,9 +41,13 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Which events become records: participant-invitations, invitations or all.")
     var events: String = EventFilter.all.rawValue
 
-    @Option(help: ArgumentHelp(
-        "The absolute URL the bodies were fetched from: relative hrefs resolve against a body's baseuri, else this.",
-        discussion: "The default, https://ucwa.invalid/, is a reserved name (RFC 6761) that says the origin is unknown."))
+    @Option(
+        help: ArgumentHelp(
+            "The absolute URL the bodies were fetched from: relative hrefs resolve against a body's baseuri, else this.",
+            discussion:
+                "The default, https://ucwa.invalid/, is a reserved name (RFC 6761) that says the origin is unknown."
+        )
+    )
     var baseURL = ReplayCommand.unknownOrigin
 
     static let unknownOrigin = "https://ucwa.invalid/"
@@ -78,9 +82,13 @@ struct ReplayCommand: ParsableCommand {
                 if summary { Diagnostics.print(line) }
                 if !result.isBatch {
                     failures += 1
-                    Diagnostics.print("\(name): valid JSON, but not an event batch (no \"sender\" array and no next, resume or resync link)")
+                    Diagnostics.print(
+                        "\(name): valid JSON, but not an event batch (no \"sender\" array and no next, resume or resync link)"
+                    )
                 } else if result.events == 0, let resync = result.links[.resync], !summary {
-                    Diagnostics.print("\(name): no events, only a resync link (the client lost its place; the server would start again at \(Sanitize.forTerminal(resync)))")
+                    Diagnostics.print(
+                        "\(name): no events, only a resync link (the client lost its place; the server would start again at \(Sanitize.forTerminal(resync)))"
+                    )
                 }
             } catch {
                 failures += 1
@@ -107,7 +115,13 @@ struct ReplayCommand: ParsableCommand {
         var pinnedBase: String?
         var skip = 0
         while true {
-            let (result, again) = try replayOnce(path, into: output, builder: &builder, pinnedBase: pinnedBase, skip: skip)
+            let (result, again) = try replayOnce(
+                path,
+                into: output,
+                builder: &builder,
+                pinnedBase: pinnedBase,
+                skip: skip
+            )
             guard let again else { return result }
             (pinnedBase, skip) = again
         }
@@ -116,7 +130,11 @@ struct ReplayCommand: ParsableCommand {
     /// One read of the file; `again` is the base and the events printed when it must be read
     /// once more.
     private func replayOnce(
-        _ path: String, into output: OutputStream, builder: inout RecordBuilder, pinnedBase: String?, skip: Int
+        _ path: String,
+        into output: OutputStream,
+        builder: inout RecordBuilder,
+        pinnedBase: String?,
+        skip: Int
     ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
         let file: InputFile
         do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.description) }
@@ -124,9 +142,15 @@ struct ReplayCommand: ParsableCommand {
         let source = summary ? nil : path
         var decoder = EventBatchDecoder(
             consumer: LinePrinter(
-                output: output, source: source, printing: !summary, builder: raw ? nil : builder,
-                hold: BodyBaseHold(requestURL: baseURL, pinnedBase: pinnedBase, limit: Self.holdLimit), skip: skip),
-            limits: JSONLimits(maxDocumentBytes: nil))
+                output: output,
+                source: source,
+                printing: !summary,
+                builder: raw ? nil : builder,
+                hold: BodyBaseHold(requestURL: baseURL, pinnedBase: pinnedBase, limit: Self.holdLimit),
+                skip: skip
+            ),
+            limits: JSONLimits(maxDocumentBytes: nil)
+        )
         defer { if let used = decoder.consumer.builder { builder = used } }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         do {
@@ -176,7 +200,8 @@ struct LinePrinter: EventBatchConsumer {
     /// Events printed (by ordinal: the next one to print).
     private(set) var printed: Int
 
-    init(output: OutputStream, source: String?, printing: Bool, builder: RecordBuilder?, hold: BodyBaseHold, skip: Int) {
+    init(output: OutputStream, source: String?, printing: Bool, builder: RecordBuilder?, hold: BodyBaseHold, skip: Int)
+    {
         self.output = output
         self.source = source
         self.printing = printing
@@ -221,11 +246,22 @@ struct LinePrinter: EventBatchConsumer {
         if parsedBase?.url != base { parsedBase = Href.Base(base) }
         let href = parsedBase?.resolve(event.link.href.string) ?? event.link.href.string
         let resolved = ResolvedEvent(
-            event: event, href: UCWARel.isInvitation(event.link.rel) ? href : "",
-            resource: event.invitation, resolution: event.invitation != nil ? .embedded : .none, base: base)
+            event: event,
+            href: UCWARel.isInvitation(event.link.rel) ? href : "",
+            resource: event.invitation,
+            resolution: event.invitation != nil ? .embedded : .none,
+            base: base
+        )
         let file = source ?? ""
         printed = event.position.ordinal + 1
-        guard let record = builder!.record(for: resolved, application: "replay:" + file, batch: file, now: WallClock.microsecondsSince1970()) else { return }
+        guard
+            let record = builder!.record(
+                for: resolved,
+                application: "replay:" + file,
+                batch: file,
+                now: WallClock.microsecondsSince1970()
+            )
+        else { return }
         record.writeJSONLine(into: &writer)
         output.write(writer.bytes)
     }

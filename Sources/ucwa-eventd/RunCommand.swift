@@ -7,7 +7,8 @@ import UCWA
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the daemon: hold the event channel and write lifecycle records.")
+        abstract: "Run the daemon: hold the event channel and write lifecycle records."
+    )
 
     @Option(help: "Configuration file (default: /etc/ucwa-eventd/ucwa-eventd.conf).")
     var config: String?
@@ -32,21 +33,31 @@ struct RunCommand: AsyncParsableCommand {
         let configPath = config
         let reloadFlags = flags
         // Installed first: SIGTERM or SIGHUP at any moment from here on is handled.
-        let signals = Signals(stop: {
-            status.stopping()
-            stop.request()
-        }, reload: {
-            status.notifier.reloading()
-            do {
-                let reloaded = try ConfigurationLoader.load(path: configPath, environment: environment, flags: reloadFlags)
-                level.set(reloaded.logLevel)
-                live.events = reloaded.events
-                logger.notice("configuration reloaded", metadata: ["events": "\(reloaded.events.rawValue)", "log_level": "\(reloaded.logLevel)"])
-            } catch {
-                logger.error("reload refused, keeping the running settings: \(error)")
+        let signals = Signals(
+            stop: {
+                status.stopping()
+                stop.request()
+            },
+            reload: {
+                status.notifier.reloading()
+                do {
+                    let reloaded = try ConfigurationLoader.load(
+                        path: configPath,
+                        environment: environment,
+                        flags: reloadFlags
+                    )
+                    level.set(reloaded.logLevel)
+                    live.events = reloaded.events
+                    logger.notice(
+                        "configuration reloaded",
+                        metadata: ["events": "\(reloaded.events.rawValue)", "log_level": "\(reloaded.logLevel)"]
+                    )
+                } catch {
+                    logger.error("reload refused, keeping the running settings: \(error)")
+                }
+                status.reloaded()
             }
-            status.reloaded()
-        })
+        )
         defer { signals.cancel() }
 
         let configuration = try loadConfiguration(path: config, environment: environment, flags: flags)
@@ -60,7 +71,13 @@ struct RunCommand: AsyncParsableCommand {
             Diagnostics.print("configuration error: \(error)")
             throw ExitCode(ExitStatus.configuration)
         }
-        var daemon = Daemon(configuration: configuration, password: password, environment: environment, logger: logger, stop: stop)
+        var daemon = Daemon(
+            configuration: configuration,
+            password: password,
+            environment: environment,
+            logger: logger,
+            stop: stop
+        )
         daemon.live = live
         daemon.stats = stats
         daemon.status = status

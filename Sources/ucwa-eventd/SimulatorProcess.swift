@@ -33,11 +33,13 @@ final class SimulatorProcess: @unchecked Sendable {
             candidates.append(directory + "/ucwa-sim")
         }
         if let found = candidates.first(where: { access($0, X_OK) == 0 }) { return found }
-        throw Failure(description: """
-            the simulator program ucwa-sim was not found: looked for \(candidates.first ?? "ucwa-sim") \
-            (beside this executable) and in PATH=\(searchPath); install the ucwa-sim package \
-            (make deb builds it) or build it with `swift build -c release --product ucwa-sim`
-            """)
+        throw Failure(
+            description: """
+                the simulator program ucwa-sim was not found: looked for \(candidates.first ?? "ucwa-sim") \
+                (beside this executable) and in PATH=\(searchPath); install the ucwa-sim package \
+                (make deb builds it) or build it with `swift build -c release --product ucwa-sim`
+                """
+        )
     }
 
     /// Writes `secret` and a newline to a new file of mode 0600 at `path`.
@@ -75,9 +77,12 @@ final class SimulatorProcess: @unchecked Sendable {
         var outputPipe: [Int32] = [-1, -1]
         var controlPipe: [Int32] = [-1, -1]
         // Close-on-exec, so that no other child inherits an end (pipe2 is not in Glibc's module).
-        guard pipe(&outputPipe) == 0 else { throw Failure(description: "pipe for \(path): \(String(cString: strerror(errno)))") }
+        guard pipe(&outputPipe) == 0 else {
+            throw Failure(description: "pipe for \(path): \(String(cString: strerror(errno)))")
+        }
         guard pipe(&controlPipe) == 0 else {
-            close(outputPipe[0]); close(outputPipe[1])
+            close(outputPipe[0])
+            close(outputPipe[1])
             throw Failure(description: "pipe for \(path): \(String(cString: strerror(errno)))")
         }
         for descriptor in outputPipe + controlPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
@@ -98,13 +103,14 @@ final class SimulatorProcess: @unchecked Sendable {
         posix_spawnattr_setsigdefault(&attributes, &signals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         close(outputPipe[1])
         close(controlPipe[0])
         guard result == 0 else {
-            close(outputPipe[0]); close(controlPipe[1])
+            close(outputPipe[0])
+            close(controlPipe[1])
             throw Failure(description: "cannot start \(path): \(String(cString: strerror(result)))")
         }
         _ = fcntl(outputPipe[0], F_SETFL, fcntl(outputPipe[0], F_GETFL) | O_NONBLOCK)
@@ -122,7 +128,8 @@ final class SimulatorProcess: @unchecked Sendable {
 
     /// The first line that starts with `prefix` (earlier lines are dropped), waiting at most
     /// `timeout` or until `giveUp` says so.
-    func line(startingWith prefix: String, timeout: Duration, until giveUp: () -> Bool) async throws(Failure) -> String {
+    func line(startingWith prefix: String, timeout: Duration, until giveUp: () -> Bool) async throws(Failure) -> String
+    {
         let deadline = ContinuousClock.now + timeout
         while true {
             while !lines.isEmpty {
@@ -138,7 +145,9 @@ final class SimulatorProcess: @unchecked Sendable {
             if ContinuousClock.now > deadline {
                 throw Failure(description: "\(path) printed no line starting with \(prefix) within \(timeout)")
             }
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { throw Failure(description: "cancelled while waiting for \(path)") }
+            do { try await Task.sleep(for: .milliseconds(20)) } catch {
+                throw Failure(description: "cancelled while waiting for \(path)")
+            }
         }
     }
 
@@ -166,10 +175,16 @@ final class SimulatorProcess: @unchecked Sendable {
     func stop() {
         guard !exited else { return }
         exited = true
-        if control >= 0 { close(control); control = -1 }
+        if control >= 0 {
+            close(control)
+            control = -1
+        }
         var status: Int32 = 0
         for _ in 0..<200 {
-            if waitpid(pid, &status, WNOHANG) == pid { close(output); return }
+            if waitpid(pid, &status, WNOHANG) == pid {
+                close(output)
+                return
+            }
             usleep(10_000)
         }
         kill(pid, SIGKILL)

@@ -19,10 +19,12 @@ enum DemoScenario {
     /// acknowledged every event; returns the number of invitation events played.
     static func play(invitations: Int, faults: Bool, on simulator: UCWASimulator) async throws -> Int {
         let outcomes = InvitationOutcome.variety
-        let faultPlan: [Int: SimulatorFault] = faults ? [
-            3: .dropConnectionMidBody, 6: .eventsStatus(503, retryAfterSeconds: 1), 9: .resync,
-            12: .revokeTokens, 15: .oneByteChunks, 18: .applicationGone,
-        ] : [:]
+        let faultPlan: [Int: SimulatorFault] =
+            faults
+            ? [
+                3: .dropConnectionMidBody, 6: .eventsStatus(503, retryAfterSeconds: 1), 9: .resync,
+                12: .revokeTokens, 15: .oneByteChunks, 18: .applicationGone,
+            ] : [:]
         var expected = 0
         for index in 0..<invitations {
             if let fault = faultPlan[index] {
@@ -33,8 +35,12 @@ enum DemoScenario {
             // Every other invitation is link-only: the daemon fetches the resource.
             await simulator.update { $0.embedResources = index % 2 == 0 }
             let script = InvitationScript(
-                to: "sip:user\(index)@contoso.com", subject: "Demo invitation \(index + 1)",
-                outcome: outcomes[index % outcomes.count], withStarted: index % 7 != 6, withAlerting: index % 3 != 2)
+                to: "sip:user\(index)@contoso.com",
+                subject: "Demo invitation \(index + 1)",
+                outcome: outcomes[index % outcomes.count],
+                withStarted: index % 7 != 6,
+                withAlerting: index % 3 != 2
+            )
             await simulator.play(script)
             expected += script.eventCount
             try await Task.sleep(for: .milliseconds(30))
@@ -61,14 +67,19 @@ enum DemoScenario {
     /// A thread of its own, because the read blocks.
     static func exitWhenStandardInputCloses() {
         var thread = pthread_t()
-        pthread_create(&thread, nil, { _ in
-            var buffer = [UInt8](repeating: 0, count: 256)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                if count <= 0 { exit(0) }
-            }
-        }, nil)
+        pthread_create(
+            &thread,
+            nil,
+            { _ in
+                var buffer = [UInt8](repeating: 0, count: 256)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    if count <= 0 { exit(0) }
+                }
+            },
+            nil
+        )
         pthread_detach(thread)
     }
 }

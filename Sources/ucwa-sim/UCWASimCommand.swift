@@ -11,7 +11,8 @@ import Glibc
 struct UCWASim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ucwa-sim",
-        abstract: "Run the UCWA simulator on loopback (autodiscover, OAuth, applications, event channel, invitations).")
+        abstract: "Run the UCWA simulator on loopback (autodiscover, OAuth, applications, event channel, invitations)."
+    )
 
     @Option(help: "Port on 127.0.0.1 (0: any free port).")
     var port = 0
@@ -43,22 +44,37 @@ struct UCWASim: AsyncParsableCommand {
     @Flag(help: "The user resource redirects to a second pool (a second token is needed there).")
     var redirectUser = false
 
-    @Option(help: "Invitations queued before the first client connects (for benchmarks: the client drains them at full speed).")
+    @Option(
+        help:
+            "Invitations queued before the first client connects (for benchmarks: the client drains them at full speed)."
+    )
     var preload = 0
 
     @Option(help: "Most events in one batch.")
     var maxEventsPerBatch = SimulatorOptions().maxEventsPerBatch
 
-    @Flag(help: "Each played invitation's subject is `t=<CLOCK_MONOTONIC nanoseconds>` at the moment it is queued (latency benchmarks); playing starts 200 ms after the first application is created.")
+    @Flag(
+        help:
+            "Each played invitation's subject is `t=<CLOCK_MONOTONIC nanoseconds>` at the moment it is queued (latency benchmarks); playing starts 200 ms after the first application is created."
+    )
     var stampSubjects = false
 
-    @Flag(help: "Once every preloaded event is acknowledged, print `drained events=N seconds=S` (from the first batch formed to the last acknowledgement).")
+    @Flag(
+        help:
+            "Once every preloaded event is acknowledged, print `drained events=N seconds=S` (from the first batch formed to the last acknowledgement)."
+    )
     var reportDrain = false
 
-    @Flag(help: "Play the scenario of `ucwa-eventd demo` (--invitations of them, 30 ms apart), print `demo-done events=N applications=A tokens=T acknowledged=K` once every event is acknowledged, and exit when standard input closes.")
+    @Flag(
+        help:
+            "Play the scenario of `ucwa-eventd demo` (--invitations of them, 30 ms apart), print `demo-done events=N applications=A tokens=T acknowledged=K` once every event is acknowledged, and exit when standard input closes."
+    )
     var demo = false
 
-    @Flag(help: "With --demo: inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application).")
+    @Flag(
+        help:
+            "With --demo: inject faults along the way (dropped connection, 503, resync, revoked token, 1-byte chunks, lost application)."
+    )
     var faults = false
 
     func validate() throws {
@@ -73,7 +89,8 @@ struct UCWASim: AsyncParsableCommand {
             redirectUser: redirectUser,
             prefixedRels: prefixedRels,
             embedResources: !linkOnly,
-            maxEventsPerBatch: maxEventsPerBatch)
+            maxEventsPerBatch: maxEventsPerBatch
+        )
         options.recordRequests = !(reportDrain || stampSubjects)
         if let passwordFile {
             options.password = try Self.readFirstLine(passwordFile)
@@ -116,15 +133,20 @@ struct UCWASim: AsyncParsableCommand {
     static func script(_ index: Int, subject: String) -> InvitationScript {
         let outcomes = InvitationOutcome.variety
         return InvitationScript(
-            to: "sip:user\(index)@contoso.com", subject: subject,
-            outcome: outcomes[index % outcomes.count], withStarted: index % 7 != 6)
+            to: "sip:user\(index)@contoso.com",
+            subject: subject,
+            outcome: outcomes[index % outcomes.count],
+            withStarted: index % 7 != 6
+        )
     }
 
     /// Waits until `events` events are acknowledged, then prints how long draining them took.
     static func reportDrain(of events: Int, _ simulator: UCWASimulator) async throws {
         while true {
             let stats = await simulator.stats()
-            if stats.eventsAcknowledged >= events, let first = stats.firstEventsBatchFormed, let last = stats.lastEventsAcknowledged {
+            if stats.eventsAcknowledged >= events, let first = stats.firstEventsBatchFormed,
+                let last = stats.lastEventsAcknowledged
+            {
                 let elapsed = last - first
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 say("drained events=\(stats.eventsAcknowledged) seconds=\(seconds)")

@@ -1,12 +1,13 @@
 import CurlHTTP
 import Locking
-#if canImport(Glibc)
-import Glibc
-#endif
 import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Collects a streamed body and counts the chunks, as the batch decoder would see them.
 struct ChunkCounter: HTTPBodyConsumer {
@@ -29,10 +30,15 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let simulator = try await UCWASimulator.start()
         let client = CurlClient()
         defer { client.shutdown() }
-        let response = try await client.execute(CurlRequest(url: simulator.discoverURL, headers: [HTTPHeader("Accept", "application/json")]))
+        let response = try await client.execute(
+            CurlRequest(url: simulator.discoverURL, headers: [HTTPHeader("Accept", "application/json")])
+        )
         #expect(response.status == 200)
         let document = try JSONValue.parse(response.body)
-        #expect(document["_links"]?["user"]?["href"]?.stringValue?.hasSuffix("/oauth/user?originalDomain=contoso.com") == true)
+        #expect(
+            document["_links"]?["user"]?["href"]?.stringValue?.hasSuffix("/oauth/user?originalDomain=contoso.com")
+                == true
+        )
         #expect(response.headerValue("content-type") == "application/json")
         await simulator.shutdown()
     }
@@ -41,7 +47,9 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let simulator = try await UCWASimulator.start()
         let client = CurlClient()
         defer { client.shutdown() }
-        let response = try await client.execute(CurlRequest(url: simulator.baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"))
+        let response = try await client.execute(
+            CurlRequest(url: simulator.baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user")
+        )
         #expect(response.status == 401)
         let challenges = response.headerValues("WWW-Authenticate")
         #expect(challenges.count == 2)
@@ -50,14 +58,20 @@ struct RefusingConsumer: HTTPBodyConsumer {
     }
 
     @Test func postSendsTheBodyAndItsContentType() async throws {
-        let simulator = try await UCWASimulator.start(options: SimulatorOptions(username: "a@b.c", password: "p&ss w=rd"))
+        let simulator = try await UCWASimulator.start(
+            options: SimulatorOptions(username: "a@b.c", password: "p&ss w=rd")
+        )
         let client = CurlClient()
         defer { client.shutdown() }
         let form = "grant_type=password&username=a%40b.c&password=p%26ss+w%3Drd"
-        let response = try await client.execute(CurlRequest(
-            .post, url: simulator.baseURL + "/WebTicket/oauthtoken",
-            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
-            body: Array(form.utf8)))
+        let response = try await client.execute(
+            CurlRequest(
+                .post,
+                url: simulator.baseURL + "/WebTicket/oauthtoken",
+                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
+                body: Array(form.utf8)
+            )
+        )
         #expect(response.status == 200)
         #expect(try JSONValue.parse(response.body)["access_token"]?.stringValue?.hasPrefix("cwt=") == true)
     }
@@ -70,7 +84,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let response = try await client.execute(CurlRequest(url: simulator.discoverURL))
         // The fault applies to event batches only; the root document arrives normally.
         #expect(response.status == 200)
-        let (streamed, consumer) = try await client.stream(CurlRequest(url: simulator.discoverURL), into: ChunkCounter())
+        let (streamed, consumer) = try await client.stream(
+            CurlRequest(url: simulator.discoverURL),
+            into: ChunkCounter()
+        )
         #expect(streamed.status == 200)
         #expect(streamed.body.isEmpty, "a 2xx body goes to the consumer only")
         #expect(consumer.bytes == response.body)
@@ -82,7 +99,9 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let client = CurlClient()
         defer { client.shutdown() }
         let (response, consumer) = try await client.stream(
-            CurlRequest(url: simulator.baseURL + "/ucwa/oauth/v1/nothing/here"), into: ChunkCounter())
+            CurlRequest(url: simulator.baseURL + "/ucwa/oauth/v1/nothing/here"),
+            into: ChunkCounter()
+        )
         #expect(response.status == 401 || response.status == 404)
         #expect(consumer.chunks == 0)
         #expect(!response.body.isEmpty)
@@ -125,7 +144,12 @@ struct RefusingConsumer: HTTPBodyConsumer {
         defer { client.shutdown() }
         // Allowed: the request goes out and fails on the name, not on the policy.
         let error = await #expect(throws: CurlClientError.self) {
-            _ = try await client.execute(CurlRequest(url: "http://ucwa.invalid/", timeouts: .init(connect: .seconds(5), lowSpeedWindow: nil, total: .seconds(10))))
+            _ = try await client.execute(
+                CurlRequest(
+                    url: "http://ucwa.invalid/",
+                    timeouts: .init(connect: .seconds(5), lowSpeedWindow: nil, total: .seconds(10))
+                )
+            )
         }
         #expect(error?.kind == .unresolvedHost)
     }
@@ -161,10 +185,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let clock = ContinuousClock()
         let started = clock.now
         let poll = Task {
-            try await client.execute(CurlRequest(
-                url: simulator.baseURL + events + "&timeout=600",
-                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
-                timeouts: .longPoll(serverTimeout: .seconds(600))))
+            try await client.execute(
+                CurlRequest(
+                    url: simulator.baseURL + events + "&timeout=600",
+                    headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                    timeouts: .longPoll(serverTimeout: .seconds(600))
+                )
+            )
         }
         try await Task.sleep(for: .milliseconds(300))
         poll.cancel()
@@ -180,10 +207,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let events = try await SimulatorClient.createApplication(client, simulator, token: token)
         await simulator.inject(.silentPoll)
         let error = await #expect(throws: CurlClientError.self) {
-            _ = try await client.execute(CurlRequest(
-                url: simulator.baseURL + events + "&timeout=1",
-                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
-                timeouts: .longPoll(serverTimeout: .seconds(1), grace: .milliseconds(500))))
+            _ = try await client.execute(
+                CurlRequest(
+                    url: simulator.baseURL + events + "&timeout=1",
+                    headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                    timeouts: .longPoll(serverTimeout: .seconds(1), grace: .milliseconds(500))
+                )
+            )
         }
         #expect(error?.kind == .timedOut)
         #expect(error?.isRetryable == true)
@@ -200,10 +230,13 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let clock = ContinuousClock()
         let started = clock.now
         let error = await #expect(throws: CurlClientError.self) {
-            _ = try await client.execute(CurlRequest(
-                url: simulator.baseURL + events,
-                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
-                timeouts: HTTPTimeouts(connect: .seconds(5), lowSpeedWindow: .seconds(1), total: .seconds(30))))
+            _ = try await client.execute(
+                CurlRequest(
+                    url: simulator.baseURL + events,
+                    headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                    timeouts: HTTPTimeouts(connect: .seconds(5), lowSpeedWindow: .seconds(1), total: .seconds(30))
+                )
+            )
         }
         #expect(error?.kind == .timedOut)
         #expect(clock.now - started < .seconds(10))
@@ -263,7 +296,10 @@ struct RefusingConsumer: HTTPBodyConsumer {
             var threads: [UInt] = [Self.threadID()]
             var curlThread: UInt = 0
             for _ in 0..<20 {
-                let (response, recorder) = try await client.stream(CurlRequest(url: simulator.discoverURL), into: ThreadRecorder())
+                let (response, recorder) = try await client.stream(
+                    CurlRequest(url: simulator.discoverURL),
+                    into: ThreadRecorder()
+                )
                 #expect(response.status == 200)
                 curlThread = recorder.thread
                 threads.append(Self.threadID())
@@ -338,20 +374,37 @@ struct RefusingConsumer: HTTPBodyConsumer {
 enum SimulatorClient {
     static func token(_ client: CurlClient, _ simulator: UCWASimulator, pool: String = "") async throws -> String {
         let options = SimulatorOptions()
-        let form = FormEncoding.encode([("grant_type", "password"), ("username", options.username), ("password", options.password)])
-        let response = try await client.execute(CurlRequest(
-            .post, url: simulator.baseURL + pool + "/WebTicket/oauthtoken",
-            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
+        let form = FormEncoding.encode([
+            ("grant_type", "password"), ("username", options.username), ("password", options.password),
+        ])
+        let response = try await client.execute(
+            CurlRequest(
+                .post,
+                url: simulator.baseURL + pool + "/WebTicket/oauthtoken",
+                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")],
+                body: Array(form.utf8)
+            )
+        )
         return try #require(try JSONValue.parse(response.body)["access_token"]?.stringValue)
     }
 
     /// Creates an application; returns its events href (relative, with `?ack=`).
-    static func createApplication(_ client: CurlClient, _ simulator: UCWASimulator, token: String) async throws -> String {
+    static func createApplication(
+        _ client: CurlClient,
+        _ simulator: UCWASimulator,
+        token: String
+    ) async throws -> String {
         let body = #"{"userAgent":"tests/1.0","endpointId":"e1","culture":"en-US"}"#
-        let response = try await client.execute(CurlRequest(
-            .post, url: simulator.baseURL + "/ucwa/oauth/v1/applications",
-            headers: [HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json")],
-            body: Array(body.utf8)))
+        let response = try await client.execute(
+            CurlRequest(
+                .post,
+                url: simulator.baseURL + "/ucwa/oauth/v1/applications",
+                headers: [
+                    HTTPHeader("Authorization", "Bearer \(token)"), HTTPHeader("Content-Type", "application/json"),
+                ],
+                body: Array(body.utf8)
+            )
+        )
         #expect(response.status == 201)
         return try #require(try JSONValue.parse(response.body)["_links"]?["events"]?["href"]?.stringValue)
     }

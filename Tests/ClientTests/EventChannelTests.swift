@@ -17,7 +17,13 @@ import UCWATestSupport
         let events = try await harness.waitForEvents(9)
         #expect(lifecycle(events) == Array([Self.threeStates, Self.threeStates, Self.threeStates].joined()))
         #expect(events.allSatisfy { $0.resolution == .embedded })
-        #expect(events.map(\.href).allSatisfy { $0.hasPrefix(harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/") })
+        #expect(
+            events.map(\.href).allSatisfy {
+                $0.hasPrefix(
+                    harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/"
+                )
+            }
+        )
         try await harness.simulator.waitForAcknowledged(9, timeout: .seconds(15))
         let batches = await harness.recorder.batches
         #expect(batches.first.map { $0.next.contains("ack=2") } == true)
@@ -80,7 +86,15 @@ import UCWATestSupport
         _ = try await harness.waitForEvents(3)
         #expect(clock.now - started >= .seconds(1))
         let notices = await harness.recorder.notices
-        #expect(notices.contains { if case .retrying(_, let reason, let delay) = $0 { reason == "HTTP 503" && delay >= .seconds(1) } else { false } })
+        #expect(
+            notices.contains {
+                if case .retrying(_, let reason, let delay) = $0 {
+                    reason == "HTTP 503" && delay >= .seconds(1)
+                } else {
+                    false
+                }
+            }
+        )
         _ = await harness.stop()
     }
 
@@ -91,7 +105,11 @@ import UCWATestSupport
         await harness.simulator.play(InvitationScript())
         harness.startChannel()
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
-        #expect(await harness.recorder.notices.contains { if case .retrying(_, let reason, _) = $0 { reason == "HTTP \(status)" } else { false } })
+        #expect(
+            await harness.recorder.notices.contains {
+                if case .retrying(_, let reason, _) = $0 { reason == "HTTP \(status)" } else { false }
+            }
+        )
         _ = await harness.stop()
     }
 
@@ -103,7 +121,9 @@ import UCWATestSupport
         await harness.simulator.inject(.revokeTokens)
         await harness.simulator.play(InvitationScript(outcome: .cancelled))
         let events = try await harness.waitForEvents(6)
-        #expect(lifecycle(Array(events.suffix(3))) == ["started:Connecting", "updated:Alerting", "completed:Cancelled"])
+        #expect(
+            lifecycle(Array(events.suffix(3))) == ["started:Connecting", "updated:Alerting", "completed:Cancelled"]
+        )
         // The poll after the first batch may already have been parked (authorised) when the
         // tokens were revoked: then the second invitation arrives on it and the 401 comes with
         // the poll after, within the 1-second long-poll timeout.
@@ -119,7 +139,9 @@ import UCWATestSupport
         try await Task.sleep(for: .milliseconds(2500))
         await harness.simulator.play(InvitationScript())
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
-        try await waitAtMost(.seconds(10), poll: .milliseconds(50)) { await harness.simulator.stats().tokensIssued >= 2 }
+        try await waitAtMost(.seconds(10), poll: .milliseconds(50)) {
+            await harness.simulator.stats().tokensIssued >= 2
+        }
         #expect(await harness.simulator.stats().tokensIssued >= 2)
         _ = await harness.stop()
     }
@@ -163,12 +185,17 @@ import UCWATestSupport
         defer { intruder.shutdown() }
         let token = try await SimulatorClient.token(intruder, harness.simulator)
         let other = Task {
-            try await intruder.execute(CurlRequest(
-                url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1&timeout=1",
-                headers: [HTTPHeader("Authorization", "Bearer \(token)")],
-                timeouts: .longPoll(serverTimeout: .seconds(1))))
+            try await intruder.execute(
+                CurlRequest(
+                    url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1&timeout=1",
+                    headers: [HTTPHeader("Authorization", "Bearer \(token)")],
+                    timeouts: .longPoll(serverTimeout: .seconds(1))
+                )
+            )
         }
-        try await harness.waitUntil("another consumer") { await $0.notices.contains { if case .anotherConsumer = $0 { true } else { false } } }
+        try await harness.waitUntil("another consumer") {
+            await $0.notices.contains { if case .anotherConsumer = $0 { true } else { false } }
+        }
         _ = try await other.value
         await harness.simulator.play(InvitationScript())
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
@@ -204,9 +231,17 @@ import UCWATestSupport
         await harness.simulator.inject(.malformedBatch)
         await harness.simulator.play(InvitationScript())
         harness.startChannel(timeoutSeconds: 1)
-        try await harness.waitUntil("the skip") { await $0.notices.contains { if case .skippedMalformedBatch = $0 { true } else { false } } }
+        try await harness.waitUntil("the skip") {
+            await $0.notices.contains { if case .skippedMalformedBatch = $0 { true } else { false } }
+        }
         let notices = await harness.recorder.notices
-        let skipped = notices.compactMap { if case .skippedMalformedBatch(let url, let next, let description) = $0 { (url, next, description) } else { nil } }
+        let skipped = notices.compactMap {
+            if case .skippedMalformedBatch(let url, let next, let description) = $0 {
+                (url, next, description)
+            } else {
+                nil
+            }
+        }
         #expect(skipped.first?.0.contains("ack=1") == true)
         #expect(skipped.first?.1.contains("ack=2") == true)
         #expect(skipped.first?.2.contains("byte") == true, "the error names the byte offset: \(skipped.first?.2 ?? "")")
@@ -222,7 +257,13 @@ import UCWATestSupport
         await harness.simulator.inject(.silentPoll)
         harness.startChannel(timeoutSeconds: 1)
         try await harness.waitUntil("a timed-out poll", timeout: .seconds(10)) {
-            await $0.notices.contains { if case .retrying(_, let reason, _) = $0 { reason.contains("Timeout") || reason.contains("timed out") } else { false } }
+            await $0.notices.contains {
+                if case .retrying(_, let reason, _) = $0 {
+                    reason.contains("Timeout") || reason.contains("timed out")
+                } else {
+                    false
+                }
+            }
         }
         await harness.simulator.play(InvitationScript())
         #expect(lifecycle(try await harness.waitForEvents(3)) == Self.threeStates)
@@ -246,7 +287,9 @@ import UCWATestSupport
         options.maxEventsPerBatch = 10_000
         let harness = try await Harness(options: options)
         for index in 0..<1000 {
-            await harness.simulator.play(InvitationScript(subject: "Invitation \(index) " + String(repeating: "x", count: 200)))
+            await harness.simulator.play(
+                InvitationScript(subject: "Invitation \(index) " + String(repeating: "x", count: 200))
+            )
         }
         let session = harness.session
         let recorder = harness.recorder
@@ -254,16 +297,23 @@ import UCWATestSupport
             var channel = EventChannel(
                 session: session,
                 handler: RecordingHandler(
-                    resolver: Resolver(session: session, concurrency: 1, logger: Harness.quiet), recorder: recorder,
-                    delay: .microseconds(200)),
-                timeoutSeconds: 2, policy: Harness.fastRetries, logger: Harness.quiet)
+                    resolver: Resolver(session: session, concurrency: 1, logger: Harness.quiet),
+                    recorder: recorder,
+                    delay: .microseconds(200)
+                ),
+                timeoutSeconds: 2,
+                policy: Harness.fastRetries,
+                logger: Harness.quiet
+            )
             channel.eventsInFlight = 32
             try? await channel.run()
             return channel.peakEventsWaiting
         }
         let events = try await harness.waitForEvents(3000, timeout: .seconds(60))
         #expect(events.count == 3000)
-        let subjects: [String] = events.map { String($0.resource?.subject?.string.split(separator: " ").prefix(2).joined(separator: " ") ?? "") }
+        let subjects: [String] = events.map {
+            String($0.resource?.subject?.string.split(separator: " ").prefix(2).joined(separator: " ") ?? "")
+        }
         var expected: [String] = []
         for index in 0..<1000 { expected += Array(repeating: "Invitation \(index)", count: 3) }
         #expect(subjects == expected)

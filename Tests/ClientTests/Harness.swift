@@ -74,32 +74,70 @@ final class Harness: Sendable {
     let channelTask = Locked<Task<Result<Void, any Error>, Never>?>(nil)
 
     static let quiet = Logger(label: "tests") { _ in SwiftLogNoOpLogHandler() }
-    static let fastRetries = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400), jitter: 0, maximumRetryAfter: .seconds(5), maximumAttempts: 50)
+    static let fastRetries = RetryPolicy(
+        initialDelay: .milliseconds(50),
+        maximumDelay: .milliseconds(400),
+        jitter: 0,
+        maximumRetryAfter: .seconds(5),
+        maximumAttempts: 50
+    )
 
-    init(options: SimulatorOptions = SimulatorOptions(), password: String? = nil, endpointID: String = "test-endpoint", policy: RetryPolicy = Harness.fastRetries) async throws {
+    init(
+        options: SimulatorOptions = SimulatorOptions(),
+        password: String? = nil,
+        endpointID: String = "test-endpoint",
+        policy: RetryPolicy = Harness.fastRetries
+    ) async throws {
         simulator = try await UCWASimulator.start(options: options)
         client = CurlClient()
         let settings = SessionMachine.Settings(
-            discoverURL: simulator.discoverURL, username: options.username,
-            userAgent: "ucwa-eventd-tests/1.0", endpointID: endpointID, culture: "en-US")
+            discoverURL: simulator.discoverURL,
+            username: options.username,
+            userAgent: "ucwa-eventd-tests/1.0",
+            endpointID: endpointID,
+            culture: "en-US"
+        )
         session = Session(
-            client: client, settings: settings,
+            client: client,
+            settings: settings,
             credentials: Credentials(username: options.username, password: password ?? options.password),
-            policy: policy, logger: Self.quiet)
+            policy: policy,
+            logger: Self.quiet
+        )
     }
 
     /// Starts the channel in the background (server `timeout` in seconds, short by default).
     func startChannel(
-        timeoutSeconds: Int = 2, concurrency: Int = 8, resumeURL: String? = nil, policy: RetryPolicy = Harness.fastRetries,
-        resolverPolicy: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), jitter: 0, maximumRetryAfter: .seconds(2), maximumAttempts: 2)
+        timeoutSeconds: Int = 2,
+        concurrency: Int = 8,
+        resumeURL: String? = nil,
+        policy: RetryPolicy = Harness.fastRetries,
+        resolverPolicy: RetryPolicy = RetryPolicy(
+            initialDelay: .milliseconds(20),
+            maximumDelay: .milliseconds(100),
+            jitter: 0,
+            maximumRetryAfter: .seconds(2),
+            maximumAttempts: 2
+        )
     ) {
         let session = self.session
         let recorder = self.recorder
         let task = Task {
             var channel = EventChannel(
                 session: session,
-                handler: RecordingHandler(resolver: Resolver(session: session, concurrency: concurrency, policy: resolverPolicy, logger: Harness.quiet), recorder: recorder),
-                timeoutSeconds: timeoutSeconds, policy: policy, logger: Harness.quiet)
+                handler: RecordingHandler(
+                    resolver: Resolver(
+                        session: session,
+                        concurrency: concurrency,
+                        policy: resolverPolicy,
+                        logger: Harness.quiet
+                    ),
+                    recorder: recorder
+                ),
+                timeoutSeconds: timeoutSeconds,
+                policy: policy,
+                logger: Harness.quiet
+            )
             channel.grace = .seconds(1)
             do {
                 try await channel.run(resumeURL: resumeURL)
@@ -112,7 +150,11 @@ final class Harness: Sendable {
     }
 
     /// Waits until `condition` holds on the recorder, at most `timeout`.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: @Sendable (Recorder) async -> Bool) async throws {
+    func waitUntil(
+        _ what: String,
+        timeout: Duration = .seconds(15),
+        _ condition: @Sendable (Recorder) async -> Bool
+    ) async throws {
         try await UCWATestSupport.waitUntil(what, timeout: timeout) { await condition(recorder) }
     }
 
@@ -137,7 +179,6 @@ final class Harness: Sendable {
         return try #require(await value(of: task, within: timeout), "the channel did not end")
     }
 }
-
 
 /// The event types and states of resolved events, for compact expectations.
 func lifecycle(_ events: [ResolvedEvent]) -> [String] {

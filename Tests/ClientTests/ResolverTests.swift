@@ -1,5 +1,5 @@
-import StreamingJSON
 import Eventd
+import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
@@ -26,13 +26,20 @@ import UCWASimulator
         await harness.simulator.inject(.slowInvitation(.milliseconds(300)))
         var hrefs: [String] = []
         for index in 0..<10 {
-            hrefs.append(await harness.simulator.play(InvitationScript(subject: "Invitation \(index)", withAlerting: false)))
+            hrefs.append(
+                await harness.simulator.play(InvitationScript(subject: "Invitation \(index)", withAlerting: false))
+            )
         }
         harness.startChannel(concurrency: concurrency)
         let events = try await harness.waitForEvents(20)
         #expect(events.map(\.resolution) == Array(repeating: .fetched, count: 20))
-        #expect(events.map(\.href) == hrefs.flatMap { [harness.simulator.baseURL + $0, harness.simulator.baseURL + $0] })
-        #expect(events.map { $0.resource?.subject?.string } == (0..<10).flatMap { ["Invitation \($0)", "Invitation \($0)"] })
+        #expect(
+            events.map(\.href) == hrefs.flatMap { [harness.simulator.baseURL + $0, harness.simulator.baseURL + $0] }
+        )
+        #expect(
+            events.map { $0.resource?.subject?.string }
+                == (0..<10).flatMap { ["Invitation \($0)", "Invitation \($0)"] }
+        )
         #expect(await harness.simulator.stats().requests.filter { $0.contains("participantInvitations") }.count == 20)
         _ = await harness.stop()
     }
@@ -91,11 +98,13 @@ import UCWASimulator
         let harness = try await Harness(options: Self.linkOnly)
         await harness.simulator.play(InvitationScript(withStarted: false, withAlerting: false))
         await harness.simulator.deliver(
-            senderRel: "conversation", senderHref: "/ucwa/oauth/v1/applications/101/communication/conversations/1",
+            senderRel: "conversation",
+            senderHref: "/ucwa/oauth/v1/applications/101/communication/conversations/1",
             event: .object([
                 .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])),
                 .init("type", .string("added")),
-            ]))
+            ])
+        )
         harness.startChannel(concurrency: 4)
         let events = try await harness.waitForEvents(2)
         #expect(events.map(\.resolution) == [.fetched, .none])

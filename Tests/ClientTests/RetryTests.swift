@@ -32,7 +32,13 @@ import UCWATestSupport
 
     /// Fast retries, two retries allowed, `Retry-After` honoured up to `maximumRetryAfter`.
     static func policy(maximumRetryAfter: Duration) -> RetryPolicy {
-        RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(50), jitter: 0, maximumRetryAfter: maximumRetryAfter, maximumAttempts: 2)
+        RetryPolicy(
+            initialDelay: .milliseconds(20),
+            maximumDelay: .milliseconds(50),
+            jitter: 0,
+            maximumRetryAfter: maximumRetryAfter,
+            maximumAttempts: 2
+        )
     }
 
     /// What one run gave: the gaps between the requests of the component's route that came
@@ -45,7 +51,12 @@ import UCWATestSupport
     }
 
     /// Arms `faults` on the component's route, lets the component meet them, and measures.
-    static func run(_ component: Component, policy: RetryPolicy, faults: Int, retryAfterSeconds: Int?) async throws -> Run {
+    static func run(
+        _ component: Component,
+        policy: RetryPolicy,
+        faults: Int,
+        retryAfterSeconds: Int?
+    ) async throws -> Run {
         let harness = try await Harness(options: SimulatorOptions(embedResources: false), policy: policy)
         let fault = SimulatorFault.answer(component.route, status: 503, retryAfterSeconds: retryAfterSeconds)
         var error: (any Error)?
@@ -56,8 +67,12 @@ import UCWATestSupport
             for _ in 0..<faults { await harness.simulator.inject(fault) }
             do { _ = try await harness.session.bootstrap() } catch let failure { error = failure }
         case .eventChannel, .resolver:
-            harness.startChannel(timeoutSeconds: 1, concurrency: 1, policy: component == .eventChannel ? policy : Harness.fastRetries,
-                                 resolverPolicy: component == .resolver ? policy : Harness.fastRetries)
+            harness.startChannel(
+                timeoutSeconds: 1,
+                concurrency: 1,
+                policy: component == .eventChannel ? policy : Harness.fastRetries,
+                resolverPolicy: component == .resolver ? policy : Harness.fastRetries
+            )
             // The first poll is parked once the server has seen it: the faults apply to the next request.
             let simulator = harness.simulator
             try await harness.waitUntil("the first poll") { _ in
@@ -88,7 +103,12 @@ import UCWATestSupport
 
     @Test(arguments: Component.allCases)
     func retryAfterIsALowerBound(component: Component) async throws {
-        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .seconds(5)), faults: 1, retryAfterSeconds: 1)
+        let run = try await Self.run(
+            component,
+            policy: Self.policy(maximumRetryAfter: .seconds(5)),
+            faults: 1,
+            retryAfterSeconds: 1
+        )
         #expect(run.error == nil, "\(String(describing: run.error))")
         let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
         print("retry | \(component.rawValue) | Retry-After: 1 | retried after \(gap)")
@@ -99,7 +119,12 @@ import UCWATestSupport
 
     @Test(arguments: Component.allCases)
     func retryAfterIsClampedToThePolicysMaximum(component: Component) async throws {
-        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .milliseconds(300)), faults: 1, retryAfterSeconds: 3600)
+        let run = try await Self.run(
+            component,
+            policy: Self.policy(maximumRetryAfter: .milliseconds(300)),
+            faults: 1,
+            retryAfterSeconds: 3600
+        )
         #expect(run.error == nil, "\(String(describing: run.error))")
         let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
         print("retry | \(component.rawValue) | Retry-After: 3600, clamp 0.3 s | retried after \(gap)")
@@ -109,21 +134,37 @@ import UCWATestSupport
     @Test(arguments: Component.allCases)
     func aSpentBudgetIsTheNamedError(component: Component) async throws {
         // Two retries allowed: the third failure in a row spends the budget.
-        let run = try await Self.run(component, policy: Self.policy(maximumRetryAfter: .seconds(1)), faults: 3, retryAfterSeconds: nil)
+        let run = try await Self.run(
+            component,
+            policy: Self.policy(maximumRetryAfter: .seconds(1)),
+            faults: 3,
+            retryAfterSeconds: nil
+        )
         #expect(run.requests >= 3, "\(component.rawValue): \(run.requests) requests")
         #expect(run.gaps.allSatisfy { $0 >= .milliseconds(20) }, "\(run.gaps)")
         switch component {
         case .signIn, .tokenGrant:
             let spent = try #require(run.error as? RetryBudgetSpent, "\(String(describing: run.error))")
-            #expect(spent.operation == component.rawValue && spent.attempts == 3 && spent.lastFailure == "HTTP 503", "\(spent)")
-            #expect(spent.description.contains(component == .signIn ? "/autodiscover/autodiscoverservice.svc/root" : "/WebTicket/oauthtoken"), "\(spent)")
+            #expect(
+                spent.operation == component.rawValue && spent.attempts == 3 && spent.lastFailure == "HTTP 503",
+                "\(spent)"
+            )
+            #expect(
+                spent.description.contains(
+                    component == .signIn ? "/autodiscover/autodiscoverservice.svc/root" : "/WebTicket/oauthtoken"
+                ),
+                "\(spent)"
+            )
         case .eventChannel:
             let gaveUp = try #require(run.error as? ChannelGaveUp, "\(String(describing: run.error))")
             guard case .retryBudgetSpent(let spent) = gaveUp.stop else {
                 Issue.record("\(gaveUp)")
                 return
             }
-            #expect(spent.operation == "event channel" && spent.attempts == 3 && spent.url.contains("/events?ack="), "\(spent)")
+            #expect(
+                spent.operation == "event channel" && spent.attempts == 3 && spent.url.contains("/events?ack="),
+                "\(spent)"
+            )
             #expect(gaveUp.stop.exitCode == 75)
         case .resolver:
             #expect(run.resolution == .failed, "the event goes on as failed; the channel does not stop")
@@ -132,12 +173,36 @@ import UCWATestSupport
     }
 
     @Test func theBudgetCountsFailuresInARowAndNamesTheLastOne() {
-        var budget = RetryBudget(policy: RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(4), jitter: 0, maximumRetryAfter: .seconds(10), maximumAttempts: 3), operation: "token grant")
+        var budget = RetryBudget(
+            policy: RetryPolicy(
+                initialDelay: .seconds(1),
+                maximumDelay: .seconds(4),
+                jitter: 0,
+                maximumRetryAfter: .seconds(10),
+                maximumAttempts: 3
+            ),
+            operation: "token grant"
+        )
         #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", random: 0.5) == .retry(after: .seconds(1)))
-        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(7), random: 0.5) == .retry(after: .seconds(7)))
-        #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(70), random: 0.5) == .retry(after: .seconds(10)))
-        #expect(budget.failed(url: "https://x/t", reason: "timed out", random: 0.5)
-            == .spent(RetryBudgetSpent(operation: "token grant", url: "https://x/t", attempts: 4, lastFailure: "timed out")))
+        #expect(
+            budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(7), random: 0.5)
+                == .retry(after: .seconds(7))
+        )
+        #expect(
+            budget.failed(url: "https://x/t", reason: "HTTP 503", retryAfter: .seconds(70), random: 0.5)
+                == .retry(after: .seconds(10))
+        )
+        #expect(
+            budget.failed(url: "https://x/t", reason: "timed out", random: 0.5)
+                == .spent(
+                    RetryBudgetSpent(
+                        operation: "token grant",
+                        url: "https://x/t",
+                        attempts: 4,
+                        lastFailure: "timed out"
+                    )
+                )
+        )
         budget.succeeded()
         #expect(budget.failed(url: "https://x/t", reason: "HTTP 503", random: 0.5) == .retry(after: .seconds(1)))
     }
@@ -149,7 +214,8 @@ enum SimulatorRouteMatcher {
         let lowered = line.lowercased()
         let path = lowered.split(separator: "?").first.map(String.init) ?? lowered
         switch route {
-        case .autodiscover: return path.hasSuffix("/autodiscover/autodiscoverservice.svc/root") && path.hasPrefix("get ")
+        case .autodiscover:
+            return path.hasSuffix("/autodiscover/autodiscoverservice.svc/root") && path.hasPrefix("get ")
         case .user: return path.hasSuffix("/root/oauth/user")
         case .token: return path.hasPrefix("post ") && path.hasSuffix("/webticket/oauthtoken")
         case .applications: return path.hasPrefix("post ") && path.hasSuffix("/ucwa/oauth/v1/applications")

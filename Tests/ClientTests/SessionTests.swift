@@ -12,13 +12,15 @@ import UCWASimulator
         #expect(endpoints.eventsURL == harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=1")
         #expect(endpoints.applicationURL == harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101")
         let stats = await harness.simulator.stats()
-        #expect(stats.requests == [
-            "GET /autodiscover/autodiscoverservice.svc/root",
-            "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
-            "POST /WebTicket/oauthtoken",
-            "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
-            "POST /ucwa/oauth/v1/applications",
-        ])
+        #expect(
+            stats.requests == [
+                "GET /autodiscover/autodiscoverservice.svc/root",
+                "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
+                "POST /WebTicket/oauthtoken",
+                "GET /autodiscover/autodiscoverservice.svc/root/oauth/user?originalDomain=contoso.com",
+                "POST /ucwa/oauth/v1/applications",
+            ]
+        )
         #expect(stats.tokensIssued == 1 && stats.applicationsCreated == 1)
         _ = await harness.stop()
     }
@@ -35,7 +37,12 @@ import UCWASimulator
         let endpoints = try await harness.session.bootstrap()
         #expect(endpoints.applicationsURL == harness.simulator.baseURL + "/pool2/ucwa/oauth/v1/applications")
         let requests = await harness.simulator.stats().requests
-        #expect(requests.prefix(2) == ["GET /autodiscover/autodiscoverservice.svc/root", "GET /pool2/autodiscover/autodiscoverservice.svc/root"])
+        #expect(
+            requests.prefix(2) == [
+                "GET /autodiscover/autodiscoverservice.svc/root",
+                "GET /pool2/autodiscover/autodiscoverservice.svc/root",
+            ]
+        )
         _ = await harness.stop()
     }
 
@@ -63,9 +70,12 @@ import UCWASimulator
     @Test func theSameEndpointIdFindsTheSameApplication() async throws {
         let harness = try await Harness(endpointID: "stable-endpoint")
         let first = try await harness.session.bootstrap()
-        let second = Session(client: harness.client, settings: harness.session.settings,
-                             credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
-                             logger: Harness.quiet)
+        let second = Session(
+            client: harness.client,
+            settings: harness.session.settings,
+            credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
+            logger: Harness.quiet
+        )
         #expect(try await second.bootstrap() == first)
         #expect(await harness.simulator.stats().applicationsCreated == 1)
         _ = await harness.stop()
@@ -76,7 +86,12 @@ import UCWASimulator
         _ = try await harness.session.bootstrap()
         try await Task.sleep(for: .milliseconds(1700))
         // 80 % of the lifetime has passed: the next authorized request brings a new token first.
-        let response = try await harness.session.send(CurlRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
+        let response = try await harness.session.send(
+            CurlRequest(
+                url: harness.simulator.baseURL
+                    + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"
+            )
+        )
         #expect(response.status == 404, "no such invitation; but not 401")
         let stats = await harness.simulator.stats()
         #expect(stats.tokensIssued == 2)
@@ -100,10 +115,22 @@ import UCWASimulator
         // A 503 on the first events poll is not part of sign-in; use a dead port for discovery instead.
         let dead = Session(
             client: harness.client,
-            settings: SessionMachine.Settings(discoverURL: "http://127.0.0.1:1/root", username: "a@contoso.com", userAgent: "t", endpointID: "e", culture: "en-US"),
+            settings: SessionMachine.Settings(
+                discoverURL: "http://127.0.0.1:1/root",
+                username: "a@contoso.com",
+                userAgent: "t",
+                endpointID: "e",
+                culture: "en-US"
+            ),
             credentials: Credentials(username: "a@contoso.com", password: "x"),
-            policy: RetryPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), jitter: 0, maximumAttempts: 3),
-            logger: Harness.quiet)
+            policy: RetryPolicy(
+                initialDelay: .milliseconds(10),
+                maximumDelay: .milliseconds(20),
+                jitter: 0,
+                maximumAttempts: 3
+            ),
+            logger: Harness.quiet
+        )
         let failure = await #expect(throws: RetryBudgetSpent.self) { _ = try await dead.bootstrap() }
         #expect(failure?.operation == "sign-in")
         #expect(failure?.description.contains("gave up after 4 attempts") == true)
@@ -124,7 +151,11 @@ import UCWASimulator
         let base = harness.simulator.baseURL
         let statuses = await withTaskGroup(of: Int.self) { group in
             for href in hrefs {
-                group.addTask { (try? await session.send(CurlRequest(url: base + href, headers: [HTTPHeader("Accept", "application/json")])).status) ?? -1 }
+                group.addTask {
+                    (try? await session.send(
+                        CurlRequest(url: base + href, headers: [HTTPHeader("Accept", "application/json")])
+                    ).status) ?? -1
+                }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
@@ -133,7 +164,10 @@ import UCWASimulator
         #expect(stats.tokensIssued == 2, "one grant at sign-in, exactly one after the revocation")
         #expect(await session.grants == 2)
         #expect(stats.requests.filter { $0.hasPrefix("POST /WebTicket") }.count == 2)
-        #expect(stats.requests.filter { $0.hasPrefix("POST /ucwa/oauth/v1/applications") }.count == 1, "a re-authentication creates no application")
+        #expect(
+            stats.requests.filter { $0.hasPrefix("POST /ucwa/oauth/v1/applications") }.count == 1,
+            "a re-authentication creates no application"
+        )
         #expect(stats.applicationsCreated == 1)
         _ = await harness.stop()
     }
@@ -142,10 +176,18 @@ import UCWASimulator
     /// token endpoint. It used to run the whole bootstrap, which POSTs a new application.
     @Test func aReauthenticationWithoutATokenURLNeverCreatesAnApplication() async throws {
         let harness = try await Harness()
-        let fresh = Session(client: harness.client, settings: harness.session.settings,
-                            credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
-                            logger: Harness.quiet)
-        let response = try await fresh.send(CurlRequest(url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"))
+        let fresh = Session(
+            client: harness.client,
+            settings: harness.session.settings,
+            credentials: Credentials(username: SimulatorOptions().username, password: SimulatorOptions().password),
+            logger: Harness.quiet
+        )
+        let response = try await fresh.send(
+            CurlRequest(
+                url: harness.simulator.baseURL
+                    + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"
+            )
+        )
         #expect(response.status == 404, "authorized now; no such application")
         let stats = await harness.simulator.stats()
         #expect(stats.tokensIssued == 1)
@@ -174,7 +216,10 @@ import UCWASimulator
         await harness.simulator.inject(.answer(.applications, status: status, subcode: subcode))
         let failure = await #expect(throws: SessionFailure.self) { _ = try await harness.session.bootstrap() }
         #expect(failure?.exitCode == 76)
-        #expect(failure?.description.contains("/ucwa/oauth/v1/applications: HTTP \(status)") == true, "\(String(describing: failure))")
+        #expect(
+            failure?.description.contains("/ucwa/oauth/v1/applications: HTTP \(status)") == true,
+            "\(String(describing: failure))"
+        )
         #expect(failure?.description.contains("systemctl restart") == true)
         _ = await harness.stop()
     }

@@ -33,7 +33,10 @@ import UCWATestSupport
                 printf 'subjectAltName=\(names)\\n' > san.ext && \
                 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext
                 """
-            let status = try await ChildProcess(["/bin/sh", "-c", "(" + script + ") >/dev/null 2>&1"], directory: directory).wait()
+            let status = try await ChildProcess(
+                ["/bin/sh", "-c", "(" + script + ") >/dev/null 2>&1"],
+                directory: directory
+            ).wait()
             guard status == 0 else { throw TLSSetupFailed(what: "certificate generation exited with \(status)") }
             // Below the kernel's ephemeral range (32768–60999): the suite's other loopback
             // servers and every client connection take ports from there, and one of them
@@ -41,16 +44,22 @@ import UCWATestSupport
             port = Int.random(in: 20_000...32_000)
             switch program {
             case .openssl:
-                server = try ChildProcess([
-                    "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)",
-                    "-cert", directory + "/server.pem", "-key", directory + "/server.key", "-www", "-quiet",
-                ], directory: directory)
+                server = try ChildProcess(
+                    [
+                        "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)",
+                        "-cert", directory + "/server.pem", "-key", directory + "/server.key", "-www", "-quiet",
+                    ],
+                    directory: directory
+                )
             case .nghttpd:
                 try "served over HTTP/2\n".write(toFile: directory + "/index.html", atomically: true, encoding: .utf8)
-                server = try ChildProcess([
-                    "/usr/sbin/nghttpd", "--address=127.0.0.1", "-d", directory, String(port),
-                    directory + "/server.key", directory + "/server.pem",
-                ], directory: directory)
+                server = try ChildProcess(
+                    [
+                        "/usr/sbin/nghttpd", "--address=127.0.0.1", "-d", directory, String(port),
+                        directory + "/server.key", directory + "/server.pem",
+                    ],
+                    directory: directory
+                )
             }
         }
 
@@ -140,10 +149,17 @@ import UCWATestSupport
         defer { client.shutdown() }
         let session = Session(
             client: client,
-            settings: SessionMachine.Settings(discoverURL: server.url, username: "a@contoso.com", userAgent: "t", endpointID: "e", culture: "en-US"),
+            settings: SessionMachine.Settings(
+                discoverURL: server.url,
+                username: "a@contoso.com",
+                userAgent: "t",
+                endpointID: "e",
+                culture: "en-US"
+            ),
             credentials: Credentials(username: "a@contoso.com", password: "x"),
             policy: RetryPolicy(initialDelay: .milliseconds(10), maximumAttempts: 3),
-            logger: Harness.quiet)
+            logger: Harness.quiet
+        )
         let clock = ContinuousClock()
         let started = clock.now
         // Not retried (a certificate problem does not pass by waiting), and no http:// attempt:

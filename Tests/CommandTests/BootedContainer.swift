@@ -30,7 +30,9 @@ final class BootedContainer: @unchecked Sendable {
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-nspawn") {
             return "systemd-nspawn is not installed (Debian's systemd-container; `make deps` installs it)"
         }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/nsenter") { return "nsenter (util-linux) is missing" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/nsenter") {
+            return "nsenter (util-linux) is missing"
+        }
         let filesystems = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
         if !filesystems.contains("overlay") { return "the kernel has no overlayfs" }
         return nil
@@ -38,14 +40,21 @@ final class BootedContainer: @unchecked Sendable {
 
     /// Boots the container and waits until its systemd reports `running` (or `degraded`).
     /// `binds` are host folders bound read-only at the given container paths.
-    init(name: String, binds: [(host: String, container: String)] = [], bootTimeout: Duration = .seconds(120)) async throws {
+    init(
+        name: String,
+        binds: [(host: String, container: String)] = [],
+        bootTimeout: Duration = .seconds(120)
+    ) async throws {
         self.name = name
         base = "/var/tmp/ucwa-nspawn-\(name)-\(UUID().uuidString.prefix(8))"
         root = base + "/root"
         for folder in ["upper", "work", "root", "logs"] {
             try FileManager.default.createDirectory(atPath: base + "/" + folder, withIntermediateDirectories: true)
         }
-        try await Self.sh("mount -t overlay overlay -o lowerdir=/,upperdir=\(base)/upper,workdir=\(base)/work \(root)", in: base + "/logs")
+        try await Self.sh(
+            "mount -t overlay overlay -o lowerdir=/,upperdir=\(base)/upper,workdir=\(base)/work \(root)",
+            in: base + "/logs"
+        )
         // A machine id of its own: nspawn refuses a container with the host's.
         let machineID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try (machineID + "\n").write(toFile: root + "/etc/machine-id", atomically: false, encoding: .utf8)
@@ -61,7 +70,8 @@ final class BootedContainer: @unchecked Sendable {
         let deadline = ContinuousClock.now + bootTimeout
         var found: pid_t?
         while found == nil {
-            let children = (try? String(contentsOfFile: "/proc/\(nspawn.pid)/task/\(nspawn.pid)/children", encoding: .utf8)) ?? ""
+            let children =
+                (try? String(contentsOfFile: "/proc/\(nspawn.pid)/task/\(nspawn.pid)/children", encoding: .utf8)) ?? ""
             let pids = children.split(separator: " ").compactMap { pid_t($0) }
             if pids.count == 1, Self.command(of: pids[0]).hasSuffix("systemd") { found = pids[0] }
             if found == nil {
@@ -100,12 +110,17 @@ final class BootedContainer: @unchecked Sendable {
     func run(_ command: String, timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
         let child = try ChildProcess(
             ["/usr/bin/nsenter", "--target=\(leader)", "--all", "--", "/bin/sh", "-c", command],
-            directory: base + "/logs")
+            directory: base + "/logs"
+        )
         do {
             let status = try await child.wait(timeout: timeout)
             return (status, child.stdout + child.stderr)
         } catch {
-            throw ContainerError.commandFailed(command: command, status: -1, output: "no exit within \(timeout): " + child.stdout + child.stderr)
+            throw ContainerError.commandFailed(
+                command: command,
+                status: -1,
+                output: "no exit within \(timeout): " + child.stdout + child.stderr
+            )
         }
     }
 
@@ -128,14 +143,18 @@ final class BootedContainer: @unchecked Sendable {
     }
 
     private static func command(of pid: pid_t) -> String {
-        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
     }
 
     /// A command on the host.
     private static func sh(_ command: String, in directory: String) async throws {
         let child = try ChildProcess(["/bin/sh", "-c", command], directory: directory)
         let status = try await child.wait()
-        guard status == 0 else { throw ContainerError.commandFailed(command: command, status: status, output: child.stderr) }
+        guard status == 0 else {
+            throw ContainerError.commandFailed(command: command, status: status, output: child.stderr)
+        }
     }
 }
 

@@ -17,14 +17,26 @@ import UCWATestSupport
 
     @Test(arguments: [
         ("100 000-deep nesting", HostileBody.deepNesting(depth: 100_000), "nesting deeper than the limit of 64"),
-        ("a 100 MB string", HostileBody.longString(bytes: 100_000_000), "string longer than the limit of 1048576 bytes"),
-        ("a 2 GiB batch", HostileBody.endlessEvents(totalBytes: 2 << 30), "document larger than the limit of 4194304 bytes"),
-        ("a never-ending body", HostileBody.endlessEvents(totalBytes: nil), "document larger than the limit of 4194304 bytes"),
+        (
+            "a 100 MB string", HostileBody.longString(bytes: 100_000_000),
+            "string longer than the limit of 1048576 bytes"
+        ),
+        (
+            "a 2 GiB batch", HostileBody.endlessEvents(totalBytes: 2 << 30),
+            "document larger than the limit of 4194304 bytes"
+        ),
+        (
+            "a never-ending body", HostileBody.endlessEvents(totalBytes: nil),
+            "document larger than the limit of 4194304 bytes"
+        ),
     ])
     func refusedWithAClearErrorAndFlatMemory(name: String, body: HostileBody, error: String) async throws {
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try simulator.runConfiguration(extra: "[Events]\nMaxBatchBytes=4194304\n")
-        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        let daemon = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            directory: directory
+        )
         try await daemon.waitForReady()
         let baseline = Self.peakRSS(daemon.pid) ?? 0
         await simulator.inject(.hostileBody(body))
@@ -37,14 +49,18 @@ import UCWATestSupport
         let peak = Self.peakRSS(daemon.pid) ?? 0
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0, "\(daemon.stderr)")
-        print("hostile input | \(name) | refused: \(daemon.stderr.contains(error)) | peak RSS \(peak / 1024) MiB (ready: \(baseline / 1024) MiB)")
+        print(
+            "hostile input | \(name) | refused: \(daemon.stderr.contains(error)) | peak RSS \(peak / 1024) MiB (ready: \(baseline / 1024) MiB)"
+        )
         #expect(daemon.stderr.contains(error), "\(daemon.stderr)")
         #expect(daemon.stderr.contains("skipping it"))
         // Sanitizer builds keep freed memory in quarantine: the bound holds for normal builds.
         if ProcessInfo.processInfo.environment["UCWA_SANITIZER"] == nil {
             #expect(peak < 96 * 1024, "peak RSS \(peak) KiB")
         }
-        let subjects = daemon.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["subject"]?.stringValue }
+        let subjects = daemon.stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(String($0))["subject"]?.stringValue
+        }
         #expect(subjects.contains("after"), "the channel goes on after the hostile batch")
         await simulator.shutdown()
     }

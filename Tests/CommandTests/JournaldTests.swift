@@ -33,12 +33,21 @@ struct JournaldTests {
         var stderr: String
     }
 
-    func run(startJournald: Bool = true, diagnosticsToJournal: Bool = false, play: (UCWASimulator) async -> Int) async throws -> Outcome {
+    func run(
+        startJournald: Bool = true,
+        diagnosticsToJournal: Bool = false,
+        play: (UCWASimulator) async -> Int
+    ) async throws -> Outcome {
         let simulator = try await UCWASimulator.start()
         let (work, config) = try simulator.runConfiguration()
         let child = try PrivateJournal.spawn(
-            body: Self.body, daemonConfig: config, work: work,
-            environment: ["START_JOURNALD": startJournald ? "1" : "0", "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0"])
+            body: Self.body,
+            daemonConfig: config,
+            work: work,
+            environment: [
+                "START_JOURNALD": startJournald ? "1" : "0", "DIAGNOSTICS_TO_JOURNAL": diagnosticsToJournal ? "1" : "0",
+            ]
+        )
         let expected = await play(simulator)
         if expected > 0 { try await simulator.waitForAcknowledged(expected) }
         if startJournald {
@@ -49,12 +58,18 @@ struct JournaldTests {
         let status = PrivateJournal.daemonStatus(work)
         let json = (try? String(contentsOfFile: work + "/journal.json", encoding: .utf8)) ?? ""
         let entries = try json.split(separator: "\n").map { try JSONValue.parse(String($0)) }
-        return Outcome(status: status, entries: entries, stderr: (try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)) ?? "")
+        return Outcome(
+            status: status,
+            entries: entries,
+            stderr: (try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)) ?? ""
+        )
     }
 
     @Test func recordsArriveAsStructuredEntriesWithTheirMessageIDs() async throws {
         let outcome = try await run { simulator in
-            await simulator.play(InvitationScript(outcome: .declined, message: "See you there", toAsLink: true, toName: "Bob"))
+            await simulator.play(
+                InvitationScript(outcome: .declined, message: "See you there", toAsLink: true, toName: "Bob")
+            )
             return 3
         }
         #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -69,17 +84,26 @@ struct JournaldTests {
             let timestamp = try #require(record["UCWA_TIMESTAMP"]?.stringValue)
             let received = try #require(record["__REALTIME_TIMESTAMP"]?.stringValue.flatMap { Int64($0) })
             #expect(timestamp.count == 27 && timestamp.hasSuffix("Z"), "\(timestamp)")
-            #expect(timestamp <= Timestamp.rfc3339(microseconds: received) && timestamp >= Timestamp.rfc3339(microseconds: received - 10_000_000))
+            #expect(
+                timestamp <= Timestamp.rfc3339(microseconds: received)
+                    && timestamp >= Timestamp.rfc3339(microseconds: received - 10_000_000)
+            )
             #expect(record["UCWA_EVENT_TYPE"]?.stringValue == record["UCWA_EVENT"]?.stringValue)
         }
         #expect(records.dropFirst().allSatisfy { $0["UCWA_EVENT_TYPE"] != nil })
         #expect(records[1]["UCWA_INVITATION_MESSAGE"]?.stringValue == "See you there")
         #expect(records[1]["UCWA_TO_URI"]?.stringValue == "sip:bob@contoso.com")
         #expect(records[1]["UCWA_TO_NAME"]?.stringValue == "Bob")
-        #expect(records[1]["UCWA_TO_HREF"]?.stringValue?.hasSuffix("/ucwa/oauth/v1/applications/101/people/bob@contoso.com") == true)
-        #expect(records.map { $0["UCWA_EVENT_NAME"]?.stringValue ?? "" } == [
-            "ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
-        ])
+        #expect(
+            records[1]["UCWA_TO_HREF"]?.stringValue?.hasSuffix("/ucwa/oauth/v1/applications/101/people/bob@contoso.com")
+                == true
+        )
+        #expect(
+            records.map { $0["UCWA_EVENT_NAME"]?.stringValue ?? "" } == [
+                "ucwa.channel.opened", "ucwa.invitation.started", "ucwa.invitation.updated",
+                "ucwa.invitation.completed",
+            ]
+        )
         for record in records {
             let name = try #require(Record.EventName(rawValue: record["UCWA_EVENT_NAME"]?.stringValue ?? ""))
             #expect(record["MESSAGE_ID"]?.stringValue == name.messageID)
@@ -105,7 +129,9 @@ struct JournaldTests {
         ]
         let outcome = try await run { simulator in
             for subject in hostile {
-                await simulator.play(InvitationScript(to: "sip:x\nPRIORITY=0@contoso.com", subject: subject, withAlerting: false))
+                await simulator.play(
+                    InvitationScript(to: "sip:x\nPRIORITY=0@contoso.com", subject: subject, withAlerting: false)
+                )
             }
             return 6
         }
@@ -116,12 +142,18 @@ struct JournaldTests {
         #expect(records.allSatisfy { $0["PRIORITY"]?.stringValue != "0" })
         for record in records.dropFirst() {
             let subject = try #require(record["UCWA_SUBJECT"]?.stringValue)
-            #expect(!subject.unicodeScalars.contains { $0.value < 0x20 || (0x202A...0x202E).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
+            #expect(
+                !subject.unicodeScalars.contains {
+                    $0.value < 0x20 || (0x202A...0x202E).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+                }
+            )
             #expect(subject.unicodeScalars.count <= UserText.shortLimit + 1)
             #expect(record["UCWA_TO_URI"]?.stringValue == "sip:x\\u000APRIORITY=0@contoso.com")
             #expect(record["MESSAGE"]?.stringValue?.hasPrefix("invitation ") == true)
         }
-        #expect(records[1]["UCWA_SUBJECT"]?.stringValue?.hasPrefix("line\\u000APRIORITY=0\\u000AMESSAGE=forged") == true)
+        #expect(
+            records[1]["UCWA_SUBJECT"]?.stringValue?.hasPrefix("line\\u000APRIORITY=0\\u000AMESSAGE=forged") == true
+        )
     }
 
     @Test func underSystemdDiagnosticsGoToTheJournalNotToStdout() async throws {
@@ -131,8 +163,17 @@ struct JournaldTests {
         }
         #expect(outcome.status == 0)
         let diagnostics = outcome.entries.filter { $0["UCWA_EVENT_NAME"] == nil }
-        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "polling: first events request sent" && $0["PRIORITY"]?.stringValue == "6" })
-        #expect(diagnostics.contains { $0["MESSAGE"]?.stringValue == "application ready" && $0["UCWAD_APPLICATION"]?.stringValue?.contains("/applications/101") == true })
+        #expect(
+            diagnostics.contains {
+                $0["MESSAGE"]?.stringValue == "polling: first events request sent" && $0["PRIORITY"]?.stringValue == "6"
+            }
+        )
+        #expect(
+            diagnostics.contains {
+                $0["MESSAGE"]?.stringValue == "application ready"
+                    && $0["UCWAD_APPLICATION"]?.stringValue?.contains("/applications/101") == true
+            }
+        )
         // Their own prefix, with the account; nothing a `UCWA_*` filter of records would match.
         let daemonEntries = diagnostics.filter { $0["SYSLOG_IDENTIFIER"]?.stringValue == "ucwa-eventd" }
         #expect(!daemonEntries.isEmpty)

@@ -47,7 +47,9 @@ import UCWATestSupport
     func loaderKeys() async throws -> [(section: String, name: String)] {
         let directory = TestPaths.temporaryDirectory()
         try "".write(toFile: directory + "/empty.conf", atomically: true, encoding: .utf8)
-        let check = try await run([TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf"])
+        let check = try await run([
+            TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf",
+        ])
         var keys: [(section: String, name: String)] = []
         var section = ""
         for line in check.stdout.split(separator: "\n") {
@@ -65,7 +67,10 @@ import UCWATestSupport
         let commands = try await commands(of: "ucwa-eventd")
         #expect(commands.count >= 6, "ucwa-eventd, run, demo, replay, check-config, help")
         for (name, flags) in commands {
-            #expect(page.contains(".B \(name)") || page.contains(".BR \(name) "), "ucwa-eventd(8) lacks the command \(name)")
+            #expect(
+                page.contains(".B \(name)") || page.contains(".BR \(name) "),
+                "ucwa-eventd(8) lacks the command \(name)"
+            )
             for flag in flags {
                 #expect(page.contains(flag), "ucwa-eventd(8) lacks \(flag) of \(name)")
             }
@@ -92,30 +97,48 @@ import UCWATestSupport
         let keys = try await loaderKeys()
         #expect(keys.count >= 15)
         for (section, name) in keys {
-            let heading = try #require(page.range(of: ".SH [\(section)]\n"), "ucwa-eventd.conf(5) has no section [\(section)]")
+            let heading = try #require(
+                page.range(of: ".SH [\(section)]\n"),
+                "ucwa-eventd.conf(5) has no section [\(section)]"
+            )
             let body = page[heading.upperBound...].prefix { _ in true }
             let sectionText = body.range(of: "\n.SH ").map { body[..<$0.lowerBound] } ?? body
-            let entry = try #require(sectionText.range(of: ".BR \(name)= \" (\" "), "[\(section)] \(name)= is not documented")
-            let variable = String(sectionText[entry.upperBound...].prefix { $0 != ")" }).trimmingCharacters(in: .whitespaces)
+            let entry = try #require(
+                sectionText.range(of: ".BR \(name)= \" (\" "),
+                "[\(section)] \(name)= is not documented"
+            )
+            let variable = String(sectionText[entry.upperBound...].prefix { $0 != ")" }).trimmingCharacters(
+                in: .whitespaces
+            )
             #expect(variable.hasPrefix("UCWA_EVENTD_"), "[\(section)] \(name)=: \(variable)")
             let refused = try await run(
                 [TestPaths.binary("ucwa-eventd"), "check-config", "--config", directory + "/empty.conf"],
-                environment: [variable: ""])
-            #expect(refused.stderr.contains("environment variable \(variable)"), "\(variable) for [\(section)] \(name)=: \(refused.stderr)")
+                environment: [variable: ""]
+            )
+            #expect(
+                refused.stderr.contains("environment variable \(variable)"),
+                "\(variable) for [\(section)] \(name)=: \(refused.stderr)"
+            )
         }
     }
 
     /// The example configuration the package installs documents every key too, under its
     /// section, set or commented out (`Key=` or `#Key=`).
     @Test func theExampleConfigurationNamesEveryKey() async throws {
-        let example = try String(contentsOf: TestPaths.repository.appendingPathComponent("config/ucwa-eventd.conf"), encoding: .utf8)
+        let example = try String(
+            contentsOf: TestPaths.repository.appendingPathComponent("config/ucwa-eventd.conf"),
+            encoding: .utf8
+        )
         let keys = try await loaderKeys()
         #expect(keys.count >= 15)
         for (section, name) in keys {
             let start = try #require(example.range(of: "[\(section)]\n"), "the example has no [\(section)]")
             let rest = example[start.upperBound...]
             let body = "\n" + (rest.range(of: "\n[").map { rest[..<$0.lowerBound] } ?? rest)
-            #expect(body.contains("\n\(name)=") || body.contains("\n#\(name)="), "the example lacks [\(section)] \(name)=")
+            #expect(
+                body.contains("\n\(name)=") || body.contains("\n#\(name)="),
+                "the example lacks [\(section)] \(name)="
+            )
         }
     }
 
@@ -126,7 +149,8 @@ import UCWATestSupport
         let section = try #require(page.range(of: ".SH RECORDS").map { page[$0.upperBound...] })
         let text = String(section.range(of: "\n.SH ").map { section[..<$0.lowerBound] } ?? section)
         for key in Record.keys {
-            let named = text.contains(".B \(key)\n") || text.contains(".BR \(key) ") || text.contains(" \(key) ")
+            let named =
+                text.contains(".B \(key)\n") || text.contains(".BR \(key) ") || text.contains(" \(key) ")
                 || text.contains(" \(key)\n") || text.contains("\" \(key) ")
             #expect(named, "RECORDS lacks \(key)")
         }
@@ -141,7 +165,10 @@ import UCWATestSupport
         let page = try Self.page("ucwa-eventd.8")
         let section = try #require(page.range(of: ".SH EXIT STATUS").map { page[$0.upperBound...] })
         let text = section.range(of: "\n.SH ").map { section[..<$0.lowerBound] } ?? section
-        for status in ["0", "64", "65", "69", "70", "75", "76", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY", "243/CREDENTIALS"] {
+        for status in [
+            "0", "64", "65", "69", "70", "75", "76", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY",
+            "243/CREDENTIALS",
+        ] {
             #expect(text.contains(".B \(status)\n") || text.contains(".BR \(status)\n"), "EXIT STATUS lacks \(status)")
         }
         for signal in ["SIGTERM", "SIGINT", "SIGHUP"] {

@@ -1,4 +1,5 @@
 import Foundation
+import StreamingJSON
 import Testing
 import UCWA
 import UCWASimulator
@@ -27,7 +28,9 @@ import Glibc
                 raw[bytes.count] = 0
             }
             _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             _ = fcntl(descriptor, F_SETFL, O_NONBLOCK)
         }
@@ -63,7 +66,9 @@ import Glibc
         let socket = NotifySocket(directory: directory)
         let daemon = try ChildProcess(
             [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
-            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"], directory: directory)
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"],
+            directory: directory
+        )
         await simulator.play(InvitationScript())
         try await simulator.waitForAcknowledged(3)
         // The long poll is parked now; the watchdog must keep coming from the channel's loop.
@@ -75,7 +80,10 @@ import Glibc
         let ready = messages.firstIndex { $0.contains("READY=1") }
         #expect(ready != nil, "\(messages)")
         #expect(messages.contains { $0.contains("STATUS=polling; 4 records written") }, "\(messages)")
-        #expect(messages.filter { $0.hasPrefix("WATCHDOG=1\nSTATUS=polling; 4 records written; last batch ") }.count >= 3, "\(messages)")
+        #expect(
+            messages.filter { $0.hasPrefix("WATCHDOG=1\nSTATUS=polling; 4 records written; last batch ") }.count >= 3,
+            "\(messages)"
+        )
         #expect(messages.last?.hasPrefix("STOPPING=1") == true, "\(messages)")
         await simulator.shutdown()
     }
@@ -83,15 +91,27 @@ import Glibc
     @Test func sighupReloadsTheOutputSettingsAndKeepsRunning() async throws {
         let simulator = try await UCWASimulator.start()
         let (directory, config) = try simulator.runConfiguration()
-        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        let daemon = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            directory: directory
+        )
         try await daemon.waitForReady()
-        try (String(contentsOfFile: config, encoding: .utf8) + "\n[Output]\nEvents=all\n").write(toFile: config, atomically: true, encoding: .utf8)
+        try (String(contentsOfFile: config, encoding: .utf8) + "\n[Output]\nEvents=all\n").write(
+            toFile: config,
+            atomically: true,
+            encoding: .utf8
+        )
         daemon.signal(SIGHUP)
         try await waitAtMost(.seconds(10)) { daemon.stderr.contains("configuration reloaded") }
         #expect(daemon.stderr.contains("events=all"), "\(daemon.stderr)")
-        await simulator.deliver(senderRel: "conversation", senderHref: "/c/1", event: .object([
-            .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])), .init("type", .string("added")),
-        ]))
+        await simulator.deliver(
+            senderRel: "conversation",
+            senderHref: "/c/1",
+            event: .object([
+                .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])),
+                .init("type", .string("added")),
+            ])
+        )
         try await simulator.waitForAcknowledged(1)
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait() == 0)
@@ -99,5 +119,3 @@ import Glibc
         await simulator.shutdown()
     }
 }
-
-import StreamingJSON

@@ -6,7 +6,10 @@ import UCWATestSupport
 /// (`make deb` runs packaging/check-deb.sh on the result): the completion scripts the
 /// package generates, the shell scripts' syntax, and demo's error when ucwa-sim is missing.
 @Suite struct PackagingTests {
-    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, child: ChildProcess) {
+    func run(
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> (status: Int32, child: ChildProcess) {
         let child = try ChildProcess(arguments, environment: environment, directory: TestPaths.temporaryDirectory())
         return (try await child.wait(), child)
     }
@@ -37,7 +40,8 @@ import UCWATestSupport
     }
 
     @Test(arguments: [
-        "packaging/build-deb.sh", "packaging/check-deb.sh", "packaging/try-install.sh", "packaging/ucwa-eventd.postinst",
+        "packaging/build-deb.sh", "packaging/check-deb.sh", "packaging/try-install.sh",
+        "packaging/ucwa-eventd.postinst",
         "packaging/ucwa-eventd.prerm", "packaging/ucwa-eventd.postrm", "Benchmarks/instance-memory.sh",
     ])
     func theScriptIsValidShell(script: String) async throws {
@@ -52,8 +56,13 @@ import UCWATestSupport
     /// The maintainer scripts never enable or start a unit: that is the operator's choice.
     @Test func theMaintainerScriptsNeverEnableOrStart() throws {
         for script in ["postinst", "prerm", "postrm"] {
-            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("packaging/ucwa-eventd.\(script)"), encoding: .utf8)
-            let commands = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: "\n")
+            let text = try String(
+                contentsOf: TestPaths.repository.appendingPathComponent("packaging/ucwa-eventd.\(script)"),
+                encoding: .utf8
+            )
+            let commands = text.split(separator: "\n").filter {
+                !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+            }.joined(separator: "\n")
             for verb in ["enable", " start ", " restart ", "reload-or-restart"] {
                 #expect(!commands.contains(verb), "\(script) runs \(verb)")
             }
@@ -71,7 +80,10 @@ import UCWATestSupport
         var attempt: (status: Int32, child: ChildProcess)?
         for _ in 0..<50 where attempt == nil {
             do {
-                attempt = try await run([copy, "demo", "--invitations", "1"], environment: ["PATH": directory + "/nowhere"])
+                attempt = try await run(
+                    [copy, "demo", "--invitations", "1"],
+                    environment: ["PATH": directory + "/nowhere"]
+                )
             } catch let error as POSIXError where error.code == .ETXTBSY {
                 try await Task.sleep(for: .milliseconds(100))
             }

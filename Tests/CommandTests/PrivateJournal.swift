@@ -13,7 +13,8 @@ import Glibc
 /// code that uses the functions of `prologue`; the Swift side steers it through files in the
 /// work directory (`stop`, …). Needs root and unshare.
 enum PrivateJournal {
-    static let canRun: Bool = geteuid() == 0
+    static let canRun: Bool =
+        geteuid() == 0
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
         && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")
 
@@ -65,17 +66,32 @@ enum PrivateJournal {
     /// `journal.sh` in `work` for a look after a failure. The script is the namespace's first
     /// process: when the returned child (unshare) is killed, the kernel ends every process the
     /// script started (journald, the daemon, shippers), so a failed test leaves none behind.
-    static func spawn(body: String, daemonConfig: String, work: String, environment: [String: String] = [:]) throws -> ChildProcess {
+    static func spawn(
+        body: String,
+        daemonConfig: String,
+        work: String,
+        environment: [String: String] = [:]
+    ) throws -> ChildProcess {
         try (prologue + body).write(toFile: work + "/journal.sh", atomically: true, encoding: .utf8)
         var merged = ["DAEMON": TestPaths.binary("ucwa-eventd"), "CONFIG": daemonConfig, "WORK": work]
         merged.merge(environment) { _, new in new }
-        return try ChildProcess(["/usr/bin/unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc",
-                                 "/bin/sh", work + "/journal.sh"],
-                                environment: merged, directory: work)
+        return try ChildProcess(
+            [
+                "/usr/bin/unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+                "--mount-proc",
+                "/bin/sh", work + "/journal.sh",
+            ],
+            environment: merged,
+            directory: work
+        )
     }
 
     /// The daemon's exit status as `stop_daemon` wrote it (-1 when it did not).
     static func daemonStatus(_ work: String) -> Int32 {
-        Int32((try? String(contentsOfFile: work + "/daemon.status", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        Int32(
+            (try? String(contentsOfFile: work + "/daemon.status", encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines
+            ) ?? ""
+        ) ?? -1
     }
 }

@@ -24,12 +24,17 @@ import UCWATestSupport
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     @Test func printsTheLifecycleRecordsByDefault() throws {
-        let result = try run(["replay", "samples/01-participant-invitation-started.json", "samples/02-invitation-updated-and-completed.json"])
+        let result = try run([
+            "replay", "samples/01-participant-invitation-started.json",
+            "samples/02-invitation-updated-and-completed.json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let records = try result.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -45,39 +50,63 @@ import UCWATestSupport
     }
 
     @Test func printsOneJSONLinePerEvent() throws {
-        let result = try run(["replay", "--raw", "samples/01-participant-invitation-started.json", "samples/02-invitation-updated-and-completed.json"])
+        let result = try run([
+            "replay", "--raw", "samples/01-participant-invitation-started.json",
+            "samples/02-invitation-updated-and-completed.json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 4)
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(object["link_rel"] as? String == "participantInvitation" || object["link_rel"] as? String == "participant")
+            #expect(
+                object["link_rel"] as? String == "participantInvitation"
+                    || object["link_rel"] as? String == "participant"
+            )
         }
         let last = try #require(try JSONSerialization.jsonObject(with: Data(lines[3].utf8)) as? [String: Any])
         #expect(last["type"] as? String == "completed")
         #expect(last["reason_subcode"] as? String == "Declined")
         #expect(last["state"] as? String == "Declined")
-        #expect(lines[0].hasPrefix(#"{"source":"samples/01-participant-invitation-started.json","ordinal":0,"sender_rel":"communication""#))
+        #expect(
+            lines[0].hasPrefix(
+                #"{"source":"samples/01-participant-invitation-started.json","ordinal":0,"sender_rel":"communication""#
+            )
+        )
     }
 
     @Test func sameOutputAtAnyChunkSize() throws {
-        let whole = try run(["replay", "--raw", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
-        let bytewise = try run(["replay", "--raw", "--chunk-size", "1", "samples/01-participant-invitation-started.json", "samples/03-trusted-app-prefixed-rels.json"])
+        let whole = try run([
+            "replay", "--raw", "samples/01-participant-invitation-started.json",
+            "samples/03-trusted-app-prefixed-rels.json",
+        ])
+        let bytewise = try run([
+            "replay", "--raw", "--chunk-size", "1", "samples/01-participant-invitation-started.json",
+            "samples/03-trusted-app-prefixed-rels.json",
+        ])
         #expect(whole.status == 0 && bytewise.status == 0)
         #expect(!whole.stdout.isEmpty)
         #expect(whole.stdout == bytewise.stdout)
     }
 
     @Test func brokenFileIsNamedWithThePositionAndFailsTheRun() throws {
-        let path = SharedTestData.ucwa("doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json")
+        let path = SharedTestData.ucwa(
+            "doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json"
+        )
         let result = try run(["replay", "--raw", path, "samples/04-resync.json"])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "\(path): not a valid event batch: line 25, column 1 (byte 653): expected a string key, found '.'"
+            ),
+            "\(result.stderr)"
+        )
     }
 
     @Test func eventsBeforeAnErrorArePrinted() throws {
         let path = TestPaths.temporaryDirectory("replay") + "/partial.json"
-        let body = #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participant","href":"/p/1"},"type":"added"},{"link":{"rel":"participant","href":"/p/2"},"type":"added"},"#
+        let body =
+            #"{"sender":[{"rel":"c","href":"/c","events":[{"link":{"rel":"participant","href":"/p/1"},"type":"added"},{"link":{"rel":"participant","href":"/p/2"},"type":"added"},"#
         try Data(body.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try run(["replay", "--raw", path])
@@ -96,7 +125,12 @@ import UCWATestSupport
         let result = try run(["replay", "--raw", "--summary", "samples/04-resync.json"])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr.contains("samples/04-resync.json: 0 events, 159 bytes, resync=/ucwa/oauth/v1/applications/10165861200/events?ack=38"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "samples/04-resync.json: 0 events, 159 bytes, resync=/ucwa/oauth/v1/applications/10165861200/events?ack=38"
+            ),
+            "\(result.stderr)"
+        )
     }
 
     @Test func controlCharactersInFileNamesAreEscaped() throws {
@@ -131,15 +165,27 @@ import UCWATestSupport
 
     @Test func hrefsAreAbsoluteAgainstTheLateBaseuriElseTheBaseURL() throws {
         let trusted = SharedTestData.ucwa("captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json")
-        let result = try run(["replay", "--base-url", "https://pool.contoso.com/ucwa/oauth/v1/applications/9/events?ack=1",
-                              trusted, "samples/01-participant-invitation-started.json"])
+        let result = try run([
+            "replay", "--base-url", "https://pool.contoso.com/ucwa/oauth/v1/applications/9/events?ack=1",
+            trusted, "samples/01-participant-invitation-started.json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let records = try result.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        let fromTrusted = try #require(records.first { ($0["invitation_href"] as? String)?.contains("/platformservice/") == true })
-        #expect((fromTrusted["invitation_href"] as? String)?.hasPrefix("https://webpoolbl20r04.infra.lync.com/platformservice/tgt-") == true)
-        #expect((fromTrusted["conversation_href"] as? String)?.hasPrefix("https://webpoolbl20r04.infra.lync.com/platformservice/tgt-") == true)
+        let fromTrusted = try #require(
+            records.first { ($0["invitation_href"] as? String)?.contains("/platformservice/") == true }
+        )
+        #expect(
+            (fromTrusted["invitation_href"] as? String)?.hasPrefix(
+                "https://webpoolbl20r04.infra.lync.com/platformservice/tgt-"
+            ) == true
+        )
+        #expect(
+            (fromTrusted["conversation_href"] as? String)?.hasPrefix(
+                "https://webpoolbl20r04.infra.lync.com/platformservice/tgt-"
+            ) == true
+        )
         for record in records {
             for (key, value) in record where key.hasSuffix("_href") {
                 let text = value as? String ?? ""
@@ -162,7 +208,8 @@ import UCWATestSupport
         let count = 1500
         for index in 0..<count {
             if index > 0 { body += "," }
-            body += #"{"link":{"rel":"participantInvitation","href":"communication/participantInvitations/\#(index)"},"type":"started"}"#
+            body +=
+                #"{"link":{"rel":"participantInvitation","href":"communication/participantInvitations/\#(index)"},"type":"started"}"#
         }
         body += #"]}],"baseuri":"https://late.contoso.com/base/"}"#
         try Data(body.utf8).write(to: URL(fileURLWithPath: path))
@@ -171,9 +218,13 @@ import UCWATestSupport
             let result = try run(["replay", "--chunk-size", chunk, path])
             #expect(result.status == 0, "\(result.stderr)")
             let hrefs = result.stdout.split(separator: "\n").compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["invitation_href"] as? String
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["invitation_href"]
+                    as? String
             }
-            #expect(hrefs == (0..<count).map { "https://late.contoso.com/base/communication/participantInvitations/\($0)" }, "chunk \(chunk)")
+            #expect(
+                hrefs == (0..<count).map { "https://late.contoso.com/base/communication/participantInvitations/\($0)" },
+                "chunk \(chunk)"
+            )
         }
     }
 

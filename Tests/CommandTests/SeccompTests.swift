@@ -17,12 +17,19 @@ import Glibc
     /// allow list, `~` removes, later plain lines add), groups expanded with
     /// `systemd-analyze syscall-filter`, plus the calls systemd always allows.
     static func allowedSyscalls(unit: String) async throws -> Set<String> {
-        let child = try ChildProcess(["/usr/bin/systemd-analyze", "syscall-filter", "--no-pager"], directory: TestPaths.temporaryDirectory())
+        let child = try ChildProcess(
+            ["/usr/bin/systemd-analyze", "syscall-filter", "--no-pager"],
+            directory: TestPaths.temporaryDirectory()
+        )
         #expect(try await child.wait() == 0, "systemd-analyze syscall-filter: \(child.stderr)")
         var groups: [String: [String]] = [:]
         var current: String?
         for line in child.stdout.split(separator: "\n") {
-            if line.hasPrefix("@") { current = String(line); groups[current!] = []; continue }
+            if line.hasPrefix("@") {
+                current = String(line)
+                groups[current!] = []
+                continue
+            }
             let entry = line.trimmingCharacters(in: .whitespaces)
             guard let current, !entry.isEmpty, !entry.hasPrefix("#") else { continue }
             groups[current, default: []].append(entry)
@@ -35,7 +42,9 @@ import Glibc
         var allowed: Set<String> = ["execve", "exit", "exit_group", "getrlimit", "rt_sigreturn", "sigreturn"]
         for (index, line) in lines.enumerated() {
             let deny = line.hasPrefix("~")
-            let names = Set((deny ? String(line.dropFirst()) : line).split(separator: " ").flatMap { expand(String($0)) })
+            let names = Set(
+                (deny ? String(line.dropFirst()) : line).split(separator: " ").flatMap { expand(String($0)) }
+            )
             #expect(index > 0 || !deny, "\(unit): the first SystemCallFilter= is an allow list")
             if deny { allowed.subtract(names) } else { allowed.formUnion(names) }
         }
@@ -90,8 +99,12 @@ import Glibc
             .write(toFile: directory + "/allowed", atomically: true, encoding: .utf8)
         try Self.helper.write(toFile: directory + "/seccomp.py", atomically: true, encoding: .utf8)
         let daemon = try ChildProcess(
-            ["/usr/bin/python3", directory + "/seccomp.py", directory + "/allowed", TestPaths.binary("ucwa-eventd"), "run", "--config", config],
-            directory: directory)
+            [
+                "/usr/bin/python3", directory + "/seccomp.py", directory + "/allowed", TestPaths.binary("ucwa-eventd"),
+                "run", "--config", config,
+            ],
+            directory: directory
+        )
         defer { daemon.killIfRunning() }
         for index in 0..<30 { await simulator.play(InvitationScript(subject: "Load \(index)")) }
         try await simulator.waitForAcknowledged(90)
@@ -103,7 +116,10 @@ import Glibc
         let code = try await daemon.wait()
         #expect(code == 0, "exit \(code) (\(128 + SIGSYS) is SIGSYS: a denied call); \(daemon.stderr.suffix(2000))")
         #expect(!daemon.stderr.contains("Failed to set thread priority"), "\(daemon.stderr.suffix(2000))")
-        #expect(await simulator.stats().tokensIssued >= 2, "a new token after the revocation was granted under the filter")
+        #expect(
+            await simulator.stats().tokensIssued >= 2,
+            "a new token after the revocation was granted under the filter"
+        )
         #expect(daemon.stdout.split(separator: "\n").count == 121, "the opening and 120 invitation events")
         await simulator.shutdown()
         #endif

@@ -21,19 +21,43 @@ import Glibc
     /// rsyslog's default 8 KiB message.
     static let hostileScripts: [InvitationScript] = [
         InvitationScript(subject: "\"}, \"record_id\": \"forged", outcome: .connected),
-        InvitationScript(to: "sip:x\"y\\z\n@contoso.com", subject: "line\nUCWA_RECORD_ID=forged\nPRIORITY=0\r\n\tMESSAGE=forged",
-                         outcome: .declined, withAlerting: false),
-        InvitationScript(subject: "esc \u{1B}[2J nul \u{0} bell \u{7} del \u{7F} bidi \u{202E}gpj.exe \u{2066}iso\u{2069} ls \u{2028} ps \u{2029}",
-                         outcome: .cancelled),
-        InvitationScript(subject: "quotes ' \" back \\ \\\\u0041 slash / %msg% %$!% $(format-json --scope all) ${MESSAGE} `id` $(id) ; DROP",
-                         outcome: .connected, withStarted: false),
-        InvitationScript(to: "sip:" + String(repeating: "𝄞", count: 3000) + "@contoso.com",
-                         subject: String(repeating: "𝄞é日\\\"", count: 200),
-                         outcome: .failed(code: "RemoteFailure", subcode: "Timeout", message: String(repeating: "☕ \"\\ ", count: 600)),
-                         withAlerting: false),
-        InvitationScript(subject: "Café ☕ 日本語 — Ünïcödé", outcome: .failed(code: "RemoteFailure", subcode: "DestinationNotFound",
-                                                                          message: "The person is not found."),
-                         withStarted: false, withAlerting: false),
+        InvitationScript(
+            to: "sip:x\"y\\z\n@contoso.com",
+            subject: "line\nUCWA_RECORD_ID=forged\nPRIORITY=0\r\n\tMESSAGE=forged",
+            outcome: .declined,
+            withAlerting: false
+        ),
+        InvitationScript(
+            subject:
+                "esc \u{1B}[2J nul \u{0} bell \u{7} del \u{7F} bidi \u{202E}gpj.exe \u{2066}iso\u{2069} ls \u{2028} ps \u{2029}",
+            outcome: .cancelled
+        ),
+        InvitationScript(
+            subject:
+                "quotes ' \" back \\ \\\\u0041 slash / %msg% %$!% $(format-json --scope all) ${MESSAGE} `id` $(id) ; DROP",
+            outcome: .connected,
+            withStarted: false
+        ),
+        InvitationScript(
+            to: "sip:" + String(repeating: "𝄞", count: 3000) + "@contoso.com",
+            subject: String(repeating: "𝄞é日\\\"", count: 200),
+            outcome: .failed(
+                code: "RemoteFailure",
+                subcode: "Timeout",
+                message: String(repeating: "☕ \"\\ ", count: 600)
+            ),
+            withAlerting: false
+        ),
+        InvitationScript(
+            subject: "Café ☕ 日本語 — Ünïcödé",
+            outcome: .failed(
+                code: "RemoteFailure",
+                subcode: "DestinationNotFound",
+                message: "The person is not found."
+            ),
+            withStarted: false,
+            withAlerting: false
+        ),
         InvitationScript(subject: "", outcome: .connected, withAlerting: false),
     ]
     /// Played while the shippers are stopped: their restart must pick these up, and only these.
@@ -41,8 +65,10 @@ import Glibc
 
     // MARK: rsyslog and syslog-ng, for real
 
-    @Test(.enabled(if: PrivateJournal.canRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"),
-          .timeLimit(.minutes(5)))
+    @Test(
+        .enabled(if: PrivateJournal.canRun, "needs root, unshare(1) and /lib/systemd/systemd-journald"),
+        .timeLimit(.minutes(5))
+    )
     func rsyslogAndSyslogNGShipEveryRecordOnceAsTheDaemonWritesIt() async throws {
         let shippers = try await DebianShippers.install()
 
@@ -50,8 +76,10 @@ import Glibc
         let reference = try await StdoutReference.run(Self.hostileScripts, then: Self.afterRestart)
         let firstCount = reference.firstPhase.count
         let all = reference.firstPhase + reference.secondPhase
-        #expect(all.count == 1 + (Self.hostileScripts + [Self.afterRestart]).map(\.eventCount).reduce(0, +),
-                "the opening and one record per event")
+        #expect(
+            all.count == 1 + (Self.hostileScripts + [Self.afterRestart]).map(\.eventCount).reduce(0, +),
+            "the opening and one record per event"
+        )
         #expect(all.contains { $0.utf8.count > 8192 }, "a record above rsyslog's default message size")
 
         // 2. The same events into a private journal, the shippers reading it (and the stdout
@@ -63,8 +91,12 @@ import Glibc
             try pipeline.appendToInput(reference.firstPhase)
         }
         for script in Self.hostileScripts { await simulator.play(script) }
-        let child = try PrivateJournal.spawn(body: DebianShippers.body, daemonConfig: config, work: work,
-                                             environment: shippers.environment(work: work).merging(["DIAGNOSTICS_TO_JOURNAL": "1"]) { $1 })
+        let child = try PrivateJournal.spawn(
+            body: DebianShippers.body,
+            daemonConfig: config,
+            work: work,
+            environment: shippers.environment(work: work).merging(["DIAGNOSTICS_TO_JOURNAL": "1"]) { $1 }
+        )
         // A failure below kills the namespace: journald, the daemon and the shippers with it.
         do {
             let firstEvents = Self.hostileScripts.map(\.eventCount).reduce(0, +)
@@ -89,25 +121,46 @@ import Glibc
             throw error
         }
         await simulator.shutdown()
-        #expect(PrivateJournal.daemonStatus(work) == 0, "the daemon: \(String(describing: try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)))")
+        #expect(
+            PrivateJournal.daemonStatus(work) == 0,
+            "the daemon: \(String(describing: try? String(contentsOfFile: work + "/daemon.err", encoding: .utf8)))"
+        )
 
         // The journal held the daemon's diagnostics too (same SYSLOG_IDENTIFIER): the recipes'
         // filter had something to leave out.
-        let journal = try (String(contentsOfFile: work + "/journal.json", encoding: .utf8)).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        let journal = try (String(contentsOfFile: work + "/journal.json", encoding: .utf8)).split(separator: "\n").map {
+            try JSONValue.parse(String($0))
+        }
         #expect(journal.filter { $0["UCWA_SCHEMA_VERSION"] != nil }.count == all.count)
-        #expect(journal.contains { $0["UCWA_SCHEMA_VERSION"] == nil }, "no diagnostics in the journal: the filter was not tried")
+        #expect(
+            journal.contains { $0["UCWA_SCHEMA_VERSION"] == nil },
+            "no diagnostics in the journal: the filter was not tried"
+        )
 
         let expected = try all.map { try JSONValue.parse($0) }
         // What the journal run observed: its own times, so that nothing is left uncompared.
         let observed = ShippedRecords.withObservations(of: journal, expected)
         // Fluent Bit is not packaged for Debian, but its Lua filter is plain Lua: run it under
         // LuaJIT (the Lua Fluent Bit embeds) on this run's journal entries.
-        let lua = try await FluentBitLua.run(recipe: "\(Self.contrib)/fluent-bit/ucwa-eventd.yaml", entries: journal, work: work)
+        let lua = try await FluentBitLua.run(
+            recipe: "\(Self.contrib)/fluent-bit/ucwa-eventd.yaml",
+            entries: journal,
+            work: work
+        )
         let luaProblems = ShippedRecords.problems(shipped: lua, expected: observed)
-        #expect(luaProblems.isEmpty, "Fluent Bit's Lua filter (under LuaJIT): \(luaProblems.count) problems:\n\(luaProblems.prefix(20).joined(separator: "\n"))")
+        #expect(
+            luaProblems.isEmpty,
+            "Fluent Bit's Lua filter (under LuaJIT): \(luaProblems.count) problems:\n\(luaProblems.prefix(20).joined(separator: "\n"))"
+        )
         for pipeline in pipelines {
-            let problems = ShippedRecords.problems(shipped: pipeline.records(), expected: pipeline.readsFile ? expected : observed)
-            #expect(problems.isEmpty, "\(pipeline.name): \(problems.count) problems:\n\(problems.prefix(20).joined(separator: "\n"))\n--- its log:\n\(pipeline.log())")
+            let problems = ShippedRecords.problems(
+                shipped: pipeline.records(),
+                expected: pipeline.readsFile ? expected : observed
+            )
+            #expect(
+                problems.isEmpty,
+                "\(pipeline.name): \(problems.count) problems:\n\(problems.prefix(20).joined(separator: "\n"))\n--- its log:\n\(pipeline.log())"
+            )
         }
     }
 
@@ -126,7 +179,8 @@ import Glibc
             let parsed = try await recipe.parse(path)
             var problems = recipe.check(parsed)
             problems += contract.unknownNames(in: text, recordKeys: recipe.recordKeys)
-            for needed in ["UCWA_SCHEMA_VERSION", "record_id", "sequence", "duration_ms", "schema_version"] where !text.contains(needed) {
+            for needed in ["UCWA_SCHEMA_VERSION", "record_id", "sequence", "duration_ms", "schema_version"]
+            where !text.contains(needed) {
                 problems.append("never mentions \(needed)")
             }
             // The daemon's stdout files are read from /var/log/ucwa-eventd/*.jsonl: writing
@@ -142,8 +196,10 @@ import Glibc
     /// for today's fields; this keeps a misspelt future field from hiding in them).
     @Test func theTestedRecipesUseOnlyContractFields() throws {
         let contract = try RecordContract.load()
-        for (file, keys) in [("rsyslog/ucwa-eventd.conf", #"\$\.name == "([a-z_]+)""#),
-                             ("syslog-ng/ucwa-eventd.conf", #"\.ucwa\.([a-z_]+)"#)] {
+        for (file, keys) in [
+            ("rsyslog/ucwa-eventd.conf", #"\$\.name == "([a-z_]+)""#),
+            ("syslog-ng/ucwa-eventd.conf", #"\.ucwa\.([a-z_]+)"#),
+        ] {
             let text = try String(contentsOfFile: "\(Self.contrib)/\(file)", encoding: .utf8)
             let problems = contract.unknownNames(in: text, recordKeys: [keys])
             #expect(problems.isEmpty, "contrib/\(file):\n\(problems.joined(separator: "\n"))")
@@ -193,7 +249,9 @@ struct StdoutReference {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        throw ShipperSetupError("no simulator on port \(port.map(String.init) ?? "20000-29999"): \(lastError.map { "\($0)" } ?? "")")
+        throw ShipperSetupError(
+            "no simulator on port \(port.map(String.init) ?? "20000-29999"): \(lastError.map { "\($0)" } ?? "")"
+        )
     }
 
     static func run(_ scripts: [InvitationScript], then later: InvitationScript) async throws -> StdoutReference {
@@ -201,7 +259,10 @@ struct StdoutReference {
         let (directory, config) = try simulator.runConfiguration()
         // Queued before the daemon starts: the same batches (and record ids) in every run.
         for script in scripts { await simulator.play(script) }
-        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        let daemon = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            directory: directory
+        )
         let firstEvents = scripts.map(\.eventCount).reduce(0, +)
         try await simulator.waitForAcknowledged(firstEvents)
         let first = daemon.stdout.split(separator: "\n").map(String.init)
@@ -228,22 +289,27 @@ enum ShippedRecords {
             if let id = entry["UCWA_RECORD_ID"]?.stringValue { entries[id] = entry }
         }
         return records.map { record in
-            guard let members = record.objectValue, let id = record["record_id"]?.stringValue, let entry = entries[id] else { return record }
-            return .object(members.map { member in
-                var member = member
-                switch member.key {
-                case "timestamp":
-                    let micros = Int64(entry["__REALTIME_TIMESTAMP"]?.stringValue ?? "") ?? 0
-                    member.value = .string(entry["UCWA_TIMESTAMP"]?.stringValue ?? Timestamp.rfc3339(microseconds: micros))
-                case "started_at":
-                    member.value = entry["UCWA_STARTED_AT"] ?? .null
-                case "duration_ms":
-                    member.value = entry["UCWA_DURATION_MS"]?.stringValue.map { .number($0) } ?? .null
-                default:
-                    break
+            guard let members = record.objectValue, let id = record["record_id"]?.stringValue, let entry = entries[id]
+            else { return record }
+            return .object(
+                members.map { member in
+                    var member = member
+                    switch member.key {
+                    case "timestamp":
+                        let micros = Int64(entry["__REALTIME_TIMESTAMP"]?.stringValue ?? "") ?? 0
+                        member.value = .string(
+                            entry["UCWA_TIMESTAMP"]?.stringValue ?? Timestamp.rfc3339(microseconds: micros)
+                        )
+                    case "started_at":
+                        member.value = entry["UCWA_STARTED_AT"] ?? .null
+                    case "duration_ms":
+                        member.value = entry["UCWA_DURATION_MS"]?.stringValue.map { .number($0) } ?? .null
+                    default:
+                        break
+                    }
+                    return member
                 }
-                return member
-            })
+            )
         }
     }
 
@@ -256,7 +322,9 @@ enum ShippedRecords {
                 continue
             }
             let object = Dictionary(members.map { ($0.key, $0.value) }) { first, _ in first }
-            if object.count != members.count { problems.append("line \(number + 1) repeats a key: \(line.prefix(200))") }
+            if object.count != members.count {
+                problems.append("line \(number + 1) repeats a key: \(line.prefix(200))")
+            }
             guard let id = object["record_id"]?.stringValue else {
                 problems.append("line \(number + 1) has no record_id: \(line.prefix(200))")
                 continue
@@ -281,7 +349,9 @@ enum ShippedRecords {
             for (key, wanted) in want.sorted(by: { $0.key < $1.key }) {
                 guard let value = got[key] else { continue }
                 guard kind(value) == kind(wanted) else {
-                    problems.append("\(id): \(key) is a \(kind(value)) (\(value)), the record has a \(kind(wanted)) (\(wanted))")
+                    problems.append(
+                        "\(id): \(key) is a \(kind(value)) (\(value)), the record has a \(kind(wanted)) (\(wanted))"
+                    )
                     continue
                 }
                 if value != wanted {
@@ -367,7 +437,10 @@ struct DebianShippers {
 
     static func install() async throws -> DebianShippers {
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let child = try ChildProcess(["/bin/sh", "-c", installScript, "install", cache], directory: TestPaths.temporaryDirectory())
+        let child = try ChildProcess(
+            ["/bin/sh", "-c", installScript, "install", cache],
+            directory: TestPaths.temporaryDirectory()
+        )
         let status = (try? await child.wait(timeout: .seconds(300))) ?? -1
         var found: [String: String] = [:]
         for line in child.stdout.split(separator: "\n") {
@@ -375,15 +448,24 @@ struct DebianShippers {
             found[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         guard status == 0, let rsyslogd = found["rsyslogd"], let syslogNG = found["syslogNG"] else {
-            throw ShipperSetupError("installing rsyslog and syslog-ng failed (exit \(status)):\n\(child.stderr.suffix(3000))")
+            throw ShipperSetupError(
+                "installing rsyslog and syslog-ng failed (exit \(status)):\n\(child.stderr.suffix(3000))"
+            )
         }
-        return DebianShippers(rsyslogd: rsyslogd, rsyslogModules: found["rsyslogModules"] ?? "", syslogNG: syslogNG,
-                              syslogNGModules: found["syslogNGModules"] ?? "", syslogNGLibraries: found["syslogNGLibraries"] ?? "")
+        return DebianShippers(
+            rsyslogd: rsyslogd,
+            rsyslogModules: found["rsyslogModules"] ?? "",
+            syslogNG: syslogNG,
+            syslogNGModules: found["syslogNGModules"] ?? "",
+            syslogNGLibraries: found["syslogNGLibraries"] ?? ""
+        )
     }
 
     func environment(work: String) -> [String: String] {
-        ["RSYSLOGD": rsyslogd, "RSYSLOG_MODULES": rsyslogModules, "SYSLOGNG": syslogNG,
-         "SYSLOGNG_MODULES": syslogNGModules, "SYSLOGNG_LIBRARIES": syslogNGLibraries]
+        [
+            "RSYSLOGD": rsyslogd, "RSYSLOG_MODULES": rsyslogModules, "SYSLOGNG": syslogNG,
+            "SYSLOGNG_MODULES": syslogNGModules, "SYSLOGNG_LIBRARIES": syslogNGLibraries,
+        ]
     }
 
     /// The recipes as shipped, with their paths moved into `work/<shipper>/`, and a main
@@ -391,13 +473,18 @@ struct DebianShippers {
     /// include /etc/rsyslog.d and /etc/syslog-ng/conf.d).
     func prepare(work: String, recipes: String) throws -> [Pipeline] {
         for (shipper, main, moves) in [
-            ("rsyslog", "global(workDirectory=\"\(work)/rsyslog\")\ninclude(file=\"\(work)/rsyslog/recipe.conf\")\n",
-             ["/var/lib/rsyslog/", "/var/log/ucwa-records/"]),
+            (
+                "rsyslog", "global(workDirectory=\"\(work)/rsyslog\")\ninclude(file=\"\(work)/rsyslog/recipe.conf\")\n",
+                ["/var/lib/rsyslog/", "/var/log/ucwa-records/"]
+            ),
             // Debian's syslog-ng.conf has `source s_src { system(); internal(); };`, and system()
             // is the journal under systemd: the recipe reads s_src (syslog-ng allows one
             // systemd-journal() source), so this stands in for Debian's file.
-            ("syslog-ng", "@version: 3.38\nsource s_src { systemd-journal(); internal(); };\n@include \"\(work)/syslog-ng/recipe.conf\"\n",
-             ["/var/log/ucwa-records/"]),
+            (
+                "syslog-ng",
+                "@version: 3.38\nsource s_src { systemd-journal(); internal(); };\n@include \"\(work)/syslog-ng/recipe.conf\"\n",
+                ["/var/log/ucwa-records/"]
+            ),
         ] {
             let directory = "\(work)/\(shipper)"
             try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
@@ -406,17 +493,41 @@ struct DebianShippers {
             recipe = recipe.replacingOccurrences(of: "/var/log/ucwa-eventd/", with: directory + "/in/")
                 .replacingOccurrences(of: "\"/var/log/ucwa-eventd\"", with: "\"\(directory)/in\"")
             for path in moves { recipe = recipe.replacingOccurrences(of: path, with: directory + "/") }
-            let stray = recipe.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && $0.contains("/var/") }
-            guard stray.isEmpty else { throw ShipperSetupError("\(shipper)'s recipe has paths the test does not move: \(stray)") }
+            let stray = recipe.split(separator: "\n").filter {
+                !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && $0.contains("/var/")
+            }
+            guard stray.isEmpty else {
+                throw ShipperSetupError("\(shipper)'s recipe has paths the test does not move: \(stray)")
+            }
             try recipe.write(toFile: directory + "/recipe.conf", atomically: true, encoding: .utf8)
             try main.write(toFile: directory + "/main.conf", atomically: true, encoding: .utf8)
             _ = FileManager.default.createFile(atPath: directory + "/in/alice.jsonl", contents: nil)
         }
         return [
-            Pipeline(name: "rsyslog imjournal", directory: work + "/rsyslog", outputFile: "records.jsonl", readsFile: false),
-            Pipeline(name: "rsyslog imfile + mmjsonparse", directory: work + "/rsyslog", outputFile: "records-from-file.jsonl", readsFile: true),
-            Pipeline(name: "syslog-ng systemd-journal()", directory: work + "/syslog-ng", outputFile: "records.jsonl", readsFile: false),
-            Pipeline(name: "syslog-ng file() + json-parser()", directory: work + "/syslog-ng", outputFile: "records-from-file.jsonl", readsFile: true),
+            Pipeline(
+                name: "rsyslog imjournal",
+                directory: work + "/rsyslog",
+                outputFile: "records.jsonl",
+                readsFile: false
+            ),
+            Pipeline(
+                name: "rsyslog imfile + mmjsonparse",
+                directory: work + "/rsyslog",
+                outputFile: "records-from-file.jsonl",
+                readsFile: true
+            ),
+            Pipeline(
+                name: "syslog-ng systemd-journal()",
+                directory: work + "/syslog-ng",
+                outputFile: "records.jsonl",
+                readsFile: false
+            ),
+            Pipeline(
+                name: "syslog-ng file() + json-parser()",
+                directory: work + "/syslog-ng",
+                outputFile: "records-from-file.jsonl",
+                readsFile: true
+            ),
         ]
     }
 
@@ -482,7 +593,8 @@ struct DebianShippers {
         func waitForLines(_ count: Int, child: ChildProcess) async throws {
             try await waitUntil(
                 "\(count) records from \(name), which wrote \(records().count).\n--- its log:\n\(log())\n--- the journal script:\n\(child.stderr)",
-                timeout: .seconds(30), poll: .milliseconds(50)
+                timeout: .seconds(30),
+                poll: .milliseconds(50)
             ) { records().count >= count }
         }
     }
@@ -501,13 +613,18 @@ struct RecordContract {
     var keys: Set<String>
 
     static func load() throws -> RecordContract {
-        let code = try String(contentsOf: TestPaths.repository.appendingPathComponent("Sources/UCWA/Records/Record.swift"), encoding: .utf8)
+        let code = try String(
+            contentsOf: TestPaths.repository.appendingPathComponent("Sources/UCWA/Records/Record.swift"),
+            encoding: .utf8
+        )
         let designPath = TestPaths.shared.appendingPathComponent("DESIGN.md")
         guard let design = try? String(contentsOf: designPath, encoding: .utf8) else {
             throw ShipperSetupError("no DESIGN.md at \(designPath.path) (set UCWA_SHARED)")
         }
         // §3's records: from its "### Records" heading to the next heading.
-        let records = design.components(separatedBy: "### Records").dropFirst().first?.components(separatedBy: "\n### ").first ?? ""
+        let records =
+            design.components(separatedBy: "### Records").dropFirst().first?.components(separatedBy: "\n### ").first
+            ?? ""
         var fields = Set(matches(#"UCWA_[A-Z0-9_]*[A-Z0-9]"#, in: code + records, group: 0))
         fields.formUnion(["MESSAGE", "PRIORITY", "MESSAGE_ID", "SYSLOG_IDENTIFIER"])
         var keys = Set(matches(#"(?:body|add)\("([a-z_]+)""#, in: code, group: 1))
@@ -520,7 +637,9 @@ struct RecordContract {
         // PRIORITY and MESSAGE.
         fields.formUnion(keys.subtracting(["level", "message"]).map { "UCWA_" + $0.uppercased() })
         guard fields.count > 20, keys.count > 20, keys.contains("record_id"), fields.contains("UCWA_RECORD_ID") else {
-            throw ShipperSetupError("could not read the record contract: fields \(fields.sorted()), keys \(keys.sorted())")
+            throw ShipperSetupError(
+                "could not read the record contract: fields \(fields.sorted()), keys \(keys.sorted())"
+            )
         }
         return RecordContract(journalFields: fields, keys: keys)
     }
@@ -530,14 +649,16 @@ struct RecordContract {
     /// `recordKeys` patterns (group 1) find in `text` that is no contract key.
     func unknownNames(in text: String, recordKeys: [String]) -> [String] {
         var problems: [String] = []
-        for name in Set(Self.matches(#"UCWA_[A-Z0-9_]*[A-Z0-9]"#, in: text, group: 0)).sorted() where !journalFields.contains(name) {
+        for name in Set(Self.matches(#"UCWA_[A-Z0-9_]*[A-Z0-9]"#, in: text, group: 0)).sorted()
+        where !journalFields.contains(name) {
             problems.append("\(name) is no journald field of the record contract")
         }
         // A recipe may also name a journald field lower-cased on its way to a key (`event`
         // for UCWA_EVENT before it becomes event_type).
         let lowered = Set(journalFields.filter { $0.hasPrefix("UCWA_") }.map { $0.dropFirst(5).lowercased() })
         for pattern in recordKeys {
-            for key in Set(Self.matches(pattern, in: text, group: 1)).sorted() where !keys.contains(key) && !lowered.contains(key) {
+            for key in Set(Self.matches(pattern, in: text, group: 1)).sorted()
+            where !keys.contains(key) && !lowered.contains(key) {
                 problems.append("\(key) is no record key of the contract")
             }
         }
@@ -565,75 +686,138 @@ struct UntestedRecipe: Sendable {
         UntestedRecipe(file: "vector/ucwa-eventd.toml", recordKeys: [#"record\.([a-z_]+)"#]) { document in
             var problems: [String] = []
             let journal = document["sources"]?["ucwa_journal"]
-            if journal?["type"]?.stringValue != "journald" { problems.append("sources.ucwa_journal is not a journald source") }
-            if journal?["current_boot_only"] != .bool(false) { problems.append("current_boot_only is not false: a restart after a reboot would skip the previous boot's backlog") }
-            if journal?["data_dir"]?.stringValue == nil { problems.append("no data_dir: the journal cursor is not kept") }
+            if journal?["type"]?.stringValue != "journald" {
+                problems.append("sources.ucwa_journal is not a journald source")
+            }
+            if journal?["current_boot_only"] != .bool(false) {
+                problems.append(
+                    "current_boot_only is not false: a restart after a reboot would skip the previous boot's backlog"
+                )
+            }
+            if journal?["data_dir"]?.stringValue == nil {
+                problems.append("no data_dir: the journal cursor is not kept")
+            }
             let transforms = document["transforms"]?.objectValue ?? []
-            if !transforms.contains(where: { $0.value["type"]?.stringValue == "remap" && $0.value["source"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") == true }) {
+            if !transforms.contains(where: {
+                $0.value["type"]?.stringValue == "remap"
+                    && $0.value["source"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") == true
+            }) {
                 problems.append("no remap keeps records only (UCWA_SCHEMA_VERSION)")
             }
-            if !transforms.contains(where: { $0.value["type"]?.stringValue == "dedupe" && $0.value["fields"]?["match"] == .array([.string("record_id")]) }) {
+            if !transforms.contains(where: {
+                $0.value["type"]?.stringValue == "dedupe"
+                    && $0.value["fields"]?["match"] == .array([.string("record_id")])
+            }) {
                 problems.append("no dedupe transform on record_id")
             }
             return problems + UntestedRecipe.inputsExist(document, sections: ["sources", "transforms", "sinks"])
         },
-        UntestedRecipe(file: "fluent-bit/ucwa-eventd.yaml", recordKeys: [#"record\["([a-z_]+)"\]"#, #"name == "([a-z_]+)""#]) { document in
+        UntestedRecipe(
+            file: "fluent-bit/ucwa-eventd.yaml",
+            recordKeys: [#"record\["([a-z_]+)"\]"#, #"name == "([a-z_]+)""#]
+        ) { document in
             var problems: [String] = []
             let inputs = document["pipeline"]?["inputs"]?.arrayValue ?? []
-            guard let systemd = inputs.first(where: { $0["name"]?.stringValue == "systemd" }) else { return ["no systemd input"] }
-            if systemd["db"]?.stringValue == nil { problems.append("the systemd input has no db: the journal cursor is not kept") }
-            if systemd["read_from_tail"] != .bool(false) && systemd["read_from_tail"]?.stringValue != "off" { problems.append("read_from_tail is not off") }
+            guard let systemd = inputs.first(where: { $0["name"]?.stringValue == "systemd" }) else {
+                return ["no systemd input"]
+            }
+            if systemd["db"]?.stringValue == nil {
+                problems.append("the systemd input has no db: the journal cursor is not kept")
+            }
+            if systemd["read_from_tail"] != .bool(false) && systemd["read_from_tail"]?.stringValue != "off" {
+                problems.append("read_from_tail is not off")
+            }
             let filters = document["pipeline"]?["filters"]?.arrayValue ?? []
-            guard let lua = filters.first(where: { $0["name"]?.stringValue == "lua" }) else { return problems + ["no lua filter"] }
+            guard let lua = filters.first(where: { $0["name"]?.stringValue == "lua" }) else {
+                return problems + ["no lua filter"]
+            }
             let integers = Set((lua["type_int_key"]?.stringValue ?? "").split(separator: " ").map(String.init))
-            if integers != ["sequence", "duration_ms", "schema_version"] { problems.append("type_int_key is \(integers.sorted())") }
+            if integers != ["sequence", "duration_ms", "schema_version"] {
+                problems.append("type_int_key is \(integers.sorted())")
+            }
             if let call = lua["call"]?.stringValue, lua["code"]?.stringValue?.contains("function \(call)(") != true {
                 problems.append("the lua code defines no function \(call)")
             }
-            if lua["code"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") != true { problems.append("the lua filter does not keep records only") }
+            if lua["code"]?.stringValue?.contains("UCWA_SCHEMA_VERSION") != true {
+                problems.append("the lua filter does not keep records only")
+            }
             return problems
         },
-        UntestedRecipe(file: "filebeat/ucwa-eventd.yml", recordKeys: [#"(?:\{|, )([a-z_]+): true"#, #"event\.(?:Put|Get)\("([a-z_]+)""#]) { document in
+        UntestedRecipe(
+            file: "filebeat/ucwa-eventd.yml",
+            recordKeys: [#"(?:\{|, )([a-z_]+): true"#, #"event\.(?:Put|Get)\("([a-z_]+)""#]
+        ) { document in
             var problems: [String] = []
             let inputs = document["filebeat.inputs"]?.arrayValue ?? []
-            guard let journald = inputs.first(where: { $0["type"]?.stringValue == "journald" }) else { return ["no journald input"] }
-            if journald["id"]?.stringValue == nil { problems.append("the journald input has no id: its cursor is not kept in the registry") }
+            guard let journald = inputs.first(where: { $0["type"]?.stringValue == "journald" }) else {
+                return ["no journald input"]
+            }
+            if journald["id"]?.stringValue == nil {
+                problems.append("the journald input has no id: its cursor is not kept in the registry")
+            }
             if journald["seek"]?.stringValue != "cursor" { problems.append("seek is not cursor") }
             let processors = journald["processors"]?.arrayValue ?? []
-            if !processors.contains(where: { $0["drop_event"]?["when.not.has_fields"] == .array([.string("journald.custom.ucwa_schema_version")]) }) {
+            if !processors.contains(where: {
+                $0["drop_event"]?["when.not.has_fields"] == .array([.string("journald.custom.ucwa_schema_version")])
+            }) {
                 problems.append("no drop_event keeps records only")
             }
-            if !processors.contains(where: { $0["script"]?["source"]?.stringValue?.contains("@metadata._id") == true }) {
+            if !processors.contains(where: { $0["script"]?["source"]?.stringValue?.contains("@metadata._id") == true })
+            {
                 problems.append("record_id is not the document id")
             }
             return problems
         },
-        UntestedRecipe(file: "otel-collector/ucwa-eventd.yaml",
-                       recordKeys: [#"attributes\["([a-z_]+)"\]"#]) { document in
+        UntestedRecipe(
+            file: "otel-collector/ucwa-eventd.yaml",
+            recordKeys: [#"attributes\["([a-z_]+)"\]"#]
+        ) { document in
             var problems: [String] = []
             guard let journald = document["receivers"]?["journald/ucwa"] else { return ["no journald/ucwa receiver"] }
-            if journald["start_at"]?.stringValue != "beginning" { problems.append("start_at is not beginning: the backlog is skipped") }
-            if journald["all"] != .bool(true) { problems.append("all is not true: long fields arrive as blob placeholders") }
+            if journald["start_at"]?.stringValue != "beginning" {
+                problems.append("start_at is not beginning: the backlog is skipped")
+            }
+            if journald["all"] != .bool(true) {
+                problems.append("all is not true: long fields arrive as blob placeholders")
+            }
             let storage = journald["storage"]?.stringValue ?? ""
-            if document["extensions"]?[storage] == nil { problems.append("storage \(storage) is no extension: the cursor is not kept") }
-            if !(document["service"]?["extensions"]?.arrayValue ?? []).contains(.string(storage)) { problems.append("\(storage) is not enabled in service.extensions") }
+            if document["extensions"]?[storage] == nil {
+                problems.append("storage \(storage) is no extension: the cursor is not kept")
+            }
+            if !(document["service"]?["extensions"]?.arrayValue ?? []).contains(.string(storage)) {
+                problems.append("\(storage) is not enabled in service.extensions")
+            }
             let filter = document["processors"]?["filter/ucwa_records"]?["logs"]?["log_record"]?.arrayValue ?? []
-            if !filter.contains(where: { $0.stringValue?.contains("UCWA_SCHEMA_VERSION") == true }) { problems.append("the filter does not keep records only") }
-            let statements = (document["processors"]?["transform/ucwa_journal"]?["log_statements"]?[0]?["statements"]?.arrayValue ?? []).compactMap(\.stringValue)
-            for key in ["sequence", "duration_ms", "schema_version"] where !statements.contains(where: { $0.contains("attributes[\"\(key)\"], Int(") }) {
+            if !filter.contains(where: { $0.stringValue?.contains("UCWA_SCHEMA_VERSION") == true }) {
+                problems.append("the filter does not keep records only")
+            }
+            let statements =
+                (document["processors"]?["transform/ucwa_journal"]?["log_statements"]?[0]?["statements"]?.arrayValue
+                ?? []).compactMap(\.stringValue)
+            for key in ["sequence", "duration_ms", "schema_version"]
+            where !statements.contains(where: { $0.contains("attributes[\"\(key)\"], Int(") }) {
                 problems.append("\(key) is not made an integer")
             }
-            if !statements.contains(where: { $0.hasPrefix("set(severity_number") }) { problems.append("no severity from PRIORITY") }
-            if statements.last != "set(body, body[\"MESSAGE\"])" { problems.append("the body does not become MESSAGE last") }
+            if !statements.contains(where: { $0.hasPrefix("set(severity_number") }) {
+                problems.append("no severity from PRIORITY")
+            }
+            if statements.last != "set(body, body[\"MESSAGE\"])" {
+                problems.append("the body does not become MESSAGE last")
+            }
             return problems + UntestedRecipe.pipelinesExist(document)
         },
     ]
 
     /// `python3` parses the file (tomllib for TOML, PyYAML for YAML) and prints it as JSON.
     func parse(_ path: String) async throws -> JSONValue {
-        let loader = file.hasSuffix(".toml") ? "import tomllib; d = tomllib.load(open(p, 'rb'))" : "import yaml; d = yaml.safe_load(open(p))"
+        let loader =
+            file.hasSuffix(".toml")
+            ? "import tomllib; d = tomllib.load(open(p, 'rb'))" : "import yaml; d = yaml.safe_load(open(p))"
         let script = "import json, sys; p = sys.argv[1]; \(loader); print(json.dumps(d))"
-        let child = try ChildProcess(["/usr/bin/python3", "-c", script, path], directory: TestPaths.temporaryDirectory())
+        let child = try ChildProcess(
+            ["/usr/bin/python3", "-c", script, path],
+            directory: TestPaths.temporaryDirectory()
+        )
         let status = try await child.wait()
         guard status == 0 else { throw ShipperSetupError("\(file) does not parse:\n\(child.stderr)") }
         return try JSONValue.parse(child.stdout)
@@ -668,46 +852,54 @@ struct UntestedRecipe: Sendable {
 /// per kept record.
 enum FluentBitLua {
     static func run(recipe: String, entries: [JSONValue], work: String) async throws -> [String] {
-        let filter = try await UntestedRecipe(file: "fluent-bit/ucwa-eventd.yaml", recordKeys: []) { _ in [] }.parse(recipe)["pipeline"]?["filters"]?
-            .arrayValue?.first { $0["name"]?.stringValue == "lua" }
+        let filter = try await UntestedRecipe(file: "fluent-bit/ucwa-eventd.yaml", recordKeys: []) { _ in [] }.parse(
+            recipe
+        )["pipeline"]?["filters"]?
+        .arrayValue?.first { $0["name"]?.stringValue == "lua" }
         guard let code = filter?["code"]?.stringValue, let call = filter?["call"]?.stringValue else {
             throw ShipperSetupError("no lua filter with code and call in \(recipe)")
         }
-        let integers = (filter?["type_int_key"]?.stringValue ?? "").split(separator: " ").map { "[\(literal(String($0)))] = true" }
-        var lua = code + """
+        let integers = (filter?["type_int_key"]?.stringValue ?? "").split(separator: " ").map {
+            "[\(literal(String($0)))] = true"
+        }
+        var lua =
+            code + """
 
-            local ucwa_integers = { \(integers.joined(separator: ", ")) }
-            local function ucwa_quote(text)
-              return '"' .. string.gsub(text, '[%c"\\\\]', function(c) return string.format('\\\\u%04x', string.byte(c)) end) .. '"'
-            end
-            local function ucwa_encode(record)
-              local parts = {}
-              for key, value in pairs(record) do
-                local encoded
-                if type(value) == "number" and ucwa_integers[key] then encoded = string.format("%d", value)
-                elseif type(value) == "number" then encoded = tostring(value)
-                else encoded = ucwa_quote(tostring(value)) end
-                parts[#parts + 1] = ucwa_quote(key) .. ":" .. encoded
-              end
-              return "{" .. table.concat(parts, ",") .. "}"
-            end
-            local function ucwa_feed(ts, record)
-              local code, _, out = \(call)("ucwa.journal", ts, record)
-              if code == 1 or code == 2 then print(ucwa_encode(out))
-              elseif code ~= -1 and code ~= 0 then error("return code " .. tostring(code)) end
-            end
+                local ucwa_integers = { \(integers.joined(separator: ", ")) }
+                local function ucwa_quote(text)
+                  return '"' .. string.gsub(text, '[%c"\\\\]', function(c) return string.format('\\\\u%04x', string.byte(c)) end) .. '"'
+                end
+                local function ucwa_encode(record)
+                  local parts = {}
+                  for key, value in pairs(record) do
+                    local encoded
+                    if type(value) == "number" and ucwa_integers[key] then encoded = string.format("%d", value)
+                    elseif type(value) == "number" then encoded = tostring(value)
+                    else encoded = ucwa_quote(tostring(value)) end
+                    parts[#parts + 1] = ucwa_quote(key) .. ":" .. encoded
+                  end
+                  return "{" .. table.concat(parts, ",") .. "}"
+                end
+                local function ucwa_feed(ts, record)
+                  local code, _, out = \(call)("ucwa.journal", ts, record)
+                  if code == 1 or code == 2 then print(ucwa_encode(out))
+                  elseif code ~= -1 and code ~= 0 then error("return code " .. tostring(code)) end
+                end
 
-            """
+                """
         for entry in entries {
             let micros = Int(entry["__REALTIME_TIMESTAMP"]?.stringValue ?? "") ?? 0
             let fields = (entry.objectValue ?? []).compactMap { member in
                 member.value.stringValue.map { "[\(literal(member.key))] = \(literal($0))" }
             }
-            lua += "ucwa_feed({ sec = \(micros / 1_000_000), nsec = \(micros % 1_000_000 * 1000) }, { \(fields.joined(separator: ", ")) })\n"
+            lua +=
+                "ucwa_feed({ sec = \(micros / 1_000_000), nsec = \(micros % 1_000_000 * 1000) }, { \(fields.joined(separator: ", ")) })\n"
         }
         try lua.write(toFile: work + "/fluent-bit-filter.lua", atomically: true, encoding: .utf8)
         let child = try ChildProcess(["/usr/bin/luajit", work + "/fluent-bit-filter.lua"], directory: work)
-        guard try await child.wait() == 0 else { throw ShipperSetupError("the Lua filter failed under LuaJIT:\n\(child.stderr)") }
+        guard try await child.wait() == 0 else {
+            throw ShipperSetupError("the Lua filter failed under LuaJIT:\n\(child.stderr)")
+        }
         return child.stdout.split(separator: "\n").map(String.init)
     }
 
@@ -716,7 +908,9 @@ enum FluentBitLua {
     static func literal(_ text: String) -> String {
         var out = "\""
         for byte in text.utf8 {
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x20 || byte == 0x5F {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x20 || byte == 0x5F
+            {
                 out.append(Character(Unicode.Scalar(byte)))
             } else {
                 out += "\\" + String(format: "%03d", byte)

@@ -15,11 +15,19 @@ import Glibc
 /// event (a request the server saw, a `STATUS=` text), never on a fixed sleep.
 @Suite struct StopTests {
     /// The daemon under a notify socket of the test's own.
-    static func start(_ config: String, in directory: String, watchdogUSec: Int? = nil) throws -> (ChildProcess, NotifyTests.NotifySocket) {
+    static func start(
+        _ config: String,
+        in directory: String,
+        watchdogUSec: Int? = nil
+    ) throws -> (ChildProcess, NotifyTests.NotifySocket) {
         let socket = NotifyTests.NotifySocket(directory: directory)
         var environment = ["NOTIFY_SOCKET": socket.path]
         if let watchdogUSec { environment["WATCHDOG_USEC"] = "\(watchdogUSec)" }
-        let daemon = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], environment: environment, directory: directory)
+        let daemon = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            environment: environment,
+            directory: directory
+        )
         return (daemon, socket)
     }
 
@@ -33,9 +41,15 @@ import Glibc
         print("stop | \(state) | \(elapsed)")
         #expect(code == 0, "\(state): exit \(code); \(daemon.stderr.suffix(1500))")
         #expect(elapsed < .seconds(1), "\(state): SIGTERM took \(elapsed)")
-        let bytes = try #require(FileManager.default.contents(atPath: directory + "/state/checkpoint.json"), "\(state): no checkpoint")
+        let bytes = try #require(
+            FileManager.default.contents(atPath: directory + "/state/checkpoint.json"),
+            "\(state): no checkpoint"
+        )
         let checkpoint = try JSONValue.parse(Array(bytes))
-        #expect(checkpoint["endpoint_id"]?.stringValue != nil && checkpoint["sequence"]?.intValue != nil, "\(state): \(checkpoint)")
+        #expect(
+            checkpoint["endpoint_id"]?.stringValue != nil && checkpoint["sequence"]?.intValue != nil,
+            "\(state): \(checkpoint)"
+        )
     }
 
     /// The N of "next try in N s" in a STATUS= text.
@@ -52,14 +66,28 @@ import Glibc
         let refusing = try StubServer.RefusingPort()
         let port = refusing.port
         defer { withExtendedLifetime(refusing) {} }
-        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: "http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root?secret=QUERYSECRET")
+        let (directory, config) = try RunConfiguration.write(
+            username: "alice@contoso.com",
+            password: "a password",
+            discoverURL: "http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root?secret=QUERYSECRET"
+        )
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
         let messages = socket.received
         let ready = try #require(messages.firstIndex { $0.hasPrefix("READY=1") }, "\(messages)")
-        #expect(messages[ready].contains("STATUS=signing in to http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root"), "\(messages)")
-        #expect(waiting.contains("STATUS=signing in to http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root: connection refused or unreachable; next try in "), "\(waiting)")
+        #expect(
+            messages[ready].contains(
+                "STATUS=signing in to http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root"
+            ),
+            "\(messages)"
+        )
+        #expect(
+            waiting.contains(
+                "STATUS=signing in to http://127.0.0.1:\(port)/autodiscover/autodiscoverservice.svc/root: connection refused or unreachable; next try in "
+            ),
+            "\(waiting)"
+        )
         #expect(!messages.joined().contains("QUERYSECRET"), "no query in STATUS=")
         try await Self.stopWithinASecond(daemon, state: "signing in, backing off", directory: directory)
     }
@@ -69,12 +97,21 @@ import Glibc
     @Test func sigtermEndsASignInBackoffOfMinutes() async throws {
         let server = try StubServer { _ in StubServer.answer("503 Service Unavailable", headers: ["Retry-After: 600"]) }
         defer { server.shutdown() }
-        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(
+            username: "alice@contoso.com",
+            password: "a password",
+            discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root"
+        )
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("next try in") }
         #expect(Self.secondsToNextTry(waiting).map { $0 >= 180 } == true, "a Retry-After of minutes: \(waiting)")
-        #expect(waiting.contains("STATUS=signing in to \(server.url)/autodiscover/autodiscoverservice.svc/root: HTTP 503; next try in "), "\(waiting)")
+        #expect(
+            waiting.contains(
+                "STATUS=signing in to \(server.url)/autodiscover/autodiscoverservice.svc/root: HTTP 503; next try in "
+            ),
+            "\(waiting)"
+        )
         try await Self.stopWithinASecond(daemon, state: "signing in, 503 backoff of 4 min", directory: directory)
     }
 
@@ -82,7 +119,11 @@ import Glibc
     @Test func sigtermEndsASignInRequestThatNeverGetsAnAnswer() async throws {
         let silent = try StubServer()
         defer { silent.shutdown() }
-        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: silent.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(
+            username: "alice@contoso.com",
+            password: "a password",
+            discoverURL: silent.url + "/autodiscover/autodiscoverservice.svc/root"
+        )
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
@@ -93,8 +134,15 @@ import Glibc
     @Test func sigtermEndsATokenGrantInFlight() async throws {
         let silent = try StubServer()
         let server = try StubServer.signIn(tokenURL: silent.url + "/token")
-        defer { silent.shutdown(); server.shutdown() }
-        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        defer {
+            silent.shutdown()
+            server.shutdown()
+        }
+        let (directory, config) = try RunConfiguration.write(
+            username: "alice@contoso.com",
+            password: "a password",
+            discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root"
+        )
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         try await silent.waitForRequests(1)
@@ -109,7 +157,11 @@ import Glibc
         defer { withExtendedLifetime(refusing) {} }
         let server = try StubServer.signIn(tokenURL: "http://127.0.0.1:\(port)/token")
         defer { server.shutdown() }
-        let (directory, config) = try RunConfiguration.write(username: "alice@contoso.com", password: "a password", discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root")
+        let (directory, config) = try RunConfiguration.write(
+            username: "alice@contoso.com",
+            password: "a password",
+            discoverURL: server.url + "/autodiscover/autodiscoverservice.svc/root"
+        )
         let (daemon, socket) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
         let waiting = try await socket.waitFor { $0.contains("/token: connection refused or unreachable; next try in") }
@@ -141,7 +193,12 @@ import Glibc
         await simulator.inject(.eventsStatus(503, retryAfterSeconds: 600))
         await simulator.play(InvitationScript())
         let waiting = try await socket.waitFor { $0.contains("next try in") }
-        #expect(waiting.contains("STATUS=polling \(simulator.baseURL)/ucwa/oauth/v1/applications/101/events failed: HTTP 503; next try in "), "\(waiting)")
+        #expect(
+            waiting.contains(
+                "STATUS=polling \(simulator.baseURL)/ucwa/oauth/v1/applications/101/events failed: HTTP 503; next try in "
+            ),
+            "\(waiting)"
+        )
         #expect(Self.secondsToNextTry(waiting).map { $0 >= 180 } == true, "a Retry-After of minutes: \(waiting)")
         try await Self.stopWithinASecond(daemon, state: "channel backing off (4 min)", directory: directory)
         await simulator.shutdown()
@@ -157,14 +214,21 @@ import Glibc
         try await daemon.waitForReady()
         await simulator.inject(.slowInvitation(.seconds(60)))
         let href = await simulator.play(InvitationScript(withAlerting: false))
-        try await waitUntil("GET \(href)", poll: .milliseconds(10)) { await simulator.stats().requests.contains("GET \(href)") }
+        try await waitUntil("GET \(href)", poll: .milliseconds(10)) {
+            await simulator.stats().requests.contains("GET \(href)")
+        }
         try await Self.stopWithinASecond(daemon, state: "resolving (GET in flight)", directory: directory)
         #expect(!daemon.stdout.contains("\"resolution\":\"failed\""), "a cancelled GET is no record: \(daemon.stdout)")
-        let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        let restart = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            directory: directory
+        )
         defer { restart.killIfRunning() }
         try await simulator.waitForAcknowledged(2)
         try await Self.stopWithinASecond(restart, state: "parked poll after the restart", directory: directory)
-        let types = restart.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["event_type"]?.stringValue }
+        let types = restart.stdout.split(separator: "\n").compactMap {
+            try? JSONValue.parse(String($0))["event_type"]?.stringValue
+        }
         #expect(types == ["started", "completed"], "the given-up batch comes again: \(restart.stdout)")
         await simulator.shutdown()
     }
@@ -181,17 +245,24 @@ import Glibc
         for index in 0..<10_000 { await simulator.play(InvitationScript(subject: "Big \(index)")) }
         let (daemon, _) = try Self.start(config, in: directory)
         defer { daemon.killIfRunning() }
-        try await waitUntil("100 000 bytes of records", timeout: .seconds(30), poll: .milliseconds(5)) { daemon.stdout.utf8.count >= 100_000 }
+        try await waitUntil("100 000 bytes of records", timeout: .seconds(30), poll: .milliseconds(5)) {
+            daemon.stdout.utf8.count >= 100_000
+        }
         try await Self.stopWithinASecond(daemon, state: "writing a 30 000-event batch", directory: directory)
         func ids(_ output: String) -> [String] {
             output.split(separator: "\n").compactMap { line in
-                guard let record = try? JSONValue.parse(String(line)), record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true else { return nil }
+                guard let record = try? JSONValue.parse(String(line)),
+                    record["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true
+                else { return nil }
                 return record["record_id"]?.stringValue
             }
         }
         let before = ids(daemon.stdout)
         print("stop | writing a big batch | \(before.count) of 30000 records written before the stop")
-        let restart = try ChildProcess([TestPaths.binary("ucwa-eventd"), "run", "--config", config], directory: directory)
+        let restart = try ChildProcess(
+            [TestPaths.binary("ucwa-eventd"), "run", "--config", config],
+            directory: directory
+        )
         defer { restart.killIfRunning() }
         try await simulator.waitForAcknowledged(30_000)
         try await Self.stopWithinASecond(restart, state: "parked poll after the big batch", directory: directory)

@@ -27,7 +27,9 @@ final class StubServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -64,7 +66,10 @@ final class StubServer: @unchecked Sendable {
     func shutdown() {
         Glibc.shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        lock.withLock { held.forEach { close($0) }; held = [] }
+        lock.withLock {
+            for descriptor in held { close(descriptor) }
+            held = []
+        }
     }
 
     /// A port that refuses connections: bound (so that no other test's server gets it) but
@@ -80,7 +85,9 @@ final class StubServer: @unchecked Sendable {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let descriptor = self.descriptor
             let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -106,9 +113,17 @@ final class StubServer: @unchecked Sendable {
     }
 
     /// An HTTP/1.1 answer with a body.
-    static func answer(_ status: String, headers: [String] = [], body: String = "", contentType: String = "application/json") -> String {
-        (["HTTP/1.1 \(status)", "Content-Type: \(contentType)", "Content-Length: \(body.utf8.count)", "Connection: close"] + headers)
-            .joined(separator: "\r\n") + "\r\n\r\n" + body
+    static func answer(
+        _ status: String,
+        headers: [String] = [],
+        body: String = "",
+        contentType: String = "application/json"
+    ) -> String {
+        ([
+            "HTTP/1.1 \(status)", "Content-Type: \(contentType)", "Content-Length: \(body.utf8.count)",
+            "Connection: close",
+        ] + headers)
+        .joined(separator: "\r\n") + "\r\n\r\n" + body
     }
 
     /// A sign-in that gets as far as the token request: the autodiscover root links the user
@@ -117,12 +132,21 @@ final class StubServer: @unchecked Sendable {
         let box = PortBox()
         let server = try StubServer { line in
             if line.hasPrefix("GET /autodiscover") {
-                return answer("200 OK", body: #"{"_links":{"self":{"href":"/autodiscover"},"user":{"href":"http://127.0.0.1:\#(box.port)/ucwa/user"}}}"#)
+                return answer(
+                    "200 OK",
+                    body:
+                        #"{"_links":{"self":{"href":"/autodiscover"},"user":{"href":"http://127.0.0.1:\#(box.port)/ucwa/user"}}}"#
+                )
             }
             if line.hasPrefix("GET /ucwa/user") {
-                return answer("401 Unauthorized", headers: [
-                    #"WWW-Authenticate: MsRtcOAuth href="\#(tokenURL)",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#,
-                ], body: "401", contentType: "text/plain")
+                return answer(
+                    "401 Unauthorized",
+                    headers: [
+                        #"WWW-Authenticate: MsRtcOAuth href="\#(tokenURL)",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#
+                    ],
+                    body: "401",
+                    contentType: "text/plain"
+                )
             }
             return answer("404 Not Found")
         }

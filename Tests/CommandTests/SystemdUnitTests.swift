@@ -18,7 +18,9 @@ import UCWATestSupport
     @Test(arguments: units)
     func exposureIsAtMost1Point1(unit: String) async throws {
         let path = TestPaths.repository.appendingPathComponent("systemd/\(unit)").path
-        let (status, output) = try await run(["/usr/bin/systemd-analyze", "security", "--offline=true", "--no-pager", path])
+        let (status, output) = try await run([
+            "/usr/bin/systemd-analyze", "security", "--offline=true", "--no-pager", path,
+        ])
         #expect(status == 0, "\(output)")
         let line = try #require(output.split(separator: "\n").last { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
@@ -29,19 +31,30 @@ import UCWATestSupport
         // verify checks that ExecStart exists: point it at the binary under test.
         let directory = TestPaths.temporaryDirectory()
         for unit in Self.units {
-            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+            let text = try String(
+                contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"),
+                encoding: .utf8
+            )
             try text.replacingOccurrences(of: "/usr/bin/ucwa-eventd", with: TestPaths.daemon.path)
                 .write(toFile: directory + "/" + unit, atomically: true, encoding: .utf8)
         }
-        let (status, output) = try await run(["/usr/bin/systemd-analyze", "verify", "--man=no"] + Self.units.map { directory + "/" + $0 })
+        let (status, output) = try await run(
+            ["/usr/bin/systemd-analyze", "verify", "--man=no"] + Self.units.map { directory + "/" + $0 }
+        )
         #expect(status == 0)
         #expect(output.isEmpty, "\(output)")
     }
 
     @Test func unitsKeepTheContract() throws {
         for unit in Self.units {
-            let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
-            for line in ["Type=notify", "RestartPreventExitStatus=64 76 77 78", "WatchdogSec=", "LoadCredential=password:", "StateDirectory=ucwa-eventd", "ExecReload=/bin/kill -HUP $MAINPID"] {
+            let text = try String(
+                contentsOf: TestPaths.repository.appendingPathComponent("systemd/\(unit)"),
+                encoding: .utf8
+            )
+            for line in [
+                "Type=notify", "RestartPreventExitStatus=64 76 77 78", "WatchdogSec=", "LoadCredential=password:",
+                "StateDirectory=ucwa-eventd", "ExecReload=/bin/kill -HUP $MAINPID",
+            ] {
                 #expect(text.contains(line), "\(unit) lacks \(line)")
             }
             #expect(!text.contains("Password="), "no secret in a unit")
@@ -64,9 +77,16 @@ import UCWATestSupport
         #expect(restarted["70"] == true, "70 is in the table and restarted: \(restarted)")
         #expect(restarted["76"] == false, "76 is in the table and not restarted: \(restarted)")
         for unit in Self.units {
-            let prevented = Set(Self.values("RestartPreventExitStatus", in: try Self.text(unit)).flatMap { $0.split(separator: " ").map(String.init) })
+            let prevented = Set(
+                Self.values("RestartPreventExitStatus", in: try Self.text(unit)).flatMap {
+                    $0.split(separator: " ").map(String.init)
+                }
+            )
             for (code, isRestarted) in restarted {
-                #expect(prevented.contains(code) != isRestarted, "\(unit): exit \(code) is \(isRestarted ? "" : "not ")restarted per the README")
+                #expect(
+                    prevented.contains(code) != isRestarted,
+                    "\(unit): exit \(code) is \(isRestarted ? "" : "not ")restarted per the README"
+                )
             }
         }
     }
@@ -88,8 +108,11 @@ import UCWATestSupport
     /// another's (systemd refuses the second with exit 238 otherwise).
     @Test func noTwoUnitsShareOrNestADirectory() throws {
         let template = try Self.text("ucwa-eventd@.service")
-        let instances = [("ucwa-eventd.service", try Self.text("ucwa-eventd.service"))]
-            + ["alice", "bob", "a.b", "alice-2"].map { ("ucwa-eventd@\($0).service", template.replacingOccurrences(of: "%i", with: $0)) }
+        let instances =
+            [("ucwa-eventd.service", try Self.text("ucwa-eventd.service"))]
+            + ["alice", "bob", "a.b", "alice-2"].map {
+                ("ucwa-eventd@\($0).service", template.replacingOccurrences(of: "%i", with: $0))
+            }
         let kinds = ["StateDirectory", "RuntimeDirectory", "CacheDirectory", "LogsDirectory", "ConfigurationDirectory"]
         var claimed = 0
         for kind in kinds {
@@ -100,8 +123,10 @@ import UCWATestSupport
             for (index, (unit, path)) in paths.enumerated() {
                 for (otherUnit, other) in paths[(index + 1)...] where otherUnit != unit {
                     #expect(path != other, "\(unit) and \(otherUnit) share \(kind)=\(path)")
-                    #expect(!other.hasPrefix(path + "/") && !path.hasPrefix(other + "/"),
-                            "\(kind): \(unit) has \(path), \(otherUnit) has \(other): one contains the other")
+                    #expect(
+                        !other.hasPrefix(path + "/") && !path.hasPrefix(other + "/"),
+                        "\(kind): \(unit) has \(path), \(otherUnit) has \(other): one contains the other"
+                    )
                 }
             }
         }
@@ -113,24 +138,38 @@ import UCWATestSupport
     @Test(arguments: units)
     func restartsEndWhereARestartCannotHelp(unit: String) throws {
         let text = try Self.text(unit)
-        let prevented = Set(Self.values("RestartPreventExitStatus", in: text).flatMap { $0.split(separator: " ").map(String.init) })
+        let prevented = Set(
+            Self.values("RestartPreventExitStatus", in: text).flatMap { $0.split(separator: " ").map(String.init) }
+        )
         // Ours (64 usage, 76 the server refuses this client, 77 credentials, 78 configuration),
         // the loader's 127, and systemd's set-up failures that need an operator
         // (systemd.exec(5), "Process Exit Codes").
-        for code in ["64", "76", "77", "78", "127", "200", "203", "216", "217", "218", "226", "227", "228", "232", "233", "238", "241", "243"] {
+        for code in [
+            "64", "76", "77", "78", "127", "200", "203", "216", "217", "218", "226", "227", "228", "232", "233", "238",
+            "241", "243",
+        ] {
             #expect(prevented.contains(code), "\(unit): a restart cannot fix exit \(code)")
         }
         #expect(!prevented.contains("75"), "\(unit): 75 (a temporary failure) is restarted")
         #expect(!prevented.contains("70"), "\(unit): 70 (an internal inconsistency) is restarted from the checkpoint")
         let unitSection = text.components(separatedBy: "[Service]")[0]
-        let interval = try #require(Self.values("StartLimitIntervalSec", in: unitSection).last, "\(unit): StartLimitIntervalSec= in [Unit]")
-        let burst = try #require(Self.values("StartLimitBurst", in: unitSection).last.flatMap { Int($0) }, "\(unit): StartLimitBurst= in [Unit]")
+        let interval = try #require(
+            Self.values("StartLimitIntervalSec", in: unitSection).last,
+            "\(unit): StartLimitIntervalSec= in [Unit]"
+        )
+        let burst = try #require(
+            Self.values("StartLimitBurst", in: unitSection).last.flatMap { Int($0) },
+            "\(unit): StartLimitBurst= in [Unit]"
+        )
         #expect(interval != "0" && interval != "infinity" && burst > 0 && burst <= 10, "\(unit): \(interval), \(burst)")
         #expect(Self.values("Restart", in: text) == ["on-failure"], "\(unit)")
     }
 
     @Test func theCatalogExplainsEveryRecordKind() throws {
-        let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("systemd/ucwa-eventd.catalog"), encoding: .utf8)
+        let text = try String(
+            contentsOf: TestPaths.repository.appendingPathComponent("systemd/ucwa-eventd.catalog"),
+            encoding: .utf8
+        )
         for name in Record.EventName.allCases {
             #expect(text.contains("-- \(name.messageID)\nSubject: "), "\(name.rawValue)")
         }

@@ -1,4 +1,3 @@
-@testable import Eventd
 import Foundation
 import Logging
 import StreamingJSON
@@ -6,6 +5,8 @@ import Testing
 import UCWA
 import UCWASimulator
 import UCWATestSupport
+
+@testable import Eventd
 
 /// Issue 15, items 1 and 4–7: the daemon (in-process, real sockets, the simulator) under
 /// 403, 410, 409 and a resync storm. Each test waits on the event itself (records written,
@@ -20,7 +21,16 @@ import UCWATestSupport
         let status: DaemonStatus
         let task: Task<Int32, Never>
 
-        init(options: SimulatorOptions = SimulatorOptions(), policy: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300), jitter: 0, maximumRetryAfter: .seconds(5)), before: (UCWASimulator) async -> Void = { _ in }) async throws {
+        init(
+            options: SimulatorOptions = SimulatorOptions(),
+            policy: RetryPolicy = RetryPolicy(
+                initialDelay: .milliseconds(50),
+                maximumDelay: .milliseconds(300),
+                jitter: 0,
+                maximumRetryAfter: .seconds(5)
+            ),
+            before: (UCWASimulator) async -> Void = { _ in }
+        ) async throws {
             simulator = try await UCWASimulator.start(options: options)
             await before(simulator)
             directory = TestPaths.temporaryDirectory("ucwa-daemon")
@@ -31,8 +41,12 @@ import UCWATestSupport
             configuration.stateDirectory = directory + "/state"
             let log = self.log
             var daemon = Daemon(
-                configuration: configuration, password: SimulatorOptions().password, environment: [:],
-                logger: Logger(label: "faults") { _ in CapturingLogHandler(log: log) }, stop: stop)
+                configuration: configuration,
+                password: SimulatorOptions().password,
+                environment: [:],
+                logger: Logger(label: "faults") { _ in CapturingLogHandler(log: log) },
+                stop: stop
+            )
             let status = DaemonStatus(notifier: Notifier(environment: [:]), stats: daemon.stats)
             self.status = status
             daemon.status = status
@@ -47,11 +61,15 @@ import UCWATestSupport
         }
 
         var records: [JSONValue] { (try? DaemonTests.records(directory + "/records.jsonl")) ?? [] }
-        var invitationRecords: [JSONValue] { records.filter { $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true } }
+        var invitationRecords: [JSONValue] {
+            records.filter { $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
+        }
         var resets: [JSONValue] { records.filter { $0["event_name"]?.stringValue == "ucwa.channel.reset" } }
 
         func waitForInvitationRecords(_ count: Int) async throws {
-            try await waitUntil("\(count) invitation records; log:\n\(log.text)", timeout: .seconds(30)) { invitationRecords.count >= count }
+            try await waitUntil("\(count) invitation records; log:\n\(log.text)", timeout: .seconds(30)) {
+                invitationRecords.count >= count
+            }
         }
 
         /// Waits until `condition` holds (at most 30 s).
@@ -123,9 +141,18 @@ import UCWATestSupport
         try await daemon.waitFor("a second autodiscovery") { await daemon.requests(exactly: Self.root) >= 2 }
         await daemon.simulator.play(InvitationScript(outcome: .cancelled))
         try await daemon.waitForInvitationRecords(9)
-        #expect(await daemon.requests(exactly: Self.root) == 2, "403 means discovering the server again (protocol notes 1.1)")
-        #expect(await daemon.simulator.stats().applicationsCreated == 1, "the same endpoint id finds the same application")
-        #expect(daemon.log.text.contains("HTTP 403 on the event channel: discovering the server again"), "\(daemon.log.text)")
+        #expect(
+            await daemon.requests(exactly: Self.root) == 2,
+            "403 means discovering the server again (protocol notes 1.1)"
+        )
+        #expect(
+            await daemon.simulator.stats().applicationsCreated == 1,
+            "the same endpoint id finds the same application"
+        )
+        #expect(
+            daemon.log.text.contains("HTTP 403 on the event channel: discovering the server again"),
+            "\(daemon.log.text)"
+        )
         #expect(await daemon.finish() == 0)
         #expect(daemon.invitationRecords.count == 9, "nothing lost or repeated")
         #expect(daemon.resets.isEmpty, "the same application: no gap")
@@ -139,8 +166,14 @@ import UCWATestSupport
         await daemon.simulator.play(InvitationScript(outcome: .declined))
         let code = try await daemon.exitCode()
         #expect(code == 76, "\(daemon.log.text)")
-        #expect(daemon.log.text.contains("/ucwa/oauth/v1/applications/101/events?ack="), "names the URL: \(daemon.log.text)")
-        #expect(daemon.log.text.contains("HTTP 403 \(subcode ?? "(no subcode)")"), "names the subcode: \(daemon.log.text)")
+        #expect(
+            daemon.log.text.contains("/ucwa/oauth/v1/applications/101/events?ack="),
+            "names the URL: \(daemon.log.text)"
+        )
+        #expect(
+            daemon.log.text.contains("HTTP 403 \(subcode ?? "(no subcode)")"),
+            "names the subcode: \(daemon.log.text)"
+        )
         #expect(daemon.log.text.contains("administrator"), "says what to do: \(daemon.log.text)")
         await daemon.simulator.shutdown()
     }
@@ -157,7 +190,10 @@ import UCWATestSupport
         let line = daemon.log.text.split(separator: "\n").first { $0.hasPrefix("critical:") } ?? ""
         #expect(line.contains("HTTP 410 \(subcode)") && line.contains("/events?ack="), "names subcode and URL: \(line)")
         #expect(line.contains(advice) && line.contains("systemctl restart"), "says what to do: \(line)")
-        #expect(await daemon.simulator.stats().applicationsCreated == 1, "no new application for a 410 that is not an expiry")
+        #expect(
+            await daemon.simulator.stats().applicationsCreated == 1,
+            "no new application for a 410 that is not an expiry"
+        )
         await daemon.simulator.shutdown()
     }
 
@@ -186,8 +222,14 @@ import UCWATestSupport
             text = daemon.status.text()
         }
         let events = "\(daemon.simulator.baseURL)/ucwa/oauth/v1/applications/101/events"
-        #expect(text.hasPrefix("another consumer polls this application (409 PGetReplaced at \(events)): stop the other ucwa-eventd or client signed in as this user; next try in "), "\(text)")
-        let line = daemon.log.text.split(separator: "\n").first { $0.contains("PGetReplaced") && $0.hasPrefix("error:") } ?? ""
+        #expect(
+            text.hasPrefix(
+                "another consumer polls this application (409 PGetReplaced at \(events)): stop the other ucwa-eventd or client signed in as this user; next try in "
+            ),
+            "\(text)"
+        )
+        let line =
+            daemon.log.text.split(separator: "\n").first { $0.contains("PGetReplaced") && $0.hasPrefix("error:") } ?? ""
         #expect(line.contains("url=\(events)?ack="), "the log names the events URL: \(line)")
         #expect(line.contains("stop it"), "and what to do: \(line)")
         try await daemon.waitForInvitationRecords(6)
@@ -220,7 +262,10 @@ import UCWATestSupport
         #expect(resets.count == 2, "\(resets)")
         #expect(resets.allSatisfy { $0["reset_reason"]?.stringValue == "resync" })
         let merged = resets.last?["merged_resets"]?.intValue
-        #expect(merged == polls - 1 || merged == polls, "the last reset stands for the storm's other answers: \(String(describing: merged)) of \(polls) polls")
+        #expect(
+            merged == polls - 1 || merged == polls,
+            "the last reset stands for the storm's other answers: \(String(describing: merged)) of \(polls) polls"
+        )
         #expect(resets.first?["merged_resets"] == nil)
     }
 
@@ -229,11 +274,27 @@ import UCWATestSupport
     @Test func anInternalInconsistencyIsExit70NamingStateAndInput() {
         let log = CapturedLog()
         let daemon = Daemon(
-            configuration: Configuration(), password: "", environment: [:],
-            logger: Logger(label: "faults") { _ in CapturingLogHandler(log: log) }, stop: StopSignal())
-        let code = daemon.exitCode(for: ChannelGaveUp(stop: .internalInconsistency(state: "backing off before https://x/e", input: "the end of the poll of https://x/e")))
+            configuration: Configuration(),
+            password: "",
+            environment: [:],
+            logger: Logger(label: "faults") { _ in CapturingLogHandler(log: log) },
+            stop: StopSignal()
+        )
+        let code = daemon.exitCode(
+            for: ChannelGaveUp(
+                stop: .internalInconsistency(
+                    state: "backing off before https://x/e",
+                    input: "the end of the poll of https://x/e"
+                )
+            )
+        )
         #expect(code == 70)
-        #expect(log.text.contains("critical: event channel stopped: internal inconsistency: the event channel got the end of the poll of https://x/e while backing off before https://x/e"), "\(log.text)")
+        #expect(
+            log.text.contains(
+                "critical: event channel stopped: internal inconsistency: the event channel got the end of the poll of https://x/e while backing off before https://x/e"
+            ),
+            "\(log.text)"
+        )
         #expect(ExitStatus.internalInconsistency == 70 && ExitStatus.serverRefused == 76)
     }
 }

@@ -40,7 +40,9 @@ import UCWATestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = CheckpointStore(directory: directory)
         func inode(_ name: String) throws -> UInt64 {
-            try #require(FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.systemFileNumber] as? UInt64)
+            try #require(
+                FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.systemFileNumber] as? UInt64
+            )
         }
         var checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=1", sequence: 1)
         try store.save(checkpoint)
@@ -74,7 +76,9 @@ import UCWATestSupport
         let checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=9", sequence: 9)
         try store.save(checkpoint)
         #expect(try store.load() == checkpoint)
-        let size = try #require(FileManager.default.attributesOfItem(atPath: directory + "/checkpoint.json")[.size] as? Int)
+        let size = try #require(
+            FileManager.default.attributesOfItem(atPath: directory + "/checkpoint.json")[.size] as? Int
+        )
         #expect(size == checkpoint.encoded().count)
     }
 }

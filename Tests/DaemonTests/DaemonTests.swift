@@ -1,3 +1,4 @@
+import CurlHTTP
 import Eventd
 import Foundation
 import Logging
@@ -19,7 +20,10 @@ import UCWATestSupport
         let stats: DaemonStats
 
         init(
-            simulator: UCWASimulator, stateDirectory: String, output: Int32, events: EventFilter = .participantInvitations,
+            simulator: UCWASimulator,
+            stateDirectory: String,
+            output: Int32,
+            events: EventFilter = .participantInvitations,
             configure: (inout Configuration) -> Void = { _ in }
         ) {
             var configuration = Configuration()
@@ -29,10 +33,21 @@ import UCWATestSupport
             configuration.stateDirectory = stateDirectory
             configuration.events = events
             configure(&configuration)
-            var daemon = Daemon(configuration: configuration, password: SimulatorOptions().password, environment: [:], logger: DaemonTests.quiet, stop: stop)
+            var daemon = Daemon(
+                configuration: configuration,
+                password: SimulatorOptions().password,
+                environment: [:],
+                logger: DaemonTests.quiet,
+                stop: stop
+            )
             daemon.timeoutOverride = 1
             daemon.grace = .seconds(1)
-            daemon.policy = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200), jitter: 0, maximumRetryAfter: .seconds(2))
+            daemon.policy = RetryPolicy(
+                initialDelay: .milliseconds(50),
+                maximumDelay: .milliseconds(200),
+                jitter: 0,
+                maximumRetryAfter: .seconds(2)
+            )
             stats = daemon.stats
             let runner = daemon
             task = Task { await runner.run(sink: .stdout(descriptor: output)) }
@@ -60,11 +75,13 @@ import UCWATestSupport
         try await simulator.waitForAcknowledged(6)
         #expect(await run.finish() == 0)
         let records = try Self.records(directory + "/records.jsonl")
-        #expect(records.map { $0["event_name"]?.stringValue ?? "" } == [
-            "ucwa.channel.opened",
-            "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
-            "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
-        ])
+        #expect(
+            records.map { $0["event_name"]?.stringValue ?? "" } == [
+                "ucwa.channel.opened",
+                "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
+                "ucwa.invitation.started", "ucwa.invitation.updated", "ucwa.invitation.completed",
+            ]
+        )
         #expect(records.map { $0["sequence"]?.intValue ?? 0 } == Array(1...7))
         #expect(records[3]["status"]?.stringValue == "success" && records[6]["status"]?.stringValue == "failure")
         #expect(records[6]["level"]?.stringValue == "warn" && records[6]["reason_subcode"]?.stringValue == "Declined")
@@ -101,7 +118,10 @@ import UCWATestSupport
         let resets = records.filter { $0["event_name"]?.stringValue == "ucwa.channel.reset" }
         #expect(resets.isEmpty)
         #expect(await simulator.stats().applicationsCreated == 1, "the restart found the same application")
-        #expect(records.map { $0["sequence"]?.intValue ?? 0 } == Array(1...records.count), "the sequence continues across the restart")
+        #expect(
+            records.map { $0["sequence"]?.intValue ?? 0 } == Array(1...records.count),
+            "the sequence continues across the restart"
+        )
         await simulator.shutdown()
     }
 
@@ -123,7 +143,9 @@ import UCWATestSupport
         #expect(await second.finish() == 0)
         let names = try Self.records(directory + "/records.jsonl").compactMap { $0["event_name"]?.stringValue }
         #expect(names.filter { $0 == "ucwa.channel.reset" }.count == 1)
-        let reset = try Self.records(directory + "/records.jsonl").first { $0["event_name"]?.stringValue == "ucwa.channel.reset" }
+        let reset = try Self.records(directory + "/records.jsonl").first {
+            $0["event_name"]?.stringValue == "ucwa.channel.reset"
+        }
         #expect(reset?["reset_reason"]?.stringValue == "application_not_found")
         #expect(await simulator.stats().applicationsCreated == 2)
         await simulator.shutdown()
@@ -135,12 +157,19 @@ import UCWATestSupport
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         let run = Run(simulator: simulator, stateDirectory: directory + "/state", output: output, events: .all)
-        await simulator.deliver(senderRel: "conversation", senderHref: "/c/1", event: .object([
-            .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])), .init("type", .string("added")),
-        ]))
+        await simulator.deliver(
+            senderRel: "conversation",
+            senderHref: "/c/1",
+            event: .object([
+                .init("link", .object([.init("rel", .string("participant")), .init("href", .string("/p/1"))])),
+                .init("type", .string("added")),
+            ])
+        )
         try await simulator.waitForAcknowledged(1)
         #expect(await run.finish() == 0)
-        let other = try Self.records(directory + "/records.jsonl").first { $0["event_name"]?.stringValue == "ucwa.event" }
+        let other = try Self.records(directory + "/records.jsonl").first {
+            $0["event_name"]?.stringValue == "ucwa.event"
+        }
         #expect(other?["link_rel"]?.stringValue == "participant")
         #expect(other?["event_type"]?.stringValue == "added")
         await simulator.shutdown()
@@ -152,7 +181,11 @@ import UCWATestSupport
         #expect(pipe(&descriptors) == 0)
         close(descriptors[0])
         signal(SIGPIPE, SIG_IGN)
-        let run = Run(simulator: simulator, stateDirectory: TestPaths.temporaryDirectory("ucwa-daemon"), output: descriptors[1])
+        let run = Run(
+            simulator: simulator,
+            stateDirectory: TestPaths.temporaryDirectory("ucwa-daemon"),
+            output: descriptors[1]
+        )
         // The first record (channel opened) already meets the closed pipe.
         #expect(await run.task.value == 0)
         close(descriptors[1])
@@ -174,13 +207,19 @@ struct HTTPClientForTests {
         // The fault applies to the next events GET; make one now with a fresh token.
         let client = CurlHTTP.CurlClient()
         defer { client.shutdown() }
-        let form = FormEncoding.encode([("grant_type", "password"), ("username", SimulatorOptions().username), ("password", SimulatorOptions().password)])
-        let token = try await client.execute(CurlHTTP.CurlRequest(.post, url: simulator.baseURL + "/WebTicket/oauthtoken", body: Array(form.utf8)))
+        let form = FormEncoding.encode([
+            ("grant_type", "password"), ("username", SimulatorOptions().username),
+            ("password", SimulatorOptions().password),
+        ])
+        let token = try await client.execute(
+            CurlHTTP.CurlRequest(.post, url: simulator.baseURL + "/WebTicket/oauthtoken", body: Array(form.utf8))
+        )
         let access = try JSONValue.parse(token.body)["access_token"]?.stringValue ?? ""
-        _ = try await client.execute(CurlHTTP.CurlRequest(
-            url: simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=999",
-            headers: [CurlHTTP.HTTPHeader("Authorization", "Bearer \(access)")]))
+        _ = try await client.execute(
+            CurlHTTP.CurlRequest(
+                url: simulator.baseURL + "/ucwa/oauth/v1/applications/101/events?ack=999",
+                headers: [CurlHTTP.HTTPHeader("Authorization", "Bearer \(access)")]
+            )
+        )
     }
 }
-
-import CurlHTTP

@@ -1,8 +1,8 @@
 import Eventd
 import Foundation
+import Locking
 import Logging
 import StreamingJSON
-import Locking
 import Testing
 import UCWA
 import UCWASimulator
@@ -50,30 +50,96 @@ struct CapturingLogHandler: LogHandler {
     }
 
     static let rows: [Row] = [
-        Row(name: "connection dropped mid-body", faults: [.dropConnectionMidBody], diagnostic: "event channel poll failed, retrying"),
+        Row(
+            name: "connection dropped mid-body",
+            faults: [.dropConnectionMidBody],
+            diagnostic: "event channel poll failed, retrying"
+        ),
         Row(name: "body in 1-byte chunks", faults: [.oneByteChunks], diagnostic: ""),
         Row(name: "body stalls mid-batch", faults: [.stallMidBody], diagnostic: "Timeout was reached"),
         // The parked poll ends normally after 1 s; the next one gets no answer at all.
-        Row(name: "server silent past the long-poll timeout", faults: [.silentPoll], pause: .milliseconds(1300), diagnostic: "Timeout was reached"),
+        Row(
+            name: "server silent past the long-poll timeout",
+            faults: [.silentPoll],
+            pause: .milliseconds(1300),
+            diagnostic: "Timeout was reached"
+        ),
         Row(name: "HTTP 500", faults: [.eventsStatus(500, retryAfterSeconds: nil)], diagnostic: "HTTP 500"),
-        Row(name: "HTTP 503 with Retry-After", faults: [.eventsStatus(503, retryAfterSeconds: 1)], diagnostic: "HTTP 503"),
+        Row(
+            name: "HTTP 503 with Retry-After",
+            faults: [.eventsStatus(503, retryAfterSeconds: 1)],
+            diagnostic: "HTTP 503"
+        ),
         Row(name: "HTTP 429", faults: [.eventsStatus(429, retryAfterSeconds: nil)], diagnostic: "HTTP 429"),
         Row(name: "401 mid-run (token revoked)", faults: [.revokeTokens], diagnostic: "token granted"),
-        Row(name: "token expiry by time", options: SimulatorOptions(tokenLifetime: .seconds(2)), pause: .milliseconds(2200), diagnostic: "token close to expiry, refreshing"),
-        Row(name: "404 ApplicationNotFound mid-run", faults: [.applicationGone], diagnostic: "application gone, creating a new one", resets: ["application_not_found"]),
-        Row(name: "410 InactiveApplicationExpired", faults: [.applicationExpired], diagnostic: "application gone, creating a new one", resets: ["application_expired"]),
+        Row(
+            name: "token expiry by time",
+            options: SimulatorOptions(tokenLifetime: .seconds(2)),
+            pause: .milliseconds(2200),
+            diagnostic: "token close to expiry, refreshing"
+        ),
+        Row(
+            name: "404 ApplicationNotFound mid-run",
+            faults: [.applicationGone],
+            diagnostic: "application gone, creating a new one",
+            resets: ["application_not_found"]
+        ),
+        Row(
+            name: "410 InactiveApplicationExpired",
+            faults: [.applicationExpired],
+            diagnostic: "application gone, creating a new one",
+            resets: ["application_expired"]
+        ),
         Row(name: "resync", faults: [.resync], diagnostic: "event channel reset", resets: ["resync"]),
         Row(name: "resume", faults: [.resume], diagnostic: "event channel reset", resets: ["resume"]),
-        Row(name: "malformed batch (skipped once its next is known)", faults: [.malformedBatch], diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true, resets: ["batch_skipped"]),
-        Row(name: "batch over the size limit", scripts: [InvitationScript(), InvitationScript(subject: String(repeating: "big ", count: 2000))],
-            limits: JSONLimits(maxDocumentBytes: 6000), diagnostic: "batch keeps failing to decode; skipping it", lostBatch: true,
-            resets: ["batch_skipped"]),
-        Row(name: "invitation GET answering 404", options: SimulatorOptions(embedResources: false), faults: [.invitationStatus(404)], diagnostic: ""),
-        Row(name: "invitation GET answering 500", options: SimulatorOptions(embedResources: false), faults: [.invitationStatus(500)], diagnostic: ""),
-        Row(name: "invitation GET answering slowly", options: SimulatorOptions(embedResources: false), faults: [.slowInvitation(.milliseconds(500))], diagnostic: ""),
-        Row(name: "completed without started", scripts: [InvitationScript(withStarted: false, withAlerting: false), InvitationScript(withStarted: false)], diagnostic: ""),
-        Row(name: "autodiscover redirect", options: SimulatorOptions(redirectAutodiscover: true), diagnostic: "application ready"),
-        Row(name: "user redirect to another pool", options: SimulatorOptions(redirectUser: true), diagnostic: "token granted"),
+        Row(
+            name: "malformed batch (skipped once its next is known)",
+            faults: [.malformedBatch],
+            diagnostic: "batch keeps failing to decode; skipping it",
+            lostBatch: true,
+            resets: ["batch_skipped"]
+        ),
+        Row(
+            name: "batch over the size limit",
+            scripts: [InvitationScript(), InvitationScript(subject: String(repeating: "big ", count: 2000))],
+            limits: JSONLimits(maxDocumentBytes: 6000),
+            diagnostic: "batch keeps failing to decode; skipping it",
+            lostBatch: true,
+            resets: ["batch_skipped"]
+        ),
+        Row(
+            name: "invitation GET answering 404",
+            options: SimulatorOptions(embedResources: false),
+            faults: [.invitationStatus(404)],
+            diagnostic: ""
+        ),
+        Row(
+            name: "invitation GET answering 500",
+            options: SimulatorOptions(embedResources: false),
+            faults: [.invitationStatus(500)],
+            diagnostic: ""
+        ),
+        Row(
+            name: "invitation GET answering slowly",
+            options: SimulatorOptions(embedResources: false),
+            faults: [.slowInvitation(.milliseconds(500))],
+            diagnostic: ""
+        ),
+        Row(
+            name: "completed without started",
+            scripts: [InvitationScript(withStarted: false, withAlerting: false), InvitationScript(withStarted: false)],
+            diagnostic: ""
+        ),
+        Row(
+            name: "autodiscover redirect",
+            options: SimulatorOptions(redirectAutodiscover: true),
+            diagnostic: "application ready"
+        ),
+        Row(
+            name: "user redirect to another pool",
+            options: SimulatorOptions(redirectUser: true),
+            diagnostic: "token granted"
+        ),
         Row(name: "ms:rtc:saas: prefixed rels", options: SimulatorOptions(prefixedRels: true), diagnostic: ""),
     ]
 
@@ -94,12 +160,21 @@ struct CapturingLogHandler: LogHandler {
         configuration.resolveConcurrency = 4
         let stop = StopSignal()
         var daemon = Daemon(
-            configuration: configuration, password: SimulatorOptions().password, environment: [:],
-            logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) }, stop: stop)
+            configuration: configuration,
+            password: SimulatorOptions().password,
+            environment: [:],
+            logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) },
+            stop: stop
+        )
         daemon.timeoutOverride = 1
         daemon.grace = .seconds(1)
         daemon.channelLimits = row.limits
-        daemon.policy = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300), jitter: 0, maximumRetryAfter: .seconds(2))
+        daemon.policy = RetryPolicy(
+            initialDelay: .milliseconds(50),
+            maximumDelay: .milliseconds(300),
+            jitter: 0,
+            maximumRetryAfter: .seconds(2)
+        )
         let runner = daemon
         let task = Task { await runner.run(sink: .stdout(descriptor: output)) }
 
@@ -137,29 +212,52 @@ struct CapturingLogHandler: LogHandler {
         let invitations = records.filter { $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
         var byEvent: [String: Int] = [:]
         for record in invitations {
-            byEvent["\(record["invitation_href"]?.stringValue ?? "") \(record["event_type"]?.stringValue ?? "")", default: 0] += 1
+            byEvent[
+                "\(record["invitation_href"]?.stringValue ?? "") \(record["event_type"]?.stringValue ?? "")",
+                default: 0
+            ] += 1
         }
         let exactlyOnce = byEvent.values.allSatisfy { $0 == 1 } && invitations.count == expected - lost
         // In order per invitation: started before updated before completed.
         var inOrder = true
         for href in Set(invitations.compactMap { $0["invitation_href"]?.stringValue }) {
-            let types = invitations.filter { $0["invitation_href"]?.stringValue == href }.compactMap { $0["event_type"]?.stringValue }
+            let types = invitations.filter { $0["invitation_href"]?.stringValue == href }.compactMap {
+                $0["event_type"]?.stringValue
+            }
             let ranks = types.map { ["started": 0, "updated": 1, "completed": 2][$0] ?? 9 }
             if ranks != ranks.sorted() { inOrder = false }
         }
         let resets = records.compactMap { $0["reset_reason"]?.stringValue }
-        let diagnosticSeen = row.diagnostic.isEmpty || row.diagnostic.split(separator: "|").contains { log.text.contains($0) }
+        let diagnosticSeen =
+            row.diagnostic.isEmpty || row.diagnostic.split(separator: "|").contains { log.text.contains($0) }
         // A skipped batch is kept under state/quarantine/, as received.
-        let quarantined = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/state/quarantine"))?.filter { $0.hasSuffix(".json") } ?? []
+        let quarantined =
+            (try? FileManager.default.contentsOfDirectory(atPath: directory + "/state/quarantine"))?.filter {
+                $0.hasSuffix(".json")
+            } ?? []
         let quarantineRight = row.lostBatch ? quarantined.count == 1 : quarantined.isEmpty
         let outcome = exactlyOnce && inOrder && code == 0 && resets == row.resets && diagnosticSeen && quarantineRight
         Self.table.withLock {
-            $0.append(String(format: "%-52@ %-4@ events %3d/%3d  resets %-24@ exit %d", row.name as NSString, (outcome ? "ok" : "FAIL") as NSString,
-                             invitations.count, expected - lost, (resets.isEmpty ? "-" : resets.joined(separator: ",")) as NSString, code))
+            $0.append(
+                String(
+                    format: "%-52@ %-4@ events %3d/%3d  resets %-24@ exit %d",
+                    row.name as NSString,
+                    (outcome ? "ok" : "FAIL") as NSString,
+                    invitations.count,
+                    expected - lost,
+                    (resets.isEmpty ? "-" : resets.joined(separator: ",")) as NSString,
+                    code
+                )
+            )
         }
-        print("fault matrix | \(row.name) | \(outcome ? "ok" : "FAIL") | \(invitations.count)/\(expected - lost) invitation events, resets \(resets), acknowledged \(stats.eventsAcknowledged), exit \(code)")
+        print(
+            "fault matrix | \(row.name) | \(outcome ? "ok" : "FAIL") | \(invitations.count)/\(expected - lost) invitation events, resets \(resets), acknowledged \(stats.eventsAcknowledged), exit \(code)"
+        )
         #expect(code == 0, "\(row.name)")
-        #expect(exactlyOnce, "\(row.name): \(byEvent.filter { $0.value != 1 }) count \(invitations.count) of \(expected - lost): \(byEvent.keys.sorted())")
+        #expect(
+            exactlyOnce,
+            "\(row.name): \(byEvent.filter { $0.value != 1 }) count \(invitations.count) of \(expected - lost): \(byEvent.keys.sorted())"
+        )
         #expect(inOrder, "\(row.name)")
         #expect(resets == row.resets, "\(row.name)")
         #expect(quarantineRight, "\(row.name): quarantine holds \(quarantined)")
@@ -173,8 +271,14 @@ struct CapturingLogHandler: LogHandler {
     /// Rows where the right outcome is a clear stop, not records: the daemon must not loop or
     /// fall back to something weaker.
     @Test(arguments: [
-        ("a DNS name that does not resolve", "https://lyncdiscover.does-not-exist.invalid/", Int32(75), "lyncdiscover.does-not-exist.invalid"),
-        ("plain HTTP to a host that is not loopback", "http://lyncdiscover.contoso.invalid/", Int32(78), "AllowInsecureHTTP"),
+        (
+            "a DNS name that does not resolve", "https://lyncdiscover.does-not-exist.invalid/", Int32(75),
+            "lyncdiscover.does-not-exist.invalid"
+        ),
+        (
+            "plain HTTP to a host that is not loopback", "http://lyncdiscover.contoso.invalid/", Int32(78),
+            "AllowInsecureHTTP"
+        ),
     ])
     func stopRow(name: String, discoverURL: String, exitCode: Int32, diagnostic: String) async throws {
         let log = CapturedLog()
@@ -182,12 +286,24 @@ struct CapturingLogHandler: LogHandler {
         configuration.discoverURL = discoverURL
         configuration.username = "alice@contoso.com"
         configuration.stateDirectory = TestPaths.temporaryDirectory("ucwa-daemon") + "/state"
-        var daemon = Daemon(configuration: configuration, password: "x", environment: [:],
-                            logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) }, stop: StopSignal())
-        daemon.policy = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(50), jitter: 0, maximumAttempts: 3)
+        var daemon = Daemon(
+            configuration: configuration,
+            password: "x",
+            environment: [:],
+            logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) },
+            stop: StopSignal()
+        )
+        daemon.policy = RetryPolicy(
+            initialDelay: .milliseconds(20),
+            maximumDelay: .milliseconds(50),
+            jitter: 0,
+            maximumAttempts: 3
+        )
         let code = await daemon.run(sink: .stdout(descriptor: 2))
         let seen = log.text.contains(diagnostic)
-        print("fault matrix | \(name) | \(code == exitCode && seen ? "ok" : "FAIL") | exit \(code), diagnostics name '\(diagnostic)': \(seen)")
+        print(
+            "fault matrix | \(name) | \(code == exitCode && seen ? "ok" : "FAIL") | exit \(code), diagnostics name '\(diagnostic)': \(seen)"
+        )
         #expect(code == exitCode)
         #expect(seen, "\(log.text)")
     }
@@ -199,7 +315,8 @@ struct CapturingLogHandler: LogHandler {
     static func waitForRecords(_ path: String, invitationEvents: Int) async throws {
         let arrived = try await waitAtMost(.seconds(30)) {
             let records = (try? DaemonTests.records(path)) ?? []
-            return records.filter({ $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }).count >= invitationEvents
+            return records.filter({ $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }).count
+                >= invitationEvents
         }
         // A little longer: a duplicate would show up now.
         if arrived { try await Task.sleep(for: .milliseconds(300)) }

@@ -12,16 +12,24 @@ import UCWATestSupport
 @Suite struct InvitationRecordDaemonTests {
     /// Runs the daemon until `events` events are acknowledged; returns its records.
     static func records(
-        _ simulator: UCWASimulator, events: EventFilter = .participantInvitations, acknowledged: Int,
+        _ simulator: UCWASimulator,
+        events: EventFilter = .participantInvitations,
+        acknowledged: Int,
         configure: (inout Configuration) -> Void = { _ in },
-        before: (() async -> Void)? = nil, during: () async -> Void
+        before: (() async -> Void)? = nil,
+        during: () async -> Void
     ) async throws -> [JSONValue] {
         let directory = TestPaths.temporaryDirectory("ucwa-daemon")
         let output = open(directory + "/records.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(output) }
         await before?()
         let run = DaemonTests.Run(
-            simulator: simulator, stateDirectory: directory + "/state", output: output, events: events, configure: configure)
+            simulator: simulator,
+            stateDirectory: directory + "/state",
+            output: output,
+            events: events,
+            configure: configure
+        )
         await during()
         try await simulator.waitForAcknowledged(acknowledged)
         #expect(await run.finish() == 0)
@@ -29,9 +37,16 @@ import UCWATestSupport
     }
 
     static let richScript = InvitationScript(
-        to: "sip:bob@contoso.com", outcome: .connected, kind: "messagingInvitation", onBehalfOf: "Front desk",
-        message: "Hello there, Bob", toAsLink: true, toName: "Bob Jones", fromLinkOnly: true,
-        acceptedBy: (name: "Bob Jones", uri: "sip:bob@contoso.com"))
+        to: "sip:bob@contoso.com",
+        outcome: .connected,
+        kind: "messagingInvitation",
+        onBehalfOf: "Front desk",
+        message: "Hello there, Bob",
+        toAsLink: true,
+        toName: "Bob Jones",
+        fromLinkOnly: true,
+        acceptedBy: (name: "Bob Jones", uri: "sip:bob@contoso.com")
+    )
 
     @Test(arguments: [true, false])
     func theWholeInvitationReachesTheRecords(embedded: Bool) async throws {
@@ -49,17 +64,26 @@ import UCWATestSupport
             #expect(record["to_uri"]?.stringValue == "sip:bob@contoso.com", "from the people link")
             #expect(record["to_name"]?.stringValue == "Bob Jones")
             #expect(record["to_href"]?.stringValue == application + "/people/bob@contoso.com")
-            #expect(record["from_href"]?.stringValue == application + "/communication/conversations/1/participants/alice@contoso.com")
+            #expect(
+                record["from_href"]?.stringValue == application
+                    + "/communication/conversations/1/participants/alice@contoso.com"
+            )
             #expect(record["from_uri"]?.stringValue == "sip:alice@contoso.com")
             #expect(record["from_name"] == nil)
-            #expect(record["participant_href"]?.stringValue == application + "/communication/conversations/1/participants/bob@contoso.com")
+            #expect(
+                record["participant_href"]?.stringValue == application
+                    + "/communication/conversations/1/participants/bob@contoso.com"
+            )
             #expect(record["conversation_href"]?.stringValue == application + "/communication/conversations/1")
             #expect(record["invitation_href"]?.stringValue == application + "/communication/messagingInvitations/1")
         }
         let completed = try #require(invitations.last)
         #expect(completed["accepted_by_uri"]?.stringValue == "sip:bob@contoso.com")
         #expect(completed["accepted_by_name"]?.stringValue == "Bob Jones")
-        #expect(completed["accepted_by_href"]?.stringValue == application + "/communication/conversations/1/participants/bob@contoso.com")
+        #expect(
+            completed["accepted_by_href"]?.stringValue == application
+                + "/communication/conversations/1/participants/bob@contoso.com"
+        )
         if embedded {
             // A GET answers the resource as it is now (Connected): only embedded copies are of their time.
             #expect(invitations.first?["accepted_by_uri"] == nil, "nobody accepted yet")
@@ -72,11 +96,22 @@ import UCWATestSupport
     @Test(arguments: [true, false])
     func peopleLinkedWithoutANameAreFetchedOnlyWhenAsked(resolve: Bool) async throws {
         let simulator = try await UCWASimulator.start()
-        let script = InvitationScript(to: "sip:bob@contoso.com", kind: "messagingInvitation", toAsLink: true, fromLinkOnly: true)
-        let records = try await Self.records(simulator, events: .invitations, acknowledged: 6, configure: { $0.resolvePeople = resolve }) {
-            await simulator.play(script)
-            await simulator.play(script)
-        }
+        let script = InvitationScript(
+            to: "sip:bob@contoso.com",
+            kind: "messagingInvitation",
+            toAsLink: true,
+            fromLinkOnly: true
+        )
+        let records = try await Self.records(
+            simulator,
+            events: .invitations,
+            acknowledged: 6,
+            configure: { $0.resolvePeople = resolve },
+            during: {
+                await simulator.play(script)
+                await simulator.play(script)
+            }
+        )
         let invitations = records.filter { $0["invitation_type"]?.stringValue == "messagingInvitation" }
         #expect(invitations.count == 6)
         for record in invitations {
@@ -94,10 +129,19 @@ import UCWATestSupport
     @Test func peopleWithANameAreNotFetched() async throws {
         let simulator = try await UCWASimulator.start()
         let script = InvitationScript(kind: "messagingInvitation", toAsLink: true, toName: "Bob J.")
-        let records = try await Self.records(simulator, events: .invitations, acknowledged: 3, configure: { $0.resolvePeople = true }) {
-            await simulator.play(script)
-        }
-        #expect(records.filter { $0["to_name"]?.stringValue == "Bob J." && $0["from_name"]?.stringValue == "Alice Smith" }.count == 3)
+        let records = try await Self.records(
+            simulator,
+            events: .invitations,
+            acknowledged: 3,
+            configure: { $0.resolvePeople = true },
+            during: {
+                await simulator.play(script)
+            }
+        )
+        #expect(
+            records.filter { $0["to_name"]?.stringValue == "Bob J." && $0["from_name"]?.stringValue == "Alice Smith" }
+                .count == 3
+        )
         #expect(await simulator.stats().peopleRequests == 1, "only the from participant, which has a name but no uri")
         await simulator.shutdown()
     }
@@ -109,7 +153,9 @@ import UCWATestSupport
         }
         let started = try #require(records.first { $0["event_name"]?.stringValue == "ucwa.invitation.started" })
         #expect(started["invitation_type"]?.stringValue == "onlineMeetingInvitation")
-        #expect(started["online_meeting_uri"]?.stringValue == "sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:SIM1")
+        #expect(
+            started["online_meeting_uri"]?.stringValue == "sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:SIM1"
+        )
         #expect(started["available_modalities"]?.stringValue == "Messaging,Audio")
         await simulator.shutdown()
     }
@@ -131,10 +177,16 @@ import UCWATestSupport
             let number = record["invitation_href"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "?"
             #expect(record["invitation_href"]?.stringValue == communication + "/participantInvitations/" + number)
             #expect(record["conversation_href"]?.stringValue == communication + "/conversations/" + number)
-            #expect(record["resolution"]?.stringValue == (embedded ? "embedded" : "fetched"), "the GET went to the right URL")
+            #expect(
+                record["resolution"]?.stringValue == (embedded ? "embedded" : "fetched"),
+                "the GET went to the right URL"
+            )
         }
         let requests = await simulator.stats().requests
-        #expect(!requests.contains { $0.contains("/applications/101/ucwa/") }, "nothing resolved against the request URL")
+        #expect(
+            !requests.contains { $0.contains("/applications/101/ucwa/") },
+            "nothing resolved against the request URL"
+        )
         await simulator.shutdown()
     }
 
@@ -145,10 +197,15 @@ import UCWATestSupport
         options.lateBaseURI = true
         let simulator = try await UCWASimulator.start(options: options)
         let scripts = 400
-        let records = try await Self.records(simulator, acknowledged: scripts * 3, before: {
-            // Queued before the application exists: the first batch takes all 1200 events.
-            for index in 0..<scripts { await simulator.play(InvitationScript(subject: "Many \(index)")) }
-        }, during: {})
+        let records = try await Self.records(
+            simulator,
+            acknowledged: scripts * 3,
+            before: {
+                // Queued before the application exists: the first batch takes all 1200 events.
+                for index in 0..<scripts { await simulator.play(InvitationScript(subject: "Many \(index)")) }
+            },
+            during: {}
+        )
         let invitations = records.filter { $0["event_name"]?.stringValue?.hasPrefix("ucwa.invitation.") == true }
         #expect(invitations.count == scripts * 3)
         #expect(Set(invitations.compactMap { $0["record_id"]?.stringValue }).count == scripts * 3, "each event once")
@@ -177,21 +234,48 @@ import UCWATestSupport
         let simulator = try await UCWASimulator.start()
         let records = try await Self.records(simulator, events: .all, acknowledged: 1) {
             await simulator.deliver(
-                senderRel: "conversation", senderHref: "/ucwa/oauth/v1/applications/101/communication/conversations/7",
+                senderRel: "conversation",
+                senderHref: "/ucwa/oauth/v1/applications/101/communication/conversations/7",
                 event: .object([
-                    .init("link", .object([.init("rel", .string("message")), .init("href", .string("/ucwa/oauth/v1/applications/101/communication/conversations/7/messaging/messages/3"))])),
+                    .init(
+                        "link",
+                        .object([
+                            .init("rel", .string("message")),
+                            .init(
+                                "href",
+                                .string(
+                                    "/ucwa/oauth/v1/applications/101/communication/conversations/7/messaging/messages/3"
+                                )
+                            ),
+                        ])
+                    ),
                     .init("status", .string("Failure")),
-                    .init("reason", .object([.init("code", .string("RemoteFailure")), .init("subcode", .string("Timeout")), .init("message", .string("Not delivered."))])),
+                    .init(
+                        "reason",
+                        .object([
+                            .init("code", .string("RemoteFailure")), .init("subcode", .string("Timeout")),
+                            .init("message", .string("Not delivered.")),
+                        ])
+                    ),
                     .init("type", .string("completed")),
-                ]))
+                ])
+            )
         }
         let event = try #require(records.first { $0["event_name"]?.stringValue == "ucwa.event" })
         #expect(event["level"]?.stringValue == "warn")
         #expect(event["status"]?.stringValue == "failure")
-        #expect(event["reason_code"]?.stringValue == "RemoteFailure" && event["reason_subcode"]?.stringValue == "Timeout")
+        #expect(
+            event["reason_code"]?.stringValue == "RemoteFailure" && event["reason_subcode"]?.stringValue == "Timeout"
+        )
         #expect(event["reason_message"]?.stringValue == "Not delivered.")
-        #expect(event["link_href"]?.stringValue == simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/conversations/7/messaging/messages/3")
-        #expect(event["sender_href"]?.stringValue == simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/conversations/7")
+        #expect(
+            event["link_href"]?.stringValue == simulator.baseURL
+                + "/ucwa/oauth/v1/applications/101/communication/conversations/7/messaging/messages/3"
+        )
+        #expect(
+            event["sender_href"]?.stringValue == simulator.baseURL
+                + "/ucwa/oauth/v1/applications/101/communication/conversations/7"
+        )
         await simulator.shutdown()
     }
 
@@ -215,10 +299,16 @@ import UCWATestSupport
         #expect(records[reset + 1]["application_href"]?.stringValue == second)
         if fault == .applicationGone {
             #expect(record["reset_reason"]?.stringValue == "application_not_found")
-            #expect(record["reason_code"]?.stringValue == "NotFound" && record["reason_subcode"]?.stringValue == "ApplicationNotFound")
+            #expect(
+                record["reason_code"]?.stringValue == "NotFound"
+                    && record["reason_subcode"]?.stringValue == "ApplicationNotFound"
+            )
         } else {
             #expect(record["reset_reason"]?.stringValue == "application_expired")
-            #expect(record["reason_code"]?.stringValue == "Gone" && record["reason_subcode"]?.stringValue == "InactiveApplicationExpired")
+            #expect(
+                record["reason_code"]?.stringValue == "Gone"
+                    && record["reason_subcode"]?.stringValue == "InactiveApplicationExpired"
+            )
         }
         #expect(record["reason_message"]?.stringValue?.isEmpty == false)
         await simulator.shutdown()

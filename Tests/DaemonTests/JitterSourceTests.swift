@@ -1,5 +1,6 @@
-@testable import Eventd
 import Testing
+
+@testable import Eventd
 
 @Suite struct JitterSourceTests {
     /// The retry jitter's numbers: reproducible from a seed, spread over [0, 1), and different

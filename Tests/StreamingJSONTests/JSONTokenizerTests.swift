@@ -9,11 +9,13 @@ import Testing
     @Test func tokensOfASmallDocument() {
         let outcome = tokenize(bytes(#"{"a":[1,-2.5e+3,true,false,null,"x"],"b":{}}"#))
         #expect(outcome.error == nil)
-        #expect(outcome.tokens == [
-            .objectStart, .key(bytes("a")), .arrayStart, .number(bytes("1")), .number(bytes("-2.5e+3")),
-            .bool(true), .bool(false), .null, .string(bytes("x")), .arrayEnd, .key(bytes("b")),
-            .objectStart, .objectEnd, .objectEnd,
-        ])
+        #expect(
+            outcome.tokens == [
+                .objectStart, .key(bytes("a")), .arrayStart, .number(bytes("1")), .number(bytes("-2.5e+3")),
+                .bool(true), .bool(false), .null, .string(bytes("x")), .arrayEnd, .key(bytes("b")),
+                .objectStart, .objectEnd, .objectEnd,
+            ]
+        )
     }
 
     @Test func escapesAreDecoded() {
@@ -64,7 +66,10 @@ import Testing
             ("{\"a\" 1}", "line 1, column 6 (byte 5): expected ':', found '1'"),
             ("[1 2]", "line 1, column 4 (byte 3): expected ',' or ']', found '2'"),
             ("{} x", "line 1, column 4 (byte 3): expected end of input after the top-level value, found 'x'"),
-            ("[01]", "line 1, column 3 (byte 2): expected '.', 'e' or the end of the number (no leading zeros), found '1'"),
+            (
+                "[01]",
+                "line 1, column 3 (byte 2): expected '.', 'e' or the end of the number (no leading zeros), found '1'"
+            ),
             ("[1.]", "line 1, column 4 (byte 3): expected a digit after '.', found ']'"),
             ("[tru]", "line 1, column 5 (byte 4): expected 'true', found ']'"),
             ("[\"a\tb\"]", "line 1, column 4 (byte 3): unescaped control character tab in string"),
@@ -156,8 +161,15 @@ import Testing
         try feed(&second, "-second\\u00e9\", 1]")
         try first.finish()
         try second.finish()
-        #expect(first.handler.tokens == [.arrayStart, .string(Array((prefix + firstMiddle + "-first").utf8)), .arrayEnd])
-        #expect(second.handler.tokens == [.arrayStart, .string(Array((prefix + secondMiddle + "-second\u{e9}").utf8)), .number(Array("1".utf8)), .arrayEnd])
+        #expect(
+            first.handler.tokens == [.arrayStart, .string(Array((prefix + firstMiddle + "-first").utf8)), .arrayEnd]
+        )
+        #expect(
+            second.handler.tokens == [
+                .arrayStart, .string(Array((prefix + secondMiddle + "-second\u{e9}").utf8)), .number(Array("1".utf8)),
+                .arrayEnd,
+            ]
+        )
     }
 
     @Test func failedTokenizerStaysFailed() throws {
@@ -249,13 +261,17 @@ import Testing
         let specials = ["\u{0}", "\u{1F}", "\"", "\\", "\u{7F}", "\u{85}", "\u{2028}", "\u{202E}", "é", "日"]
         for position in 0..<20 {
             for special in specials {
-                let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: 19 - position)
+                let text =
+                    String(repeating: "a", count: position) + special + String(repeating: "b", count: 19 - position)
                 var writer = JSONWriter()
                 writer.string(text)
                 let written = writer.bytes
                 #expect(!written.contains { $0 < 0x20 || $0 == 0x7F }, "\(position) \(special.debugDescription)")
                 let raw = String(decoding: written, as: UTF8.self)
-                #expect(!raw.contains("\u{2028}") && !raw.contains("\u{202E}"), "\(position) \(special.debugDescription)")
+                #expect(
+                    !raw.contains("\u{2028}") && !raw.contains("\u{202E}"),
+                    "\(position) \(special.debugDescription)"
+                )
                 #expect(try JSONValue.parse(raw) == .string(text), "\(position) \(special.debugDescription)")
             }
         }
@@ -320,7 +336,8 @@ extension LimitOrderTests {
     @Test func limitOnTheLeadByteOfASequence() {
         let limits = JSONLimits(maxStringBytes: 8)
         for valid in [true, false] {
-            let bytes = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 8) + [0xC3, valid ? 0xA9 : 0x30]
+            let bytes =
+                Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 8) + [0xC3, valid ? 0xA9 : 0x30]
                 + Array("\"]".utf8)
             let whole = tokenize(bytes, limits: limits)
             #expect(whole.error?.kind == .stringTooLong(limit: 8))
@@ -330,7 +347,8 @@ extension LimitOrderTests {
             }
         }
         // One byte short of the limit, a two-byte character overflows on its continuation byte.
-        let straddling = Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 7) + [0xC3, 0x30] + Array("\"]".utf8)
+        let straddling =
+            Array("[\"".utf8) + Array(repeating: UInt8(ascii: "a"), count: 7) + [0xC3, 0x30] + Array("\"]".utf8)
         let whole = tokenize(straddling, limits: limits)
         #expect(whole.error?.kind == .invalidUTF8("truncated multi-byte sequence ('0' is not a continuation byte)"))
         #expect(tokenizeBytewise(straddling, limits: limits) == whole)

@@ -38,7 +38,9 @@ import Testing
 
     static func cuts(_ count: Int, _ rng: inout some RandomNumberGenerator) -> [Int] {
         guard count > 0 else { return [] }
-        return (0..<Int.random(in: 1...max(1, count / 2), using: &rng)).map { _ in Int.random(in: 0...count, using: &rng) }
+        return (0..<Int.random(in: 1...max(1, count / 2), using: &rng)).map { _ in
+            Int.random(in: 0...count, using: &rng)
+        }
     }
 
     static func checkValid(seed: UInt64) {
@@ -52,19 +54,19 @@ import Testing
     }
 
     static func checkMutated(seed: UInt64) {
-            var rng = SplitMix64(seed: seed)
-            var bytes = Array(document(&rng).utf8)
-            for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
-                let at = Int.random(in: 0..<bytes.count, using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
-                case 1: bytes.remove(at: at)
-                default: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: at)
-                }
+        var rng = SplitMix64(seed: seed)
+        var bytes = Array(document(&rng).utf8)
+        for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
+            case 1: bytes.remove(at: at)
+            default: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: at)
             }
-            let whole = tokenize(bytes)
-            #expect(tokenize(bytes, cuts: cuts(bytes.count, &rng)) == whole)
-            #expect(tokenizeBytewise(bytes) == whole)
+        }
+        let whole = tokenize(bytes)
+        #expect(tokenize(bytes, cuts: cuts(bytes.count, &rng)) == whole)
+        #expect(tokenizeBytewise(bytes) == whole)
     }
 
     static func checkRandom(_ bytes: [UInt8]) {

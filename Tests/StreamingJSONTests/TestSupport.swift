@@ -4,8 +4,11 @@ import StreamingJSON
 /// One token, as the tokenizer reported it.
 enum Token: Equatable, Sendable, CustomStringConvertible {
     case objectStart, objectEnd, arrayStart, arrayEnd
-    case key([UInt8]), string([UInt8]), number([UInt8])
-    case bool(Bool), null
+    case key([UInt8])
+    case string([UInt8])
+    case number([UInt8])
+    case bool(Bool)
+    case null
 
     var description: String {
         switch self {

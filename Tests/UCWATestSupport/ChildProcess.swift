@@ -17,11 +17,11 @@ package final class ChildProcess: @unchecked Sendable {
         stderrPath = directory + "/stderr-\(UUID().uuidString)"
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
+        defer { for pointer in envp { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -6,7 +6,10 @@ package enum RunConfiguration {
     /// password file and a state directory (`state`, made by the daemon); `extra` is appended
     /// to the configuration.
     package static func write(
-        username: String, password: String, discoverURL: String, extra: String = ""
+        username: String,
+        password: String,
+        discoverURL: String,
+        extra: String = ""
     ) throws -> (directory: String, config: String) {
         let directory = TestPaths.temporaryDirectory("ucwa-cmd")
         try (password + "\n").write(toFile: directory + "/password", atomically: true, encoding: .utf8)

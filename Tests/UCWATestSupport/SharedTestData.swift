@@ -22,7 +22,9 @@ package enum SharedTestData {
         var result: [URL] = []
         let roots = [ucwa.appendingPathComponent("doc-samples"), ucwa.appendingPathComponent("captures")]
         for root in roots {
-            guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { continue }
+            guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+                continue
+            }
             for case let url as URL in walker where url.pathExtension == "json" {
                 result.append(url)
             }

@@ -11,8 +11,14 @@ extension UCWASimulator {
 
     /// `RunConfiguration.write` for this simulator's account.
     package func runConfiguration(
-        password: String = SimulatorOptions().password, extra: String = ""
+        password: String = SimulatorOptions().password,
+        extra: String = ""
     ) throws -> (directory: String, config: String) {
-        try RunConfiguration.write(username: SimulatorOptions().username, password: password, discoverURL: discoverURL, extra: extra)
+        try RunConfiguration.write(
+            username: SimulatorOptions().username,
+            password: password,
+            discoverURL: discoverURL,
+            extra: extra
+        )
     }
 }

@@ -9,7 +9,9 @@ package struct TimedOut: Error, CustomStringConvertible {
 /// Waits until `condition` holds, polling every `poll`; throws `TimedOut` naming `what` (read
 /// only then, so it can describe the state at the time) after `timeout`.
 package func waitUntil(
-    _ what: @autoclosure () -> String, timeout: Duration = .seconds(20), poll: Duration = .milliseconds(20),
+    _ what: @autoclosure () -> String,
+    timeout: Duration = .seconds(20),
+    poll: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
@@ -23,7 +25,9 @@ package func waitUntil(
 /// For a test that checks the outcome itself afterwards.
 @discardableResult
 package func waitAtMost(
-    _ timeout: Duration, poll: Duration = .milliseconds(20), until condition: () async throws -> Bool
+    _ timeout: Duration,
+    poll: Duration = .milliseconds(20),
+    until condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {

@@ -5,14 +5,22 @@ import UCWA
 /// The MsRtcOAuth challenge in the shapes the docs and real servers send.
 @Suite struct AuthChallengeTests {
     @Test func quotedHrefFromTheTutorial() throws {
-        let challenge = try #require(AuthChallenge.parse(#"MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#))
+        let challenge = try #require(
+            AuthChallenge.parse(
+                #"MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#
+            )
+        )
         #expect(challenge.href == "https://lyncweb.contoso.com/WebTicket/oauthtoken")
         #expect(challenge.grantTypes == ["urn:microsoft.rtc:windows", "urn:microsoft.rtc:anonmeeting", "password"])
         #expect(challenge.acceptsPassword)
     }
 
     @Test func unquotedHrefFromTheConceptPage() throws {
-        let challenge = try #require(AuthChallenge.parse(#"MsRtcOAuth href=https://lyncweb.contoso.com/WebTicket/oauthtoken,grant_type="urn:microsoft.rtc:windows,password""#))
+        let challenge = try #require(
+            AuthChallenge.parse(
+                #"MsRtcOAuth href=https://lyncweb.contoso.com/WebTicket/oauthtoken,grant_type="urn:microsoft.rtc:windows,password""#
+            )
+        )
         #expect(challenge.href == "https://lyncweb.contoso.com/WebTicket/oauthtoken")
         #expect(challenge.grantTypes == ["urn:microsoft.rtc:windows", "password"])
     }
@@ -30,7 +38,8 @@ import UCWA
 
     @Test func theCapturedNodeUCWAHeaderWithBothChallengesInOneValue() throws {
         // Simple.saz (captures/INDEX.md): one header line holding both challenges.
-        let value = #"Bearer trusted_issuers="...", client_id="00000004-0000-0ff1-ce00-000000000000", MsRtcOAuth href="https://lync.domain.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#
+        let value =
+            #"Bearer trusted_issuers="...", client_id="00000004-0000-0ff1-ce00-000000000000", MsRtcOAuth href="https://lync.domain.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password""#
         let challenge = try #require(AuthChallenge.find(in: [value]))
         #expect(challenge.href == "https://lync.domain.com/WebTicket/oauthtoken")
         #expect(challenge.acceptsPassword)

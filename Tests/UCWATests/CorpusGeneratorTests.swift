@@ -14,7 +14,9 @@ import UCWACorpus
         for batch in first {
             let decoded = try EventBatchDecoder.decode(batch)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(batch)) as? [String: Any])
-            let expected = (object["sender"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["events"] as? [Any])?.count ?? 0) }
+            let expected = (object["sender"] as? [[String: Any]] ?? []).reduce(0) {
+                $0 + (($1["events"] as? [Any])?.count ?? 0)
+            }
             #expect(decoded.events.count == expected)
             #expect((1...50).contains(decoded.events.count))
             #expect(decoded.links[.next] != nil)

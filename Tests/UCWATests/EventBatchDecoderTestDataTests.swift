@@ -9,15 +9,23 @@ import UCWATestSupport
 @Suite struct EventBatchDecoderTestDataTests {
     static let files = SharedTestData.jsonFiles()
     static let batchFiles = files.filter { url in
-        guard let object = SharedTestData.foundationObject(SharedTestData.bytes(url)) as? [String: Any] else { return false }
+        guard let object = SharedTestData.foundationObject(SharedTestData.bytes(url)) as? [String: Any] else {
+            return false
+        }
         return object["sender"] != nil
     }
     /// Published samples that are not valid JSON, with the position Python's json module
     /// reports for them in their `.src.txt` (line, column, offset; all ASCII, so byte-exact).
     static let brokenAsPublished: [String: (line: Int, column: Int, offset: Int)] = [
-        "doc-samples/ucwa-events-eventsinucwa-conversation-sender-localparticipant-added-messaging-updated.json": (9, 2, 188),
-        "doc-samples/ucwa-events-receiveanim-step15-multi-sender-messaginginvitation-completed-success.json": (79, 10, 3233),
-        "doc-samples/ucwa-events-receiveanim-step8-incoming-messaginginvitation-started-conversation-added.json": (74, 4, 2954),
+        "doc-samples/ucwa-events-eventsinucwa-conversation-sender-localparticipant-added-messaging-updated.json": (
+            9, 2, 188
+        ),
+        "doc-samples/ucwa-events-receiveanim-step15-multi-sender-messaginginvitation-completed-success.json": (
+            79, 10, 3233
+        ),
+        "doc-samples/ucwa-events-receiveanim-step8-incoming-messaginginvitation-started-conversation-added.json": (
+            74, 4, 2954
+        ),
         "doc-samples/ucwa-events-sendanim-step4-outgoing-messaginginvitation-started.json": (59, 1, 1671),
         "doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.json": (25, 1, 653),
         "doc-samples/ucwa-request-post-applications-createapp.json": (5, 1, 102),
@@ -41,8 +49,11 @@ import UCWATestSupport
             for event in sender["events"] as? [[String: Any]] ?? [] {
                 let link = event["link"] as? [String: Any] ?? [:]
                 expected.append(
-                    (link["rel"] as? String ?? "", link["href"] as? String ?? "", event["type"] as? String,
-                     event["status"] as? String, sender["rel"] as? String))
+                    (
+                        link["rel"] as? String ?? "", link["href"] as? String ?? "", event["type"] as? String,
+                        event["status"] as? String, sender["rel"] as? String
+                    )
+                )
             }
         }
         #expect(batch.events.count == expected.count, "\(name)")
@@ -126,7 +137,9 @@ import UCWATestSupport
             ("AnonApplicationToken_Malformed.json", UInt8(ascii: "-"), 5, 9),
         ]
         for (name, byte, column, offset) in cases {
-            let bytes = SharedTestData.bytes(SharedTestData.ucwa.appendingPathComponent("captures/trusted-app-api-sdk-tests/\(name)"))
+            let bytes = SharedTestData.bytes(
+                SharedTestData.ucwa.appendingPathComponent("captures/trusted-app-api-sdk-tests/\(name)")
+            )
             let error = try #require(throws: JSONError.self) { _ = try JSONValue.parse(bytes) }
             #expect(error.line == 2 && error.column == column && error.offset == offset, "\(name): \(error)")
             #expect(error.kind == .unexpectedByte(byte, expected: "a string key or '}'"), "\(name): \(error)")
@@ -150,7 +163,8 @@ import UCWATestSupport
 
     @Test func nonOfficialFragmentIsRefused() throws {
         let url = SharedTestData.ucwa.appendingPathComponent(
-            "doc-samples/nonofficial-github-issue-participantinvitation-completed-failure-declined.fragment.txt")
+            "doc-samples/nonofficial-github-issue-participantinvitation-completed-failure-declined.fragment.txt"
+        )
         let error = try #require(throws: JSONError.self) { _ = try EventBatchDecoder.decode(SharedTestData.bytes(url)) }
         #expect(error.description == "line 1, column 1 (byte 0): an event batch must be a JSON object, found a string")
     }
@@ -169,7 +183,9 @@ import UCWATestSupport
     }
 
     @Test func invitationGetResponseDecodes() throws {
-        let url = SharedTestData.ucwa.appendingPathComponent("doc-samples/ucwa-ref-participantinvitation-get-response.json")
+        let url = SharedTestData.ucwa.appendingPathComponent(
+            "doc-samples/ucwa-ref-participantinvitation-get-response.json"
+        )
         let invitation = try InvitationResource.decode(SharedTestData.bytes(url))
         #expect(invitation.rel == "participantInvitation")
         #expect(invitation.direction == "Incoming")
@@ -186,7 +202,10 @@ import UCWATestSupport
     /// The three sample events of the reference page the project started from, with
     /// `ms:rtc:saas:` rels.
     @Test func referencePageSamples() throws {
-        let text = try String(contentsOf: TestPaths.shared.appendingPathComponent("docs/000_5fd188be5239a3a0.txt"), encoding: .utf8)
+        let text = try String(
+            contentsOf: TestPaths.shared.appendingPathComponent("docs/000_5fd188be5239a3a0.txt"),
+            encoding: .utf8
+        )
         var blocks: [String] = []
         var current: [Substring]?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {

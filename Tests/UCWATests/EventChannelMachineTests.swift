@@ -38,7 +38,9 @@ struct ChannelDriver {
 
     var poll: PollRequest? { last.compactMap { if case .poll(let request) = $0 { request } else { nil } }.last }
     var backoff: Backoff? { last.compactMap { if case .wait(let backoff) = $0 { backoff } else { nil } }.last }
-    var reauthentication: Reauthentication? { last.compactMap { if case .reauthenticate(let r) = $0 { r } else { nil } }.last }
+    var reauthentication: Reauthentication? {
+        last.compactMap { if case .reauthenticate(let r) = $0 { r } else { nil } }.last
+    }
     var rediscovery: Rediscovery? { last.compactMap { if case .rediscover(let r) = $0 { r } else { nil } }.last }
     var recreation: Recreation? { last.compactMap { if case .createApplication(let r) = $0 { r } else { nil } }.last }
     var stop: ChannelStop? { last.compactMap { if case .stop(let stop) = $0 { stop } else { nil } }.last }
@@ -60,15 +62,25 @@ struct ChannelDriver {
     }
 
     mutating func reauthenticated() -> [String] { keep(machine.reauthenticated(reauthentication!)) }
-    mutating func rediscovered(newEventsURL: String?) -> [String] { keep(machine.rediscovered(rediscovery!, newEventsURL: newEventsURL)) }
-    mutating func applicationCreated(_ url: String) -> [String] { keep(machine.applicationCreated(recreation!, eventsURL: url)) }
+    mutating func rediscovered(newEventsURL: String?) -> [String] {
+        keep(machine.rediscovered(rediscovery!, newEventsURL: newEventsURL))
+    }
+    mutating func applicationCreated(_ url: String) -> [String] {
+        keep(machine.applicationCreated(recreation!, eventsURL: url))
+    }
 }
 
 /// The event channel's decisions, input by input, without sockets or clocks.
 @Suite struct EventChannelMachineTests {
     static let first = "https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=1"
     static let firstURL = first + "&timeout=900"
-    static let policy = RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(60), jitter: 0.25, maximumRetryAfter: .seconds(240), maximumAttempts: 4)
+    static let policy = RetryPolicy(
+        initialDelay: .seconds(1),
+        maximumDelay: .seconds(60),
+        jitter: 0.25,
+        maximumRetryAfter: .seconds(240),
+        maximumAttempts: 4
+    )
 
     func started() -> ChannelDriver {
         var driver = ChannelDriver()
@@ -78,43 +90,76 @@ struct ChannelDriver {
 
     @Test func followsNextVerbatimAndAddsOnlyTheTimeout() {
         var driver = started()
-        #expect(driver.end(.batch(next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque", resume: nil, resync: nil))
-            == ["poll https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900"])
+        #expect(
+            driver.end(
+                .batch(next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque", resume: nil, resync: nil)
+            )
+                == ["poll https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900"]
+        )
         #expect(driver.poll?.timeoutSeconds == 900)
     }
 
     @Test func aTimeoutTheServerPutInTheHrefIsKept() {
         var driver = started()
-        #expect(driver.end(.batch(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil)) == ["poll https://pool.contoso.com/e?ack=2&timeout=1800"])
+        #expect(
+            driver.end(.batch(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil)) == [
+                "poll https://pool.contoso.com/e?ack=2&timeout=1800"
+            ]
+        )
     }
 
     @Test func resyncWinsAndIsReportedAsAReset() {
         var driver = started()
-        #expect(driver.end(.batch(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3"))
-            == ["reset resync x1", "poll https://pool.contoso.com/e?ack=3&timeout=900"])
+        #expect(
+            driver.end(.batch(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3"))
+                == ["reset resync x1", "poll https://pool.contoso.com/e?ack=3&timeout=900"]
+        )
     }
 
     @Test func resumeReSendsTheQueryParametersAndIsReportedAsAReset() {
         var driver = started()
-        #expect(driver.end(.batch(next: nil, resume: "/e?ack=2", resync: nil)) == ["reset resume x1", "poll https://pool.contoso.com/e?ack=2&timeout=900"])
+        #expect(
+            driver.end(.batch(next: nil, resume: "/e?ack=2", resync: nil)) == [
+                "reset resume x1", "poll https://pool.contoso.com/e?ack=2&timeout=900",
+            ]
+        )
     }
 
     @Test func baseURIOfTheBatchResolvesItsHrefs() {
         var driver = started()
-        #expect(driver.end(.batch(next: "v1/e?ack=2", resume: nil, resync: nil, baseURI: "https://tap.contoso.com/platformservice/"))
-            == ["poll https://tap.contoso.com/platformservice/v1/e?ack=2&timeout=900"])
+        #expect(
+            driver.end(
+                .batch(
+                    next: "v1/e?ack=2",
+                    resume: nil,
+                    resync: nil,
+                    baseURI: "https://tap.contoso.com/platformservice/"
+                )
+            )
+                == ["poll https://tap.contoso.com/platformservice/v1/e?ack=2&timeout=900"]
+        )
     }
 
     @Test func applicationNotFoundMeansANewApplicationAndAReset() {
         var driver = started()
-        #expect(driver.end(.status(404, subcode: "ApplicationNotFound", retryAfter: nil)) == ["createApplication application_not_found after \(Self.firstURL)"])
-        #expect(driver.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
-            == ["reset application_not_found x1", "poll https://pool.contoso.com/a/106/events?ack=1&timeout=900"])
+        #expect(
+            driver.end(.status(404, subcode: "ApplicationNotFound", retryAfter: nil)) == [
+                "createApplication application_not_found after \(Self.firstURL)"
+            ]
+        )
+        #expect(
+            driver.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
+                == ["reset application_not_found x1", "poll https://pool.contoso.com/a/106/events?ack=1&timeout=900"]
+        )
     }
 
     @Test func inactiveApplicationExpiredMeansANewApplication() {
         var driver = started()
-        #expect(driver.end(.status(410, subcode: "InactiveApplicationExpired", retryAfter: nil)) == ["createApplication application_expired after \(Self.firstURL)"])
+        #expect(
+            driver.end(.status(410, subcode: "InactiveApplicationExpired", retryAfter: nil)) == [
+                "createApplication application_expired after \(Self.firstURL)"
+            ]
+        )
     }
 
     /// Issue 15, item 6: 410 other than an expiry needs an operator: exit 76 (not restarted),
@@ -138,8 +183,13 @@ struct ChannelDriver {
     /// from the state after the machine had moved on: `url=` was empty).
     @Test func pGetReplacedIsAnotherConsumerThenBackoff() {
         var driver = started()
-        #expect(driver.end(.status(409, subcode: "PGetReplaced", retryAfter: nil))
-            == ["anotherConsumer \(Self.firstURL)", "wait 1000ms then \(Self.firstURL): HTTP 409 PGetReplaced: another consumer polls this application"])
+        #expect(
+            driver.end(.status(409, subcode: "PGetReplaced", retryAfter: nil))
+                == [
+                    "anotherConsumer \(Self.firstURL)",
+                    "wait 1000ms then \(Self.firstURL): HTTP 409 PGetReplaced: another consumer polls this application",
+                ]
+        )
         #expect(driver.backoff?.failedURL == Self.firstURL)
         #expect(driver.elapse() == ["poll \(Self.firstURL)"])
     }
@@ -149,23 +199,38 @@ struct ChannelDriver {
         let url = Self.firstURL
         #expect(driver.end(.status(500, subcode: nil, retryAfter: nil)) == ["wait 1000ms then \(url): HTTP 500"])
         #expect(driver.elapse() == ["poll \(url)"])
-        #expect(driver.end(.status(503, subcode: nil, retryAfter: .seconds(30))) == ["wait 30000ms then \(url): HTTP 503"])
+        #expect(
+            driver.end(.status(503, subcode: nil, retryAfter: .seconds(30))) == ["wait 30000ms then \(url): HTTP 503"]
+        )
         #expect(driver.elapse() == ["poll \(url)"])
         #expect(driver.end(.status(429, subcode: nil, retryAfter: nil)) == ["wait 4000ms then \(url): HTTP 429"])
         #expect(driver.elapse() == ["poll \(url)"])
-        #expect(driver.end(.transport(description: "connection reset", retryable: true)) == ["wait 8000ms then \(url): connection reset"])
+        #expect(
+            driver.end(.transport(description: "connection reset", retryable: true)) == [
+                "wait 8000ms then \(url): connection reset"
+            ]
+        )
         #expect(driver.elapse() == ["poll \(url)"])
         // The fifth failure in a row is over the budget of 4: the named error, exit 75.
         _ = driver.end(.transport(description: "connection reset", retryable: true))
         let stop = try! #require(driver.stop)
-        #expect(stop == .retryBudgetSpent(RetryBudgetSpent(operation: "event channel", url: url, attempts: 5, lastFailure: "connection reset")))
+        #expect(
+            stop
+                == .retryBudgetSpent(
+                    RetryBudgetSpent(operation: "event channel", url: url, attempts: 5, lastFailure: "connection reset")
+                )
+        )
         #expect(stop.exitCode == 75)
         #expect(stop.description.contains("gave up after 5 attempts"))
     }
 
     @Test func retryAfterIsClampedToThePolicysMaximum() {
         var driver = started()
-        #expect(driver.end(.status(503, subcode: nil, retryAfter: .seconds(3600))) == ["wait 240000ms then \(Self.firstURL): HTTP 503"])
+        #expect(
+            driver.end(.status(503, subcode: nil, retryAfter: .seconds(3600))) == [
+                "wait 240000ms then \(Self.firstURL): HTTP 503"
+            ]
+        )
     }
 
     @Test func aGoodBatchResetsTheFailureCount() {
@@ -173,7 +238,11 @@ struct ChannelDriver {
         _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
         _ = driver.elapse()
         _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
-        #expect(driver.end(.status(500, subcode: nil, retryAfter: nil)) == ["wait 1000ms then https://pool.contoso.com/e?ack=2&timeout=900: HTTP 500"])
+        #expect(
+            driver.end(.status(500, subcode: nil, retryAfter: nil)) == [
+                "wait 1000ms then https://pool.contoso.com/e?ack=2&timeout=900: HTTP 500"
+            ]
+        )
     }
 
     @Test func unauthorizedGetsANewTokenAndTheSameURL() {
@@ -198,14 +267,22 @@ struct ChannelDriver {
     /// once; a 403 after that needs an operator.
     @Test func forbiddenInvalidTokenGetsANewToken() {
         var driver = started()
-        #expect(driver.end(.status(403, subcode: "InvalidToken", retryAfter: nil)) == ["reauthenticate 403 \(Self.firstURL)"])
+        #expect(
+            driver.end(.status(403, subcode: "InvalidToken", retryAfter: nil)) == [
+                "reauthenticate 403 \(Self.firstURL)"
+            ]
+        )
         #expect(driver.reauthenticated() == ["poll \(Self.firstURL)"])
     }
 
     @Test(arguments: [String?.none, "MobileApplicationNoLongerAllowed", "NotAllowed", "AnonymousNotAllowed"])
     func otherForbiddenSubcodesRediscoverOnceThenNeedAnOperator(subcode: String?) {
         var driver = started()
-        #expect(driver.end(.status(403, subcode: subcode, retryAfter: nil)) == ["rediscover \(subcode ?? "-") \(Self.firstURL)"])
+        #expect(
+            driver.end(.status(403, subcode: subcode, retryAfter: nil)) == [
+                "rediscover \(subcode ?? "-") \(Self.firstURL)"
+            ]
+        )
         // The same application: the channel goes on where it was.
         #expect(driver.rediscovered(newEventsURL: nil) == ["poll \(Self.firstURL)"])
         _ = driver.end(.status(403, subcode: subcode, retryAfter: nil))
@@ -218,8 +295,10 @@ struct ChannelDriver {
     @Test func aRediscoveryThatFindsAnotherApplicationIsAReset() {
         var driver = started()
         _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
-        #expect(driver.rediscovered(newEventsURL: "https://pool2.contoso.com/a/7/events?ack=1")
-            == ["reset application_replaced x1", "poll https://pool2.contoso.com/a/7/events?ack=1&timeout=900"])
+        #expect(
+            driver.rediscovered(newEventsURL: "https://pool2.contoso.com/a/7/events?ack=1")
+                == ["reset application_replaced x1", "poll https://pool2.contoso.com/a/7/events?ack=1&timeout=900"]
+        )
     }
 
     @Test func aGoodBatchAllowsAnotherRediscovery() {
@@ -227,12 +306,20 @@ struct ChannelDriver {
         _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
         _ = driver.rediscovered(newEventsURL: nil)
         _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
-        #expect(driver.end(.status(403, subcode: nil, retryAfter: nil)) == ["rediscover - https://pool.contoso.com/e?ack=2&timeout=900"])
+        #expect(
+            driver.end(.status(403, subcode: nil, retryAfter: nil)) == [
+                "rediscover - https://pool.contoso.com/e?ack=2&timeout=900"
+            ]
+        )
     }
 
     @Test func fatalTransportErrorsStopAtOnce() {
         var driver = started()
-        #expect(driver.end(.transport(description: "certificate not trusted", retryable: false)) == ["stop 75: certificate not trusted"])
+        #expect(
+            driver.end(.transport(description: "certificate not trusted", retryable: false)) == [
+                "stop 75: certificate not trusted"
+            ]
+        )
     }
 
     @Test func aMalformedBatchIsRetriedThenSkippedOnlyWhenItsNextIsKnown() {
@@ -242,8 +329,13 @@ struct ChannelDriver {
         _ = driver.elapse()
         #expect(driver.end(.malformed(description: "bad", next: "/e?ack=2")) == ["wait 2000ms then \(url): bad"])
         _ = driver.elapse()
-        #expect(driver.end(.malformed(description: "bad", next: "/e?ack=2"))
-            == ["skip \(url) -> https://pool.contoso.com/e?ack=2: bad", "poll https://pool.contoso.com/e?ack=2&timeout=900"])
+        #expect(
+            driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+                == [
+                    "skip \(url) -> https://pool.contoso.com/e?ack=2: bad",
+                    "poll https://pool.contoso.com/e?ack=2&timeout=900",
+                ]
+        )
     }
 
     @Test func aMalformedBatchWithoutANextIsNeverSkipped() {
@@ -258,7 +350,11 @@ struct ChannelDriver {
 
     @Test func aBatchWithoutAnyLinkIsRetried() {
         var driver = started()
-        #expect(driver.end(.batch(next: nil, resume: nil, resync: nil)) == ["wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"])
+        #expect(
+            driver.end(.batch(next: nil, resume: nil, resync: nil)) == [
+                "wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"
+            ]
+        )
     }
 
     /// Issue 15, item 4: a server that answers every poll with `resync`. The first is followed
@@ -268,14 +364,32 @@ struct ChannelDriver {
     @Test func aResyncStormBacksOffAndItsResetsAreMerged() {
         var driver = started()
         let resyncURL = "https://pool.contoso.com/e?ack=3&timeout=900"
-        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["reset resync x1", "poll \(resyncURL)"])
-        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["wait 2000ms then \(resyncURL): the server answered resync 2 times in a row"])
+        #expect(
+            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["reset resync x1", "poll \(resyncURL)"]
+        )
+        #expect(
+            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == [
+                "wait 2000ms then \(resyncURL): the server answered resync 2 times in a row"
+            ]
+        )
         #expect(driver.elapse() == ["poll \(resyncURL)"])
-        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"), random: 0) == ["wait 3000ms then \(resyncURL): the server answered resync 3 times in a row"])
+        #expect(
+            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"), random: 0) == [
+                "wait 3000ms then \(resyncURL): the server answered resync 3 times in a row"
+            ]
+        )
         _ = driver.elapse()
-        #expect(driver.end(.batch(next: "/e?ack=4", resume: nil, resync: nil)) == ["reset resync x2", "poll https://pool.contoso.com/e?ack=4&timeout=900"])
+        #expect(
+            driver.end(.batch(next: "/e?ack=4", resume: nil, resync: nil)) == [
+                "reset resync x2", "poll https://pool.contoso.com/e?ack=4&timeout=900",
+            ]
+        )
         // Over: the next resync is a first one again.
-        #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=4")) == ["reset resync x1", "poll https://pool.contoso.com/e?ack=4&timeout=900"])
+        #expect(
+            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=4")) == [
+                "reset resync x1", "poll https://pool.contoso.com/e?ack=4&timeout=900",
+            ]
+        )
     }
 
     @Test func aResyncStormOutlivingTheBudgetStops() {
@@ -310,7 +424,11 @@ struct ChannelDriver {
         #expect(stop.description.contains("the end of the poll of \(Self.firstURL)"), "names the input: \(stop)")
         // Stopped now: even the wait's own end is refused loudly.
         let after = driver.machine.backoffElapsed(backoff)
-        #expect(after.map(ChannelDriver.text) == ["stop 70: internal inconsistency: the event channel got the end of the wait before \(Self.firstURL) while stopped; this is a bug in ucwa-eventd"])
+        #expect(
+            after.map(ChannelDriver.text) == [
+                "stop 70: internal inconsistency: the event channel got the end of the wait before \(Self.firstURL) while stopped; this is a bug in ucwa-eventd"
+            ]
+        )
     }
 
     @Test func aTicketFromAnEarlierActionIsRefused() throws {
@@ -320,7 +438,12 @@ struct ChannelDriver {
         // The first poll's ticket, handed back again: the machine polls ack=2 now.
         let stale = driver.machine.pollEnded(first, .batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
         let text = stale.map(ChannelDriver.text).joined()
-        #expect(text.hasPrefix("stop 70: internal inconsistency: the event channel got the end of the poll of \(Self.firstURL) ("), "\(text)")
+        #expect(
+            text.hasPrefix(
+                "stop 70: internal inconsistency: the event channel got the end of the poll of \(Self.firstURL) ("
+            ),
+            "\(text)"
+        )
         #expect(text.contains("while polling https://pool.contoso.com/e?ack=2&timeout=900"), "\(text)")
     }
 
@@ -340,6 +463,11 @@ struct ChannelDriver {
         }
         var fresh = ChannelDriver()
         _ = fresh.start(Self.first)
-        #expect(fresh.machine.start(eventsURL: Self.first).map(ChannelDriver.text).first?.hasPrefix("stop 70: internal inconsistency") == true, "started twice")
+        #expect(
+            fresh.machine.start(eventsURL: Self.first).map(ChannelDriver.text).first?.hasPrefix(
+                "stop 70: internal inconsistency"
+            ) == true,
+            "started twice"
+        )
     }
 }

@@ -7,8 +7,15 @@ import UCWA
     static let application = "https://pool/ucwa/oauth/v1/applications/105"
     static let batch = "https://pool/ucwa/oauth/v1/applications/105/events?ack=7&timeout=180"
 
-    static func invitationEvent(_ type: UCWAEventType, state: String? = "Connecting", status: String? = nil, reason: UCWAReason? = nil,
-                                subject: String = "Review", rel: String = "participantInvitation", ordinal: Int = 0) -> ResolvedEvent {
+    static func invitationEvent(
+        _ type: UCWAEventType,
+        state: String? = "Connecting",
+        status: String? = nil,
+        reason: UCWAReason? = nil,
+        subject: String = "Review",
+        rel: String = "participantInvitation",
+        ordinal: Int = 0
+    ) -> ResolvedEvent {
         var resource = InvitationResource()
         resource.state = state.map { UCWAText($0) }
         resource.subject = UCWAText(subject)
@@ -16,26 +23,52 @@ import UCWA
         resource.to = "sip:bob@contoso.com"
         let event = UCWAEvent(
             sender: UCWALink(rel: "communication", href: "/c"),
-            link: UCWALink(rel: UCWAText(rel), href: "/ucwa/oauth/v1/applications/105/communication/participantInvitations/1"),
-            type: type, status: status.map { UCWAText($0) }, reason: reason, embedded: .invitation(resource),
-            position: .init(ordinal: ordinal, senderIndex: 0, eventIndex: ordinal))
-        return ResolvedEvent(event: event, href: "https://pool/ucwa/oauth/v1/applications/105/communication/participantInvitations/1", resource: resource, resolution: .embedded)
+            link: UCWALink(
+                rel: UCWAText(rel),
+                href: "/ucwa/oauth/v1/applications/105/communication/participantInvitations/1"
+            ),
+            type: type,
+            status: status.map { UCWAText($0) },
+            reason: reason,
+            embedded: .invitation(resource),
+            position: .init(ordinal: ordinal, senderIndex: 0, eventIndex: ordinal)
+        )
+        return ResolvedEvent(
+            event: event,
+            href: "https://pool/ucwa/oauth/v1/applications/105/communication/participantInvitations/1",
+            resource: resource,
+            resolution: .embedded
+        )
     }
 
     @Test func lifecycleCarriesStartedAtAndDurationOnCompleted() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let startedMade = builder.record(for: Self.invitationEvent(.started), application: Self.application, batch: Self.batch, now: 1_000_000_000_000_000)
+        let startedMade = builder.record(
+            for: Self.invitationEvent(.started),
+            application: Self.application,
+            batch: Self.batch,
+            now: 1_000_000_000_000_000
+        )
 
         let started = try #require(startedMade)
         #expect(started.eventName == .invitationStarted)
         #expect(started.startedAt == "2001-09-09T01:46:40.000000Z")
         #expect(started.durationMs == nil)
-        let updatedMade = builder.record(for: Self.invitationEvent(.updated, state: "Alerting", ordinal: 1), application: Self.application, batch: Self.batch, now: 1_000_000_001_000_000)
+        let updatedMade = builder.record(
+            for: Self.invitationEvent(.updated, state: "Alerting", ordinal: 1),
+            application: Self.application,
+            batch: Self.batch,
+            now: 1_000_000_001_000_000
+        )
 
         let updated = try #require(updatedMade)
         #expect(updated.startedAt == started.startedAt)
         let completedMade = builder.record(
-            for: Self.invitationEvent(.completed, state: "Connected", status: "Success", ordinal: 2), application: Self.application, batch: Self.batch, now: 1_000_000_002_500_000)
+            for: Self.invitationEvent(.completed, state: "Connected", status: "Success", ordinal: 2),
+            application: Self.application,
+            batch: Self.batch,
+            now: 1_000_000_002_500_000
+        )
 
         let completed = try #require(completedMade)
         #expect(completed.status == "success")
@@ -45,10 +78,14 @@ import UCWA
         #expect([started.sequence, updated.sequence, completed.sequence] == [1, 2, 3])
     }
 
-    @Test(arguments: [
-        (nil, "Connected", "success"), (nil, "Failed", "failure"), (nil, "Declined", "failure"), (nil, "Cancelled", "failure"),
-        (nil, "Connecting", "unknown"), (nil, nil, "unknown"), ("Success", "Failed", "success"), ("Failure", "Connected", "failure"),
-    ] as [(String?, String?, String)])
+    @Test(
+        arguments: [
+            (nil, "Connected", "success"), (nil, "Failed", "failure"), (nil, "Declined", "failure"),
+            (nil, "Cancelled", "failure"),
+            (nil, "Connecting", "unknown"), (nil, nil, "unknown"), ("Success", "Failed", "success"),
+            ("Failure", "Connected", "failure"),
+        ] as [(String?, String?, String)]
+    )
     func statusFromTheEventElseFromTheState(event: String?, state: String?, expected: String) {
         #expect(InvitationTracker.status(event: event, state: state) == expected)
     }
@@ -56,16 +93,28 @@ import UCWA
     @Test func completedWithoutStartedAndUpdatedForAnUnseenInvitationAreNormal() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
         let completedMade = builder.record(
-            for: Self.invitationEvent(.completed, state: "Declined", status: "Failure",
-                                      reason: UCWAReason(code: "RemoteFailure", subcode: "Declined", message: "Your invitation was declined.")),
-            application: Self.application, batch: Self.batch, now: 5)
+            for: Self.invitationEvent(
+                .completed,
+                state: "Declined",
+                status: "Failure",
+                reason: UCWAReason(code: "RemoteFailure", subcode: "Declined", message: "Your invitation was declined.")
+            ),
+            application: Self.application,
+            batch: Self.batch,
+            now: 5
+        )
 
         let completed = try #require(completedMade)
         #expect(completed.startedAt == nil && completed.durationMs == nil)
         #expect(completed.level == .warn)
         #expect(completed.reasonSubcode == "Declined")
         var other = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let updatedMade = other.record(for: Self.invitationEvent(.updated, state: "Alerting"), application: Self.application, batch: Self.batch, now: 7)
+        let updatedMade = other.record(
+            for: Self.invitationEvent(.updated, state: "Alerting"),
+            application: Self.application,
+            batch: Self.batch,
+            now: 7
+        )
 
         let updated = try #require(updatedMade)
         #expect(updated.startedAt == Timestamp.rfc3339(microseconds: 7))
@@ -74,9 +123,16 @@ import UCWA
     @Test func theFilterChoosesWhichEventsBecomeRecords() {
         let messaging = Self.invitationEvent(.started, rel: "messagingInvitation")
         let participant = ResolvedEvent(
-            event: UCWAEvent(sender: UCWALink(rel: "conversation", href: "/c"), link: UCWALink(rel: "participant", href: "/p"), type: .added,
-                             position: .init(ordinal: 3, senderIndex: 0, eventIndex: 0)),
-            href: "", resource: nil, resolution: .none)
+            event: UCWAEvent(
+                sender: UCWALink(rel: "conversation", href: "/c"),
+                link: UCWALink(rel: "participant", href: "/p"),
+                type: .added,
+                position: .init(ordinal: 3, senderIndex: 0, eventIndex: 0)
+            ),
+            href: "",
+            resource: nil,
+            resolution: .none
+        )
         var narrow = RecordBuilder(account: "a", filter: .participantInvitations)
         let narrowMessaging = narrow.record(for: messaging, application: "", batch: "", now: 0)
         let narrowParticipant = narrow.record(for: participant, application: "", batch: "", now: 0)
@@ -92,21 +148,41 @@ import UCWA
         #expect(other?.eventName == .event)
         #expect(other?.linkRel == "participant" && other?.senderRel == "conversation" && other?.eventType == "added")
         // Prefixed rels count as the same invitation kind.
-        let prefixed = narrow.record(for: Self.invitationEvent(.started, rel: "ms:rtc:saas:participantInvitation"), application: "", batch: "", now: 0)
+        let prefixed = narrow.record(
+            for: Self.invitationEvent(.started, rel: "ms:rtc:saas:participantInvitation"),
+            application: "",
+            batch: "",
+            now: 0
+        )
         #expect(prefixed?.invitationType == "participantInvitation")
     }
 
     @Test func recordIDsAreDeterministicPerApplicationBatchAndPosition() {
         // The value is pinned: ids must not change between versions (consumers de-duplicate on
         // them across restarts and upgrades). FNV-1a 64 twice, computed independently.
-        #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3) == "48c16427bd7f38c6140ea401eb545bb9")
+        #expect(
+            RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3)
+                == "48c16427bd7f38c6140ea401eb545bb9"
+        )
         let first = RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3)
         #expect(first.count == 32 && first.allSatisfy { $0.isHexDigit })
         #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 3) == first)
         // Our own timeout parameter is not part of the batch's identity.
-        #expect(RecordBuilder.recordID(application: Self.application, batch: "https://pool/ucwa/oauth/v1/applications/105/events?ack=7&timeout=900", ordinal: 3) == first)
+        #expect(
+            RecordBuilder.recordID(
+                application: Self.application,
+                batch: "https://pool/ucwa/oauth/v1/applications/105/events?ack=7&timeout=900",
+                ordinal: 3
+            ) == first
+        )
         #expect(RecordBuilder.recordID(application: Self.application, batch: Self.batch, ordinal: 4) != first)
-        #expect(RecordBuilder.recordID(application: Self.application, batch: "https://pool/ucwa/oauth/v1/applications/105/events?ack=8", ordinal: 3) != first)
+        #expect(
+            RecordBuilder.recordID(
+                application: Self.application,
+                batch: "https://pool/ucwa/oauth/v1/applications/105/events?ack=8",
+                ordinal: 3
+            ) != first
+        )
         #expect(RecordBuilder.recordID(application: Self.application + "6", batch: Self.batch, ordinal: 3) != first)
     }
 
@@ -122,7 +198,9 @@ import UCWA
             let text = "x" + String(Character(scalar)) + "y"
             let out = UserText.sanitize(text)
             let hex = String(value, radix: 16, uppercase: true)
-            let expected = escaped.contains(UInt32(value)) ? "x\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "y" : text
+            let expected =
+                escaped.contains(UInt32(value))
+                ? "x\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "y" : text
             if out != expected { mismatches.append("U+\(hex): \(out.debugDescription)") }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
@@ -132,7 +210,9 @@ import UCWA
     /// the cap counted exactly over runs of plain ASCII.
     @Test func sanitizeFindsControlsAtEveryPositionAndCapsPlainASCII() {
         for position in 0..<20 {
-            for (special, escape) in [("\u{1}", "\\u0001"), ("\u{7F}", "\\u007F"), ("\u{9B}", "\\u009B"), ("\u{202E}", "\\u202E")] {
+            for (special, escape) in [
+                ("\u{1}", "\\u0001"), ("\u{7F}", "\\u007F"), ("\u{9B}", "\\u009B"), ("\u{202E}", "\\u202E"),
+            ] {
                 let head = String(repeating: "a", count: position)
                 let tail = String(repeating: "b", count: 19 - position)
                 #expect(UserText.sanitize(head + special + tail) == head + escape + tail, "\(position)")
@@ -153,18 +233,29 @@ import UCWA
         #expect(UserText.sanitize(over) == exactly + "\u{2026}")
         // Escapes count in the cap: one control character near the end pushes it over.
         let escapedNearEnd = String(repeating: "a", count: UserText.shortLimit - 3) + "\u{1}"
-        #expect(UserText.sanitize(escapedNearEnd) == String(repeating: "a", count: UserText.shortLimit - 3) + "\u{2026}")
+        #expect(
+            UserText.sanitize(escapedNearEnd) == String(repeating: "a", count: UserText.shortLimit - 3) + "\u{2026}"
+        )
     }
 
     @Test func hostileStringsAreEscapedAndCapped() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let hostile = "line1\nPRIORITY=0\nMESSAGE=forged\u{0}\u{1B}[31mred\u{202E}evil\u{2028}x" + String(repeating: "y", count: 10_000)
-        let recordMade = builder.record(for: Self.invitationEvent(.started, subject: hostile), application: Self.application, batch: Self.batch, now: 0)
+        let hostile =
+            "line1\nPRIORITY=0\nMESSAGE=forged\u{0}\u{1B}[31mred\u{202E}evil\u{2028}x"
+            + String(repeating: "y", count: 10_000)
+        let recordMade = builder.record(
+            for: Self.invitationEvent(.started, subject: hostile),
+            application: Self.application,
+            batch: Self.batch,
+            now: 0
+        )
 
         let record = try #require(recordMade)
         let subject = try #require(record.subject)
         #expect(!subject.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x202E || $0.value == 0x2028 })
-        #expect(subject.hasPrefix("line1\\u000APRIORITY=0\\u000AMESSAGE=forged\\u0000\\u001B[31mred\\u202Eevil\\u2028x"))
+        #expect(
+            subject.hasPrefix("line1\\u000APRIORITY=0\\u000AMESSAGE=forged\\u0000\\u001B[31mred\\u202Eevil\\u2028x")
+        )
         #expect(subject.unicodeScalars.count <= UserText.shortLimit + 1)
         #expect(subject.hasSuffix("\u{2026}"))
         var writer = JSONWriter()
@@ -178,16 +269,25 @@ import UCWA
 
     @Test func keysComeInTheContractOrderAndAbsentValuesAreOmitted() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let recordMade = builder.record(for: Self.invitationEvent(.started), application: Self.application, batch: Self.batch, now: 0)
+        let recordMade = builder.record(
+            for: Self.invitationEvent(.started),
+            application: Self.application,
+            batch: Self.batch,
+            now: 0
+        )
 
         let record = try #require(recordMade)
         var writer = JSONWriter()
         record.writeJSONLine(into: &writer)
         let document = try JSONValue.parse(writer.bytes.dropLast())
         let keys = try #require(document.objectValue).map(\.key)
-        #expect(keys == ["timestamp", "level", "event_name", "message", "schema_version", "account", "record_id", "sequence",
-                         "invitation_type", "invitation_href", "event_type", "state", "direction", "subject", "to_uri",
-                         "started_at", "resolution"])
+        #expect(
+            keys == [
+                "timestamp", "level", "event_name", "message", "schema_version", "account", "record_id", "sequence",
+                "invitation_type", "invitation_href", "event_type", "state", "direction", "subject", "to_uri",
+                "started_at", "resolution",
+            ]
+        )
         #expect(!String(decoding: writer.bytes, as: UTF8.self).contains("null"))
         #expect(document["schema_version"] == .number("1"))
         #expect(document["timestamp"]?.stringValue == "1970-01-01T00:00:00.000000Z")
@@ -198,7 +298,9 @@ import UCWA
         let opened = builder.channelOpened(application: Self.application, now: 0)
         let reset = builder.channelReset(.applicationNotFound, application: Self.application, now: 0)
         #expect(opened.eventName == .channelOpened && opened.level == .info)
-        #expect(reset.eventName == .channelReset && reset.level == .warn && reset.resetReason == "application_not_found")
+        #expect(
+            reset.eventName == .channelReset && reset.level == .warn && reset.resetReason == "application_not_found"
+        )
         #expect(reset.journalFields.contains("MESSAGE_ID=c4baf33f3bb74ebf8292138872b2d884"))
         #expect(reset.journalFields.contains("PRIORITY=4"))
         #expect(Set(Record.EventName.allCases.map(\.messageID)).count == Record.EventName.allCases.count)
@@ -217,7 +319,10 @@ import UCWA
         storm.writeJSONLine(into: &writer)
         let stormLine = String(decoding: writer.bytes, as: UTF8.self)
         #expect(!singleLine.contains("merged_resets"))
-        #expect(stormLine.hasSuffix(#","application_href":"\#(Self.application)","merged_resets":7}"# + "\n"), "\(stormLine)")
+        #expect(
+            stormLine.hasSuffix(#","application_href":"\#(Self.application)","merged_resets":7}"# + "\n"),
+            "\(stormLine)"
+        )
         #expect(stormLine.contains(#""schema_version":1"#))
         #expect(storm.journalFields.contains("UCWA_MERGED_RESETS=7"))
         #expect(storm.message == "event channel reset: resync (7 in a row, merged)")

@@ -3,7 +3,13 @@ import Testing
 import UCWA
 
 @Suite struct RetryPolicyTests {
-    let policy = RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(60), jitter: 0.25, maximumRetryAfter: .seconds(240), maximumAttempts: 5)
+    let policy = RetryPolicy(
+        initialDelay: .seconds(1),
+        maximumDelay: .seconds(60),
+        jitter: 0.25,
+        maximumRetryAfter: .seconds(240),
+        maximumAttempts: 5
+    )
 
     @Test func doublesUpToTheCapWithJitterAroundIt() {
         #expect(policy.delay(attempt: 1, random: 0.5) == .seconds(1))

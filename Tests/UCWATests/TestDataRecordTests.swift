@@ -36,16 +36,27 @@ import UCWATestSupport
         }
         mutating func make(_ event: UCWAEvent) {
             let base = hold.base
-            let href = UCWARel.isInvitation(event.link.rel) ? (Href.resolve(event.link.href.string, against: base) ?? "") : ""
+            let href =
+                UCWARel.isInvitation(event.link.rel) ? (Href.resolve(event.link.href.string, against: base) ?? "") : ""
             let resolved = ResolvedEvent(
-                event: event, href: href, resource: event.invitation, resolution: event.invitation == nil ? .none : .embedded, base: base)
-            if let record = builder.record(for: resolved, application: "test", batch: name, now: 0) { records.append(record) }
+                event: event,
+                href: href,
+                resource: event.invitation,
+                resolution: event.invitation == nil ? .none : .embedded,
+                base: base
+            )
+            if let record = builder.record(for: resolved, application: "test", batch: name, now: 0) {
+                records.append(record)
+            }
         }
     }
 
     static func records(_ url: URL) -> (records: [Record], baseURI: String?)? {
         let bytes = SharedTestData.bytes(url)
-        var decoder = EventBatchDecoder(consumer: RecordMaker(name: SharedTestData.relative(url)), limits: JSONLimits(maxDocumentBytes: nil))
+        var decoder = EventBatchDecoder(
+            consumer: RecordMaker(name: SharedTestData.relative(url)),
+            limits: JSONLimits(maxDocumentBytes: nil)
+        )
         do {
             try decoder.feed(bytes)
             try decoder.finish()
@@ -70,9 +81,15 @@ import UCWATestSupport
                 if case .string(let text) = member.value {
                     #expect(!text.isEmpty, "\(name): \(member.key) is empty")
                     if member.key.hasSuffix("_href") {
-                        #expect(Href.scheme(of: text) != nil && Href.host(of: text) != nil, "\(name): \(member.key) is relative: \(text)")
+                        #expect(
+                            Href.scheme(of: text) != nil && Href.host(of: text) != nil,
+                            "\(name): \(member.key) is relative: \(text)"
+                        )
                         if let baseURI, !member.key.hasPrefix("application"), let origin = Href.origin(of: baseURI) {
-                            #expect(text.lowercased().hasPrefix(origin), "\(name): \(member.key) ignores the late baseuri: \(text)")
+                            #expect(
+                                text.lowercased().hasPrefix(origin),
+                                "\(name): \(member.key) ignores the late baseuri: \(text)"
+                            )
                         }
                     }
                 }
@@ -92,7 +109,10 @@ import UCWATestSupport
             return try #require(found, "\(file)")
         }
         let trusted = "https://webpoolbl20r04.infra.lync.com/platformservice/"
-        let participant = try record("captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json", "participantInvitation")
+        let participant = try record(
+            "captures/trusted-app-api-sdk-tests/Event_ParticipantInvitationStarted.json",
+            "participantInvitation"
+        )
         #expect(participant.invitationHref?.hasPrefix(trusted) == true)
         #expect(participant.conversationHref?.hasPrefix(trusted) == true)
 
@@ -102,28 +122,56 @@ import UCWATestSupport
         #expect(incoming.fromHref?.hasPrefix(trusted) == true)
         #expect(incoming.customContent == "ThisIsARandomCustomContent")
 
-        let received = try record("doc-samples/ucwa-events-receiveanim-step8-incoming-messaginginvitation-started-conversation-added.repaired.json", "messagingInvitation")
+        let received = try record(
+            "doc-samples/ucwa-events-receiveanim-step8-incoming-messaginginvitation-started-conversation-added.repaired.json",
+            "messagingInvitation"
+        )
         #expect(received.invitationMessage == "Hi Tosh")
-        #expect(received.toURI == "sip:toshm@contoso.com" && received.toHref?.hasSuffix("/people/toshm@contoso.com") == true)
+        #expect(
+            received.toURI == "sip:toshm@contoso.com" && received.toHref?.hasSuffix("/people/toshm@contoso.com") == true
+        )
         #expect(received.fromName == "Lene Aaling" && received.fromURI == "sip:lenea@contoso.com")
 
-        let accepted = try record("doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.repaired.json", "messagingInvitation")
+        let accepted = try record(
+            "doc-samples/ucwa-events-sendanim-step6-multi-sender-messaginginvitation-completed-success.repaired.json",
+            "messagingInvitation"
+        )
         #expect(accepted.acceptedByURI == "sip:lenea@contoso.com")
-        #expect(accepted.acceptedByHref == "https://lyncweb.contoso.com/ucwa/oauth/v1/applications/102/communication/conversations/21a1/participants/lenea@contoso.com")
+        #expect(
+            accepted.acceptedByHref
+                == "https://lyncweb.contoso.com/ucwa/oauth/v1/applications/102/communication/conversations/21a1/participants/lenea@contoso.com"
+        )
         #expect(accepted.toURI == "sip:lenea@contoso.com")
         #expect(accepted.status == "success")
 
-        let meeting = try record("captures/trusted-app-api-sdk-tests/Event_OnlineMeetingInvitationStarted.json", "onlineMeetingInvitation")
-        #expect(meeting.onlineMeetingURI == "sip:BL20R04meet48@noammeetings.lync.com;gruu;opaque=app:conf:focus:id:8C1RSJYA")
-        let docMeeting = try record("doc-samples/ucwa-events-operationresource-onlinemeetinginvitation-started.json", "onlineMeetingInvitation")
+        let meeting = try record(
+            "captures/trusted-app-api-sdk-tests/Event_OnlineMeetingInvitationStarted.json",
+            "onlineMeetingInvitation"
+        )
+        #expect(
+            meeting.onlineMeetingURI == "sip:BL20R04meet48@noammeetings.lync.com;gruu;opaque=app:conf:focus:id:8C1RSJYA"
+        )
+        let docMeeting = try record(
+            "doc-samples/ucwa-events-operationresource-onlinemeetinginvitation-started.json",
+            "onlineMeetingInvitation"
+        )
         #expect(docMeeting.onlineMeetingURI == "sip:user@contoso.com;gruu;opaque=app:conf:focus:id:ABCDE")
         #expect(docMeeting.fromURI == "sip:user@contoso.com" && docMeeting.fromName == nil, "title \"\" is no name")
 
-        let audio = try record("captures/trusted-app-api-sdk-tests/Event_IncomingAudioCall.json", "audioVideoInvitation")
+        let audio = try record(
+            "captures/trusted-app-api-sdk-tests/Event_IncomingAudioCall.json",
+            "audioVideoInvitation"
+        )
         #expect(audio.fromURI == "tel:+14254996692" && audio.toURI != nil)
 
         // A failed prompt (Events=all): a warn ucwa.event with the event's status and reason.
-        let prompt = try #require(Self.records(SharedTestData.ucwa.appendingPathComponent("doc-samples/tap-event-saas-prompt-completed-failure-with-reason.json")))
+        let prompt = try #require(
+            Self.records(
+                SharedTestData.ucwa.appendingPathComponent(
+                    "doc-samples/tap-event-saas-prompt-completed-failure-with-reason.json"
+                )
+            )
+        )
         let failed = try #require(prompt.records.first)
         #expect(failed.eventName == .event && failed.level == .warn && failed.status == "failure")
         #expect(failed.reasonCode == "Informational" && failed.reasonSubcode == "PromptsStopped")
@@ -135,7 +183,9 @@ import UCWATestSupport
         var late = 0
         for url in SharedTestData.jsonFiles() {
             let text = String(decoding: SharedTestData.bytes(url), as: UTF8.self)
-            if let sender = text.range(of: "\"sender\""), let base = text.range(of: "\"baseuri\""), sender.lowerBound < base.lowerBound {
+            if let sender = text.range(of: "\"sender\""), let base = text.range(of: "\"baseuri\""),
+                sender.lowerBound < base.lowerBound
+            {
                 late += 1
             }
         }
@@ -144,8 +194,12 @@ import UCWATestSupport
 
     @Test func theBaseHoldWaitsForALateBaseuriAndNoLonger() throws {
         func event(_ ordinal: Int) -> UCWAEvent {
-            UCWAEvent(sender: UCWALink(rel: "c", href: "/c"), link: UCWALink(rel: "participant", href: UCWAText("/p/\(ordinal)")), type: .added,
-                      position: .init(ordinal: ordinal, senderIndex: 0, eventIndex: ordinal))
+            UCWAEvent(
+                sender: UCWALink(rel: "c", href: "/c"),
+                link: UCWALink(rel: "participant", href: UCWAText("/p/\(ordinal)")),
+                type: .added,
+                position: .init(ordinal: ordinal, senderIndex: 0, eventIndex: ordinal)
+            )
         }
         // A late baseuri: everything before it waits, then goes with it; later events go at once.
         var hold = BodyBaseHold(requestURL: "https://a.example/e?ack=1", limit: 4)

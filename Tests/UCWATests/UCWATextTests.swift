@@ -18,7 +18,12 @@ import UCWA
     }
 
     @Test func equalTextsHashAlike() {
-        let batch = try! EventBatchDecoder.decode(Array(#"{"sender":[{"rel":"communication","href":"/c","events":[{"link":{"rel":"ms:rtc:saas:participantInvitation","href":"/i"},"type":"started"}]}]}"#.utf8))
+        let batch = try! EventBatchDecoder.decode(
+            Array(
+                #"{"sender":[{"rel":"communication","href":"/c","events":[{"link":{"rel":"ms:rtc:saas:participantInvitation","href":"/i"},"type":"started"}]}]}"#
+                    .utf8
+            )
+        )
         let event = batch.events[0]
         // A slice of the event's shared storage equals a text made on its own.
         #expect(event.link.name == UCWAText("participantInvitation"))
@@ -34,7 +39,10 @@ import UCWA
     }
 
     @Test func writerEscapesTextBytesLikeStrings() {
-        let samples = ["plain", "quote\" back\\slash", "ctl\u{1}\u{1F}\n\t", "bidi\u{202E}x\u{2066}", "sep\u{2028}\u{2029}", "é€😀", "\u{7F}", "\u{2010}\u{2030}"]
+        let samples = [
+            "plain", "quote\" back\\slash", "ctl\u{1}\u{1F}\n\t", "bidi\u{202E}x\u{2066}", "sep\u{2028}\u{2029}", "é€😀",
+            "\u{7F}", "\u{2010}\u{2030}",
+        ]
         for sample in samples {
             var fromString = JSONWriter()
             fromString.string(sample)

@@ -1,9 +1,10 @@
 import CurlHTTP
+import StreamingJSON
+import UCWA
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StreamingJSON
-import UCWA
 
 /// What the decoder found in an events body, in document order.
 enum ChannelItem: Sendable {
@@ -56,7 +57,12 @@ struct ChannelBodyConsumer: HTTPBodyConsumer {
     /// When a batch failed before, its bytes are also written here (for the quarantine).
     let capture: Int32?
 
-    init(continuation: AsyncStream<ChannelItem>.Continuation, flow: TransferFlow, limits: JSONLimits, capture: Int32? = nil) {
+    init(
+        continuation: AsyncStream<ChannelItem>.Continuation,
+        flow: TransferFlow,
+        limits: JSONLimits,
+        capture: Int32? = nil
+    ) {
         decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation, flow: flow), limits: limits)
         self.capture = capture
     }

@@ -1,10 +1,11 @@
 import CurlHTTP
 import Logging
+import StreamingJSON
+import UCWA
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StreamingJSON
-import UCWA
 
 /// Conditions the channel reports to its handler besides events (they are logged too).
 package enum ChannelNotice: Sendable, Equatable {
@@ -56,7 +57,12 @@ package struct ChannelResetDetails: Sendable, Equatable {
     /// How many consecutive `resync` answers the reset stands for (more than 1 after a storm).
     package var mergedResets: Int
 
-    package init(previousApplication: String? = nil, application: String? = nil, serverError: UCWAErrorBody? = nil, mergedResets: Int = 1) {
+    package init(
+        previousApplication: String? = nil,
+        application: String? = nil,
+        serverError: UCWAErrorBody? = nil,
+        mergedResets: Int = 1
+    ) {
         self.previousApplication = previousApplication
         self.application = application
         self.serverError = serverError
@@ -92,7 +98,14 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// Randomness for the retry jitter the machine is given after every poll.
     private var jitter = JitterSource()
 
-    package init(session: Session, handler: Handler, timeoutSeconds: Int, policy: RetryPolicy = RetryPolicy(), limits: JSONLimits = .eventChannel, logger: Logger) {
+    package init(
+        session: Session,
+        handler: Handler,
+        timeoutSeconds: Int,
+        policy: RetryPolicy = RetryPolicy(),
+        limits: JSONLimits = .eventChannel,
+        logger: Logger
+    ) {
         self.session = session
         self.handler = handler
         self.machine = EventChannelMachine(timeoutSeconds: timeoutSeconds, policy: policy)
@@ -118,7 +131,12 @@ package struct EventChannel<Handler: EventChannelHandler> {
             if Task.isCancelled { return }
             guard !actions.isEmpty else {
                 // The machine promises a last action that asks for an input or stops.
-                throw ChannelGaveUp(stop: .internalInconsistency(state: "unknown", input: "an answer of the machine without a next action"))
+                throw ChannelGaveUp(
+                    stop: .internalInconsistency(
+                        state: "unknown",
+                        input: "an answer of the machine without a next action"
+                    )
+                )
             }
             let action = actions.removeFirst()
             switch action {
@@ -145,15 +163,22 @@ package struct EventChannel<Handler: EventChannelHandler> {
                 actions += machine.pollEnded(request, outcome, random: Double.random(in: 0..<1, using: &jitter))
 
             case .wait(let backoff):
-                logger.warning("event channel poll failed, retrying", metadata: [
-                    "url": "\(backoff.failedURL)", "reason": "\(backoff.reason)", "delay": "\(backoff.delay)", "attempt": "\(backoff.attempt)",
-                ])
+                logger.warning(
+                    "event channel poll failed, retrying",
+                    metadata: [
+                        "url": "\(backoff.failedURL)", "reason": "\(backoff.reason)", "delay": "\(backoff.delay)",
+                        "attempt": "\(backoff.attempt)",
+                    ]
+                )
                 await handler.notice(.retrying(url: backoff.failedURL, reason: backoff.reason, delay: backoff.delay))
                 guard await pause(backoff.delay) else { return }
                 actions += machine.backoffElapsed(backoff)
 
             case .reset(let reason, let merged):
-                logger.warning("event channel reset", metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"])
+                logger.warning(
+                    "event channel reset",
+                    metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"]
+                )
                 delivered = nil
                 pinned = nil
                 var details = replacement?.details ?? ChannelResetDetails()
@@ -168,12 +193,21 @@ package struct EventChannel<Handler: EventChannelHandler> {
                 }
 
             case .createApplication(let request):
-                logger.warning("application gone, creating a new one", metadata: ["reason": "\(request.reason.rawValue)", "url": "\(request.url)"])
+                logger.warning(
+                    "application gone, creating a new one",
+                    metadata: ["reason": "\(request.reason.rawValue)", "url": "\(request.url)"]
+                )
                 let previous = endpoints.applicationURL
                 endpoints = try await session.createApplication()
                 // Opened after the reset record the machine asks for next (`applicationCreated`).
-                replacement = (endpoints, ChannelResetDetails(
-                    previousApplication: previous, application: endpoints.applicationURL, serverError: lastError))
+                replacement = (
+                    endpoints,
+                    ChannelResetDetails(
+                        previousApplication: previous,
+                        application: endpoints.applicationURL,
+                        serverError: lastError
+                    )
+                )
                 actions += machine.applicationCreated(request, eventsURL: endpoints.eventsURL)
 
             case .reauthenticate(let request):
@@ -184,28 +218,40 @@ package struct EventChannel<Handler: EventChannelHandler> {
             case .rediscover(let request):
                 logger.warning(
                     "HTTP 403 on the event channel: discovering the server again and signing in anew (protocol notes 1.1)",
-                    metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"])
+                    metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"]
+                )
                 let previous = endpoints.applicationURL
                 let found = try await session.rediscover()
                 let moved = found.applicationURL != previous
                 endpoints = found
                 if moved {
                     // Opened after the `application_replaced` reset the machine asks for next.
-                    replacement = (found, ChannelResetDetails(previousApplication: previous, application: found.applicationURL, serverError: lastError))
+                    replacement = (
+                        found,
+                        ChannelResetDetails(
+                            previousApplication: previous,
+                            application: found.applicationURL,
+                            serverError: lastError
+                        )
+                    )
                 }
                 actions += machine.rediscovered(request, newEventsURL: moved ? found.eventsURL : nil)
 
             case .anotherConsumer(let url):
                 logger.error(
                     "another consumer is polling this application (409 PGetReplaced): another ucwa-eventd or client signed in with the same user, user agent and endpoint id; stop it, or give this daemon its own state directory (its endpoint id); backing off",
-                    metadata: ["url": "\(url)"])
+                    metadata: ["url": "\(url)"]
+                )
                 await handler.notice(.anotherConsumer(url: url))
 
             case .skipMalformed(let url, let next, let description):
                 let saved = quarantine(url)
-                logger.error("batch keeps failing to decode; skipping it", metadata: [
-                    "url": "\(url)", "error": "\(description)", "saved": "\(saved ?? "-")",
-                ])
+                logger.error(
+                    "batch keeps failing to decode; skipping it",
+                    metadata: [
+                        "url": "\(url)", "error": "\(description)", "saved": "\(saved ?? "-")",
+                    ]
+                )
                 await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
                 try await handler.reset(.batchSkipped, details: ChannelResetDetails())
                 acknowledging = url
@@ -232,7 +278,10 @@ package struct EventChannel<Handler: EventChannelHandler> {
                 if case .batch = outcome { pinned = nil }
                 return outcome
             }
-            logger.debug("reading the batch again: its events outran the wait for its baseuri", metadata: ["url": "\(url)"])
+            logger.debug(
+                "reading the batch again: its events outran the wait for its baseuri",
+                metadata: ["url": "\(url)"]
+            )
             pinned = (url, base)
         }
     }
@@ -242,11 +291,18 @@ package struct EventChannel<Handler: EventChannelHandler> {
     private var pinned: (url: String, base: String)?
 
     /// One transfer of a poll; `readAgainWith` is the base to read the body again with.
-    private mutating func pollOnce(_ poll: PollRequest, pinnedBase: String?) async throws -> (PollOutcome, readAgainWith: String?) {
+    private mutating func pollOnce(
+        _ poll: PollRequest,
+        pinnedBase: String?
+    ) async throws -> (PollOutcome, readAgainWith: String?) {
         let url = poll.url
         lastAuthorization = try await session.authorization()
         let headers = Session.accept + lastAuthorization
-        let request = CurlRequest(url: url, headers: headers, timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace))
+        let request = CurlRequest(
+            url: url,
+            headers: headers,
+            timeouts: .longPoll(serverTimeout: .seconds(poll.timeoutSeconds), grace: grace)
+        )
         let (stream, continuation) = AsyncStream.makeStream(of: ChannelItem.self)
         let client = session.client
         let limits = self.limits
@@ -271,10 +327,14 @@ package struct EventChannel<Handler: EventChannelHandler> {
         defer { if let capture { close(capture) } }
         // On the HTTP client's thread, like the channel's task that awaits it (an unstructured
         // task does not inherit the preference): the batch does not cross threads.
-        let transfer = Task(executorPreference: client.taskExecutor) { () throws -> (response: CurlResponse, incomplete: JSONError?) in
+        let transfer = Task(executorPreference: client.taskExecutor) {
+            () throws -> (response: CurlResponse, incomplete: JSONError?) in
             defer { continuation.finish() }
             var (response, consumer) = try await client.stream(
-                request, into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture), flow: flow)
+                request,
+                into: ChannelBodyConsumer(continuation: continuation, flow: flow, limits: limits, capture: capture),
+                flow: flow
+            )
             guard response.isSuccess else { return (response, nil) }
             do {
                 try consumer.finish()
@@ -348,7 +408,10 @@ package struct EventChannel<Handler: EventChannelHandler> {
             guard response.isSuccess else {
                 let error = UCWAErrorBody.parse(response.body)
                 lastError = error
-                let retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
+                let retryAfter = RetryAfter.parse(
+                    response.headerValue("Retry-After"),
+                    now: WallClock.secondsSince1970()
+                )
                 return (.status(response.status, subcode: error?.subcode, retryAfter: retryAfter), nil)
             }
             let again = try await release()
@@ -358,7 +421,14 @@ package struct EventChannel<Handler: EventChannelHandler> {
             if again { return (.batch(next: nil, resume: nil, resync: nil), hold.base) }
             delivered = nil
             let base = hold.base
-            return (.batch(next: links[.next], resume: links[.resume], resync: links[.resync], baseURI: base == url ? nil : base), nil)
+            return (
+                .batch(
+                    next: links[.next],
+                    resume: links[.resume],
+                    resync: links[.resync],
+                    baseURI: base == url ? nil : base
+                ), nil
+            )
         case .failure(let error as JSONError):
             _ = try await release()
             return (.malformed(description: "\(url): \(error)", next: links[.next]), nil)

@@ -83,7 +83,12 @@ enum ConfigurationKeys {
     }
 
     /// Applies one value; a bad one becomes an error naming `source` and the key.
-    static func apply(_ key: Key, _ value: String, to configuration: inout Configuration, source: String) throws(ConfigurationError) {
+    static func apply(
+        _ key: Key,
+        _ value: String,
+        to configuration: inout Configuration,
+        source: String
+    ) throws(ConfigurationError) {
         do {
             try key.apply(&configuration, value)
         } catch {
@@ -118,7 +123,9 @@ enum ConfigurationKeys {
 
     static func integer(_ text: String, in range: ClosedRange<Int>) throws(ConfigurationValueError) -> Int {
         guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationValueError(message: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
+            throw ConfigurationValueError(
+                message: "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return value
     }
@@ -141,9 +148,14 @@ enum ConfigurationKeys {
         return text
     }
 
-    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, _: T.Type) throws(ConfigurationValueError) -> T where T.RawValue == String {
+    static func choice<T: RawRepresentable & CaseIterable>(
+        _ text: String,
+        _: T.Type
+    ) throws(ConfigurationValueError) -> T where T.RawValue == String {
         guard let value = T(rawValue: text) else {
-            throw ConfigurationValueError(message: "'\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationValueError(
+                message: "'\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return value
     }
@@ -155,30 +167,99 @@ enum ConfigurationKeys {
 
     static let all: [Key] = [
         Key(section: "Daemon", name: "Account", apply: { $0.account = try nonEmpty($1) }, display: { $0.account }),
-        Key(section: "Daemon", name: "StateDirectory", apply: { $0.stateDirectory = try absolutePath($1) }, display: { $0.stateDirectory }),
-        Key(section: "Daemon", name: "LogLevel", apply: { configuration, text throws in
-            guard let level = logLevels[text.lowercased()] else {
-                throw ConfigurationValueError(message: "'\(text)' is not one of trace, debug, info, notice, warning, error, critical")
-            }
-            configuration.logLevel = level
-        }, display: { "\($0.logLevel)" }),
-        Key(section: "Server", name: "DiscoverURL", apply: { $0.discoverURL = try url($1) }, display: { $0.discoverURL }),
+        Key(
+            section: "Daemon",
+            name: "StateDirectory",
+            apply: { $0.stateDirectory = try absolutePath($1) },
+            display: { $0.stateDirectory }
+        ),
+        Key(
+            section: "Daemon",
+            name: "LogLevel",
+            apply: { configuration, text throws in
+                guard let level = logLevels[text.lowercased()] else {
+                    throw ConfigurationValueError(
+                        message: "'\(text)' is not one of trace, debug, info, notice, warning, error, critical"
+                    )
+                }
+                configuration.logLevel = level
+            },
+            display: { "\($0.logLevel)" }
+        ),
+        Key(
+            section: "Server",
+            name: "DiscoverURL",
+            apply: { $0.discoverURL = try url($1) },
+            display: { $0.discoverURL }
+        ),
         Key(section: "Server", name: "CAFile", apply: { $0.caFile = try absolutePath($1) }, display: { $0.caFile }),
-        Key(section: "Server", name: "AllowInsecureHTTP", apply: { $0.allowInsecureHTTP = try bool($1) }, display: { $0.allowInsecureHTTP ? "yes" : "no" }),
+        Key(
+            section: "Server",
+            name: "AllowInsecureHTTP",
+            apply: { $0.allowInsecureHTTP = try bool($1) },
+            display: { $0.allowInsecureHTTP ? "yes" : "no" }
+        ),
         Key(section: "Auth", name: "Username", apply: { $0.username = try nonEmpty($1) }, display: { $0.username }),
-        Key(section: "Auth", name: "PasswordFile", apply: { $0.passwordFile = try absolutePath($1) }, display: { $0.passwordFile }),
-        Key(section: "Application", name: "UserAgent", apply: { configuration, text throws in
-            guard !text.isEmpty, text.count <= 100 else { throw ConfigurationValueError(message: "must be 1 to 100 characters") }
-            configuration.userAgent = text
-        }, display: { $0.userAgent }),
+        Key(
+            section: "Auth",
+            name: "PasswordFile",
+            apply: { $0.passwordFile = try absolutePath($1) },
+            display: { $0.passwordFile }
+        ),
+        Key(
+            section: "Application",
+            name: "UserAgent",
+            apply: { configuration, text throws in
+                guard !text.isEmpty, text.count <= 100 else {
+                    throw ConfigurationValueError(message: "must be 1 to 100 characters")
+                }
+                configuration.userAgent = text
+            },
+            display: { $0.userAgent }
+        ),
         Key(section: "Application", name: "Culture", apply: { $0.culture = try nonEmpty($1) }, display: { $0.culture }),
-        Key(section: "Application", name: "DeleteOnStop", apply: { $0.deleteOnStop = try bool($1) }, display: { $0.deleteOnStop ? "yes" : "no" }),
-        Key(section: "Events", name: "TimeoutSeconds", apply: { $0.timeoutSeconds = try integer($1, in: 180...1800) }, display: { String($0.timeoutSeconds) }),
-        Key(section: "Events", name: "ResolveConcurrency", apply: { $0.resolveConcurrency = try integer($1, in: 1...64) }, display: { String($0.resolveConcurrency) }),
-        Key(section: "Events", name: "ResolvePeople", apply: { $0.resolvePeople = try bool($1) }, display: { $0.resolvePeople ? "yes" : "no" }),
-        Key(section: "Events", name: "MaxBatchBytes", apply: { $0.maxBatchBytes = try integer($1, in: (1 << 20)...(1 << 30)) }, display: { String($0.maxBatchBytes) }),
-        Key(section: "Output", name: "Sink", apply: { $0.sink = try choice($1, Configuration.SinkKind.self) }, display: { $0.sink.rawValue }),
-        Key(section: "Output", name: "Events", apply: { $0.events = try choice($1, EventFilter.self) }, display: { $0.events.rawValue }),
+        Key(
+            section: "Application",
+            name: "DeleteOnStop",
+            apply: { $0.deleteOnStop = try bool($1) },
+            display: { $0.deleteOnStop ? "yes" : "no" }
+        ),
+        Key(
+            section: "Events",
+            name: "TimeoutSeconds",
+            apply: { $0.timeoutSeconds = try integer($1, in: 180...1800) },
+            display: { String($0.timeoutSeconds) }
+        ),
+        Key(
+            section: "Events",
+            name: "ResolveConcurrency",
+            apply: { $0.resolveConcurrency = try integer($1, in: 1...64) },
+            display: { String($0.resolveConcurrency) }
+        ),
+        Key(
+            section: "Events",
+            name: "ResolvePeople",
+            apply: { $0.resolvePeople = try bool($1) },
+            display: { $0.resolvePeople ? "yes" : "no" }
+        ),
+        Key(
+            section: "Events",
+            name: "MaxBatchBytes",
+            apply: { $0.maxBatchBytes = try integer($1, in: (1 << 20)...(1 << 30)) },
+            display: { String($0.maxBatchBytes) }
+        ),
+        Key(
+            section: "Output",
+            name: "Sink",
+            apply: { $0.sink = try choice($1, Configuration.SinkKind.self) },
+            display: { $0.sink.rawValue }
+        ),
+        Key(
+            section: "Output",
+            name: "Events",
+            apply: { $0.events = try choice($1, EventFilter.self) },
+            display: { $0.events.rawValue }
+        ),
     ]
 
     static func find(section: String, name: String) -> Key? {

@@ -31,7 +31,12 @@ package enum ConfigurationLoader {
         }
         for key in ConfigurationKeys.all {
             guard let value = environment[key.environmentName] else { continue }
-            try ConfigurationKeys.apply(key, value, to: &configuration, source: "environment variable \(key.environmentName)")
+            try ConfigurationKeys.apply(
+                key,
+                value,
+                to: &configuration,
+                source: "environment variable \(key.environmentName)"
+            )
         }
         for flag in flags {
             guard let key = ConfigurationKeys.find(section: flag.section, name: flag.name) else { continue }
@@ -139,19 +144,29 @@ package enum ConfigurationLoader {
 
     /// The password: `$CREDENTIALS_DIRECTORY/password` (systemd `LoadCredential=`), else
     /// `PasswordFile=`. Its first line, without the line end.
-    package static func password(for configuration: Configuration, environment: [String: String]) throws(ConfigurationError) -> String {
+    package static func password(
+        for configuration: Configuration,
+        environment: [String: String]
+    ) throws(ConfigurationError) -> String {
         var path: String?
         if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
-           access(directory + "/password", R_OK) == 0 {
+            access(directory + "/password", R_OK) == 0
+        {
             path = directory + "/password"
         } else {
             path = configuration.passwordFile
         }
         guard let path else {
-            throw ConfigurationError(source: "configuration", key: "[Auth] PasswordFile", message: "no password: set PasswordFile= or give the unit LoadCredential=password:…")
+            throw ConfigurationError(
+                source: "configuration",
+                key: "[Auth] PasswordFile",
+                message: "no password: set PasswordFile= or give the unit LoadCredential=password:…"
+            )
         }
         guard let text = try readFile(path, required: true) else { return "" }
-        let line = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first ?? ""
+        let line =
+            text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .first ?? ""
         let password = String(line)
         guard !password.isEmpty else {
             throw ConfigurationError(source: path, key: "[Auth] PasswordFile", message: "the password file is empty")
@@ -185,4 +200,3 @@ package enum ConfigurationLoader {
         return out
     }
 }
-

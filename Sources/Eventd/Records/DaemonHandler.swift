@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Locking
 import Logging
 import UCWA
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -34,9 +35,14 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         self.endpoints = endpoints
         if let reason = pendingReset {
             pendingReset = nil
-            try write(builder.channelReset(
-                reason, application: endpoints.applicationURL, now: WallClock.microsecondsSince1970(),
-                previousApplication: checkpoint.applicationURL))
+            try write(
+                builder.channelReset(
+                    reason,
+                    application: endpoints.applicationURL,
+                    now: WallClock.microsecondsSince1970(),
+                    previousApplication: checkpoint.applicationURL
+                )
+            )
         }
         try write(builder.channelOpened(application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
         // A new application starts at its first events URL, and that is checkpointed before
@@ -54,11 +60,22 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws {
         if reason == .resync { resolver.forgetStates() }
         let error = details.serverError.map {
-            UCWAReason(code: UCWAText($0.code), subcode: $0.subcode.map { UCWAText($0) }, message: $0.message.map { UCWAText($0) })
+            UCWAReason(
+                code: UCWAText($0.code),
+                subcode: $0.subcode.map { UCWAText($0) },
+                message: $0.message.map { UCWAText($0) }
+            )
         }
-        try write(builder.channelReset(
-            reason, application: details.application ?? endpoints?.applicationURL ?? "", mergedResets: details.mergedResets,
-            now: WallClock.microsecondsSince1970(), previousApplication: details.previousApplication, serverError: error))
+        try write(
+            builder.channelReset(
+                reason,
+                application: details.application ?? endpoints?.applicationURL ?? "",
+                mergedResets: details.mergedResets,
+                now: WallClock.microsecondsSince1970(),
+                previousApplication: details.previousApplication,
+                serverError: error
+            )
+        )
         try sink.flush()
     }
 
@@ -108,9 +125,11 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
             anotherConsumer = true
         case .retrying(let url, let reason, let delay):
             let failed = url.isEmpty ? currentPoll ?? "" : url
-            status.set(anotherConsumer
-                ? .anotherConsumer(url: failed, retryAt: .after(delay))
-                : .channelWaiting(url: failed, reason: Self.withoutURL(reason, failed), retryAt: .after(delay)))
+            status.set(
+                anotherConsumer
+                    ? .anotherConsumer(url: failed, retryAt: .after(delay))
+                    : .channelWaiting(url: failed, reason: Self.withoutURL(reason, failed), retryAt: .after(delay))
+            )
             anotherConsumer = false
         case .skippedMalformedBatch, .reauthenticated:
             break
@@ -130,7 +149,11 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         guard let endpoints else { return }
         builder.filter = live.events
         if let record = builder.record(
-            for: resolved, application: endpoints.applicationURL, batch: currentPoll ?? "", now: WallClock.microsecondsSince1970()) {
+            for: resolved,
+            application: endpoints.applicationURL,
+            batch: currentPoll ?? "",
+            now: WallClock.microsecondsSince1970()
+        ) {
             try write(record)
             eventRecordsSinceSave += 1
         }
@@ -186,7 +209,8 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
 /// records the reader has already seen. Never set in production.
 enum CrashHook {
     /// Read once.
-    static let afterRecords: Bool = getenv("UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS").map { String(cString: $0) == "1" } ?? false
+    static let afterRecords: Bool =
+        getenv("UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS").map { String(cString: $0) == "1" } ?? false
 
     static func afterRecordsBeforeCheckpoint(_ logger: Logger) {
         guard afterRecords else { return }
@@ -209,7 +233,9 @@ package final class DaemonStats: Sendable {
     func recordWritten() { state.withLock { $0.records += 1 } }
     func batchDone() {
         let now = DaemonStatus.Moment.now()
-        state.withLock { $0.batches += 1; $0.lastBatch = now }
+        state.withLock {
+            $0.batches += 1
+            $0.lastBatch = now
+        }
     }
 }
-

@@ -48,11 +48,19 @@ package struct Resolver {
 
     /// Three tries 200 ms and 400 ms apart (±25 %), a `Retry-After` honoured up to 10 s.
     package static let defaultPolicy = RetryPolicy(
-        initialDelay: .milliseconds(200), maximumDelay: .seconds(2), jitter: 0.25, maximumRetryAfter: .seconds(10), maximumAttempts: 2)
+        initialDelay: .milliseconds(200),
+        maximumDelay: .seconds(2),
+        jitter: 0.25,
+        maximumRetryAfter: .seconds(10),
+        maximumAttempts: 2
+    )
 
     package init(
-        session: Session, concurrency: Int, policy: RetryPolicy = Resolver.defaultPolicy,
-        resolvePeople: Bool = false, logger: Logger
+        session: Session,
+        concurrency: Int,
+        policy: RetryPolicy = Resolver.defaultPolicy,
+        resolvePeople: Bool = false,
+        logger: Logger
     ) {
         self.session = session
         self.concurrency = max(1, concurrency)
@@ -74,7 +82,13 @@ package struct Resolver {
         if base?.url != baseURL { base = Href.Base(baseURL) }
         let href = base?.resolve(event.link.href.string) ?? event.link.href.string
         if let embedded = event.invitation {
-            var resolved = ResolvedEvent(event: event, href: href, resource: embedded, resolution: .embedded, base: baseURL)
+            var resolved = ResolvedEvent(
+                event: event,
+                href: href,
+                resource: embedded,
+                resolution: .embedded,
+                base: baseURL
+            )
             if fetch, resolvePeople, !Self.fillKnownPeople(&resolved, from: people).isEmpty {
                 let partial = resolved
                 let people = self.people
@@ -86,7 +100,9 @@ package struct Resolver {
             return await take()
         }
         guard fetch else {
-            queue.append(.ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL)))
+            queue.append(
+                .ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL))
+            )
             return await take()
         }
         let people = resolvePeople ? self.people : nil
@@ -113,9 +129,13 @@ package struct Resolver {
         inFlight += 1
         // On the HTTP client's thread, like the channel (an unstructured task does not inherit
         // the preference).
-        queue.append(.fetching(Task(executorPreference: session.client.taskExecutor) {
-            await work(session, policy, logger)
-        }))
+        queue.append(
+            .fetching(
+                Task(executorPreference: session.client.taskExecutor) {
+                    await work(session, policy, logger)
+                }
+            )
+        )
         return out + (await take())
     }
 
@@ -129,7 +149,9 @@ package struct Resolver {
             guard needed, let href = href.nonEmpty, let absolute = base.resolve(href) else { return }
             if let person = known.known(absolute) { apply(person, &resource) } else { missing.append(absolute) }
         }
-        lookUp(resource.fromHref, needed: resource.inviterName == nil || resource.fromURI.nonEmpty == nil) { person, resource in
+        lookUp(resource.fromHref, needed: resource.inviterName == nil || resource.fromURI.nonEmpty == nil) {
+            person,
+            resource in
             if resource.inviterName == nil, let name = person.name { resource.fromName = UCWAText(name) }
             if resource.fromURI.nonEmpty == nil, let uri = person.uri { resource.fromURI = UCWAText(uri) }
         }
@@ -137,7 +159,8 @@ package struct Resolver {
             if let name = person.name { resource.toTitle = UCWAText(name) }
             if resource.to.nonEmpty == nil, let uri = person.uri { resource.to = UCWAText(uri) }
         }
-        lookUp(resource.acceptedByHref, needed: resource.acceptorName == nil || resource.acceptedByURI.nonEmpty == nil) { person, resource in
+        lookUp(resource.acceptedByHref, needed: resource.acceptorName == nil || resource.acceptedByURI.nonEmpty == nil)
+        { person, resource in
             if resource.acceptorName == nil, let name = person.name { resource.acceptedByName = UCWAText(name) }
             if resource.acceptedByURI.nonEmpty == nil, let uri = person.uri { resource.acceptedByURI = UCWAText(uri) }
         }
@@ -147,7 +170,12 @@ package struct Resolver {
 
     /// GETs the people the resource links to without a name (each href once for the whole
     /// run: tasks share the directory's GETs in flight), fills them in.
-    private static func fetchPeople(_ resolved: ResolvedEvent, directory: PeopleDirectory, session: Session, logger: Logger) async -> ResolvedEvent {
+    private static func fetchPeople(
+        _ resolved: ResolvedEvent,
+        directory: PeopleDirectory,
+        session: Session,
+        logger: Logger
+    ) async -> ResolvedEvent {
         var filled = resolved
         let missing = fillKnownPeople(&filled, from: directory)
         guard !missing.isEmpty else { return filled }
@@ -211,7 +239,11 @@ package struct Resolver {
         case .fetching(let task):
             // A stop cancels the channel's task: the GET is cancelled with it (an unstructured
             // task does not inherit cancellation), so that the stop does not wait for it.
-            resolved = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            resolved = await withTaskCancellationHandler {
+                await task.value
+            } onCancel: {
+                task.cancel()
+            }
             inFlight -= 1
         }
         remember(&resolved)
@@ -238,7 +270,13 @@ package struct Resolver {
         if resolved.event.type == .completed { lastSeen[resolved.href] = nil }
     }
 
-    private static func fetch(_ event: UCWAEvent, href: String, session: Session, policy: RetryPolicy, logger: Logger) async -> ResolvedEvent {
+    private static func fetch(
+        _ event: UCWAEvent,
+        href: String,
+        session: Session,
+        policy: RetryPolicy,
+        logger: Logger
+    ) async -> ResolvedEvent {
         var budget = RetryBudget(policy: policy, operation: "invitation GET")
         while true {
             let failure: String
@@ -250,7 +288,13 @@ package struct Resolver {
                     do {
                         let resource = try InvitationResource.decode(response.body)
                         // The resource's relative hrefs resolve against the URL it came from.
-                        return ResolvedEvent(event: event, href: href, resource: resource, resolution: .fetched, base: href)
+                        return ResolvedEvent(
+                            event: event,
+                            href: href,
+                            resource: resource,
+                            resolution: .fetched,
+                            base: href
+                        )
                     } catch {
                         failure = "the resource is not valid JSON: \(error)"
                     }
@@ -258,7 +302,10 @@ package struct Resolver {
                     return ResolvedEvent(event: event, href: href, resource: nil, resolution: .gone)
                 case 408, 429, 500...:
                     failure = "HTTP \(response.status)"
-                    retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
+                    retryAfter = RetryAfter.parse(
+                        response.headerValue("Retry-After"),
+                        now: WallClock.secondsSince1970()
+                    )
                 default:
                     return Self.failed(event, href: href, "\(href): HTTP \(response.status)", logger: logger)
                 }
@@ -271,7 +318,10 @@ package struct Resolver {
             case .spent(let spent):
                 return Self.failed(event, href: href, "\(spent)", logger: logger)
             case .retry(let delay):
-                logger.debug("invitation GET failed, retrying", metadata: ["href": "\(href)", "reason": "\(failure)", "delay": "\(delay)"])
+                logger.debug(
+                    "invitation GET failed, retrying",
+                    metadata: ["href": "\(href)", "reason": "\(failure)", "delay": "\(delay)"]
+                )
                 do {
                     try await Task.sleep(for: delay)
                 } catch {

@@ -51,8 +51,12 @@ package actor Session {
     package private(set) var grants = 0
 
     package init(
-        client: CurlClient, settings: SessionMachine.Settings, credentials: Credentials, policy: RetryPolicy = RetryPolicy(),
-        logger: Logger, progress: @escaping @Sendable (SessionProgress) -> Void = { _ in }
+        client: CurlClient,
+        settings: SessionMachine.Settings,
+        credentials: Credentials,
+        policy: RetryPolicy = RetryPolicy(),
+        logger: Logger,
+        progress: @escaping @Sendable (SessionProgress) -> Void = { _ in }
     ) {
         self.client = client
         self.settings = settings
@@ -100,29 +104,44 @@ package actor Session {
                 lastRequest = action
                 lastURL = url
                 progress(.requesting(url: url))
-                let request = CurlRequest(url: url, headers: Self.accept + (authorized ? try await authorization() : []))
+                let request = CurlRequest(
+                    url: url,
+                    headers: Self.accept + (authorized ? try await authorization() : [])
+                )
                 action = try await respond(&machine, to: request, budget: &budget, failure: &lastFailure)
             case .createApplication(let url, let body):
                 lastRequest = action
                 lastURL = url
                 progress(.requesting(url: url))
                 let request = CurlRequest(
-                    .post, url: url,
-                    headers: Self.accept + [HTTPHeader("Content-Type", "application/json")] + (try await authorization()),
-                    body: body)
+                    .post,
+                    url: url,
+                    headers: Self.accept + [HTTPHeader("Content-Type", "application/json")]
+                        + (try await authorization()),
+                    body: body
+                )
                 action = try await respond(&machine, to: request, budget: &budget, failure: &lastFailure)
             case .requestToken(let url):
                 lastRequest = action
                 lastURL = url
                 let response = try await sharedGrant(at: url)
                 if let response { lastFailure = "HTTP \(response.status)" }
-                action = response.map { machine.tokenRefused(status: $0.status, body: $0.body) } ?? machine.tokenGranted()
+                action =
+                    response.map { machine.tokenRefused(status: $0.status, body: $0.body) } ?? machine.tokenGranted()
             case .retryLater(let retryAfter, let reason):
-                switch budget.failed(url: lastURL, reason: lastFailure, retryAfter: retryAfter, random: Double.random(in: 0..<1)) {
+                switch budget.failed(
+                    url: lastURL,
+                    reason: lastFailure,
+                    retryAfter: retryAfter,
+                    random: Double.random(in: 0..<1)
+                ) {
                 case .spent(let spent):
                     throw spent
                 case .retry(let delay):
-                    logger.warning("sign-in step failed, retrying", metadata: ["reason": "\(reason)", "delay": "\(delay)", "attempt": "\(budget.failures)"])
+                    logger.warning(
+                        "sign-in step failed, retrying",
+                        metadata: ["reason": "\(reason)", "delay": "\(delay)", "attempt": "\(budget.failures)"]
+                    )
                     progress(.retrying(url: lastURL, reason: lastFailure, delay: delay))
                     try await Task.sleep(for: delay)
                     action = lastRequest
@@ -139,14 +158,23 @@ package actor Session {
 
     /// Sends one bootstrap request; transport failures that may pass become `retryLater`.
     /// `failure`: why it failed, in a few words for `STATUS=` (no URL).
-    private func respond(_ machine: inout SessionMachine, to request: CurlRequest, budget: inout RetryBudget, failure: inout String) async throws -> SessionAction {
+    private func respond(
+        _ machine: inout SessionMachine,
+        to request: CurlRequest,
+        budget: inout RetryBudget,
+        failure: inout String
+    ) async throws -> SessionAction {
         do {
             let response = try await client.execute(request)
             if response.isSuccess { budget.succeeded() }
             failure = "HTTP \(response.status)"
             return machine.received(
-                status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body,
-                url: request.url, now: WallClock.secondsSince1970())
+                status: response.status,
+                headers: response.headers.map { ($0.name, $0.value) },
+                body: response.body,
+                url: request.url,
+                now: WallClock.secondsSince1970()
+            )
         } catch let error as CurlClientError where error.isRetryable {
             failure = error.shortReason
             return .retryLater(retryAfter: nil, reason: error.description)
@@ -168,7 +196,11 @@ package actor Session {
 
     /// Waits for a grant; a cancelled waiter (a stop) cancels it.
     private static func join(_ task: Task<CurlResponse?, any Error>) async throws -> CurlResponse? {
-        try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     /// The password grant, retried (transport errors, 429, 5xx, honouring `Retry-After`) within
@@ -178,9 +210,11 @@ package actor Session {
             ("grant_type", "password"), ("username", credentials.username), ("password", credentials.password),
         ])
         let request = CurlRequest(
-            .post, url: url,
+            .post,
+            url: url,
             headers: Self.accept + [HTTPHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")],
-            body: Array(form.utf8))
+            body: Array(form.utf8)
+        )
         var budget = RetryBudget(policy: policy, operation: "token grant")
         while true {
             progress(.requesting(url: url))
@@ -192,7 +226,10 @@ package actor Session {
                 if response.status == 429 || response.status >= 500 {
                     failure = "HTTP \(response.status)"
                     detail = "\(url): HTTP \(response.status)"
-                    retryAfter = RetryAfter.parse(response.headerValue("Retry-After"), now: WallClock.secondsSince1970())
+                    retryAfter = RetryAfter.parse(
+                        response.headerValue("Retry-After"),
+                        now: WallClock.secondsSince1970()
+                    )
                 } else {
                     guard response.status == 200, let grant = TokenGrant.parse(response.body) else { return response }
                     token = grant.accessToken
@@ -200,7 +237,8 @@ package actor Session {
                     grants += 1
                     // Refresh at 80 % of the lifetime, at least 5 s ahead.
                     let lifetime = Duration.seconds(grant.expiresIn)
-                    refreshAt = ContinuousClock.now + max(lifetime * 0.8, lifetime - .seconds(max(5, grant.expiresIn / 5)))
+                    refreshAt =
+                        ContinuousClock.now + max(lifetime * 0.8, lifetime - .seconds(max(5, grant.expiresIn / 5)))
                     logger.info("token granted", metadata: ["expires_in": "\(grant.expiresIn)"])
                     return nil
                 }
@@ -212,7 +250,10 @@ package actor Session {
             case .spent(let spent):
                 throw spent
             case .retry(let delay):
-                logger.warning("token request failed, retrying", metadata: ["reason": "\(detail)", "delay": "\(delay)", "attempt": "\(budget.failures)"])
+                logger.warning(
+                    "token request failed, retrying",
+                    metadata: ["reason": "\(detail)", "delay": "\(delay)", "attempt": "\(budget.failures)"]
+                )
                 progress(.retrying(url: url, reason: failure, delay: delay))
                 try await Task.sleep(for: delay)
             }
@@ -239,11 +280,17 @@ package actor Session {
     package func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
         if let running = grantInFlight {
             if let refused = try await Self.join(running) {
-                throw SessionMachine.tokenFailure(url: tokenURL ?? challengeTokenURL ?? "", status: refused.status, body: refused.body)
+                throw SessionMachine.tokenFailure(
+                    url: tokenURL ?? challengeTokenURL ?? "",
+                    status: refused.status,
+                    body: refused.body
+                )
             }
             return
         }
-        if let token, let sent = used.first(where: { $0.name == "Authorization" })?.value, sent != Self.bearer(token).value {
+        if let token, let sent = used.first(where: { $0.name == "Authorization" })?.value,
+            sent != Self.bearer(token).value
+        {
             return  // replaced already by a concurrent request
         }
         guard let url = tokenURL ?? challengeTokenURL else {
@@ -262,8 +309,10 @@ package actor Session {
         authorized.headers += used
         let response = try await client.execute(authorized)
         guard Self.needsNewToken(response) else { return response }
-        let challenge = AuthChallenge.find(in: response.headers.filter { $0.name.lowercased() == "www-authenticate" }.map(\.value))
-            .flatMap { Href.resolve($0.href, against: request.url) }
+        let challenge = AuthChallenge.find(
+            in: response.headers.filter { $0.name.lowercased() == "www-authenticate" }.map(\.value)
+        )
+        .flatMap { Href.resolve($0.href, against: request.url) }
         try await reauthenticate(replacing: used, challengeTokenURL: challenge)
         var retried = request
         retried.headers += try await authorization()

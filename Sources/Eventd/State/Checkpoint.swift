@@ -22,7 +22,15 @@ package struct Checkpoint: Sendable, Equatable {
     /// Invitation href → first sighting (µs since 1970).
     package var openInvitations: [String: Int64]
 
-    package init(endpointID: String, applicationURL: String? = nil, applicationsURL: String? = nil, eventsURL: String? = nil, sequence: Int64 = 0, sequenceReserved: Int64? = nil, openInvitations: [String: Int64] = [:]) {
+    package init(
+        endpointID: String,
+        applicationURL: String? = nil,
+        applicationsURL: String? = nil,
+        eventsURL: String? = nil,
+        sequence: Int64 = 0,
+        sequenceReserved: Int64? = nil,
+        openInvitations: [String: Int64] = [:]
+    ) {
         self.endpointID = endpointID
         self.applicationURL = applicationURL
         self.applicationsURL = applicationsURL
@@ -45,9 +53,16 @@ package struct Checkpoint: Sendable, Equatable {
         if let eventsURL { members.append(.init("events_url", .string(eventsURL))) }
         members.append(.init("sequence", .number(String(sequence))))
         members.append(.init("sequence_reserved", .number(String(sequenceReserved))))
-        members.append(.init("open_invitations", .object(openInvitations.sorted { $0.key < $1.key }.map {
-            .init($0.key, .number(String($0.value)))
-        })))
+        members.append(
+            .init(
+                "open_invitations",
+                .object(
+                    openInvitations.sorted { $0.key < $1.key }.map {
+                        .init($0.key, .number(String($0.value)))
+                    }
+                )
+            )
+        )
         var writer = JSONWriter()
         writer.value(.object(members))
         writer.raw("\n")
@@ -64,7 +79,8 @@ package struct Checkpoint: Sendable, Equatable {
         guard document["version"]?.intValue == 1 else {
             throw CheckpointError(file: file, message: "unknown version (expected 1)")
         }
-        guard let endpointID = document["endpoint_id"]?.stringValue, let sequence = document["sequence"]?.intValue else {
+        guard let endpointID = document["endpoint_id"]?.stringValue, let sequence = document["sequence"]?.intValue
+        else {
             throw CheckpointError(file: file, message: "endpoint_id or sequence missing")
         }
         var open: [String: Int64] = [:]
@@ -72,10 +88,14 @@ package struct Checkpoint: Sendable, Equatable {
             if let value = member.value.intValue { open[member.key] = Int64(value) }
         }
         return Checkpoint(
-            endpointID: endpointID, applicationURL: document["application"]?.stringValue,
-            applicationsURL: document["applications"]?.stringValue, eventsURL: document["events_url"]?.stringValue,
-            sequence: Int64(sequence), sequenceReserved: document["sequence_reserved"]?.intValue.map(Int64.init),
-            openInvitations: open)
+            endpointID: endpointID,
+            applicationURL: document["application"]?.stringValue,
+            applicationsURL: document["applications"]?.stringValue,
+            eventsURL: document["events_url"]?.stringValue,
+            sequence: Int64(sequence),
+            sequenceReserved: document["sequence_reserved"]?.intValue.map(Int64.init),
+            openInvitations: open
+        )
     }
 
     /// A new endpoint id: a random UUID (version 4), kept for the life of the state directory
@@ -86,7 +106,8 @@ package struct Checkpoint: Sendable, Equatable {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+            .joined()
         let characters = Array(hex)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
     }
@@ -127,7 +148,9 @@ package struct CheckpointStore: Sendable {
         while true {
             let count = read(descriptor, &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
-            if count < 0 { throw CheckpointError(file: path, message: "cannot read: \(String(cString: strerror(errno)))") }
+            if count < 0 {
+                throw CheckpointError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+            }
             if count == 0 { break }
             bytes += buffer[..<count]
         }
@@ -155,7 +178,9 @@ package struct CheckpointStore: Sendable {
         guard descriptor >= 0 else { throw failure("cannot create \(temporaryPath)") }
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(written)) }
+            let count = bytes.withUnsafeBytes {
+                pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(written))
+            }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else {
                 close(descriptor)
@@ -191,12 +216,15 @@ package struct CheckpointStore: Sendable {
     }
 
     /// Read once: `getenv` walked the environment on every save.
-    private static let crashBeforeRename: Bool = getenv("UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME").map { String(cString: $0) == "1" } ?? false
+    private static let crashBeforeRename: Bool =
+        getenv("UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME").map { String(cString: $0) == "1" } ?? false
 
     func ensureDirectory() throws(CheckpointError) {
         var status = stat()
         if stat(directory, &status) == 0 { return }
-        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create the state directory") }
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw failure("cannot create the state directory")
+        }
     }
 
     private func failure(_ what: String) -> CheckpointError {

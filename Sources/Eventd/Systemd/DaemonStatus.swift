@@ -124,12 +124,16 @@ package final class DaemonStatus: Sendable {
         case .signInWaiting(let url, let reason, let retryAt):
             text = "signing in to \(StatusText.url(url)): \(StatusText.scrub(reason)); \(nextTry(retryAt, now: now))"
         case .polling:
-            let last = lastBatch.map { "last batch \(age(now.instant - $0.instant)) ago (\(clock($0.wallSeconds)))" } ?? "no batch yet"
+            let last =
+                lastBatch.map { "last batch \(age(now.instant - $0.instant)) ago (\(clock($0.wallSeconds)))" }
+                ?? "no batch yet"
             text = "polling; \(records) records written; \(last)"
         case .channelWaiting(let url, let reason, let retryAt):
-            text = "polling \(StatusText.url(url)) failed: \(StatusText.scrub(reason)); \(nextTry(retryAt, now: now)); \(records) records written"
+            text =
+                "polling \(StatusText.url(url)) failed: \(StatusText.scrub(reason)); \(nextTry(retryAt, now: now)); \(records) records written"
         case .anotherConsumer(let url, let retryAt):
-            text = "another consumer polls this application (409 PGetReplaced at \(StatusText.url(url))): stop the other ucwa-eventd or client signed in as this user; \(nextTry(retryAt, now: now))"
+            text =
+                "another consumer polls this application (409 PGetReplaced at \(StatusText.url(url))): stop the other ucwa-eventd or client signed in as this user; \(nextTry(retryAt, now: now))"
         case .stopping:
             text = "stopping"
         }

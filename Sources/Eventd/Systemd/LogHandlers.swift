@@ -59,7 +59,9 @@ package struct DiagnosticsLogHandler: LogHandler {
                 "SYSLOG_IDENTIFIER=ucwa-eventd",
             ]
             for (key, value) in all {
-                let name = Self.journalFieldPrefix + key.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? String($0) : "_" }.joined()
+                let name =
+                    Self.journalFieldPrefix
+                    + key.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? String($0) : "_" }.joined()
                 fields.append("\(name)=\(UserText.sanitize("\(value)", limit: UserText.uriLimit))")
             }
             try? JournalSink.send(fields)

@@ -55,7 +55,11 @@ package final class StopSignal: Sendable {
     /// Asks the daemon to stop: cancels its work now, or when the batch in hand-over ends (at
     /// most `grace` from now).
     package func request() {
-        enum Then { case nothing, cancel((@Sendable () -> Void)?), deadline(UInt64) }
+        enum Then {
+            case nothing
+            case cancel((@Sendable () -> Void)?)
+            case deadline(UInt64)
+        }
         let then: Then = state.withLock { state in
             switch state.phase {
             case .running(let handingOver, let generation):

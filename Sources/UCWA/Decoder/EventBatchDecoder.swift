@@ -28,7 +28,8 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     package init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
         tokenizer = JSONTokenizer(
             handler: EventBatchHandler(consumer: consumer, keepOtherEmbedded: otherEmbedded == .keep),
-            limits: limits)
+            limits: limits
+        )
     }
 
     /// The consumer, with everything it has received so far.
@@ -76,7 +77,9 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
 extension EventBatchDecoder where Consumer == EventBatchCollector {
     /// Decodes a whole body and returns everything in it.
     package static func decode(
-        _ bytes: some Collection<UInt8>, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip
+        _ bytes: some Collection<UInt8>,
+        limits: JSONLimits = .eventChannel,
+        otherEmbedded: OtherEmbedded = .skip
     ) throws(JSONError) -> EventBatchCollector {
         var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: limits, otherEmbedded: otherEmbedded)
         try decoder.feed(bytes)

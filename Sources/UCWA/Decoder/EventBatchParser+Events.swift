@@ -93,8 +93,10 @@ extension EventBatchParser {
         let reason: UCWAReason? =
             if hasReason, let code = reasonCode {
                 UCWAReason(
-                    code: code.resolve(storage), subcode: reasonSubcode?.resolve(storage),
-                    message: reasonMessage?.resolve(storage))
+                    code: code.resolve(storage),
+                    subcode: reasonSubcode?.resolve(storage),
+                    message: reasonMessage?.resolve(storage)
+                )
             } else {
                 nil
             }
@@ -112,10 +114,16 @@ extension EventBatchParser {
             position: position,
             sender: sender,
             link: UCWALink(
-                rel: linkRel!.resolve(storage), href: linkHref!.resolve(storage),
-                title: linkTitle?.resolve(storage)),
-            in: inLink, type: type.take(), status: status?.resolve(storage), reason: reason,
-            embedded: embedded)
+                rel: linkRel!.resolve(storage),
+                href: linkHref!.resolve(storage),
+                title: linkTitle?.resolve(storage)
+            ),
+            in: inLink,
+            type: type.take(),
+            status: status?.resolve(storage),
+            reason: reason,
+            embedded: embedded
+        )
     }
 
     /// The embedded resource under the link's rel, moved out of the gathered entries (the usual
@@ -138,7 +146,8 @@ extension EventBatchParser {
     }
 
     mutating func forwardScalar(
-        _ invitation: (inout InvitationResourceBuilder) -> Void, value: (inout JSONValueBuilder) -> Void
+        _ invitation: (inout InvitationResourceBuilder) -> Void,
+        value: (inout JSONValueBuilder) -> Void
     ) {
         switch delegate {
         case .invitation: invitation(&invitationBuilder)

@@ -9,7 +9,9 @@ enum BatchContext {
 /// What the value after a key is for.
 enum BatchSlot {
     case none
-    case rootLinks, senders, baseURI, rootLink(BatchLinkKind), rootLinkHref
+    case rootLinks, senders, baseURI
+    case rootLink(BatchLinkKind)
+    case rootLinkHref
     case senderRel, senderHref, events
     case eventLink, eventIn, type, status, reason, embedded
     case refRel, refHref, refTitle

@@ -178,7 +178,11 @@ struct EventBatchParser {
     @usableFromInline
     mutating func string(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
-            forwardScalar { (builder: inout InvitationResourceBuilder) in builder.string(bytes) } value: { $0.string(bytes) }
+            forwardScalar { (builder: inout InvitationResourceBuilder) in
+                builder.string(bytes)
+            } value: {
+                $0.string(bytes)
+            }
             return
         }
         if skipDepth > 0 { return }
@@ -231,7 +235,11 @@ struct EventBatchParser {
     @usableFromInline
     mutating func number(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
-            forwardScalar { $0.number(bytes) } value: { $0.number(bytes) }
+            forwardScalar {
+                $0.number(bytes)
+            } value: {
+                $0.number(bytes)
+            }
             return
         }
         try scalar("a number") { $0.number(bytes) }
@@ -240,7 +248,11 @@ struct EventBatchParser {
     @usableFromInline
     mutating func bool(_ value: Bool) throws(JSONError) {
         if delegate != .none {
-            forwardScalar { $0.bool(value) } value: { $0.bool(value) }
+            forwardScalar {
+                $0.bool(value)
+            } value: {
+                $0.bool(value)
+            }
             return
         }
         try scalar(value ? "true" : "false") { $0.bool(value) }
@@ -249,7 +261,11 @@ struct EventBatchParser {
     @usableFromInline
     mutating func null() throws(JSONError) {
         if delegate != .none {
-            forwardScalar { $0.null() } value: { $0.null() }
+            forwardScalar {
+                $0.null()
+            } value: {
+                $0.null()
+            }
             return
         }
         if skipDepth > 0 { return }
@@ -336,7 +352,9 @@ struct EventBatchParser {
             valueBuilder = JSONValueBuilder()
             forwardContainerStart(object: true)
         case .senders, .events:
-            throw JSONError.rejected("\(Self.describe(current)) must be \(Self.expectedShape(current)), found an object")
+            throw JSONError.rejected(
+                "\(Self.describe(current)) must be \(Self.expectedShape(current)), found an object"
+            )
         case .baseURI, .rootLinkHref, .senderRel, .senderHref, .type, .status, .refRel, .refHref, .refTitle, .code,
             .subcode, .message:
             throw JSONError.rejected("\(Self.describe(current)) must be a string, found an object")

@@ -66,7 +66,10 @@ package struct InvitationResource: Sendable, Equatable {
     package var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
 
     /// Decodes a resource document (the body of `GET` on an invitation href).
-    package static func decode(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONError)
+    package static func decode(
+        _ bytes: some Collection<UInt8>,
+        limits: JSONLimits = .default
+    ) throws(JSONError)
         -> InvitationResource
     {
         var tokenizer = JSONTokenizer(handler: InvitationResourceBuilder(), limits: limits)

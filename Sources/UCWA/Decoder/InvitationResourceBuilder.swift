@@ -32,7 +32,9 @@ struct InvitationResourceBuilder: JSONTokenHandler {
         case resource, links, link, embedded
         /// `_embedded.acceptedByParticipant` when it is an array (only its first element is read).
         case acceptedList
-        case participant(Who), participantLinks(Who), participantSelf(Who)
+        case participant(Who)
+        case participantLinks(Who)
+        case participantSelf(Who)
         case modalities
     }
 
@@ -46,8 +48,12 @@ struct InvitationResourceBuilder: JSONTokenHandler {
         case none
         case rel, direction, importance, operationId, state, subject, threadId, to
         case onBehalfOf, message, customContent, onlineMeetingURI, modalities
-        case links, link(LinkName), href, title
-        case embedded, participant(Who), name, uri, participantLinks, selfLink, selfHref
+        case links
+        case link(LinkName)
+        case href, title
+        case embedded
+        case participant(Who)
+        case name, uri, participantLinks, selfLink, selfHref
     }
 
     private var stack: [Context] = []
@@ -90,7 +96,8 @@ struct InvitationResourceBuilder: JSONTokenHandler {
             acceptedByName: fields.acceptedByName?.resolve(storage),
             acceptedByURI: fields.acceptedByURI?.resolve(storage),
             onlineMeetingURI: fields.onlineMeetingURI?.resolve(storage),
-            availableModalities: fields.availableModalities?.resolve(storage))
+            availableModalities: fields.availableModalities?.resolve(storage)
+        )
     }
 
     /// Prepares for the next resource, keeping allocated storage.
@@ -242,11 +249,19 @@ struct InvitationResourceBuilder: JSONTokenHandler {
             case .conversation, .participant, .message, .customContent: break
             }
         case .name:
-            if case .from = who { pending.fromName = arena.add(bytes) } else { pending.acceptedByName = arena.add(bytes) }
+            if case .from = who {
+                pending.fromName = arena.add(bytes)
+            } else {
+                pending.acceptedByName = arena.add(bytes)
+            }
         case .uri:
             if case .from = who { pending.fromURI = arena.add(bytes) } else { pending.acceptedByURI = arena.add(bytes) }
         case .selfHref:
-            if case .from = who { pending.fromSelfHref = arena.add(bytes) } else { pending.acceptedBySelfHref = arena.add(bytes) }
+            if case .from = who {
+                pending.fromSelfHref = arena.add(bytes)
+            } else {
+                pending.acceptedBySelfHref = arena.add(bytes)
+            }
         case .none, .links, .link, .embedded, .participant, .participantLinks, .selfLink, .modalities: break
         }
         slot = .none

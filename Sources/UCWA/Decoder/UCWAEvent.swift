@@ -56,11 +56,24 @@ package struct UCWAEvent: Sendable, Equatable {
 
 extension UCWAEvent {
     package init(
-        sender: UCWALink, link: UCWALink, in: UCWALink? = nil, type: UCWAEventType?, status: UCWAText? = nil,
-        reason: UCWAReason? = nil, embedded: Embedded? = nil, position: Position
+        sender: UCWALink,
+        link: UCWALink,
+        in: UCWALink? = nil,
+        type: UCWAEventType?,
+        status: UCWAText? = nil,
+        reason: UCWAReason? = nil,
+        embedded: Embedded? = nil,
+        position: Position
     ) {
         self.init(
-            position: position, sender: sender, link: link, in: `in`, type: type, status: status, reason: reason,
-            embedded: embedded)
+            position: position,
+            sender: sender,
+            link: link,
+            in: `in`,
+            type: type,
+            status: status,
+            reason: reason,
+            embedded: embedded
+        )
     }
 }

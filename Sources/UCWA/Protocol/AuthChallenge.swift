@@ -83,7 +83,13 @@ package struct AuthChallenge: Sendable, Equatable {
         while index < value.endIndex {
             let character = value[index]
             if quoted {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { quoted = false }
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    quoted = false
+                }
             } else if character == "\"" {
                 quoted = true
             } else if previous == " " || previous == "," || previous == "\t" {

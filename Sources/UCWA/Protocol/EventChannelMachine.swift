@@ -227,7 +227,8 @@ package struct EventChannelMachine: Sendable {
 
     /// The URL actually requested for a server href: the `timeout` parameter added if absent.
     package func requestURL(for url: String) -> String {
-        Href.queryValue("timeout", in: url) == nil ? Href.settingQuery("timeout", to: String(timeoutSeconds), in: url) : url
+        Href.queryValue("timeout", in: url) == nil
+            ? Href.settingQuery("timeout", to: String(timeoutSeconds), in: url) : url
     }
 
     private mutating func ticket() -> UInt64 {
@@ -236,7 +237,10 @@ package struct EventChannelMachine: Sendable {
     }
 
     private var freshCounters: Counters {
-        Counters(retries: RetryBudget(policy: policy, operation: "event channel"), resyncs: RetryBudget(policy: policy, operation: "event channel (resync answers)"))
+        Counters(
+            retries: RetryBudget(policy: policy, operation: "event channel"),
+            resyncs: RetryBudget(policy: policy, operation: "event channel (resync answers)")
+        )
     }
 
     /// Starts (or restarts after a checkpoint) at an absolute events URL.
@@ -272,13 +276,23 @@ package struct EventChannelMachine: Sendable {
                 // A storm: the server keeps answering resync. Back off like failures; the reset
                 // record comes when it ends.
                 let inARow = counters.resyncs.failures + 1
-                switch counters.resyncs.failed(url: url, reason: "resync answered \(inARow) times in a row", random: random) {
+                switch counters.resyncs.failed(
+                    url: url,
+                    reason: "resync answered \(inARow) times in a row",
+                    random: random
+                ) {
                 case .spent(let spent):
                     state = .stopped
                     return [.reset(.resync, mergedResets: inARow - 1), .stop(.retryBudgetSpent(spent))]
                 case .retry(let delay):
-                    let backoff = Backoff(failedURL: url, url: requestURL(for: absolute(resync)), delay: delay,
-                                          reason: "the server answered resync \(inARow) times in a row", attempt: inARow - 1, ticket: ticket())
+                    let backoff = Backoff(
+                        failedURL: url,
+                        url: requestURL(for: absolute(resync)),
+                        delay: delay,
+                        reason: "the server answered resync \(inARow) times in a row",
+                        attempt: inARow - 1,
+                        ticket: ticket()
+                    )
                     state = .backingOff(backoff, counters)
                     return [.wait(backoff)]
                 }
@@ -311,10 +325,18 @@ package struct EventChannelMachine: Sendable {
             case (403, let subcode):
                 guard counters.rediscoveries == 0 else {
                     state = .stopped
-                    return [.stop(.refused(
-                        url: url, status: 403, subcode: subcode,
-                        advice: "the server forbids this user the event channel even after discovering it again and signing in anew; "
-                            + "ask the server's administrator whether the user may use UCWA from this client (UserAgent=), then systemctl restart"))]
+                    return [
+                        .stop(
+                            .refused(
+                                url: url,
+                                status: 403,
+                                subcode: subcode,
+                                advice:
+                                    "the server forbids this user the event channel even after discovering it again and signing in anew; "
+                                    + "ask the server's administrator whether the user may use UCWA from this client (UserAgent=), then systemctl restart"
+                            )
+                        )
+                    ]
                 }
                 counters.rediscoveries += 1
                 let request = Rediscovery(url: url, subcode: subcode, ticket: ticket())
@@ -329,9 +351,21 @@ package struct EventChannelMachine: Sendable {
                 return [.stop(.refused(url: url, status: 410, subcode: other, advice: Self.goneAdvice(other)))]
             case (409, "PGetReplaced"):
                 return [.anotherConsumer(url: url)]
-                    + fail(url, "HTTP 409 PGetReplaced: another consumer polls this application", counters, random: random, retryAfter: retryAfter)
+                    + fail(
+                        url,
+                        "HTTP 409 PGetReplaced: another consumer polls this application",
+                        counters,
+                        random: random,
+                        retryAfter: retryAfter
+                    )
             default:
-                return fail(url, "HTTP \(status)" + (subcode.map { " \($0)" } ?? ""), counters, random: random, retryAfter: retryAfter)
+                return fail(
+                    url,
+                    "HTTP \(status)" + (subcode.map { " \($0)" } ?? ""),
+                    counters,
+                    random: random,
+                    retryAfter: retryAfter
+                )
             }
 
         case .transport(let description, let retryable):
@@ -368,20 +402,34 @@ package struct EventChannelMachine: Sendable {
         return [.reauthenticate(request)]
     }
 
-    private mutating func recreate(_ reason: ChannelResetReason, _ url: String, _ counters: Counters) -> [ChannelAction] {
+    private mutating func recreate(_ reason: ChannelResetReason, _ url: String, _ counters: Counters) -> [ChannelAction]
+    {
         let request = Recreation(reason: reason, url: url, ticket: ticket())
         state = .recreatingApplication(request, counters)
         return [.createApplication(request)]
     }
 
-    private mutating func fail(_ url: String, _ description: String, _ counters: Counters, random: Double, retryAfter: Duration? = nil) -> [ChannelAction] {
+    private mutating func fail(
+        _ url: String,
+        _ description: String,
+        _ counters: Counters,
+        random: Double,
+        retryAfter: Duration? = nil
+    ) -> [ChannelAction] {
         var counters = counters
         switch counters.retries.failed(url: url, reason: description, retryAfter: retryAfter, random: random) {
         case .spent(let spent):
             state = .stopped
             return [.stop(.retryBudgetSpent(spent))]
         case .retry(let delay):
-            let backoff = Backoff(failedURL: url, url: url, delay: delay, reason: description, attempt: counters.retries.failures, ticket: ticket())
+            let backoff = Backoff(
+                failedURL: url,
+                url: url,
+                delay: delay,
+                reason: description,
+                attempt: counters.retries.failures,
+                ticket: ticket()
+            )
             state = .backingOff(backoff, counters)
             return [.wait(backoff)]
         }

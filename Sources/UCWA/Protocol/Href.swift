@@ -26,7 +26,10 @@ package enum Href {
             if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
                 let candidate = rest.utf8[..<colon]
                 if let first = candidate.first, Self.isLetter(first),
-                   candidate.allSatisfy({ Self.isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }) {
+                    candidate.allSatisfy({
+                        Self.isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E
+                    })
+                {
                     scheme = rest[..<colon]
                     rest = rest[rest.utf8.index(after: colon)...]
                 }
@@ -122,7 +125,9 @@ package enum Href {
         package init(_ url: String, after previous: Base?) {
             if let previous, let origin = previous.origin, url.utf8.starts(with: origin.utf8) {
                 let rest = url.utf8.dropFirst(origin.utf8.count)
-                if let next = rest.first, next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#") {
+                if let next = rest.first,
+                    next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#")
+                {
                     self.init(url: url, origin: origin)
                     return
                 }
@@ -157,7 +162,9 @@ package enum Href {
         /// `/x…` but not `//host…`, without a dot segment: origin + href is the resolution.
         @inline(__always)
         private func isPlainPathAbsolute(_ bytes: UnsafeRawBufferPointer) -> Bool {
-            guard origin != nil, bytes.count > 0, bytes[0] == UInt8(ascii: "/"), bytes.count == 1 || bytes[1] != UInt8(ascii: "/") else {
+            guard origin != nil, bytes.count > 0, bytes[0] == UInt8(ascii: "/"),
+                bytes.count == 1 || bytes[1] != UInt8(ascii: "/")
+            else {
                 return false
             }
             // Nearly every UCWA href has no dot at all: one memchr.
@@ -253,7 +260,8 @@ package enum Href {
     package static func settingQuery(_ name: String, to value: String, in url: String) -> String {
         var parts = Parts(url)
         let encoded = FormEncoding.escape(name) + "=" + FormEncoding.escape(value)
-        var pairs = parts.query.map { $0.split(separator: "&", omittingEmptySubsequences: false).map(String.init) } ?? []
+        var pairs =
+            parts.query.map { $0.split(separator: "&", omittingEmptySubsequences: false).map(String.init) } ?? []
         if pairs == [""] { pairs = [] }
         if let index = pairs.firstIndex(where: { $0 == name || $0.hasPrefix(name + "=") }) {
             pairs[index] = encoded

@@ -61,7 +61,9 @@ package enum RetryAfter {
     /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, as seconds since 1970.
     static func httpDate(_ text: String) -> Int64? {
         let fields = text.split(separator: " ")
-        guard fields.count == 6, fields[5] == "GMT", let day = Int64(fields[1]), let year = Int64(fields[3]) else { return nil }
+        guard fields.count == 6, fields[5] == "GMT", let day = Int64(fields[1]), let year = Int64(fields[3]) else {
+            return nil
+        }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let monthIndex = months.firstIndex(of: String(fields[2])) else { return nil }
         let time = fields[4].split(separator: ":").compactMap { Int64($0) }

@@ -103,7 +103,14 @@ package struct SessionMachine: Sendable {
         package var culture: String
         package var maximumRedirects: Int
 
-        package init(discoverURL: String, username: String, userAgent: String, endpointID: String, culture: String, maximumRedirects: Int = 5) {
+        package init(
+            discoverURL: String,
+            username: String,
+            userAgent: String,
+            endpointID: String,
+            culture: String,
+            maximumRedirects: Int = 5
+        ) {
             self.discoverURL = discoverURL
             self.signInDomain = String(username.split(separator: "@").last ?? "").lowercased()
             self.userAgent = userAgent
@@ -157,31 +164,46 @@ package struct SessionMachine: Sendable {
 
     var applicationBody: [UInt8] {
         var writer = JSONWriter()
-        writer.value(.object([
-            .init("userAgent", .string(settings.userAgent)),
-            .init("endpointId", .string(settings.endpointID)),
-            .init("culture", .string(settings.culture)),
-        ]))
+        writer.value(
+            .object([
+                .init("userAgent", .string(settings.userAgent)),
+                .init("endpointId", .string(settings.endpointID)),
+                .init("culture", .string(settings.culture)),
+            ])
+        )
         return writer.bytes
     }
 
     /// The response to the last `get` or `createApplication`. `now` (seconds since 1970) reads
     /// a `Retry-After` given as an HTTP date.
-    package mutating func received(status: Int, headers: [(String, String)], body: [UInt8], url: String, now: Int64 = 0) -> SessionAction {
+    package mutating func received(
+        status: Int,
+        headers: [(String, String)],
+        body: [UInt8],
+        url: String,
+        now: Int64 = 0
+    ) -> SessionAction {
         if status == 429 || status >= 500 {
-            let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { RetryAfter.parse($0.1, now: now) }
+            let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap {
+                RetryAfter.parse($0.1, now: now)
+            }
             return .retryLater(retryAfter: retryAfter, reason: "\(url): HTTP \(status)")
         }
         if status == 403 || status == 410 {
             switch state {
-            case .fetchingRoot, .fetchingUser, .creatingApplication: return refused(status: status, body: body, url: url)
+            case .fetchingRoot, .fetchingUser, .creatingApplication:
+                return refused(status: status, body: body, url: url)
             case .idle, .requestingToken, .ready, .failed: break
             }
         }
         switch state {
         case .fetchingRoot(let rootURL):
-            guard status == 200 else { return fail(.unexpectedStatus(url: rootURL, status: status, code: UCWAErrorBody.parse(body)?.code)) }
-            guard let links = links(body) else { return fail(.unexpectedDocument(url: rootURL, detail: "the autodiscover answer is not a JSON resource")) }
+            guard status == 200 else {
+                return fail(.unexpectedStatus(url: rootURL, status: status, code: UCWAErrorBody.parse(body)?.code))
+            }
+            guard let links = links(body) else {
+                return fail(.unexpectedDocument(url: rootURL, detail: "the autodiscover answer is not a JSON resource"))
+            }
             if let user = links.href("user"), let target = Href.resolve(user, against: rootURL) {
                 state = .fetchingUser(url: target)
                 return .get(target, authorized: haveToken)
@@ -189,34 +211,62 @@ package struct SessionMachine: Sendable {
             if let redirect = links.href("redirect"), let target = Href.resolve(redirect, against: rootURL) {
                 return follow(redirect: target, from: rootURL)
             }
-            return fail(.unexpectedDocument(url: rootURL, detail: "the autodiscover answer has neither a user nor a redirect link"))
+            return fail(
+                .unexpectedDocument(
+                    url: rootURL,
+                    detail: "the autodiscover answer has neither a user nor a redirect link"
+                )
+            )
 
         case .fetchingUser(let userURL):
             if status == 401 { return challenge(headers, url: userURL, then: .user(userURL)) }
-            guard status == 200 else { return fail(.unexpectedStatus(url: userURL, status: status, code: UCWAErrorBody.parse(body)?.code)) }
+            guard status == 200 else {
+                return fail(.unexpectedStatus(url: userURL, status: status, code: UCWAErrorBody.parse(body)?.code))
+            }
             grantsInARow = 0
-            guard let links = links(body) else { return fail(.unexpectedDocument(url: userURL, detail: "the user resource is not JSON")) }
-            if let applications = links.href("applications"), let target = Href.resolve(applications, against: userURL) {
+            guard let links = links(body) else {
+                return fail(.unexpectedDocument(url: userURL, detail: "the user resource is not JSON"))
+            }
+            if let applications = links.href("applications"), let target = Href.resolve(applications, against: userURL)
+            {
                 return createApplication(at: target)
             }
             if let redirect = links.href("redirect"), let target = Href.resolve(redirect, against: userURL) {
                 return follow(redirect: target, from: userURL)
             }
-            return fail(.unexpectedDocument(url: userURL, detail: "the user resource has neither an applications nor a redirect link"))
+            return fail(
+                .unexpectedDocument(
+                    url: userURL,
+                    detail: "the user resource has neither an applications nor a redirect link"
+                )
+            )
 
         case .creatingApplication(let applicationsURL):
             if status == 401 { return challenge(headers, url: applicationsURL, then: .application(applicationsURL)) }
             guard status == 200 || status == 201 else {
                 let error = UCWAErrorBody.parse(body)
-                return fail(.unexpectedStatus(url: applicationsURL, status: status, code: error.map { [$0.code, $0.subcode].compactMap { $0 }.joined(separator: "/") }))
+                return fail(
+                    .unexpectedStatus(
+                        url: applicationsURL,
+                        status: status,
+                        code: error.map { [$0.code, $0.subcode].compactMap { $0 }.joined(separator: "/") }
+                    )
+                )
             }
             guard let links = links(body),
-                  let selfHref = links.href("self"), let events = links.href("events"),
-                  let applicationURL = Href.resolve(selfHref, against: applicationsURL),
-                  let eventsURL = Href.resolve(events, against: applicationsURL) else {
-                return fail(.unexpectedDocument(url: applicationsURL, detail: "the application has no self or events link"))
+                let selfHref = links.href("self"), let events = links.href("events"),
+                let applicationURL = Href.resolve(selfHref, against: applicationsURL),
+                let eventsURL = Href.resolve(events, against: applicationsURL)
+            else {
+                return fail(
+                    .unexpectedDocument(url: applicationsURL, detail: "the application has no self or events link")
+                )
             }
-            let endpoints = ApplicationEndpoints(applicationURL: applicationURL, eventsURL: eventsURL, applicationsURL: applicationsURL)
+            let endpoints = ApplicationEndpoints(
+                applicationURL: applicationURL,
+                eventsURL: eventsURL,
+                applicationsURL: applicationsURL
+            )
             state = .ready(endpoints)
             return .ready(endpoints)
 
@@ -230,7 +280,8 @@ package struct SessionMachine: Sendable {
     /// application"; 410 `TooManyApplications`, `UserAgentNotAllowed`, `CannotRedirect`).
     private mutating func refused(status: Int, body: [UInt8], url: String) -> SessionAction {
         let subcode = UCWAErrorBody.parse(body).flatMap { $0.subcode ?? $0.code }
-        let advice = status == 410
+        let advice =
+            status == 410
             ? EventChannelMachine.goneAdvice(subcode ?? "")
             : "the server forbids this user or client to sign in to UCWA; ask the server's administrator (the user's policy, [Application] UserAgent=), then systemctl restart"
         return fail(.refused(url: url, status: status, code: subcode, advice: advice))

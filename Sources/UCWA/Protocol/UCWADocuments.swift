@@ -41,8 +41,10 @@ package struct TokenGrant: Sendable {
     /// Parses the token document; nil when `access_token` is missing.
     package static func parse(_ body: [UInt8]) -> TokenGrant? {
         guard let document = try? JSONValue.parse(body),
-              let token = document["access_token"]?.stringValue, !token.isEmpty else { return nil }
-        let lifetime = document["expires_in"]?.intValue ?? document["expires_in"]?.stringValue.flatMap { Int($0) } ?? 3600
+            let token = document["access_token"]?.stringValue, !token.isEmpty
+        else { return nil }
+        let lifetime =
+            document["expires_in"]?.intValue ?? document["expires_in"]?.stringValue.flatMap { Int($0) } ?? 3600
         return TokenGrant(accessToken: token, expiresIn: lifetime)
     }
 }
@@ -64,7 +66,11 @@ package struct UCWAErrorBody: Sendable, Equatable {
     package static func parse(_ body: [UInt8]) -> UCWAErrorBody? {
         guard let document = try? JSONValue.parse(body) else { return nil }
         if let code = document["code"]?.stringValue {
-            return UCWAErrorBody(code: code, subcode: document["subcode"]?.stringValue, message: document["message"]?.stringValue)
+            return UCWAErrorBody(
+                code: code,
+                subcode: document["subcode"]?.stringValue,
+                message: document["message"]?.stringValue
+            )
         }
         if let error = document["error"]?.stringValue {
             return UCWAErrorBody(code: error, subcode: nil, message: document["error_description"]?.stringValue)

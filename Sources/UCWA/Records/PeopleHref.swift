@@ -13,12 +13,16 @@ package enum PeopleHref {
             if let stop = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { end = stop }
             guard let slash = bytes[..<end].lastIndex(of: UInt8(ascii: "/")), slash + 1 < end else { return nil }
             let segment = bytes[(slash + 1)..<end]
-            let hasScheme = hasPrefixIgnoringCase(segment, "sip:") || hasPrefixIgnoringCase(segment, "sips:")
+            let hasScheme =
+                hasPrefixIgnoringCase(segment, "sip:") || hasPrefixIgnoringCase(segment, "sips:")
                 || hasPrefixIgnoringCase(segment, "tel:") || hasPrefixIgnoringCase(segment, "sip%3a")
                 || hasPrefixIgnoringCase(segment, "tel%3a")
             let hasAt = segment.contains(UInt8(ascii: "@")) || containsIgnoringCase(segment, "%40")
             guard hasScheme || hasAt else { return nil }
-            let decoded = String(decoding: DataURI.percentDecode(ArraySlice(segment), plusIsSpace: false), as: UTF8.self)
+            let decoded = String(
+                decoding: DataURI.percentDecode(ArraySlice(segment), plusIsSpace: false),
+                as: UTF8.self
+            )
             let lowered = decoded.lowercased()
             if lowered.hasPrefix("sip:") || lowered.hasPrefix("sips:") || lowered.hasPrefix("tel:") { return decoded }
             guard decoded.contains("@"), !decoded.contains(":") else { return nil }
@@ -26,7 +30,10 @@ package enum PeopleHref {
         }
     }
 
-    private static func hasPrefixIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ prefix: StaticString) -> Bool {
+    private static func hasPrefixIgnoringCase(
+        _ bytes: Slice<UnsafeBufferPointer<UInt8>>,
+        _ prefix: StaticString
+    ) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard bytes.count >= count else { return false }
         var index = bytes.startIndex
@@ -37,7 +44,8 @@ package enum PeopleHref {
         return true
     }
 
-    private static func containsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ needle: StaticString) -> Bool {
+    private static func containsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ needle: StaticString) -> Bool
+    {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if hasPrefixIgnoringCase(bytes[index...], needle) { return true }

@@ -102,7 +102,15 @@ package struct Record: Sendable, Equatable {
     /// record stands for (absent when one).
     package var mergedResets: Int64?
 
-    package init(timestamp: String, level: Level, eventName: EventName, message: String, account: String, recordID: String, sequence: Int64) {
+    package init(
+        timestamp: String,
+        level: Level,
+        eventName: EventName,
+        message: String,
+        account: String,
+        recordID: String,
+        sequence: Int64
+    ) {
         self.timestamp = timestamp
         self.level = level
         self.eventName = eventName
@@ -174,7 +182,15 @@ package struct Record: Sendable, Equatable {
 
     /// Every JSON key a record may carry, in order (for documentation and tests).
     package static var keys: [String] {
-        var record = Record(timestamp: "t", level: .info, eventName: .event, message: "m", account: "a", recordID: "r", sequence: 1)
+        var record = Record(
+            timestamp: "t",
+            level: .info,
+            eventName: .event,
+            message: "m",
+            account: "a",
+            recordID: "r",
+            sequence: 1
+        )
         for path in Self.optionalTexts { record[keyPath: path] = "x" }
         record.durationMs = 1
         record.mergedResets = 2
@@ -186,12 +202,14 @@ package struct Record: Sendable, Equatable {
     /// The optional text fields, for `keys`.
     static var optionalTexts: [WritableKeyPath<Record, String?>] {
         [
-        \.invitationType, \.invitationHref, \.eventType, \.state, \.status, \.reasonCode, \.reasonSubcode, \.reasonMessage,
-        \.direction, \.importance, \.operationID, \.subject, \.threadID, \.toURI, \.fromURI, \.fromName,
-        \.conversationHref, \.startedAt, \.resolution, \.senderRel, \.senderHref, \.linkRel, \.linkHref, \.resetReason,
-        \.applicationHref, \.onBehalfOf, \.invitationMessage, \.customContent, \.fromHref, \.toHref, \.toName,
-        \.participantHref, \.acceptedByHref, \.acceptedByURI, \.acceptedByName, \.onlineMeetingURI,
-        \.availableModalities, \.previousApplicationHref,
+            \.invitationType, \.invitationHref, \.eventType, \.state, \.status, \.reasonCode, \.reasonSubcode,
+            \.reasonMessage,
+            \.direction, \.importance, \.operationID, \.subject, \.threadID, \.toURI, \.fromURI, \.fromName,
+            \.conversationHref, \.startedAt, \.resolution, \.senderRel, \.senderHref, \.linkRel, \.linkHref,
+            \.resetReason,
+            \.applicationHref, \.onBehalfOf, \.invitationMessage, \.customContent, \.fromHref, \.toHref, \.toName,
+            \.participantHref, \.acceptedByHref, \.acceptedByURI, \.acceptedByName, \.onlineMeetingURI,
+            \.availableModalities, \.previousApplicationHref,
         ]
     }
 

@@ -19,7 +19,12 @@ package struct RecordBuilder: Sendable {
     /// The record-id hash of the current batch's prefix, computed once per batch.
     private var seed: RecordIDSeed?
 
-    package init(account: String, filter: EventFilter, sequence: Int64 = 0, tracker: InvitationTracker = InvitationTracker()) {
+    package init(
+        account: String,
+        filter: EventFilter,
+        sequence: Int64 = 0,
+        tracker: InvitationTracker = InvitationTracker()
+    ) {
         self.account = account
         self.filter = filter
         self.sequence = sequence
@@ -46,7 +51,8 @@ package struct RecordBuilder: Sendable {
     /// batch the event came in (the same when the server delivers the batch again), `now` the
     /// observation time in microseconds since 1970. Every href in the record is resolved
     /// against `resolved.base` (else the invitation's href).
-    package mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record? {
+    package mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record?
+    {
         let event = resolved.event
         guard wants(event) else { return nil }
         let relName = event.link.name
@@ -60,11 +66,17 @@ package struct RecordBuilder: Sendable {
             return otherEvent(resolved, recordID: recordID, now: now)
         }
         let lifecycle = tracker.track(resolved, now: now)
-        let name: Record.EventName = type == .started ? .invitationStarted : type == .updated ? .invitationUpdated : .invitationCompleted
+        let name: Record.EventName =
+            type == .started ? .invitationStarted : type == .updated ? .invitationUpdated : .invitationCompleted
         let failed = lifecycle.status == "failure"
         var record = nextRecord(
-            name, level: failed ? .warn : .info, now: now, recordID: recordID,
-            message: type == .completed ? "invitation completed: \(lifecycle.status ?? "unknown")" : "invitation \(type)")
+            name,
+            level: failed ? .warn : .info,
+            now: now,
+            recordID: recordID,
+            message: type == .completed
+                ? "invitation completed: \(lifecycle.status ?? "unknown")" : "invitation \(type)"
+        )
         let resource = resolved.resource
         record.invitationType = UserText.sanitize(relName.string)
         record.invitationHref = absolute(resolved.href.isEmpty ? event.link.href.string : resolved.href)
@@ -78,9 +90,13 @@ package struct RecordBuilder: Sendable {
         record.subject = UserText.sanitize(resource?.subject)
         record.threadID = UserText.sanitize(resource?.threadId)
         let toLink = resource?.toHref.nonEmpty?.string
-        record.toURI = (resource?.to.nonEmpty?.string ?? toLink.flatMap(PeopleHref.address)).map { UserText.sanitize($0, limit: UserText.uriLimit) }
+        record.toURI = (resource?.to.nonEmpty?.string ?? toLink.flatMap(PeopleHref.address)).map {
+            UserText.sanitize($0, limit: UserText.uriLimit)
+        }
         let fromLink = resource?.fromHref.nonEmpty?.string
-        record.fromURI = (resource?.fromURI.nonEmpty?.string ?? fromLink.flatMap(PeopleHref.address)).map { UserText.sanitize($0, limit: UserText.uriLimit) }
+        record.fromURI = (resource?.fromURI.nonEmpty?.string ?? fromLink.flatMap(PeopleHref.address)).map {
+            UserText.sanitize($0, limit: UserText.uriLimit)
+        }
         record.fromName = UserText.sanitize(resource?.inviterName)
         record.conversationHref = absolute(resource?.conversationHref)
         record.startedAt = lifecycle.startedAt.map { Timestamp.rfc3339(microseconds: $0) }
@@ -88,8 +104,12 @@ package struct RecordBuilder: Sendable {
         record.resolution = resolved.resolution == .none ? nil : resolved.resolution.rawValue
         guard let resource else { return record }
         record.onBehalfOf = UserText.sanitize(resource.onBehalfOf)
-        record.invitationMessage = resource.message.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
-        record.customContent = resource.customContent.flatMap { DataURI.text($0.string) }.map { UserText.sanitize($0, limit: UserText.messageLimit) }
+        record.invitationMessage = resource.message.flatMap { DataURI.text($0.string) }.map {
+            UserText.sanitize($0, limit: UserText.messageLimit)
+        }
+        record.customContent = resource.customContent.flatMap { DataURI.text($0.string) }.map {
+            UserText.sanitize($0, limit: UserText.messageLimit)
+        }
         record.fromHref = absolute(resource.fromHref)
         record.toHref = absolute(resource.toHref)
         record.toName = UserText.sanitize(resource.toTitle.nonEmpty)
@@ -136,7 +156,13 @@ package struct RecordBuilder: Sendable {
     private mutating func otherEvent(_ resolved: ResolvedEvent, recordID: String, now: Int64) -> Record {
         let event = resolved.event
         let status = event.status.nonEmpty.map { InvitationTracker.eventStatus($0.string) }
-        var record = nextRecord(.event, level: status == "failure" ? .warn : .info, now: now, recordID: recordID, message: "event")
+        var record = nextRecord(
+            .event,
+            level: status == "failure" ? .warn : .info,
+            now: now,
+            recordID: recordID,
+            message: "event"
+        )
         record.eventType = event.type.map { UserText.sanitize($0.description) }
         record.status = status
         addReason(event, to: &record)
@@ -162,10 +188,17 @@ package struct RecordBuilder: Sendable {
     /// channel goes on with. `mergedResets` > 1: the record stands for that many consecutive
     /// `resync` answers (a resync storm).
     package mutating func channelReset(
-        _ reason: ChannelResetReason, application: String, mergedResets: Int = 1, now: Int64,
-        previousApplication: String? = nil, serverError: UCWAReason? = nil
+        _ reason: ChannelResetReason,
+        application: String,
+        mergedResets: Int = 1,
+        now: Int64,
+        previousApplication: String? = nil,
+        serverError: UCWAReason? = nil
     ) -> Record {
-        let message = mergedResets > 1 ? "event channel reset: \(reason.rawValue) (\(mergedResets) in a row, merged)" : "event channel reset: \(reason.rawValue)"
+        let message =
+            mergedResets > 1
+            ? "event channel reset: \(reason.rawValue) (\(mergedResets) in a row, merged)"
+            : "event channel reset: \(reason.rawValue)"
         var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: message)
         record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(sequence))
         record.resetReason = reason.rawValue
@@ -177,15 +210,29 @@ package struct RecordBuilder: Sendable {
         if let previousApplication, previousApplication != application {
             record.previousApplicationHref = UserText.sanitize(previousApplication, limit: UserText.uriLimit)
         }
-        if reason == .applicationNotFound || reason == .applicationExpired || reason == .applicationReplaced { tracker.reset() }
+        if reason == .applicationNotFound || reason == .applicationExpired || reason == .applicationReplaced {
+            tracker.reset()
+        }
         return record
     }
 
-    private mutating func nextRecord(_ name: Record.EventName, level: Record.Level, now: Int64, recordID: String, message: String) -> Record {
+    private mutating func nextRecord(
+        _ name: Record.EventName,
+        level: Record.Level,
+        now: Int64,
+        recordID: String,
+        message: String
+    ) -> Record {
         sequence += 1
         return Record(
-            timestamp: Timestamp.rfc3339(microseconds: now), level: level, eventName: name, message: message,
-            account: UserText.sanitize(account), recordID: recordID, sequence: sequence)
+            timestamp: Timestamp.rfc3339(microseconds: now),
+            level: level,
+            eventName: name,
+            message: message,
+            account: UserText.sanitize(account),
+            recordID: recordID,
+            sequence: sequence
+        )
     }
 
     /// A 128-bit id (32 hex digits) from the application, the batch URL without our own

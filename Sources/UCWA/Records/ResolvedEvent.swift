@@ -24,7 +24,13 @@ package struct ResolvedEvent: Sendable {
     /// resource, the URL it was fetched from). Empty: `href` serves as the base.
     package var base: String
 
-    package init(event: UCWAEvent, href: String, resource: InvitationResource?, resolution: Resolution, base: String = "") {
+    package init(
+        event: UCWAEvent,
+        href: String,
+        resource: InvitationResource?,
+        resolution: Resolution,
+        base: String = ""
+    ) {
         self.event = event
         self.href = href
         self.resource = resource
@@ -32,4 +38,3 @@ package struct ResolvedEvent: Sendable {
         self.base = base
     }
 }
-

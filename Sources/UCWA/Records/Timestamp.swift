@@ -31,9 +31,19 @@ package enum Timestamp {
                 index += 1
             }
             put(min(max(year, 0), 9999), 4)
-            put("-"); put(month, 2); put("-"); put(day, 2)
-            put("T"); put(secondOfDay / 3600, 2); put(":"); put(secondOfDay / 60 % 60, 2); put(":"); put(secondOfDay % 60, 2)
-            put("."); put(fraction, 6); put("Z")
+            put("-")
+            put(month, 2)
+            put("-")
+            put(day, 2)
+            put("T")
+            put(secondOfDay / 3600, 2)
+            put(":")
+            put(secondOfDay / 60 % 60, 2)
+            put(":")
+            put(secondOfDay % 60, 2)
+            put(".")
+            put(fraction, 6)
+            put("Z")
             return index
         }
     }

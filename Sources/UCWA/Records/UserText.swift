@@ -25,7 +25,9 @@ package enum UserText {
             var piece = String.UnicodeScalarView()
             if needsEscape(scalar) {
                 let hex = String(scalar.value, radix: 16, uppercase: true)
-                piece.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
+                piece.append(
+                    contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars
+                )
             } else {
                 piece.append(scalar)
             }
@@ -68,7 +70,9 @@ package enum UserText {
                     case 0xD8 where second == 0x9C: return false  // U+061C
                     case 0xE2:
                         let third: UInt8 = index + 2 < count ? bytes[index + 2] : 0
-                        if second == 0x80, third == 0x8E || third == 0x8F || (0xA8...0xAE).contains(third) { return false }
+                        if second == 0x80, third == 0x8E || third == 0x8F || (0xA8...0xAE).contains(third) {
+                            return false
+                        }
                         if second == 0x81, (0xA6...0xA9).contains(third) { return false }
                     default: break
                     }
