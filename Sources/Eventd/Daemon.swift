@@ -250,11 +250,11 @@ package struct Daemon: Sendable {
             timeoutSeconds: timeoutOverride ?? configuration.timeoutSeconds,
             policy: policy,
             limits: channelLimits,
+            grace: grace,
+            quarantineDirectory: configuration.stateDirectory + "/quarantine",
+            stop: stop,
             logger: logger
         )
-        channel.stop = stop
-        channel.quarantineDirectory = configuration.stateDirectory + "/quarantine"
-        channel.grace = grace
         // This task runs on the HTTP client's thread (README, "One thread does the work"): a
         // finished transfer resumes its task there, with no hand-over to a pool thread.
         do {

@@ -303,9 +303,9 @@ import UCWATestSupport
                 ),
                 timeoutSeconds: 2,
                 policy: Harness.fastRetries,
+                eventsInFlight: 32,
                 logger: Harness.quiet
             )
-            channel.eventsInFlight = 32
             try? await channel.run()
             return channel.peakEventsWaiting
         }

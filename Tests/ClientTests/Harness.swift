@@ -136,9 +136,9 @@ final class Harness: Sendable {
                 ),
                 timeoutSeconds: timeoutSeconds,
                 policy: policy,
+                grace: .seconds(1),
                 logger: Harness.quiet
             )
-            channel.grace = .seconds(1)
             do {
                 try await channel.run(resumeURL: resumeURL)
                 return Result<Void, any Error>.success(())

@@ -7,74 +7,6 @@ import UCWA
 import Glibc
 #endif
 
-/// Conditions the channel reports to its handler besides events (they are logged too).
-package enum ChannelNotice: Sendable, Equatable {
-    /// 409 `PGetReplaced` that this process did not cause: another consumer is polling the same
-    /// application (same user, user agent and endpoint id).
-    case anotherConsumer(url: String)
-    /// A poll failed and will be retried after `delay`.
-    case retrying(url: String, reason: String, delay: Duration)
-    /// A batch kept failing to decode; the channel moved on to `next`.
-    case skippedMalformedBatch(url: String, next: String, description: String)
-    /// A 401 was answered with a new token.
-    case reauthenticated
-}
-
-/// Receives what the event channel delivers, in order. The channel waits for each call, so a
-/// handler that returns only when records are durable gets at-least-once delivery.
-package protocol EventChannelHandler {
-    /// The channel starts on an application (the first, a new one after 404/410, or another
-    /// one that a rediscovery after 403 found).
-    mutating func opened(_ endpoints: ApplicationEndpoints) async throws
-    /// Events may have been lost or replayed (`resync`, `resume`, a new application).
-    /// `details`: what the channel knows about it — after 404/410 (or a rediscovery that found
-    /// another application) the server's error and the application that was lost; after a
-    /// resync storm how many consecutive `resync` answers it stands for. Called before `opened`
-    /// of a new application.
-    mutating func reset(_ reason: ChannelResetReason, details: ChannelResetDetails) async throws
-    /// One event, the moment it is decoded; `baseURL` resolves its relative hrefs.
-    mutating func event(_ event: UCWAEvent, baseURL: String) async throws
-    /// Every event of the batch at `url` has been handed over; `next` is the URL that will
-    /// acknowledge it, requested when this returns.
-    mutating func batchCompleted(url: String, next: String) async throws
-    mutating func notice(_ notice: ChannelNotice) async
-    /// A poll is about to go out (the first one means the daemon is ready).
-    mutating func willPoll(_ url: String) async
-    /// Called from the channel's own loop every `heartbeatInterval` while it is healthy
-    /// (waiting on the network counts as healthy; a handler stuck in a sink does not).
-    mutating func heartbeat() async
-}
-
-/// What the channel knows about a reset besides its reason.
-package struct ChannelResetDetails: Sendable, Equatable {
-    /// The application that was lost (404/410), when a new one replaced it.
-    package var previousApplication: String?
-    /// The new application's href.
-    package var application: String?
-    /// The server's error body of the poll that found the application gone.
-    package var serverError: UCWAErrorBody?
-
-    /// How many consecutive `resync` answers the reset stands for (more than 1 after a storm).
-    package var mergedResets: Int
-
-    package init(
-        previousApplication: String? = nil,
-        application: String? = nil,
-        serverError: UCWAErrorBody? = nil,
-        mergedResets: Int = 1
-    ) {
-        self.previousApplication = previousApplication
-        self.application = application
-        self.serverError = serverError
-        self.mergedResets = mergedResets
-    }
-}
-
-extension EventChannelHandler {
-    package mutating func willPoll(_ url: String) async {}
-    package mutating func heartbeat() async {}
-}
-
 /// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
 package struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
     package var stop: ChannelStop
@@ -88,28 +20,55 @@ package struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
 /// one; a batch that arrives again after a broken transfer or a retry is not handed over
 /// twice (events are skipped by their position in the batch).
 package struct EventChannel<Handler: EventChannelHandler> {
-    package var handler: Handler
+    /// The handler, handed back when the channel has stopped (the daemon's handler holds the
+    /// persisted state it saves last).
+    package private(set) var handler: Handler
     private var machine: EventChannelMachine
     private let session: Session
     private let limits: JSONLimits
     private let logger: Logger
+    /// Orderly stop (nil: only cancellation stops the channel). The stop itself cancels the
+    /// task running the channel; the channel tells it when a batch's hand-over begins and ends,
+    /// and polls no more once it was asked.
+    private let stop: StopSignal?
+    /// How much longer than the server's `timeout` the client waits for a parked poll.
+    private let grace: Duration
+    /// Where batches that keep failing are saved before they are skipped (nil: not saved).
+    private let quarantineDirectory: String?
+    /// Calls `handler.heartbeat()` from the channel's loop while it waits (off by default: the
+    /// daemon keeps its own heartbeat, `DaemonStatus.tick()`, which also covers sign-in).
+    private let ticker: HeartbeatTicker
+    /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
+    /// memory stays bounded whatever the batch size and however slow the handler).
+    private let eventsInFlight: Int
     /// The URL of the last poll whose events were (partly) handed over, and how many.
     private var delivered: (url: String, count: Int)?
     /// Randomness for the retry jitter the machine is given after every poll.
     private var jitter = JitterSource()
 
+    /// Everything the channel works with comes in here; nothing is set afterwards.
     package init(
         session: Session,
         handler: Handler,
         timeoutSeconds: Int,
         policy: RetryPolicy = RetryPolicy(),
         limits: JSONLimits = .eventChannel,
+        grace: Duration = .seconds(30),
+        eventsInFlight: Int = 1024,
+        heartbeatInterval: Duration? = nil,
+        quarantineDirectory: String? = nil,
+        stop: StopSignal? = nil,
         logger: Logger
     ) {
         self.session = session
         self.handler = handler
         self.machine = EventChannelMachine(timeoutSeconds: timeoutSeconds, policy: policy)
         self.limits = limits
+        self.grace = grace
+        self.eventsInFlight = eventsInFlight
+        self.ticker = HeartbeatTicker(interval: heartbeatInterval)
+        self.quarantineDirectory = quarantineDirectory
+        self.stop = stop
         self.logger = logger
     }
 
@@ -307,17 +266,8 @@ package struct EventChannel<Handler: EventChannelHandler> {
         let client = session.client
         let limits = self.limits
         let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
-        // On the HTTP client's thread too: a tick then wakes one thread, not a pool thread and
-        // then this one (the channel handles ticks in order with the events either way).
-        let ticker = heartbeatInterval.map { interval in
-            Task(executorPreference: client.taskExecutor) {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: interval)
-                    continuation.yield(.tick)
-                }
-            }
-        }
-        defer { ticker?.cancel() }
+        let ticks = ticker.start(into: continuation, on: client.taskExecutor)
+        defer { ticks?.cancel() }
         // A batch that failed before is also saved as it arrives, for the quarantine.
         let capture: Int32? = (lastMalformedURL == url ? quarantineDirectory : nil).flatMap { directory in
             mkdir(directory, 0o700)
@@ -446,11 +396,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// subcode go into the reset record after 404/410).
     private var lastError: UCWAErrorBody?
 
-    /// How much longer than the server's `timeout` the client waits for a parked poll.
-    package var grace: Duration = .seconds(30)
-
-    /// Where batches that keep failing are saved before they are skipped (nil: not saved).
-    package var quarantineDirectory: String?
     /// The URL whose last poll failed to decode (its next attempt is captured).
     private var lastMalformedURL: String?
 
@@ -464,35 +409,22 @@ package struct EventChannel<Handler: EventChannelHandler> {
         return rename(directory + "/capture.tmp", path) == 0 ? path : nil
     }
 
-    /// Orderly stop: set by the daemon, requested on SIGTERM. The stop itself cancels the
-    /// task running the channel; the channel tells it when a batch's hand-over begins and ends,
-    /// and polls no more once it was asked.
-    package var stop: StopSignal?
-
-    /// How often `handler.heartbeat()` is called while the channel waits (nil: never). The
-    /// daemon keeps its own heartbeat instead (`DaemonStatus.tick()`), which also covers sign-in.
-    package var heartbeatInterval: Duration?
-
     /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
     private mutating func pause(_ delay: Duration) async -> Bool {
         let clock = ContinuousClock()
         let end = clock.now + delay
         while clock.now < end {
-            let slice = min(end - clock.now, heartbeatInterval ?? delay)
+            let slice = ticker.slice(of: end - clock.now)
             do {
                 try await Task.sleep(for: slice)
             } catch {
                 return false
             }
             if stop?.isRequested == true { return false }
-            if heartbeatInterval != nil { await handler.heartbeat() }
+            if ticker.isOn { await handler.heartbeat() }
         }
         return true
     }
-
-    /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
-    /// memory stays bounded whatever the batch size and however slow the handler).
-    package var eventsInFlight = 1024
 
     /// The most events seen waiting for the handler at once (for tests and benchmarks).
     package private(set) var peakEventsWaiting = 0
