@@ -82,10 +82,11 @@ package struct Daemon: Sendable {
         }
     }
 
-    /// What the work task hands back: the session (for `DeleteOnStop=`) and the last checkpoint.
+    /// What the work task hands back: the session (for `DeleteOnStop=`) and the persisted
+    /// state, whose closing checkpoint is saved last.
     struct Finished: Sendable {
         var session: Session
-        var checkpoint: Checkpoint
+        var state: PersistedState
     }
 
     /// The run, in order:
@@ -113,17 +114,17 @@ package struct Daemon: Sendable {
             )
         )
         defer { client.shutdown() }
-        let checkpoint: Checkpoint
+        let state: PersistedState
         do {
             if let saved = try store.load() {
-                checkpoint = saved
+                state = PersistedState(restoring: saved)
                 logger.info(
                     "resuming from the checkpoint",
                     metadata: ["events_url": "\(saved.eventsURL ?? "-")", "sequence": "\(saved.sequence)"]
                 )
             } else {
-                checkpoint = Checkpoint(endpointID: Checkpoint.newEndpointID())
-                try store.save(checkpoint)
+                state = PersistedState(restoring: Checkpoint(endpointID: Checkpoint.newEndpointID()))
+                try store.save(state.checkpoint)
                 logger.info(
                     "no checkpoint: starting a new one",
                     metadata: ["state_directory": "\(configuration.stateDirectory)"]
@@ -146,7 +147,7 @@ package struct Daemon: Sendable {
         defer { heartbeat?.cancel() }
 
         let work = Task(executorPreference: client.taskExecutor) { [self] () async throws -> Finished in
-            try await self.work(sink: sink, client: client, store: store, checkpoint: checkpoint, status: status)
+            try await self.work(sink: sink, client: client, store: store, state: state, status: status)
         }
         if !stop.attach(cancel: { work.cancel() }) {
             work.cancel()
@@ -161,7 +162,7 @@ package struct Daemon: Sendable {
             if configuration.deleteOnStop {
                 await deleteApplication(finished, store: store, client: client)
             } else {
-                try? store.save(finished.checkpoint)
+                try? store.save(finished.state.closing())
             }
             logger.info("stopped", metadata: ["records": "\(stats.records)"])
             return ExitStatus.clean
@@ -185,17 +186,17 @@ package struct Daemon: Sendable {
         sink: Sink,
         client: CurlClient,
         store: CheckpointStore,
-        checkpoint saved: Checkpoint,
+        state saved: PersistedState,
         status: DaemonStatus
     ) async throws -> Finished {
-        var checkpoint = saved
+        var state = saved
         let session = Session(
             client: client,
             settings: SessionMachine.Settings(
                 discoverURL: configuration.discoverURL ?? "",
                 username: configuration.username ?? "",
                 userAgent: configuration.userAgent,
-                endpointID: checkpoint.endpointID,
+                endpointID: state.endpointID,
                 culture: configuration.culture
             ),
             credentials: Credentials(username: configuration.username ?? "", password: password),
@@ -211,18 +212,8 @@ package struct Daemon: Sendable {
             }
         )
         let endpoints = try await session.bootstrap()
-        var resumeURL: String?
-        var pendingReset: ChannelResetReason?
-        if let saved = checkpoint.applicationURL {
-            if saved == endpoints.applicationURL {
-                resumeURL = checkpoint.eventsURL
-            } else {
-                // The application of the last run is gone: its unacknowledged events too.
-                pendingReset = .applicationNotFound
-                checkpoint.openInvitations = [:]
-                checkpoint.eventsURL = nil
-            }
-        }
+        // The application of the last run may be gone: its unacknowledged events too.
+        let (resumeURL, applicationLost) = state.resume(on: endpoints.applicationURL)
         let handler = DaemonHandler(
             resolver: Resolver(
                 session: session,
@@ -230,19 +221,14 @@ package struct Daemon: Sendable {
                 resolvePeople: configuration.resolvePeople,
                 logger: logger
             ),
-            builder: RecordBuilder(
-                account: configuration.effectiveAccount,
-                filter: configuration.events,
-                sequence: checkpoint.firstFreeSequence,
-                tracker: InvitationTracker(open: checkpoint.openInvitations)
-            ),
+            builder: RecordBuilder(account: configuration.effectiveAccount, filter: configuration.events),
             sink: sink,
-            checkpoint: checkpoint,
+            state: state,
             store: store,
             status: status,
             logger: logger,
             live: live,
-            pendingReset: pendingReset
+            pendingReset: applicationLost ? .applicationNotFound : nil
         )
         var channel = EventChannel(
             session: session,
@@ -269,8 +255,7 @@ package struct Daemon: Sendable {
                 stop: .internalInconsistency(state: "running", input: "the event channel's loop ended without a stop")
             )
         }
-        // The reservation of sequence numbers shrinks to the last one used (no gap after a clean stop).
-        return Finished(session: session, checkpoint: channel.handler.checkpointAtStop())
+        return Finished(session: session, state: channel.handler.state)
     }
 
     /// `DeleteOnStop=yes`: one DELETE of the application (at most 5 s, so that a dead server
@@ -285,10 +270,7 @@ package struct Daemon: Sendable {
         }
         await deletion.value
         deadline.cancel()
-        var final = finished.checkpoint
-        final.applicationURL = nil
-        final.eventsURL = nil
-        try? store.save(final)
+        try? store.save(finished.state.closingWithoutApplication())
     }
 
     /// The exit code for a failure, logged.

@@ -71,10 +71,11 @@ struct ReplayCommand: ParsableCommand {
         let output = OutputStream(fileDescriptor: 1)
         var failures = 0
         var builder = RecordBuilder(account: "replay", filter: EventFilter(rawValue: events) ?? .all)
+        var counters = RecordCounters()
         for path in files {
             let name = Sanitize.forTerminal(path)
             do {
-                let result = try replay(path, into: output, builder: &builder)
+                let result = try replay(path, into: output, builder: &builder, counters: &counters)
                 var line = "\(name): \(result.events) events, \(result.bytes) bytes"
                 for kind in BatchLinkKind.allCases where kind != .self {
                     if let href = result.links[kind] { line += ", \(kind.rawValue)=\(Sanitize.forTerminal(href))" }
@@ -111,7 +112,12 @@ struct ReplayCommand: ParsableCommand {
 
     /// Streams one file through the batch decoder (twice when its events outran the wait for
     /// its `baseuri`).
-    func replay(_ path: String, into output: OutputStream, builder: inout RecordBuilder) throws(ReplayError) -> Result {
+    func replay(
+        _ path: String,
+        into output: OutputStream,
+        builder: inout RecordBuilder,
+        counters: inout RecordCounters
+    ) throws(ReplayError) -> Result {
         var pinnedBase: String?
         var skip = 0
         while true {
@@ -119,6 +125,7 @@ struct ReplayCommand: ParsableCommand {
                 path,
                 into: output,
                 builder: &builder,
+                counters: &counters,
                 pinnedBase: pinnedBase,
                 skip: skip
             )
@@ -133,6 +140,7 @@ struct ReplayCommand: ParsableCommand {
         _ path: String,
         into output: OutputStream,
         builder: inout RecordBuilder,
+        counters: inout RecordCounters,
         pinnedBase: String?,
         skip: Int
     ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
@@ -146,12 +154,16 @@ struct ReplayCommand: ParsableCommand {
                 source: source,
                 printing: !summary,
                 builder: raw ? nil : builder,
+                counters: counters,
                 hold: BodyBaseHold(requestURL: baseURL, pinnedBase: pinnedBase, limit: Self.holdLimit),
                 skip: skip
             ),
             limits: JSONLimits(maxDocumentBytes: nil)
         )
-        defer { if let used = decoder.consumer.builder { builder = used } }
+        defer {
+            if let used = decoder.consumer.builder { builder = used }
+            counters = decoder.consumer.counters
+        }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         do {
             while true {
@@ -194,18 +206,28 @@ struct LinePrinter: EventBatchConsumer {
     var writer = JSONWriter(capacity: 1024)
     /// Records mode (nil: raw event lines).
     var builder: RecordBuilder?
+    /// The records' sequence numbers and open invitations, across files.
+    var counters: RecordCounters
     var hold: BodyBaseHold
     /// Events below this ordinal were printed by an earlier read of the file.
     let skip: Int
     /// Events printed (by ordinal: the next one to print).
     private(set) var printed: Int
 
-    init(output: OutputStream, source: String?, printing: Bool, builder: RecordBuilder?, hold: BodyBaseHold, skip: Int)
-    {
+    init(
+        output: OutputStream,
+        source: String?,
+        printing: Bool,
+        builder: RecordBuilder?,
+        counters: RecordCounters,
+        hold: BodyBaseHold,
+        skip: Int
+    ) {
         self.output = output
         self.source = source
         self.printing = printing
         self.builder = builder
+        self.counters = counters
         self.hold = hold
         self.skip = skip
         printed = skip
@@ -259,7 +281,8 @@ struct LinePrinter: EventBatchConsumer {
                 for: resolved,
                 application: "replay:" + file,
                 batch: file,
-                now: WallClock.microsecondsSince1970()
+                now: WallClock.microsecondsSince1970(),
+                ledger: &counters
             )
         else { return }
         record.writeJSONLine(into: &writer)

@@ -17,7 +17,7 @@ import UCWATestSupport
 
         try FileManager.default.removeItem(atPath: parent + "/state")
         #expect(try store.load() == nil)
-        checkpoint.sequence = 8
+        checkpoint = Checkpoint(endpointID: "e", eventsURL: "https://example.com/events?ack=1", sequence: 8)
         try store.save(checkpoint)
         #expect(try store.load() == checkpoint)
         #expect(!FileManager.default.fileExists(atPath: parent + "/state/checkpoint.json.tmp"))
@@ -50,8 +50,11 @@ import UCWATestSupport
         for sequence in Int64(2)...6 {
             let before = checkpoint
             let current = try inode("checkpoint.json")
-            checkpoint.sequence = sequence
-            checkpoint.eventsURL = "https://example.com/events?ack=\(sequence)"
+            checkpoint = Checkpoint(
+                endpointID: "e",
+                eventsURL: "https://example.com/events?ack=\(sequence)",
+                sequence: sequence
+            )
             try store.save(checkpoint)
             #expect(try store.load() == checkpoint)
             // The file that was named checkpoint.json is untouched, now as the spare.

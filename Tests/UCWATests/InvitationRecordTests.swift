@@ -59,11 +59,13 @@ import UCWA
     @Test func theWholeInvitationReachesTheRecord() throws {
         let resource = try InvitationResource.decode(Array(Self.fullResource.utf8))
         var builder = RecordBuilder(account: "alice", filter: .invitations)
+        var ledger = RecordCounters()
         let recordMade = builder.record(
             for: Self.resolved(resource),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
         let record = try #require(recordMade)
         let origin = "https://pool.contoso.com/ucwa/oauth/v1/applications/105"
@@ -117,11 +119,13 @@ import UCWA
         #expect(resource.acceptedByURI == "sip:lenea@contoso.com")
         #expect(resource.acceptedByHref == "/p/lenea@contoso.com", "the first participant's self link")
         var builder = RecordBuilder(account: "alice", filter: .invitations)
+        var ledger = RecordCounters()
         let recordMade = builder.record(
             for: Self.resolved(resource),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
         let record = try #require(recordMade)
         #expect(record.fromName == "Tosh Meston", "an empty embedded name falls back to the link's title")
@@ -140,7 +144,14 @@ import UCWA
         resolved.href = "https://other.contoso.com/ucwa/v1/applications/1/communication/invitations/7"
         resolved.resolution = .fetched
         var builder = RecordBuilder(account: "alice", filter: .invitations)
-        let recordMade = builder.record(for: resolved, application: Self.application, batch: Self.batch, now: 0)
+        var ledger = RecordCounters()
+        let recordMade = builder.record(
+            for: resolved,
+            application: Self.application,
+            batch: Self.batch,
+            now: 0,
+            ledger: &ledger
+        )
         let record = try #require(recordMade)
         #expect(
             record.conversationHref == "https://other.contoso.com/ucwa/v1/applications/1/communication/conversations/1"
@@ -176,11 +187,13 @@ import UCWA
             Array(#"{"_links":{"message":{"href":"data:text/plain,line1%0Aline2%1B%5B31m%E2%80%AE"}}}"#.utf8)
         )
         var builder = RecordBuilder(account: "alice", filter: .invitations)
+        var ledger = RecordCounters()
         let recordMade = builder.record(
             for: Self.resolved(resource),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
         let record = try #require(recordMade)
         #expect(record.invitationMessage == "line1\\u000Aline2\\u001B[31m\\u202E")
@@ -205,6 +218,7 @@ import UCWA
 
     @Test func genericEventsCarryStatusAndReasonAndWarnOnFailure() throws {
         var builder = RecordBuilder(account: "alice", filter: .all)
+        var ledger = RecordCounters()
         let failed = UCWAEvent(
             sender: UCWALink(rel: "conversation", href: "/c/1"),
             link: UCWALink(rel: "message", href: "/c/1/messages/2"),
@@ -217,7 +231,8 @@ import UCWA
             for: ResolvedEvent(event: failed, href: "", resource: nil, resolution: .none, base: "https://pool/e?ack=1"),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
         let record = try #require(recordMade)
         #expect(record.eventName == .event && record.level == .warn)
@@ -232,7 +247,8 @@ import UCWA
             for: ResolvedEvent(event: succeeded, href: "", resource: nil, resolution: .none, base: "https://pool/e"),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
         let ok = try #require(okMade)
         #expect(ok.level == .info && ok.status == "success" && ok.reasonCode == nil)
@@ -260,30 +276,34 @@ import UCWA
 
     @Test func resetsAfterALostApplicationCarryTheServersErrorAndThePreviousApplication() {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var ledger = RecordCounters()
         let reset = builder.channelReset(
             .applicationNotFound,
             application: Self.application + "6",
             now: 0,
             previousApplication: Self.application,
-            serverError: UCWAReason(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred.")
+            serverError: UCWAReason(code: "NotFound", subcode: "ApplicationNotFound", message: "An error occurred."),
+            ledger: &ledger
         )
         #expect(reset.reasonCode == "NotFound" && reset.reasonSubcode == "ApplicationNotFound")
         #expect(reset.reasonMessage == "An error occurred.")
         #expect(reset.previousApplicationHref == Self.application)
         #expect(reset.applicationHref == Self.application + "6")
         #expect(reset.journalFields.contains("UCWA_PREVIOUS_APPLICATION_HREF=\(Self.application)"))
-        let resync = builder.channelReset(.resync, application: Self.application, now: 0)
+        let resync = builder.channelReset(.resync, application: Self.application, now: 0, ledger: &ledger)
         #expect(resync.previousApplicationHref == nil && resync.reasonCode == nil)
     }
 
     @Test func journaldEntriesCarryTheTimestampAndBothEventTypeNames() throws {
         var builder = RecordBuilder(account: "alice", filter: .invitations)
+        var ledger = RecordCounters()
         let resource = try InvitationResource.decode(Array(Self.fullResource.utf8))
         let recordMade = builder.record(
             for: Self.resolved(resource),
             application: Self.application,
             batch: Self.batch,
-            now: 1_000_000
+            now: 1_000_000,
+            ledger: &ledger
         )
         let record = try #require(recordMade)
         let fields = record.journalFields

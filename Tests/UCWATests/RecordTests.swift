@@ -43,11 +43,13 @@ import UCWA
 
     @Test func lifecycleCarriesStartedAtAndDurationOnCompleted() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var ledger = RecordCounters()
         let startedMade = builder.record(
             for: Self.invitationEvent(.started),
             application: Self.application,
             batch: Self.batch,
-            now: 1_000_000_000_000_000
+            now: 1_000_000_000_000_000,
+            ledger: &ledger
         )
 
         let started = try #require(startedMade)
@@ -58,7 +60,8 @@ import UCWA
             for: Self.invitationEvent(.updated, state: "Alerting", ordinal: 1),
             application: Self.application,
             batch: Self.batch,
-            now: 1_000_000_001_000_000
+            now: 1_000_000_001_000_000,
+            ledger: &ledger
         )
 
         let updated = try #require(updatedMade)
@@ -67,14 +70,15 @@ import UCWA
             for: Self.invitationEvent(.completed, state: "Connected", status: "Success", ordinal: 2),
             application: Self.application,
             batch: Self.batch,
-            now: 1_000_000_002_500_000
+            now: 1_000_000_002_500_000,
+            ledger: &ledger
         )
 
         let completed = try #require(completedMade)
         #expect(completed.status == "success")
         #expect(completed.durationMs == 2500)
         #expect(completed.level == .info)
-        #expect(builder.tracker.open.isEmpty)
+        #expect(ledger.openInvitations.isEmpty)
         #expect([started.sequence, updated.sequence, completed.sequence] == [1, 2, 3])
     }
 
@@ -87,11 +91,12 @@ import UCWA
         ] as [(String?, String?, String)]
     )
     func statusFromTheEventElseFromTheState(event: String?, state: String?, expected: String) {
-        #expect(InvitationTracker.status(event: event, state: state) == expected)
+        #expect(InvitationLifecycle.status(event: event, state: state) == expected)
     }
 
     @Test func completedWithoutStartedAndUpdatedForAnUnseenInvitationAreNormal() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var ledger = RecordCounters()
         let completedMade = builder.record(
             for: Self.invitationEvent(
                 .completed,
@@ -101,7 +106,8 @@ import UCWA
             ),
             application: Self.application,
             batch: Self.batch,
-            now: 5
+            now: 5,
+            ledger: &ledger
         )
 
         let completed = try #require(completedMade)
@@ -109,11 +115,13 @@ import UCWA
         #expect(completed.level == .warn)
         #expect(completed.reasonSubcode == "Declined")
         var other = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var otherLedger = RecordCounters()
         let updatedMade = other.record(
             for: Self.invitationEvent(.updated, state: "Alerting"),
             application: Self.application,
             batch: Self.batch,
-            now: 7
+            now: 7,
+            ledger: &otherLedger
         )
 
         let updated = try #require(updatedMade)
@@ -134,17 +142,38 @@ import UCWA
             resolution: .none
         )
         var narrow = RecordBuilder(account: "a", filter: .participantInvitations)
-        let narrowMessaging = narrow.record(for: messaging, application: "", batch: "", now: 0)
-        let narrowParticipant = narrow.record(for: participant, application: "", batch: "", now: 0)
+        var narrowLedger = RecordCounters()
+        let narrowMessaging = narrow.record(for: messaging, application: "", batch: "", now: 0, ledger: &narrowLedger)
+        let narrowParticipant = narrow.record(
+            for: participant,
+            application: "",
+            batch: "",
+            now: 0,
+            ledger: &narrowLedger
+        )
         #expect(narrowMessaging == nil)
         #expect(narrowParticipant == nil)
         var invitations = RecordBuilder(account: "a", filter: .invitations)
-        let invitationsMessaging = invitations.record(for: messaging, application: "", batch: "", now: 0)
-        let invitationsParticipant = invitations.record(for: participant, application: "", batch: "", now: 0)
+        var invitationsLedger = RecordCounters()
+        let invitationsMessaging = invitations.record(
+            for: messaging,
+            application: "",
+            batch: "",
+            now: 0,
+            ledger: &invitationsLedger
+        )
+        let invitationsParticipant = invitations.record(
+            for: participant,
+            application: "",
+            batch: "",
+            now: 0,
+            ledger: &invitationsLedger
+        )
         #expect(invitationsMessaging?.invitationType == "messagingInvitation")
         #expect(invitationsParticipant == nil)
         var all = RecordBuilder(account: "a", filter: .all)
-        let other = all.record(for: participant, application: "", batch: "", now: 0)
+        var allLedger = RecordCounters()
+        let other = all.record(for: participant, application: "", batch: "", now: 0, ledger: &allLedger)
         #expect(other?.eventName == .event)
         #expect(other?.linkRel == "participant" && other?.senderRel == "conversation" && other?.eventType == "added")
         // Prefixed rels count as the same invitation kind.
@@ -152,7 +181,8 @@ import UCWA
             for: Self.invitationEvent(.started, rel: "ms:rtc:saas:participantInvitation"),
             application: "",
             batch: "",
-            now: 0
+            now: 0,
+            ledger: &narrowLedger
         )
         #expect(prefixed?.invitationType == "participantInvitation")
     }
@@ -240,6 +270,7 @@ import UCWA
 
     @Test func hostileStringsAreEscapedAndCapped() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var ledger = RecordCounters()
         let hostile =
             "line1\nPRIORITY=0\nMESSAGE=forged\u{0}\u{1B}[31mred\u{202E}evil\u{2028}x"
             + String(repeating: "y", count: 10_000)
@@ -247,7 +278,8 @@ import UCWA
             for: Self.invitationEvent(.started, subject: hostile),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
 
         let record = try #require(recordMade)
@@ -269,11 +301,13 @@ import UCWA
 
     @Test func keysComeInTheContractOrderAndAbsentValuesAreOmitted() throws {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        var ledger = RecordCounters()
         let recordMade = builder.record(
             for: Self.invitationEvent(.started),
             application: Self.application,
             batch: Self.batch,
-            now: 0
+            now: 0,
+            ledger: &ledger
         )
 
         let record = try #require(recordMade)
@@ -295,8 +329,9 @@ import UCWA
 
     @Test func channelRecordsAreWarnForResets() {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let opened = builder.channelOpened(application: Self.application, now: 0)
-        let reset = builder.channelReset(.applicationNotFound, application: Self.application, now: 0)
+        var ledger = RecordCounters()
+        let opened = builder.channelOpened(application: Self.application, now: 0, ledger: &ledger)
+        let reset = builder.channelReset(.applicationNotFound, application: Self.application, now: 0, ledger: &ledger)
         #expect(opened.eventName == .channelOpened && opened.level == .info)
         #expect(
             reset.eventName == .channelReset && reset.level == .warn && reset.resetReason == "application_not_found"
@@ -310,8 +345,15 @@ import UCWA
     /// number after every earlier key (schema_version stays 1); absent on an ordinary reset.
     @Test func aStormsResetCarriesMergedResetsLast() {
         var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
-        let single = builder.channelReset(.resync, application: Self.application, now: 0)
-        let storm = builder.channelReset(.resync, application: Self.application, mergedResets: 7, now: 0)
+        var ledger = RecordCounters()
+        let single = builder.channelReset(.resync, application: Self.application, now: 0, ledger: &ledger)
+        let storm = builder.channelReset(
+            .resync,
+            application: Self.application,
+            mergedResets: 7,
+            now: 0,
+            ledger: &ledger
+        )
         var writer = JSONWriter()
         single.writeJSONLine(into: &writer)
         let singleLine = String(decoding: writer.bytes, as: UTF8.self)

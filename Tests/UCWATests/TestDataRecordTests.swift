@@ -16,6 +16,7 @@ import UCWATestSupport
     struct RecordMaker: EventBatchConsumer {
         var hold: BodyBaseHold
         var builder = RecordBuilder(account: "test", filter: .all)
+        var ledger = RecordCounters()
         var records: [Record] = []
         var name: String
 
@@ -45,7 +46,7 @@ import UCWATestSupport
                 resolution: event.invitation == nil ? .none : .embedded,
                 base: base
             )
-            if let record = builder.record(for: resolved, application: "test", batch: name, now: 0) {
+            if let record = builder.record(for: resolved, application: "test", batch: name, now: 0, ledger: &ledger) {
                 records.append(record)
             }
         }

@@ -11,12 +11,14 @@ import Glibc
 #endif
 
 /// The daemon's channel handler: resolves events, turns them into records, writes them to the
-/// sink, and checkpoints before the channel may acknowledge a batch.
+/// sink, and checkpoints before the channel may acknowledge a batch. What it saves, `state`
+/// decides (the persisted state's one owner); the handler writes records and saves in order.
 struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     var resolver: Resolver
     var builder: RecordBuilder
     var sink: Sink
-    var checkpoint: Checkpoint
+    /// The persisted state; the daemon saves `state.closing()` when the channel has stopped.
+    private(set) var state: PersistedState
     let store: CheckpointStore
     /// `STATUS=` (and through it the stats and the notifier).
     let status: DaemonStatus
@@ -31,6 +33,28 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     /// Set when the checkpoint's application was gone at start: reported with the first opening.
     var pendingReset: ChannelResetReason?
 
+    init(
+        resolver: Resolver,
+        builder: RecordBuilder,
+        sink: Sink,
+        state: PersistedState,
+        store: CheckpointStore,
+        status: DaemonStatus,
+        logger: Logger,
+        live: LiveSettings,
+        pendingReset: ChannelResetReason?
+    ) {
+        self.resolver = resolver
+        self.builder = builder
+        self.sink = sink
+        self.state = state
+        self.store = store
+        self.status = status
+        self.logger = logger
+        self.live = live
+        self.pendingReset = pendingReset
+    }
+
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws {
         self.endpoints = endpoints
         if let reason = pendingReset {
@@ -40,18 +64,21 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
                     reason,
                     application: endpoints.applicationURL,
                     now: WallClock.microsecondsSince1970(),
-                    previousApplication: checkpoint.applicationURL
+                    previousApplication: state.applicationURL,
+                    ledger: &state
                 )
             )
         }
-        try write(builder.channelOpened(application: endpoints.applicationURL, now: WallClock.microsecondsSince1970()))
-        // A new application starts at its first events URL, and that is checkpointed before
-        // the first poll: a crash before the first batch is done resumes there, not at
-        // whatever the server would hand out later (which would acknowledge the batch unseen).
-        let fresh = checkpoint.applicationURL != endpoints.applicationURL || checkpoint.eventsURL == nil
-        checkpoint.applicationURL = endpoints.applicationURL
-        checkpoint.applicationsURL = endpoints.applicationsURL
-        try flushAndSave(eventsURL: fresh ? endpoints.eventsURL : nil)
+        try write(
+            builder.channelOpened(
+                application: endpoints.applicationURL,
+                now: WallClock.microsecondsSince1970(),
+                ledger: &state
+            )
+        )
+        // The new application's first events URL is saved before the first poll.
+        try sink.flush()
+        try save(state.opened(endpoints))
     }
 
     /// After 404/410 (or a rediscovery that found another application) this comes before
@@ -73,7 +100,8 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
                 mergedResets: details.mergedResets,
                 now: WallClock.microsecondsSince1970(),
                 previousApplication: details.previousApplication,
-                serverError: error
+                serverError: error,
+                ledger: &state
             )
         )
         try sink.flush()
@@ -113,7 +141,7 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         }
         try sink.flush()
         if eventRecordsSinceSave > 0 { CrashHook.afterRecordsBeforeCheckpoint(logger) }
-        try flushAndSave(eventsURL: next)
+        try save(state.batchCompleted(next: next))
         stats.batchDone()
         status.refresh()
     }
@@ -152,7 +180,8 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
             for: resolved,
             application: endpoints.applicationURL,
             batch: currentPoll ?? "",
-            now: WallClock.microsecondsSince1970()
+            now: WallClock.microsecondsSince1970(),
+            ledger: &state
         ) {
             try write(record)
             eventRecordsSinceSave += 1
@@ -166,40 +195,17 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     /// record can reach the sink (`Checkpoint.sequenceReserved`), so no number is used twice
     /// even when a crash loses the checkpoint of the batch in flight.
     private mutating func write(_ record: Record) throws {
-        if record.sequence > checkpoint.sequenceReserved {
-            // More records in this batch than the reservation of its start: reserve further.
-            // Only the reservation differs from the last save (the events URL, the sequence
-            // and the open invitations move on at the end of a batch).
-            checkpoint.sequenceReserved = record.sequence + Self.sequenceBlock
-            try store.save(checkpoint)
+        if let reservation = state.reservation(covering: record.sequence) {
+            try store.save(reservation)
         }
         try sink.append(record)
         stats.recordWritten()
     }
 
-    /// Sequence numbers reserved ahead at each checkpoint: after a crash the next run starts
-    /// above them (a gap of at most this many), and a batch of more records saves once more
-    /// per this many.
-    static var sequenceBlock: Int64 { 1024 }
-
-    /// Records in the sink, then the checkpoint on disk: only then may `next` be requested.
-    private mutating func flushAndSave(eventsURL: String?) throws {
-        try sink.flush()
-        if let eventsURL { checkpoint.eventsURL = eventsURL }
-        checkpoint.sequence = builder.sequence
-        checkpoint.sequenceReserved = builder.sequence + Self.sequenceBlock
-        checkpoint.openInvitations = builder.tracker.open
+    /// Saves a checkpoint that commits records: they are in the sink already (flushed).
+    private mutating func save(_ checkpoint: Checkpoint) throws {
         try store.save(checkpoint)
         eventRecordsSinceSave = 0
-    }
-
-    /// The checkpoint to save at a clean stop: the reservation shrinks to the last number used,
-    /// so a restart goes on without a gap (records written after the last checkpoint keep
-    /// their numbers: the next run starts above them).
-    func checkpointAtStop() -> Checkpoint {
-        var final = checkpoint
-        final.sequenceReserved = builder.sequence
-        return final
     }
 }
 

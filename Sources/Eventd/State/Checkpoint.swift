@@ -6,21 +6,23 @@ import Glibc
 #endif
 
 /// What survives a restart (DESIGN.md §3 Files): the application, the events URL to request
-/// next, the sequence counter, the endpoint id, and the open invitations. Nothing secret.
+/// next, the sequence counter, the endpoint id, and the open invitations. Nothing secret. A
+/// snapshot, as `checkpoint.json` holds it: `PersistedState`, the state's one owner, makes the
+/// ones the daemon saves.
 package struct Checkpoint: Sendable, Equatable {
-    package var endpointID: String
-    package var applicationURL: String?
-    package var applicationsURL: String?
+    package let endpointID: String
+    package let applicationURL: String?
+    package let applicationsURL: String?
     /// The URL to request next; requesting it acknowledges everything before.
-    package var eventsURL: String?
+    package let eventsURL: String?
     /// The last sequence number of the records of acknowledged batches.
-    package var sequence: Int64
+    package let sequence: Int64
     /// Sequence numbers up to here may have been given to records (the batch in flight); the
     /// next run starts above them (`firstFreeSequence`), so a record delivered again after a
     /// crash gets a number never used before. A clean stop saves the last number used.
-    package var sequenceReserved: Int64
+    package let sequenceReserved: Int64
     /// Invitation href → first sighting (µs since 1970).
-    package var openInvitations: [String: Int64]
+    package let openInvitations: [String: Int64]
 
     package init(
         endpointID: String,

@@ -8,27 +8,18 @@ package enum EventFilter: String, Sendable, CaseIterable {
     case all
 }
 
-/// Turns resolved events and channel changes into records (pure): event filter, lifecycle
-/// tracking, sanitising, the deterministic `record_id` and the `sequence` counter.
+/// Turns resolved events and channel changes into records (pure): event filter, sanitising,
+/// absolute hrefs, the deterministic `record_id`. What outlives a record, its `sequence` number
+/// and the invitations' lifecycles, it asks of the `ledger` it is given (their one owner).
 package struct RecordBuilder: Sendable {
     package var account: String
     package var filter: EventFilter
-    /// The last sequence number used; persisted by the daemon.
-    package var sequence: Int64
-    package var tracker: InvitationTracker
     /// The record-id hash of the current batch's prefix, computed once per batch.
     private var seed: RecordIDSeed?
 
-    package init(
-        account: String,
-        filter: EventFilter,
-        sequence: Int64 = 0,
-        tracker: InvitationTracker = InvitationTracker()
-    ) {
+    package init(account: String, filter: EventFilter) {
         self.account = account
         self.filter = filter
-        self.sequence = sequence
-        self.tracker = tracker
     }
 
     /// Whether the filter keeps `event` (decided before anything is fetched for it).
@@ -50,9 +41,15 @@ package struct RecordBuilder: Sendable {
     /// The record of one event, or nil when the filter leaves it out. `batch` is the URL of the
     /// batch the event came in (the same when the server delivers the batch again), `now` the
     /// observation time in microseconds since 1970. Every href in the record is resolved
-    /// against `resolved.base` (else the invitation's href).
-    package mutating func record(for resolved: ResolvedEvent, application: String, batch: String, now: Int64) -> Record?
-    {
+    /// against `resolved.base` (else the invitation's href). The record's sequence number and
+    /// the invitation's lifecycle come from `ledger`.
+    package mutating func record(
+        for resolved: ResolvedEvent,
+        application: String,
+        batch: String,
+        now: Int64,
+        ledger: inout some RecordLedger
+    ) -> Record? {
         let event = resolved.event
         guard wants(event) else { return nil }
         let relName = event.link.name
@@ -63,9 +60,9 @@ package struct RecordBuilder: Sendable {
         let baseURL = resolved.base.isEmpty ? resolved.href : resolved.base
         if base?.url != baseURL { base = Href.Base(baseURL, after: base) }
         guard needsResource(event), let type = event.type else {
-            return otherEvent(resolved, recordID: recordID, now: now)
+            return otherEvent(resolved, recordID: recordID, now: now, ledger: &ledger)
         }
-        let lifecycle = tracker.track(resolved, now: now)
+        let lifecycle = ledger.track(resolved, now: now)
         let name: Record.EventName =
             type == .started ? .invitationStarted : type == .updated ? .invitationUpdated : .invitationCompleted
         let failed = lifecycle.status == "failure"
@@ -75,7 +72,8 @@ package struct RecordBuilder: Sendable {
             now: now,
             recordID: recordID,
             message: type == .completed
-                ? "invitation completed: \(lifecycle.status ?? "unknown")" : "invitation \(type)"
+                ? "invitation completed: \(lifecycle.status ?? "unknown")" : "invitation \(type)",
+            ledger: &ledger
         )
         let resource = resolved.resource
         record.invitationType = UserText.sanitize(relName.string)
@@ -153,15 +151,21 @@ package struct RecordBuilder: Sendable {
 
     /// `ucwa.event`: any other event (`Events=all`), with its status and reason; `warn` when the
     /// event reports a failure.
-    private mutating func otherEvent(_ resolved: ResolvedEvent, recordID: String, now: Int64) -> Record {
+    private func otherEvent(
+        _ resolved: ResolvedEvent,
+        recordID: String,
+        now: Int64,
+        ledger: inout some RecordLedger
+    ) -> Record {
         let event = resolved.event
-        let status = event.status.nonEmpty.map { InvitationTracker.eventStatus($0.string) }
+        let status = event.status.nonEmpty.map { InvitationLifecycle.eventStatus($0.string) }
         var record = nextRecord(
             .event,
             level: status == "failure" ? .warn : .info,
             now: now,
             recordID: recordID,
-            message: "event"
+            message: "event",
+            ledger: &ledger
         )
         record.eventType = event.type.map { UserText.sanitize($0.description) }
         record.status = status
@@ -175,9 +179,16 @@ package struct RecordBuilder: Sendable {
 
     /// `ucwa.channel.opened`: the channel starts on an application (after start-up, or on a
     /// new application after 404/410, which the reset record before it explains).
-    package mutating func channelOpened(application: String, now: Int64) -> Record {
-        var record = nextRecord(.channelOpened, level: .info, now: now, recordID: "", message: "event channel opened")
-        record.recordID = Self.recordID(application: application, batch: "opened", ordinal: Int(sequence))
+    package func channelOpened(application: String, now: Int64, ledger: inout some RecordLedger) -> Record {
+        var record = nextRecord(
+            .channelOpened,
+            level: .info,
+            now: now,
+            recordID: "",
+            message: "event channel opened",
+            ledger: &ledger
+        )
+        record.recordID = Self.recordID(application: application, batch: "opened", ordinal: Int(record.sequence))
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
         return record
     }
@@ -186,21 +197,23 @@ package struct RecordBuilder: Sendable {
     /// carries the server's error (`reason_code`/`reason_subcode`/`reason_message`) and the
     /// application that was lost (`previous_application_href`); `application` is the one the
     /// channel goes on with. `mergedResets` > 1: the record stands for that many consecutive
-    /// `resync` answers (a resync storm).
-    package mutating func channelReset(
+    /// `resync` answers (a resync storm). A reset to another application tells `ledger` to
+    /// forget the open invitations.
+    package func channelReset(
         _ reason: ChannelResetReason,
         application: String,
         mergedResets: Int = 1,
         now: Int64,
         previousApplication: String? = nil,
-        serverError: UCWAReason? = nil
+        serverError: UCWAReason? = nil,
+        ledger: inout some RecordLedger
     ) -> Record {
         let message =
             mergedResets > 1
             ? "event channel reset: \(reason.rawValue) (\(mergedResets) in a row, merged)"
             : "event channel reset: \(reason.rawValue)"
-        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: message)
-        record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(sequence))
+        var record = nextRecord(.channelReset, level: .warn, now: now, recordID: "", message: message, ledger: &ledger)
+        record.recordID = Self.recordID(application: application, batch: "reset", ordinal: Int(record.sequence))
         record.resetReason = reason.rawValue
         if mergedResets > 1 { record.mergedResets = Int64(mergedResets) }
         record.applicationHref = UserText.sanitize(application, limit: UserText.uriLimit)
@@ -211,27 +224,27 @@ package struct RecordBuilder: Sendable {
             record.previousApplicationHref = UserText.sanitize(previousApplication, limit: UserText.uriLimit)
         }
         if reason == .applicationNotFound || reason == .applicationExpired || reason == .applicationReplaced {
-            tracker.reset()
+            ledger.forgetInvitations()
         }
         return record
     }
 
-    private mutating func nextRecord(
+    private func nextRecord(
         _ name: Record.EventName,
         level: Record.Level,
         now: Int64,
         recordID: String,
-        message: String
+        message: String,
+        ledger: inout some RecordLedger
     ) -> Record {
-        sequence += 1
-        return Record(
+        Record(
             timestamp: Timestamp.rfc3339(microseconds: now),
             level: level,
             eventName: name,
             message: message,
             account: UserText.sanitize(account),
             recordID: recordID,
-            sequence: sequence
+            sequence: ledger.nextSequence()
         )
     }
 

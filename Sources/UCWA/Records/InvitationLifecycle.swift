@@ -1,35 +1,38 @@
-/// Lifecycle state of invitations across events and restarts: when each was first seen, so a
-/// `completed` record carries `started_at` and `duration_ms` (pure; the daemon keeps `open` in
-/// the checkpoint).
+/// Where an invitation is in its life, as a record reports it: when it was first seen, so a
+/// `completed` record carries `started_at` and `duration_ms`, and how it ended. Pure: the open
+/// invitations it reads and updates belong to the state's owner (`RecordLedger`), which keeps
+/// them across events and restarts.
 ///
 /// `completed` without an earlier sighting and `updated` for an unseen invitation are normal
 /// (the server coalesces events): the first sighting starts the clock; a `completed` seen first
 /// carries neither `started_at` nor `duration_ms` rather than a made-up zero.
-package struct InvitationTracker: Sendable, Equatable {
-    /// href → first sighting, microseconds since 1970.
-    package private(set) var open: [String: Int64]
+package struct InvitationLifecycle: Sendable, Equatable {
+    package var startedAt: Int64?
+    package var durationMs: Int64?
+    /// `success`, `failure` or `unknown`; completed events only.
+    package var status: String?
+
     /// Most open invitations remembered; beyond it the oldest are forgotten.
-    package var limit: Int
+    package static let openLimit = 10_000
 
-    package init(open: [String: Int64] = [:], limit: Int = 10_000) {
-        self.open = open
-        self.limit = limit
-    }
-
-    package struct Lifecycle: Sendable, Equatable {
-        package var startedAt: Int64?
-        package var durationMs: Int64?
-        /// `success`, `failure` or `unknown`; completed events only.
-        package var status: String?
-    }
-
-    package mutating func track(_ resolved: ResolvedEvent, now: Int64) -> Lifecycle {
+    /// The lifecycle of `resolved`'s event, noted in `open` (href → first sighting, microseconds
+    /// since 1970): a first sighting is added, a completed invitation leaves.
+    package static func track(
+        _ resolved: ResolvedEvent,
+        now: Int64,
+        open: inout [String: Int64],
+        limit: Int = openLimit
+    ) -> InvitationLifecycle {
         let href = resolved.href
         switch resolved.event.type {
         case .completed?:
             let started = open.removeValue(forKey: href)
-            let status = Self.status(event: resolved.event.status?.string, state: resolved.resource?.state?.string)
-            return Lifecycle(startedAt: started, durationMs: started.map { max(0, (now - $0) / 1000) }, status: status)
+            let status = status(event: resolved.event.status?.string, state: resolved.resource?.state?.string)
+            return InvitationLifecycle(
+                startedAt: started,
+                durationMs: started.map { max(0, (now - $0) / 1000) },
+                status: status
+            )
         default:
             if open[href] == nil {
                 if open.count >= limit, let oldest = open.min(by: { $0.value < $1.value }) {
@@ -37,7 +40,7 @@ package struct InvitationTracker: Sendable, Equatable {
                 }
                 open[href] = now
             }
-            return Lifecycle(startedAt: open[href], durationMs: nil, status: nil)
+            return InvitationLifecycle(startedAt: open[href], durationMs: nil, status: nil)
         }
     }
 
@@ -64,10 +67,5 @@ package struct InvitationTracker: Sendable, Equatable {
         case "failure": "failure"
         default: UserText.sanitize(status)
         }
-    }
-
-    /// Forgets everything (a new application: its invitations are not ours).
-    package mutating func reset() {
-        open.removeAll()
     }
 }
