@@ -105,7 +105,7 @@ struct ReplayCommand: ParsableCommand {
     struct Result {
         var events = 0
         var bytes = 0
-        var links: [BatchLinkKind: String] = [:]
+        var links = BatchLinks()
         /// A `sender` array or a next/resume/resync link was seen.
         var isBatch = true
     }
@@ -186,7 +186,7 @@ struct ReplayCommand: ParsableCommand {
         }
         let again = decoder.consumer.end()
         let links = decoder.consumer.links
-        let isBatch = decoder.sawSenderArray || links[.next] != nil || links[.resume] != nil || links[.resync] != nil
+        let isBatch = decoder.sawSenderArray || links.next != nil || links.resume != nil || links.resync != nil
         let result = Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
         return (result, again ? (decoder.consumer.hold.base, decoder.consumer.printed) : nil)
     }
@@ -202,7 +202,7 @@ struct LinePrinter: EventBatchConsumer {
     let output: OutputStream
     let source: String?
     let printing: Bool
-    var links: [BatchLinkKind: String] = [:]
+    var links = BatchLinks()
     var writer = JSONWriter(capacity: 1024)
     /// Records mode (nil: raw event lines).
     var builder: RecordBuilder?

@@ -92,7 +92,13 @@ struct ChannelDriver {
         var driver = started()
         #expect(
             driver.end(
-                .batch(next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque", resume: nil, resync: nil)
+                .batch(
+                    BatchLinks(
+                        next: "/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque",
+                        resume: nil,
+                        resync: nil
+                    )
+                )
             )
                 == ["poll https://pool.contoso.com/ucwa/oauth/v1/applications/105/events?ack=2&key=opaque&timeout=900"]
         )
@@ -102,7 +108,7 @@ struct ChannelDriver {
     @Test func aTimeoutTheServerPutInTheHrefIsKept() {
         var driver = started()
         #expect(
-            driver.end(.batch(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil)) == [
+            driver.end(.batch(BatchLinks(next: "/e?ack=2&timeout=1800", resume: nil, resync: nil))) == [
                 "poll https://pool.contoso.com/e?ack=2&timeout=1800"
             ]
         )
@@ -111,7 +117,7 @@ struct ChannelDriver {
     @Test func resyncWinsAndIsReportedAsAReset() {
         var driver = started()
         #expect(
-            driver.end(.batch(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3"))
+            driver.end(.batch(BatchLinks(next: "/e?ack=9", resume: "/e?ack=8", resync: "/e?ack=3")))
                 == ["reset resync x1", "poll https://pool.contoso.com/e?ack=3&timeout=900"]
         )
     }
@@ -119,7 +125,7 @@ struct ChannelDriver {
     @Test func resumeReSendsTheQueryParametersAndIsReportedAsAReset() {
         var driver = started()
         #expect(
-            driver.end(.batch(next: nil, resume: "/e?ack=2", resync: nil)) == [
+            driver.end(.batch(BatchLinks(next: nil, resume: "/e?ack=2", resync: nil))) == [
                 "reset resume x1", "poll https://pool.contoso.com/e?ack=2&timeout=900",
             ]
         )
@@ -130,10 +136,8 @@ struct ChannelDriver {
         #expect(
             driver.end(
                 .batch(
-                    next: "v1/e?ack=2",
-                    resume: nil,
-                    resync: nil,
-                    baseURI: "https://tap.contoso.com/platformservice/"
+                    BatchLinks(next: "v1/e?ack=2", resume: nil, resync: nil),
+                    base: "https://tap.contoso.com/platformservice/"
                 )
             )
                 == ["poll https://tap.contoso.com/platformservice/v1/e?ack=2&timeout=900"]
@@ -237,7 +241,7 @@ struct ChannelDriver {
         var driver = started()
         _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
         _ = driver.elapse()
-        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)))
         #expect(
             driver.end(.status(500, subcode: nil, retryAfter: nil)) == [
                 "wait 1000ms then https://pool.contoso.com/e?ack=2&timeout=900: HTTP 500"
@@ -305,7 +309,7 @@ struct ChannelDriver {
         var driver = started()
         _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
         _ = driver.rediscovered(newEventsURL: nil)
-        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)))
         #expect(
             driver.end(.status(403, subcode: nil, retryAfter: nil)) == [
                 "rediscover - https://pool.contoso.com/e?ack=2&timeout=900"
@@ -351,7 +355,7 @@ struct ChannelDriver {
     @Test func aBatchWithoutAnyLinkIsRetried() {
         var driver = started()
         #expect(
-            driver.end(.batch(next: nil, resume: nil, resync: nil)) == [
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: nil))) == [
                 "wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"
             ]
         )
@@ -365,28 +369,30 @@ struct ChannelDriver {
         var driver = started()
         let resyncURL = "https://pool.contoso.com/e?ack=3&timeout=900"
         #expect(
-            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == ["reset resync x1", "poll \(resyncURL)"]
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3"))) == [
+                "reset resync x1", "poll \(resyncURL)",
+            ]
         )
         #expect(
-            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")) == [
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3"))) == [
                 "wait 2000ms then \(resyncURL): the server answered resync 2 times in a row"
             ]
         )
         #expect(driver.elapse() == ["poll \(resyncURL)"])
         #expect(
-            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"), random: 0) == [
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3")), random: 0) == [
                 "wait 3000ms then \(resyncURL): the server answered resync 3 times in a row"
             ]
         )
         _ = driver.elapse()
         #expect(
-            driver.end(.batch(next: "/e?ack=4", resume: nil, resync: nil)) == [
+            driver.end(.batch(BatchLinks(next: "/e?ack=4", resume: nil, resync: nil))) == [
                 "reset resync x2", "poll https://pool.contoso.com/e?ack=4&timeout=900",
             ]
         )
         // Over: the next resync is a first one again.
         #expect(
-            driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=4")) == [
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=4"))) == [
                 "reset resync x1", "poll https://pool.contoso.com/e?ack=4&timeout=900",
             ]
         )
@@ -394,12 +400,15 @@ struct ChannelDriver {
 
     @Test func aResyncStormOutlivingTheBudgetStops() {
         var driver = started()
-        _ = driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"))
+        _ = driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3")))
         for _ in 0..<3 {
-            #expect(driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3")).first?.hasPrefix("wait ") == true)
+            #expect(
+                driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3"))).first?.hasPrefix("wait ")
+                    == true
+            )
             _ = driver.elapse()
         }
-        let actions = driver.end(.batch(next: nil, resume: nil, resync: "/e?ack=3"))
+        let actions = driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3")))
         #expect(actions.first == "reset resync x4", "the merged resets are reported before the stop: \(actions)")
         #expect(driver.stop?.exitCode == 75)
         #expect(driver.stop?.description.contains("gave up after 5 attempts") == true, "\(actions)")
@@ -414,7 +423,11 @@ struct ChannelDriver {
         _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
         let backoff = try #require(driver.backoff)
         // A poll's end while backing off (the poll was answered already).
-        let late = driver.machine.pollEnded(pending, .batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
+        let late = driver.machine.pollEnded(
+            pending,
+            .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            random: 0.5
+        )
         guard case .stop(let stop)? = late.first, late.count == 1 else {
             Issue.record("expected a stop, got \(late)")
             return
@@ -434,9 +447,13 @@ struct ChannelDriver {
     @Test func aTicketFromAnEarlierActionIsRefused() throws {
         var driver = started()
         let first = try #require(driver.poll)
-        _ = driver.end(.batch(next: "/e?ack=2", resume: nil, resync: nil))
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)))
         // The first poll's ticket, handed back again: the machine polls ack=2 now.
-        let stale = driver.machine.pollEnded(first, .batch(next: "/e?ack=2", resume: nil, resync: nil), random: 0.5)
+        let stale = driver.machine.pollEnded(
+            first,
+            .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            random: 0.5
+        )
         let text = stale.map(ChannelDriver.text).joined()
         #expect(
             text.hasPrefix(
@@ -451,7 +468,7 @@ struct ChannelDriver {
         // Each kind of answer ends with an action that asks for an input or stops.
         var driver = started()
         for outcome: PollOutcome in [
-            .batch(next: "/e?ack=2", resume: nil, resync: nil), .status(500, subcode: nil, retryAfter: nil),
+            .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)), .status(500, subcode: nil, retryAfter: nil),
         ] {
             let actions = driver.end(outcome)
             let last = try #require(driver.last.last, "\(actions)")

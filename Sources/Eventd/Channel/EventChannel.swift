@@ -295,7 +295,7 @@ package struct EventChannel<Handler: EventChannelHandler> {
         }
         let skip = delivered?.url == url ? delivered!.count : 0
         var handed = 0
-        var links: [BatchLinkKind: String] = [:]
+        var links = BatchLinks()
         var hold = BodyBaseHold(requestURL: url, pinnedBase: pinnedBase, limit: eventsInFlight)
         var handingOver = false
         // A stop cancels this task (`StopSignal`): the handler below drops the transfer, which
@@ -366,22 +366,14 @@ package struct EventChannel<Handler: EventChannelHandler> {
             }
             let again = try await release()
             if let incomplete {
-                return (.malformed(description: "\(url): \(incomplete)", next: links[.next]), nil)
+                return (.malformed(description: "\(url): \(incomplete)", next: links.next), nil)
             }
-            if again { return (.batch(next: nil, resume: nil, resync: nil), hold.base) }
+            if again { return (.batch(BatchLinks()), hold.base) }
             delivered = nil
-            let base = hold.base
-            return (
-                .batch(
-                    next: links[.next],
-                    resume: links[.resume],
-                    resync: links[.resync],
-                    baseURI: base == url ? nil : base
-                ), nil
-            )
+            return (.batch(links, base: hold.base), nil)
         case .failure(let error as JSONError):
             _ = try await release()
-            return (.malformed(description: "\(url): \(error)", next: links[.next]), nil)
+            return (.malformed(description: "\(url): \(error)", next: links.next), nil)
         case .failure(let error as CurlClientError):
             return (.transport(description: error.description, retryable: error.isRetryable), nil)
         case .failure(let error):

@@ -28,7 +28,7 @@ package enum BatchLinkKind: String, Sendable, Equatable, Hashable, CaseIterable 
 /// A consumer that keeps everything: handy for tests, `replay` and small batches.
 package struct EventBatchCollector: EventBatchConsumer, Sendable {
     package var events: [UCWAEvent] = []
-    package var links: [BatchLinkKind: String] = [:]
+    package var links = BatchLinks()
     package var baseURI: String?
 
     package init() {}

@@ -18,8 +18,10 @@ package enum ChannelResetReason: String, Sendable, Hashable {
 
 /// How one long poll ended, as the driver reports it to `EventChannelMachine`.
 package enum PollOutcome: Sendable, Equatable {
-    /// A complete, valid batch and the links it carried (hrefs as sent).
-    case batch(next: String?, resume: String?, resync: String?, baseURI: String? = nil)
+    /// A complete, valid batch: the links it carried (hrefs as sent) and the absolute URL they
+    /// resolve against, its `baseuri` as the body's reader resolved it (`BodyBaseHold`, the
+    /// one place it is resolved); nil: the request URL.
+    case batch(BatchLinks, base: String? = nil)
     /// The body was not a valid batch; `next` is the next href if the decoder saw it first.
     case malformed(description: String, next: String?)
     /// A status other than 2xx, with the UCWA error subcode and the `Retry-After` delay.
@@ -262,12 +264,12 @@ package struct EventChannelMachine: Sendable {
             return inconsistent("the end of the poll of \(request.url) (\(outcome))")
         }
         switch outcome {
-        case .batch(let next, let resume, let resync, let baseURI):
-            let base = baseURI.flatMap { Href.resolve($0, against: url) } ?? url
+        case .batch(let links, let base):
+            let base = base ?? url
             func absolute(_ href: String) -> String { Href.resolve(href, against: base) ?? href }
             counters.retries.succeeded()
             counters.malformed = 0
-            if let resync {
+            if let resync = links.resync {
                 if counters.resyncs.failures == 0 {
                     counters.resyncs = RetryBudget(policy: policy, operation: counters.resyncs.operation)
                     _ = counters.resyncs.failed(url: url, reason: "resync", random: random)
@@ -303,8 +305,10 @@ package struct EventChannelMachine: Sendable {
             let merged: [ChannelAction] = storm > 0 ? [.reset(.resync, mergedResets: storm)] : []
             counters.tokens = 0
             counters.rediscoveries = 0
-            if let resume { return merged + [.reset(.resume, mergedResets: 1)] + poll(absolute(resume), counters) }
-            if let next { return merged + poll(absolute(next), counters) }
+            if let resume = links.resume {
+                return merged + [.reset(.resume, mergedResets: 1)] + poll(absolute(resume), counters)
+            }
+            if let next = links.next { return merged + poll(absolute(next), counters) }
             return merged + fail(url, "the batch has no next, resume or resync link", counters, random: random)
 
         case .malformed(let description, let next):
