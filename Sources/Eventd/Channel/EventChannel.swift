@@ -7,13 +7,6 @@ import UCWA
 import Glibc
 #endif
 
-/// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
-package struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
-    package var stop: ChannelStop
-    package var reason: String { stop.description }
-    package var description: String { "event channel stopped: \(stop)" }
-}
-
 /// Runs the event channel: `EventChannelMachine` decides, this does the I/O and never looks
 /// at the machine's state (every action carries what it needs). Each poll's body
 /// is decoded on the HTTP thread while it arrives, and its events go to the handler one by

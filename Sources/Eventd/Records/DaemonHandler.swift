@@ -1,14 +1,5 @@
-import Locking
 import Logging
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The daemon's channel handler: resolves events, turns them into records, writes them to the
 /// sink, and checkpoints before the channel may acknowledge a batch. What it saves, `state`
@@ -206,42 +197,5 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
     private mutating func save(_ checkpoint: Checkpoint) throws {
         try store.save(checkpoint)
         eventRecordsSinceSave = 0
-    }
-}
-
-/// A hook for the crash test (issue 15, item 11): with `UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS=1`
-/// the process kills itself (SIGKILL) once a batch's records are written and flushed and
-/// before its checkpoint is saved — the one point where a crash re-delivers a batch whose
-/// records the reader has already seen. Never set in production.
-enum CrashHook {
-    /// Read once.
-    static let afterRecords: Bool =
-        getenv("UCWA_EVENTD_TEST_CRASH_AFTER_RECORDS").map { String(cString: $0) == "1" } ?? false
-
-    static func afterRecordsBeforeCheckpoint(_ logger: Logger) {
-        guard afterRecords else { return }
-        logger.critical("test crash hook: killed after writing a batch's records, before its checkpoint")
-        kill(getpid(), SIGKILL)
-    }
-}
-
-/// Counters for `STATUS=` and the demo's summary.
-package final class DaemonStats: Sendable {
-    private let state = Locked<(records: Int, batches: Int, lastBatch: DaemonStatus.Moment?)>((0, 0, nil))
-
-    package init() {}
-
-    package var records: Int { state.withLock { $0.records } }
-    package var batches: Int { state.withLock { $0.batches } }
-    /// When the last batch was written and checkpointed.
-    package var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
-
-    func recordWritten() { state.withLock { $0.records += 1 } }
-    func batchDone() {
-        let now = DaemonStatus.Moment.now()
-        state.withLock {
-            $0.batches += 1
-            $0.lastBatch = now
-        }
     }
 }
