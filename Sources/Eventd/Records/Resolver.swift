@@ -37,7 +37,8 @@ package struct Resolver {
     /// The current batch's base URL, parsed once.
     private var base: Href.Base?
     /// The last resource seen per href and the base its hrefs resolve against, for `gone`;
-    /// dropped when the invitation completes.
+    /// dropped when the invitation completes. Memory of this run only: not persisted (what
+    /// survives a restart is `PersistedState`'s), so a `gone` after a restart has no state.
     private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
     package var lastSeenLimit = 10_000
