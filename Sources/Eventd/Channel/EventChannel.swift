@@ -27,7 +27,7 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// How much longer than the server's `timeout` the client waits for a parked poll.
     private let grace: Duration
     /// Where batches that keep failing are saved before they are skipped (nil: not saved).
-    private let quarantineDirectory: String?
+    let quarantineDirectory: String?
     /// Calls `handler.heartbeat()` from the channel's loop while it waits (off by default: the
     /// daemon keeps its own heartbeat, `DaemonStatus.tick()`, which also covers sign-in).
     private let ticker: HeartbeatTicker
