@@ -34,6 +34,7 @@ var package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -63,6 +64,14 @@ var package = Package(
             name: "Loopback",
             swiftSettings: strictSettings
         ),
+        // The one system-call layer: swift-system's FileDescriptor and Errno, plus the calls it
+        // lacks (fsync, rename, mkdir, poll, kill, ...) wrapped the same way. Above it, no code
+        // reads errno or loops on EINTR.
+        .target(
+            name: "SystemCalls",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "CurlHTTP",
             dependencies: ["CCurl", "Locking", "Loopback"],
@@ -71,8 +80,9 @@ var package = Package(
         .target(
             name: "Eventd",
             dependencies: [
-                "UCWA", "StreamingJSON", "CurlHTTP", "CSystemd", "Locking",
+                "UCWA", "StreamingJSON", "CurlHTTP", "CSystemd", "Locking", "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -89,7 +99,8 @@ var package = Package(
         .executableTarget(
             name: "ucwa-sim",
             dependencies: [
-                "UCWASimulator",
+                "UCWASimulator", "SystemCalls",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -108,7 +119,9 @@ var package = Package(
                 "StreamingJSON",
                 "UCWA",
                 "Eventd",
+                "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings,
@@ -152,6 +165,14 @@ var package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SystemCallsTests",
+            dependencies: [
+                "SystemCalls", "Locking", "UCWATestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "LockingTests",
             dependencies: ["Locking", "UCWATestSupport"],
             swiftSettings: strictSettings
@@ -159,7 +180,8 @@ var package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport",
+                "CurlHTTP", "Eventd", "Locking", "UCWA", "UCWASimulator", "StreamingJSON", "SystemCalls",
+                "UCWATestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Eventd
 import Logging
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc
@@ -41,38 +42,23 @@ func makeLogger(level: SharedLogLevel, environment: [String: String]) -> Logger 
     return Logger(label: "ucwa-eventd") { _ in DiagnosticsLogHandler(level: level, destination: destination) }
 }
 
-/// The write end of the self-pipe that the C signal handler writes the signal number to.
-nonisolated(unsafe) private var signalPipeWriter: Int32 = -1
-
-/// Async-signal-safe: one byte into the pipe, nothing else.
-private func forwardSignal(_ number: Int32) {
-    var byte = UInt8(truncatingIfNeeded: number)
-    _ = write(signalPipeWriter, &byte, 1)
-}
-
-/// Signal handling with a self-pipe: a C handler writes the signal number into a pipe, a
-/// thread of ours reads it and calls the actions. Installed before anything else, so that an
+/// Signal handling with a self-pipe (`SignalPipe`): a C handler writes the signal number into a
+/// pipe, a thread of ours reads it and calls the actions. Installed before anything else, so that an
 /// early SIGHUP from `systemctl reload` does not kill the process. (Dispatch signal sources
 /// use signalfd on Linux, which needs the signals blocked in every thread, including Swift's
 /// own pool threads that already run: not reliable here.)
 final class Signals: @unchecked Sendable {
+    private static let handled = [SIGTERM, SIGINT, SIGHUP]
     private let stopAction: @Sendable () -> Void
     private let reloadAction: @Sendable () -> Void
-    private var reader: Int32 = -1
+    private var reader: SystemFile?
 
     init(stop: @escaping @Sendable () -> Void, reload: @escaping @Sendable () -> Void) {
         stopAction = stop
         reloadAction = reload
-        var descriptors: [Int32] = [0, 0]
-        guard pipe(&descriptors) == 0 else { return }
-        _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
-        reader = descriptors[0]
-        signalPipeWriter = descriptors[1]
-        signal(SIGPIPE, SIG_IGN)
-        for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, forwardSignal)
-        }
+        // Without a pipe the signals keep their default dispositions (as before any handler).
+        guard let reader = try? SignalPipe.install(Self.handled) else { return }
+        self.reader = reader
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
         pthread_create(
@@ -89,10 +75,10 @@ final class Signals: @unchecked Sendable {
     }
 
     private func readLoop() {
+        guard let reader else { return }
         var byte: UInt8 = 0
         while true {
-            let count = read(reader, &byte, 1)
-            if count < 0, errno == EINTR { continue }
+            let count = (try? withUnsafeMutableBytes(of: &byte) { try reader.read(into: $0) }) ?? 0
             guard count == 1 else { return }
             switch Int32(byte) {
             case SIGHUP: reloadAction()
@@ -103,9 +89,7 @@ final class Signals: @unchecked Sendable {
 
     /// Back to the default dispositions (the process is about to end).
     func cancel() {
-        for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, SIG_DFL)
-        }
+        SignalPipe.restoreDefaults(Self.handled)
     }
 }
 

@@ -1,11 +1,8 @@
 import ArgumentParser
 import Eventd
 import Logging
+import SystemCalls
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `ucwa-eventd demo`: the simulator on loopback and the daemon against it, records on stdout,
 /// a one-line summary on stderr at the end.
@@ -51,17 +48,11 @@ struct DemoCommand: AsyncParsableCommand {
             Diagnostics.print("demo: \(error)")
             throw ExitCode(Self.simulatorUnavailable)
         }
-        var template = [UInt8]("/tmp/ucwa-eventd-demo-XXXXXX".utf8) + [0]
-        guard
-            let stateDirectory = template.withUnsafeMutableBufferPointer({ buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    mkdtemp($0).map { String(cString: $0) }
-                }
-            })
-        else {
-            Diagnostics.print(
-                "demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(String(cString: strerror(errno)))"
-            )
+        let stateDirectory: String
+        do {
+            stateDirectory = try PathCalls.makeTemporaryDirectory("/tmp/ucwa-eventd-demo-XXXXXX")
+        } catch {
+            Diagnostics.print("demo: cannot create a state directory /tmp/ucwa-eventd-demo-XXXXXX: \(error.errno)")
             throw ExitCode(ExitStatus.temporaryFailure)
         }
         // A password made up for this run, handed to the simulator in a 0600 file that is gone
@@ -73,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         let username: String
         do {
             try SimulatorProcess.writeSecret(password, to: passwordFile)
-            defer { unlink(passwordFile) }
+            defer { try? PathCalls.remove(passwordFile) }
             simulator = try SimulatorProcess(
                 path: path,
                 arguments: [
@@ -84,7 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
             username = try await simulator.value(of: "Username", timeout: .seconds(1))
         } catch {
             Diagnostics.print("demo: \(error)")
-            rmdir(stateDirectory)
+            try? PathCalls.removeDirectory(stateDirectory)
             throw ExitCode(Self.simulatorUnavailable)
         }
         defer { simulator.stop() }

@@ -1,57 +1,47 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemCalls
+import SystemPackage
 
-/// A failed system call: which one, on what, and errno's text.
-struct SystemError: Error, CustomStringConvertible {
-    var call: String
-    var path: String
-    var code: Int32
-    var description: String {
-        "\(call) \(Sanitize.forTerminal(path)): \(String(cString: strerror(code)))"
+extension SystemCallError {
+    /// The error for a terminal: the path sanitised, so that a file name cannot move the cursor.
+    var forTerminal: String {
+        "\(call) \(Sanitize.forTerminal(subject)): \(errno)"
     }
 }
 
-/// A file read in chunks with read(2), so that no file is ever held whole in memory.
+/// A file read in chunks, so that no file is ever held whole in memory.
 struct InputFile {
-    let descriptor: Int32
-    let path: String
+    let file: SystemFile
 
-    init(path: String) throws(SystemError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError(call: "open", path: path, code: errno) }
-        var info = stat()
-        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            Glibc.close(fd)
-            throw SystemError(call: "read", path: path, code: EISDIR)
+    init(path: String) throws(SystemCallError) {
+        file = try SystemFile.open(path, .readOnly)
+        if (try? file.isDirectory()) == true {
+            file.close()
+            throw SystemCallError(call: "read", subject: path, errno: .isDirectory)
         }
-        descriptor = fd
-        self.path = path
     }
 
     /// Reads up to `buffer.count` bytes; 0 at end of file.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        while true {
-            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno != EINTR { throw SystemError(call: "read", path: path, code: errno) }
-        }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
+        try file.read(into: buffer)
     }
 
     func close() {
-        _ = Glibc.close(descriptor)
+        file.close()
     }
 }
 
-/// Buffered output to a file descriptor, written with write(2) in large blocks. A reference
-/// type: the command and the event printer write to the same buffer.
+/// Buffered output written in large blocks by the system-call layer's write-all. A reference
+/// type: the command and the event printer write to the same buffer. The first failed write
+/// is kept (`failure`) and ends the output; the command decides what it means.
 final class OutputStream {
-    let fileDescriptor: Int32
+    let output: SystemFile
     var buffer: [UInt8] = []
+    /// The write that failed, if one did; nothing is written after it.
+    private(set) var failure: SystemCallError?
     static let blockSize = 64 * 1024
 
-    init(fileDescriptor: Int32) {
-        self.fileDescriptor = fileDescriptor
+    init(output: SystemFile) {
+        self.output = output
         buffer.reserveCapacity(Self.blockSize * 2)
     }
 
@@ -65,17 +55,11 @@ final class OutputStream {
     }
 
     func flush() {
-        var offset = 0
-        buffer.withUnsafeBytes { bytes in
-            while offset < bytes.count {
-                let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    // A closed pipe (`| head`) ends the output quietly.
-                    if errno == EPIPE { exit(0) }
-                    return
-                }
-                offset += written
+        if failure == nil {
+            do {
+                try output.writeAll(buffer)
+            } catch {
+                failure = error
             }
         }
         buffer.removeAll(keepingCapacity: true)
@@ -87,7 +71,8 @@ enum Diagnostics {
     static func print(_ message: String) {
         var line = Array(message.utf8)
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        // A message that cannot be written to stderr has nowhere else to go.
+        try? SystemFile.standardError.writeAll(line)
     }
 }
 

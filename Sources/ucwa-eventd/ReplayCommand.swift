@@ -1,11 +1,9 @@
 import ArgumentParser
 import Eventd
 import StreamingJSON
+import SystemCalls
+import SystemPackage
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `ucwa-eventd replay FILE...`: decodes saved event-channel response bodies and prints the
 /// lifecycle records they yield (resources only from `_embedded`; `--raw`: one line per decoded
@@ -68,7 +66,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let output = OutputStream(fileDescriptor: 1)
+        let output = OutputStream(output: .standardOutput)
         var failures = 0
         var builder = RecordBuilder(account: "replay", filter: EventFilter(rawValue: events) ?? .all)
         var counters = RecordCounters()
@@ -92,14 +90,26 @@ struct ReplayCommand: ParsableCommand {
                     )
                 }
             } catch {
+                try endIfOutputFailed(output)
                 failures += 1
                 Diagnostics.print("\(name): \(error.message)")
             }
+            try endIfOutputFailed(output)
         }
         output.flush()
+        try endIfOutputFailed(output)
         if failures > 0 {
             throw ExitCode(65)
         }
+    }
+
+    /// Ends the command when writing standard output failed: quietly with 0 when its reader
+    /// went away (`| head`), else with the error and 74 (EX_IOERR).
+    private func endIfOutputFailed(_ output: OutputStream) throws {
+        guard let failure = output.failure else { return }
+        if failure.errno == .brokenPipe { throw ExitCode.success }
+        Diagnostics.print("replay: \(failure.forTerminal)")
+        throw ExitCode(74)
     }
 
     struct Result {
@@ -145,7 +155,7 @@ struct ReplayCommand: ParsableCommand {
         skip: Int
     ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
         let file: InputFile
-        do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.description) }
+        do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.forTerminal) }
         defer { file.close() }
         let source = summary ? nil : path
         var decoder = EventBatchDecoder(
@@ -173,14 +183,15 @@ struct ReplayCommand: ParsableCommand {
                     try decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
                 }
                 output.flushIfFull()
+                if let failure = output.failure { throw failure }
             }
             try decoder.finish()
         } catch let error as JSONError {
             // The events before the error still go, with the base known by then.
             _ = decoder.consumer.end()
             throw ReplayError(message: "not a valid event batch: \(error)")
-        } catch let error as SystemError {
-            throw ReplayError(message: error.description)
+        } catch let error as SystemCallError {
+            throw ReplayError(message: error.forTerminal)
         } catch {
             throw ReplayError(message: "\(error)")
         }

@@ -1,3 +1,6 @@
+import SystemCalls
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,11 +12,13 @@ import Glibc
 final class SimulatorProcess: @unchecked Sendable {
     let path: String
     let pid: pid_t
-    private let output: Int32
-    private var control: Int32
+    private let output: SystemFile
+    private var control: SystemFile?
     private var pending: [UInt8] = []
     private var lines: [String] = []
     private var reachedEnd = false
+    /// The read that ended the output early, if one did.
+    private var readFailure: SystemCallError?
     private var exited = false
 
     /// What went wrong starting or talking to the simulator, with the path(s) involved.
@@ -32,7 +37,7 @@ final class SimulatorProcess: @unchecked Sendable {
         for directory in searchPath.split(separator: ":") where !directory.isEmpty {
             candidates.append(directory + "/ucwa-sim")
         }
-        if let found = candidates.first(where: { access($0, X_OK) == 0 }) { return found }
+        if let found = candidates.first(where: { PathCalls.isAccessible($0, X_OK) }) { return found }
         throw Failure(
             description: """
                 the simulator program ucwa-sim was not found: looked for \(candidates.first ?? "ucwa-sim") \
@@ -44,21 +49,28 @@ final class SimulatorProcess: @unchecked Sendable {
 
     /// Writes `secret` and a newline to a new file of mode 0600 at `path`.
     static func writeSecret(_ secret: String, to path: String) throws(Failure) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array((secret + "\n").utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        let file: SystemFile
+        do {
+            file = try SystemFile.open(
+                path,
+                .writeOnly,
+                options: [.create, .exclusiveCreate],
+                permissions: [.ownerReadWrite]
+            )
+        } catch {
+            throw Failure(description: "cannot create \(path): \(error.errno)")
+        }
+        defer { file.close() }
+        do {
+            try file.writeAll(Array((secret + "\n").utf8))
+        } catch {
+            throw Failure(description: "cannot write \(path): \(error.errno)")
         }
     }
 
     /// The path of the running executable, from /proc/self/exe.
     static func ownExecutable() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try? PathCalls.readLink("/proc/self/exe")
     }
 
     /// `key=value` fields of a line such as `demo-done events=N applications=A`.
@@ -74,50 +86,44 @@ final class SimulatorProcess: @unchecked Sendable {
 
     /// Starts `path` with `arguments`; stderr is shared with this process.
     init(path: String, arguments: [String]) throws(Failure) {
-        var outputPipe: [Int32] = [-1, -1]
-        var controlPipe: [Int32] = [-1, -1]
-        // Close-on-exec, so that no other child inherits an end (pipe2 is not in Glibc's module).
-        guard pipe(&outputPipe) == 0 else {
-            throw Failure(description: "pipe for \(path): \(String(cString: strerror(errno)))")
+        let outputPipe: (readEnd: SystemFile, writeEnd: SystemFile)
+        let controlPipe: (readEnd: SystemFile, writeEnd: SystemFile)
+        do {
+            outputPipe = try SystemFile.pipe(name: "the output of \(path)")
+        } catch {
+            throw Failure(description: "pipe for \(path): \(error.errno)")
         }
-        guard pipe(&controlPipe) == 0 else {
-            close(outputPipe[0])
-            close(outputPipe[1])
-            throw Failure(description: "pipe for \(path): \(String(cString: strerror(errno)))")
+        do {
+            controlPipe = try SystemFile.pipe(name: "the input of \(path)")
+        } catch {
+            outputPipe.readEnd.close()
+            outputPipe.writeEnd.close()
+            throw Failure(description: "pipe for \(path): \(error.errno)")
         }
-        for descriptor in outputPipe + controlPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, controlPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // No blocked signals, and SIGPIPE back to its default: this process ignores it, and an
-        // ignored signal stays ignored across exec (handled ones are reset by exec itself).
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        posix_spawnattr_setsigmask(&attributes, &signals)
-        sigaddset(&signals, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &signals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        close(outputPipe[1])
-        close(controlPipe[0])
-        guard result == 0 else {
-            close(outputPipe[0])
-            close(controlPipe[1])
-            throw Failure(description: "cannot start \(path): \(String(cString: strerror(result)))")
+        let started = Result { () throws(SystemCallError) in
+            try ChildProcessCalls.spawn(
+                path,
+                arguments: arguments,
+                standardInput: controlPipe.readEnd,
+                standardOutput: outputPipe.writeEnd
+            )
         }
-        _ = fcntl(outputPipe[0], F_SETFL, fcntl(outputPipe[0], F_GETFL) | O_NONBLOCK)
+        outputPipe.writeEnd.close()
+        controlPipe.readEnd.close()
+        switch started {
+        case .success(let pid):
+            self.pid = pid
+        case .failure(let error):
+            outputPipe.readEnd.close()
+            controlPipe.writeEnd.close()
+            throw Failure(description: "cannot start \(path): \(error.errno)")
+        }
+        // Read without blocking a thread (`line` polls). Should it fail, reads block instead:
+        // the simulator writes its lines at once, so the wait stays short.
+        try? outputPipe.readEnd.setNonBlocking()
         self.path = path
-        self.pid = pid
-        output = outputPipe[0]
-        control = controlPipe[1]
+        output = outputPipe.readEnd
+        control = controlPipe.writeEnd
     }
 
     /// The value of the first `key=value` line, waiting at most `timeout`.
@@ -135,6 +141,9 @@ final class SimulatorProcess: @unchecked Sendable {
             while !lines.isEmpty {
                 let line = lines.removeFirst()
                 if line.hasPrefix(prefix) { return line }
+            }
+            if let readFailure {
+                throw Failure(description: "\(readFailure) while waiting for a line starting with \(prefix)")
             }
             if reachedEnd {
                 throw Failure(description: "\(path) ended its output without a line starting with \(prefix)")
@@ -155,7 +164,18 @@ final class SimulatorProcess: @unchecked Sendable {
     private func readAvailable() {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { raw in
+                    Result { () throws(SystemCallError) in try output.read(into: raw) }
+                }.get()
+            } catch  where error.errno == .wouldBlock {
+                return
+            } catch {
+                readFailure = error
+                reachedEnd = true
+                return
+            }
             if count > 0 {
                 pending.append(contentsOf: buffer[..<count])
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -164,8 +184,7 @@ final class SimulatorProcess: @unchecked Sendable {
                 }
                 continue
             }
-            if count == 0 { reachedEnd = true }
-            if count < 0, errno == EINTR { continue }
+            reachedEnd = true
             return
         }
     }
@@ -175,20 +194,9 @@ final class SimulatorProcess: @unchecked Sendable {
     func stop() {
         guard !exited else { return }
         exited = true
-        if control >= 0 {
-            close(control)
-            control = -1
-        }
-        var status: Int32 = 0
-        for _ in 0..<200 {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                close(output)
-                return
-            }
-            usleep(10_000)
-        }
-        kill(pid, SIGKILL)
-        _ = waitpid(pid, &status, 0)
-        close(output)
+        control?.close()
+        control = nil
+        ChildProcessCalls.reap(pid, killingAfter: .seconds(2))
+        output.close()
     }
 }

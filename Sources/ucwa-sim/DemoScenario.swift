@@ -1,3 +1,4 @@
+import SystemCalls
 import UCWASimulator
 
 #if canImport(Glibc)
@@ -72,11 +73,10 @@ enum DemoScenario {
             nil,
             { _ in
                 var buffer = [UInt8](repeating: 0, count: 256)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                    if count < 0, errno == EINTR { continue }
-                    if count <= 0 { exit(0) }
-                }
+                while let count = try? buffer.withUnsafeMutableBytes({ try SystemFile.standardInput.read(into: $0) }),
+                    count > 0
+                {}
+                exit(0)
             },
             nil
         )

@@ -1,4 +1,6 @@
 import ArgumentParser
+import SystemCalls
+import SystemPackage
 import UCWASimulator
 
 #if canImport(Glibc)
@@ -170,16 +172,18 @@ struct UCWASim: AsyncParsableCommand {
     }
 
     static func readFirstLine(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else {
-            throw ValidationError("\(path): cannot open the password file (errno \(errno))")
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemFile.open(path, .readOnly).closeAfter { file throws(SystemCallError) in
+                try file.readToEnd(limit: 1 << 16)
+            }
+        } catch {
+            throw ValidationError("\(path): cannot read the password file (\(error))")
         }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        guard getline(&line, &capacity, file) >= 0, let line else { return "" }
-        defer { free(line) }
-        var text = String(cString: line)
-        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        let line =
+            bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        var text = String(decoding: line, as: UTF8.self)
+        while text.hasSuffix("\r") { text.removeLast() }
         return text
     }
 }

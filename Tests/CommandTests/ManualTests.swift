@@ -159,14 +159,14 @@ import UCWATestSupport
         }
     }
 
-    /// Every status the programs exit with (DESIGN.md §3, replay's 65, demo's 69) and those
+    /// Every status the programs exit with (DESIGN.md §3, replay's 65 and 74, demo's 69) and those
     /// systemd reports for the unit, each with what to do.
     @Test func theDaemonsPageExplainsEveryExitStatus() throws {
         let page = try Self.page("ucwa-eventd.8")
         let section = try #require(page.range(of: ".SH EXIT STATUS").map { page[$0.upperBound...] })
         let text = section.range(of: "\n.SH ").map { section[..<$0.lowerBound] } ?? section
         for status in [
-            "0", "64", "65", "69", "70", "75", "76", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY",
+            "0", "64", "65", "69", "70", "74", "75", "76", "77", "78", "127", "203/EXEC", "238/STATE_DIRECTORY",
             "243/CREDENTIALS",
         ] {
             #expect(text.contains(".B \(status)\n") || text.contains(".BR \(status)\n"), "EXIT STATUS lacks \(status)")

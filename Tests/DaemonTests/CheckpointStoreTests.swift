@@ -33,6 +33,44 @@ import UCWATestSupport
         }
     }
 
+    /// A failed step names the checkpoint, the step and its file, and the error of that very
+    /// call, read before anything else ran: a directory where the temporary file goes (open(2)
+    /// says EISDIR), or /dev/full as the temporary file (the write fails after the open).
+    @Test(arguments: [
+        (symlinkToDevFull: false, expected: "cannot create %/checkpoint.json.tmp: Is a directory"),
+        (symlinkToDevFull: true, expected: "cannot write %/checkpoint.json.tmp: No space left on device"),
+    ])
+    func aFailedStepNamesItsFileAndItsOwnError(symlinkToDevFull: Bool, expected: String) throws {
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = directory + "/checkpoint.json.tmp"
+        if symlinkToDevFull {
+            try FileManager.default.createSymbolicLink(atPath: temporary, withDestinationPath: "/dev/full")
+        } else {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        }
+        #expect {
+            try CheckpointStore(directory: directory).save(Checkpoint(endpointID: "e"))
+        } throws: { error in
+            "\(error)" == "\(directory)/checkpoint.json: " + expected.replacingOccurrences(of: "%", with: directory)
+        }
+    }
+
+    /// A checkpoint that cannot be read is an error with read(2)'s reason, not "no checkpoint".
+    @Test func anUnreadableCheckpointIsAnErrorNotAFreshStart() throws {
+        let directory = TestPaths.temporaryDirectory("ucwa-daemon")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(
+            atPath: directory + "/checkpoint.json",
+            withIntermediateDirectories: false
+        )
+        #expect {
+            try CheckpointStore(directory: directory).load()
+        } throws: { error in
+            "\(error)" == "\(directory)/checkpoint.json: cannot read: Is a directory"
+        }
+    }
+
     /// Saves alternate between two files: each writes the file of the checkpoint before last,
     /// never the one `checkpoint.json` names, which stays whole and readable throughout.
     @Test func savesNeverWriteTheFileTheCheckpointNames() throws {

@@ -2,10 +2,6 @@ import CurlHTTP
 import StreamingJSON
 import UCWA
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What the decoder found in an events body, in document order.
 enum ChannelItem: Sendable {
     /// The events decoded from one chunk of the body, in order.
@@ -55,27 +51,20 @@ struct ChannelForwarder: EventBatchConsumer {
 struct ChannelBodyConsumer: HTTPBodyConsumer {
     var decoder: EventBatchDecoder<ChannelForwarder>
     /// When a batch failed before, its bytes are also written here (for the quarantine).
-    let capture: Int32?
+    let capture: QuarantineCapture?
 
     init(
         continuation: AsyncStream<ChannelItem>.Continuation,
         flow: TransferFlow,
         limits: JSONLimits,
-        capture: Int32? = nil
+        capture: QuarantineCapture? = nil
     ) {
         decoder = EventBatchDecoder(consumer: ChannelForwarder(continuation: continuation, flow: flow), limits: limits)
         self.capture = capture
     }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
-        if let capture, let base = bytes.baseAddress {
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(capture, base + offset, bytes.count - offset)
-                if written <= 0 { break }
-                offset += written
-            }
-        }
+        capture?.append(bytes)
         // Also when the chunk fails to decode: the events before the error still go.
         defer { decoder.consumer.flush() }
         try decoder.feed(bytes)

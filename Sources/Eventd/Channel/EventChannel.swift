@@ -1,11 +1,8 @@
 import CurlHTTP
 import Logging
 import StreamingJSON
+import SystemCalls
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs the event channel: `EventChannelMachine` decides, this does the I/O and never looks
 /// at the machine's state (every action carries what it needs). Each poll's body
@@ -262,12 +259,9 @@ package struct EventChannel<Handler: EventChannelHandler> {
         let ticks = ticker.start(into: continuation, on: client.taskExecutor)
         defer { ticks?.cancel() }
         // A batch that failed before is also saved as it arrives, for the quarantine.
-        let capture: Int32? = (lastMalformedURL == url ? quarantineDirectory : nil).flatMap { directory in
-            mkdir(directory, 0o700)
-            let descriptor = open(directory + "/capture.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            return descriptor >= 0 ? descriptor : nil
-        }
-        defer { if let capture { close(capture) } }
+        let capture =
+            lastMalformedURL == url ? quarantineDirectory.map { Quarantine(directory: $0).startCapture() } : nil
+        defer { if let capture { captureFailure = capture.finish() } }
         // On the HTTP client's thread, like the channel's task that awaits it (an unstructured
         // task does not inherit the preference): the batch does not cross threads.
         let transfer = Task(executorPreference: client.taskExecutor) {
@@ -384,14 +378,19 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// The URL whose last poll failed to decode (its next attempt is captured).
     private var lastMalformedURL: String?
 
-    /// Moves the captured copy of the batch at `url` into the quarantine; its path.
+    /// Why the last capture for the quarantine is missing or incomplete, if it is.
+    private var captureFailure: SystemCallError?
+
+    /// Moves the captured copy of the batch at `url` into the quarantine: its path, or why it
+    /// was not saved (for the log).
     private func quarantine(_ url: String) -> String? {
         guard let directory = quarantineDirectory, lastMalformedURL == url else { return nil }
-        let ack = Href.queryValue("ack", in: url).map { $0.filter { $0.isLetter || $0.isNumber } } ?? "unknown"
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let path = "\(directory)/\(now.tv_sec)-ack\(ack).json"
-        return rename(directory + "/capture.tmp", path) == 0 ? path : nil
+        if let captureFailure { return "not saved: \(captureFailure)" }
+        do {
+            return try Quarantine(directory: directory).keep(batchAt: url)
+        } catch {
+            return "not saved: \(error)"
+        }
     }
 
     /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.

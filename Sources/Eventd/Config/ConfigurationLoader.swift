@@ -1,3 +1,5 @@
+import SystemCalls
+import SystemPackage
 import UCWA
 
 #if canImport(Glibc)
@@ -106,20 +108,17 @@ package enum ConfigurationLoader {
     }
 
     static func readFile(_ path: String, required: Bool) throws(ConfigurationError) -> String? {
-        guard let file = fopen(path, "r") else {
-            if errno == ENOENT && !required { return nil }
-            throw ConfigurationError(source: path, message: "cannot read: \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[..<count]
-            if bytes.count > 1 << 20 {
-                throw ConfigurationError(source: path, message: "larger than 1 MiB; not a configuration file")
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemFile.open(path, .readOnly).closeAfter { file throws(SystemCallError) in
+                try file.readToEnd(limit: 1 << 20)
             }
+        } catch  where error.errno == .noSuchFileOrDirectory && error.call == "open" && !required {
+            return nil
+        } catch  where error.errno == .fileTooLarge {
+            throw ConfigurationError(source: path, message: "larger than 1 MiB; not a configuration file")
+        } catch {
+            throw ConfigurationError(source: path, message: "cannot read: \(error.errno)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError(source: path, message: "not valid UTF-8")
@@ -130,14 +129,9 @@ package enum ConfigurationLoader {
     /// `<file>.d/*.conf`, in lexical order.
     static func dropIns(of file: String) -> [String] {
         let directory = file + ".d"
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name.hasSuffix(".conf"), !name.hasPrefix(".") { names.append(name) }
+        // No drop-in directory (or an unreadable one) means no drop-ins.
+        let names = ((try? PathCalls.entries(ofDirectory: directory)) ?? []).filter {
+            $0.hasSuffix(".conf") && !$0.hasPrefix(".")
         }
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { directory + "/" + $0 }
     }
@@ -150,7 +144,7 @@ package enum ConfigurationLoader {
     ) throws(ConfigurationError) -> String {
         var path: String?
         if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
-            access(directory + "/password", R_OK) == 0
+            PathCalls.isAccessible(directory + "/password", R_OK)
         {
             path = directory + "/password"
         } else {

@@ -1,9 +1,7 @@
 import CSystemd
+import SystemCalls
+import SystemPackage
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Records as journald entries through `sd_journal_sendv`: `MESSAGE`, `PRIORITY`,
 /// `SYSLOG_IDENTIFIER`, `MESSAGE_ID` and the `UCWA_*` fields. Each field is its own iovec, so a
@@ -45,28 +43,13 @@ package struct JournalSink: RecordSink {
         }
         _ = storage
         if result < 0 {
-            throw SinkError.journal("sd_journal_sendv failed: \(String(cString: strerror(-result)))")
+            // sd_journal_sendv returns the error number, negated; errno is not involved.
+            throw SinkError.journal("sd_journal_sendv failed: \(Errno(rawValue: -result))")
         }
     }
 
     /// Whether a datagram socket connects to `path`.
     static func socketAccepts(_ path: String) -> Bool {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return result == 0
+        UnixSocketProbe.acceptsDatagrams(at: path)
     }
 }

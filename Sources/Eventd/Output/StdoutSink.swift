@@ -1,23 +1,28 @@
 import StreamingJSON
+import SystemCalls
+import SystemPackage
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// JSON lines on a file descriptor (stdout): one object per line, written with one `write`
 /// per record batch (or per 64 KiB, whichever comes first) and flushed before the batch is
-/// acknowledged. A broken pipe is reported as `.brokenPipe` for an orderly stop (SIGPIPE must
-/// be ignored by the process; the daemon does that at start).
+/// acknowledged, by the system-call layer's write-all (a non-blocking stdout that is full is
+/// waited for in poll(2)). A broken pipe is reported as `.brokenPipe` for an orderly stop
+/// (SIGPIPE must be ignored by the process; the daemon does that at start).
 package struct StdoutSink: RecordSink {
-    package let descriptor: Int32
+    package let output: SystemFile
     private var writer = JSONWriter(capacity: 64 * 1024)
     /// Records written so far.
     package private(set) var written = 0
     private var buffered = 0
 
-    package init(descriptor: Int32 = STDOUT_FILENO) {
-        self.descriptor = descriptor
+    package init(output: SystemFile = .standardOutput) {
+        self.output = output
+    }
+
+    /// Records on the descriptor `descriptor` (1: stdout; the tests give a pipe or a file).
+    package init(descriptor: Int32) {
+        let name = descriptor == 1 ? "stdout" : "file descriptor \(descriptor)"
+        self.init(output: SystemFile(FileDescriptor(rawValue: descriptor), name: name))
     }
 
     package mutating func append(_ record: Record) throws(SinkError) {
@@ -28,16 +33,12 @@ package struct StdoutSink: RecordSink {
 
     package mutating func flush() throws(SinkError) {
         guard !writer.bytes.isEmpty else { return }
-        var offset = 0
-        let total = writer.bytes.count
-        while offset < total {
-            let count = writer.bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, total - offset) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == EPIPE { throw SinkError.brokenPipe }
-                throw SinkError.writeFailed(String(cString: strerror(errno)))
-            }
-            offset += count
+        do {
+            try output.writeAll(writer.bytes)
+        } catch  where error.errno == .brokenPipe {
+            throw SinkError.brokenPipe
+        } catch {
+            throw SinkError.writeFailed(error.errno.description)
         }
         writer.bytes.removeAll(keepingCapacity: true)
         written += buffered

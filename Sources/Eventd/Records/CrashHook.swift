@@ -1,4 +1,5 @@
 import Logging
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,6 @@ enum CrashHook {
     static func afterRecordsBeforeCheckpoint(_ logger: Logger) {
         guard afterRecords else { return }
         logger.critical("test crash hook: killed after writing a batch's records, before its checkpoint")
-        kill(getpid(), SIGKILL)
+        ProcessCalls.killSelf()
     }
 }

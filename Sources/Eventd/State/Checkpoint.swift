@@ -1,4 +1,6 @@
 import StreamingJSON
+import SystemCalls
+import SystemPackage
 import UCWA
 
 #if canImport(Glibc)
@@ -139,22 +141,15 @@ package struct CheckpointStore: Sendable {
 
     /// nil when there is none yet (a leftover temporary file from a crash is ignored).
     package func load() throws(CheckpointError) -> Checkpoint? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return nil }
-            throw CheckpointError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(descriptor, &buffer, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            if count < 0 {
-                throw CheckpointError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemFile.open(path, .readOnly).closeAfter { file throws(SystemCallError) in
+                try file.readToEnd()
             }
-            if count == 0 { break }
-            bytes += buffer[..<count]
+        } catch  where error.errno == .noSuchFileOrDirectory && error.call == "open" {
+            return nil
+        } catch {
+            throw CheckpointError(file: path, message: "cannot read: \(error.errno)")
         }
         return try Checkpoint.decode(bytes, file: path)
     }
@@ -168,53 +163,50 @@ package struct CheckpointStore: Sendable {
     package func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
         // Missing on the first save and after a crash: the temporary file is then created.
-        _ = rename(sparePath, temporaryPath)
-        let openTemporary = { open(temporaryPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
-        var descriptor = openTemporary()
-        if descriptor < 0 && errno == ENOENT {
-            // The first save, or the directory was removed while running: create it (checked
-            // here rather than before every save, which cost a stat per batch).
-            try ensureDirectory()
-            descriptor = openTemporary()
-        }
-        guard descriptor >= 0 else { throw failure("cannot create \(temporaryPath)") }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes {
-                pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(written))
+        try? PathCalls.rename(sparePath, to: temporaryPath)
+        let temporary = try openTemporary()
+        try temporary.closeAfter { file throws(CheckpointError) in
+            try attempt("cannot write \(temporaryPath)") {
+                try bytes.withUnsafeBytes { try file.writeAll($0, atOffset: 0) }
             }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                close(descriptor)
-                throw failure("cannot write \(temporaryPath)")
-            }
-            written += count
+            // The old contents may be longer.
+            try attempt("cannot truncate \(temporaryPath)") { try file.resize(to: bytes.count) }
+            try attempt("cannot fsync \(temporaryPath)") { try file.synchronize() }
         }
-        // The old contents may be longer.
-        guard ftruncate(descriptor, off_t(bytes.count)) == 0 else {
-            close(descriptor)
-            throw failure("cannot truncate \(temporaryPath)")
-        }
-        guard fsync(descriptor) == 0 else {
-            close(descriptor)
-            throw failure("cannot fsync \(temporaryPath)")
-        }
-        close(descriptor)
         try afterTemporaryWrite()
         // The checkpoint about to be replaced becomes the spare (fails harmlessly when there is
         // none yet); the rename then drops only its other name.
-        _ = link(path, sparePath)
-        guard rename(temporaryPath, path) == 0 else { throw failure("cannot rename \(temporaryPath) to \(path)") }
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else { throw failure("cannot open \(directory)") }
-        defer { close(directoryDescriptor) }
-        guard fsync(directoryDescriptor) == 0 else { throw failure("cannot fsync \(directory)") }
+        try? PathCalls.link(path, as: sparePath)
+        try attempt("cannot rename \(temporaryPath) to \(path)") { try PathCalls.rename(temporaryPath, to: path) }
+        let directoryFile = try attempt("cannot open \(directory)") {
+            try SystemFile.open(directory, .readOnly, options: .directory)
+        }
+        try directoryFile.closeAfter { file throws(CheckpointError) in
+            try attempt("cannot fsync \(directory)") { try file.synchronize() }
+        }
+    }
+
+    /// The temporary file, opened for writing; created, with the state directory, when missing.
+    private func openTemporary() throws(CheckpointError) -> SystemFile {
+        let openFile = { () throws(SystemCallError) -> SystemFile in
+            try SystemFile.open(temporaryPath, .writeOnly, options: .create, permissions: [.ownerReadWrite])
+        }
+        do {
+            return try openFile()
+        } catch  where error.errno == .noSuchFileOrDirectory {
+            // The first save, or the directory was removed while running: create it (checked
+            // here rather than before every save, which cost a stat per batch).
+            try ensureDirectory()
+            return try attempt("cannot create \(temporaryPath)", openFile)
+        } catch {
+            throw failure("cannot create \(temporaryPath)", error)
+        }
     }
 
     /// A hook for the crash test: `UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME=1` kills the process
     /// between writing the temporary file and renaming it. Never set in production.
     func afterTemporaryWrite() throws(CheckpointError) {
-        if Self.crashBeforeRename { kill(getpid(), SIGKILL) }
+        if Self.crashBeforeRename { ProcessCalls.killSelf() }
     }
 
     /// Read once: `getenv` walked the environment on every save.
@@ -222,14 +214,27 @@ package struct CheckpointStore: Sendable {
         getenv("UCWA_EVENTD_TEST_CRASH_BEFORE_RENAME").map { String(cString: $0) == "1" } ?? false
 
     func ensureDirectory() throws(CheckpointError) {
-        var status = stat()
-        if stat(directory, &status) == 0 { return }
-        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-            throw failure("cannot create the state directory")
+        try attempt("cannot create the state directory") {
+            try PathCalls.ensureDirectory(directory, permissions: [.ownerReadWriteExecute])
         }
     }
 
-    private func failure(_ what: String) -> CheckpointError {
-        CheckpointError(file: path, message: "\(what): \(String(cString: strerror(errno)))")
+    /// Runs a step of the checkpoint's I/O; its failure says `what` failed and errno's text.
+    private func attempt<Result>(
+        _ what: @autoclosure () -> String,
+        _ body: () throws -> Result
+    ) throws(CheckpointError) -> Result {
+        do {
+            return try body()
+        } catch let error as SystemCallError {
+            throw failure(what(), error)
+        } catch {
+            // The steps are calls of the system-call layer, which throws nothing else.
+            throw CheckpointError(file: path, message: "\(what()): \(error)")
+        }
+    }
+
+    private func failure(_ what: String, _ error: SystemCallError) -> CheckpointError {
+        CheckpointError(file: path, message: "\(what): \(error.errno)")
     }
 }

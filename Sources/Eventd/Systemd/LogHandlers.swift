@@ -1,11 +1,8 @@
 import CSystemd
 import Logging
 import Synchronization
+import SystemCalls
 import UCWA
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The log level every handler of ours reads, so that SIGHUP can change it.
 package final class SharedLogLevel: Sendable {
@@ -71,7 +68,8 @@ package struct DiagnosticsLogHandler: LogHandler {
                 line += " \(key)=\(all[key]!)"
             }
             let bytes = Array((UserText.sanitize(line, limit: 8192) + "\n").utf8)
-            _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            // A diagnostic that cannot be written has nowhere else to go.
+            try? SystemFile.standardError.writeAll(bytes)
         }
     }
 
@@ -95,8 +93,7 @@ package struct DiagnosticsLogHandler: LogHandler {
         guard let value = environment["JOURNAL_STREAM"] else { return false }
         let parts = value.split(separator: ":")
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
-        var status = stat()
-        guard fstat(STDERR_FILENO, &status) == 0 else { return false }
-        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
+        guard let stderr = try? SystemFile.standardError.identity() else { return false }
+        return stderr.device == device && stderr.inode == inode
     }
 }
