@@ -17,8 +17,13 @@ import Glibc
     }
 
     private static func record() -> Record {
-        var builder = RecordBuilder(account: "alice", filter: .all)
-        return builder.channelOpened(application: "https://pool.contoso.com/ucwa/v1/applications/1", now: 0)
+        let builder = RecordBuilder(account: "alice", filter: .all)
+        var ledger = RecordCounters()
+        return builder.channelOpened(
+            application: "https://pool.contoso.com/ucwa/v1/applications/1",
+            now: 0,
+            ledger: &ledger
+        )
     }
 
     /// A reader gone away is the orderly `.brokenPipe`, not a crash and not a silent drop.
