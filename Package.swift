@@ -134,7 +134,7 @@ var package = Package(
         // account for `run` (as hummingbird ships HummingbirdTesting).
         .target(
             name: "UCWATestSupport",
-            dependencies: ["UCWASimulator"],
+            dependencies: ["UCWASimulator", "SystemCalls"],
             path: "Tests/UCWATestSupport",
             swiftSettings: strictSettings
         ),

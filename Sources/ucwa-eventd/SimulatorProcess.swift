@@ -104,8 +104,8 @@ final class SimulatorProcess: @unchecked Sendable {
             try ChildProcessCalls.spawn(
                 path,
                 arguments: arguments,
-                standardInput: controlPipe.readEnd,
-                standardOutput: outputPipe.writeEnd
+                standardInput: .descriptor(controlPipe.readEnd),
+                standardOutput: .descriptor(outputPipe.writeEnd)
             )
         }
         outputPipe.writeEnd.close()

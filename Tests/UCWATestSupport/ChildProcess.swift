@@ -1,4 +1,5 @@
 import Foundation
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc
@@ -15,37 +16,21 @@ package final class ChildProcess: @unchecked Sendable {
     package init(_ arguments: [String], environment: [String: String] = [:], directory: String) throws {
         stdoutPath = directory + "/stdout-\(UUID().uuidString)"
         stderrPath = directory + "/stderr-\(UUID().uuidString)"
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
-        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in envp { free(pointer) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for number in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, number) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
-        self.pid = pid
+        pid = try ChildProcessCalls.spawn(
+            arguments[0],
+            arguments: Array(arguments.dropFirst()),
+            environment: merged,
+            standardInput: .reading("/dev/null"),
+            standardOutput: .writing(stdoutPath),
+            standardError: .writing(stderrPath),
+            defaultSignals: [SIGTERM, SIGINT, SIGHUP, SIGPIPE]
+        )
     }
 
     package func signal(_ number: Int32) {
-        kill(pid, number)
+        ChildProcessCalls.signal(pid, number)
     }
 
     private let lock = NSLock()
@@ -55,9 +40,8 @@ package final class ChildProcess: @unchecked Sendable {
     /// stop (a `defer`), so that no daemon outlives its test.
     package func killIfRunning() {
         guard !lock.withLock({ reaped }) else { return }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
+        ChildProcessCalls.signal(pid, SIGKILL)
+        _ = ChildProcessCalls.exitStatus(of: pid, waiting: true)
         lock.withLock { reaped = true }
     }
 
@@ -66,15 +50,12 @@ package final class ChildProcess: @unchecked Sendable {
     package func wait(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while true {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid {
+            if let status = ChildProcessCalls.exitStatus(of: pid) {
                 lock.withLock { reaped = true }
-                if status & 0x7F == 0 { return (status >> 8) & 0xFF }
-                return 128 + (status & 0x7F)
+                return status
             }
             if ContinuousClock.now > deadline {
-                kill(pid, SIGKILL)
+                ChildProcessCalls.signal(pid, SIGKILL)
                 throw POSIXError(.ETIMEDOUT)
             }
             try await Task.sleep(for: .milliseconds(20))
