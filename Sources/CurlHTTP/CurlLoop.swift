@@ -84,7 +84,7 @@ final class CurlLoop: @unchecked Sendable {
             },
             context
         )
-        precondition(result == 0, "cannot start the HTTP client thread: errno \(result)")
+        precondition(result == 0, "cannot start the HTTP client thread: pthread_create returned \(result)")
         started = true
     }
 

@@ -23,7 +23,7 @@ package final class Locked<Value> {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         let result = pthread_mutex_init(mutex, nil)
-        precondition(result == 0, "pthread_mutex_init failed: errno \(result)")
+        precondition(result == 0, "pthread_mutex_init failed: it returned \(result)")
     }
 
     deinit {

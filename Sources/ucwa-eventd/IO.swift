@@ -4,7 +4,7 @@ import SystemPackage
 extension SystemCallError {
     /// The error for a terminal: the path sanitised, so that a file name cannot move the cursor.
     var forTerminal: String {
-        "\(call) \(Sanitize.forTerminal(subject)): \(errno)"
+        "\(call) \(Sanitize.forTerminal(subject)): \(self.errno)"
     }
 }
 
