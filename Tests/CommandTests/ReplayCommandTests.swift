@@ -10,17 +10,18 @@ import UCWATestSupport
         var stderr: String
     }
 
-    func run(_ arguments: [String]) throws -> Run {
+    /// Runs the binary; its stdout is a pipe read here, or `output` (then `stdout` is empty).
+    func run(_ arguments: [String], output: FileHandle? = nil) throws -> Run {
         let process = Process()
         process.executableURL = TestPaths.daemon
         process.arguments = arguments
         process.currentDirectoryURL = TestPaths.repository
         let out = Pipe()
         let err = Pipe()
-        process.standardOutput = out
+        process.standardOutput = output ?? out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = output == nil ? out.fileHandleForReading.readDataToEndOfFile() : Data()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(
@@ -226,6 +227,16 @@ import UCWATestSupport
                 "chunk \(chunk)"
             )
         }
+    }
+
+    /// Standard output that cannot be written (/dev/full) is named with the call and its
+    /// reason, and the run exits 74 instead of dropping the records silently.
+    @Test func aFailedWriteToStdoutIsNamedAndExits74() throws {
+        let full = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        defer { try? full.close() }
+        let result = try run(["replay", "samples/01-participant-invitation-started.json"], output: full)
+        #expect(result.status == 74)
+        #expect(result.stderr.contains("replay: write stdout: No space left on device"), "\(result.stderr)")
     }
 
     @Test func usageErrorsExit64() throws {
