@@ -128,7 +128,7 @@ var package = Package(
         .testTarget(
             name: "StreamingJSONTests",
             dependencies: [
-                "StreamingJSON", "UCWATestSupport",
+                "StreamingJSON", "UCWA", "UCWATestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
