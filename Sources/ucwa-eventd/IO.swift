@@ -1,3 +1,5 @@
+import UCWA
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +10,7 @@ struct SystemError: Error, CustomStringConvertible {
     var path: String
     var code: Int32
     var description: String {
-        "\(call) \(Sanitize.forTerminal(path)): \(String(cString: strerror(code)))"
+        "\(call) \(UserText.sanitize(path, limit: .max)): \(String(cString: strerror(code)))"
     }
 }
 
@@ -88,24 +90,5 @@ enum Diagnostics {
         var line = Array(message.utf8)
         line.append(UInt8(ascii: "\n"))
         line.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
-    }
-}
-
-/// Makes user-controlled text safe for a terminal: control characters, DEL and bidi controls
-/// become visible `\u{…}` escapes, so that a file name or href cannot move the cursor, recolour
-/// the screen or reorder the line.
-enum Sanitize {
-    static func forTerminal(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
-                result += "\\u{\(String(scalar.value, radix: 16))}"
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }

@@ -73,12 +73,14 @@ struct ReplayCommand: ParsableCommand {
         var builder = RecordBuilder(account: "replay", filter: EventFilter(rawValue: events) ?? .all)
         var counters = RecordCounters()
         for path in files {
-            let name = Sanitize.forTerminal(path)
+            let name = UserText.sanitize(path, limit: .max)
             do {
                 let result = try replay(path, into: output, builder: &builder, counters: &counters)
                 var line = "\(name): \(result.events) events, \(result.bytes) bytes"
                 for kind in BatchLinkKind.allCases where kind != .self {
-                    if let href = result.links[kind] { line += ", \(kind.rawValue)=\(Sanitize.forTerminal(href))" }
+                    if let href = result.links[kind] {
+                        line += ", \(kind.rawValue)=\(UserText.sanitize(href, limit: .max))"
+                    }
                 }
                 if summary { Diagnostics.print(line) }
                 if !result.isBatch {
@@ -88,7 +90,7 @@ struct ReplayCommand: ParsableCommand {
                     )
                 } else if result.events == 0, let resync = result.links[.resync], !summary {
                     Diagnostics.print(
-                        "\(name): no events, only a resync link (the client lost its place; the server would start again at \(Sanitize.forTerminal(resync)))"
+                        "\(name): no events, only a resync link (the client lost its place; the server would start again at \(UserText.sanitize(resync, limit: .max)))"
                     )
                 }
             } catch {
