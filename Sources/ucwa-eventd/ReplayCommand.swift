@@ -104,7 +104,8 @@ struct ReplayCommand: ParsableCommand {
         }
     }
 
-    struct Result {
+    /// What replaying one file found, for its summary line and its checks.
+    struct ReplayedFile {
         var events = 0
         var bytes = 0
         var links = BatchLinks()
@@ -119,7 +120,7 @@ struct ReplayCommand: ParsableCommand {
         into output: OutputStream,
         builder: inout RecordBuilder,
         counters: inout RecordCounters
-    ) throws(ReplayError) -> Result {
+    ) throws(ReplayError) -> ReplayedFile {
         var pinnedBase: String?
         var skip = 0
         while true {
@@ -145,7 +146,7 @@ struct ReplayCommand: ParsableCommand {
         counters: inout RecordCounters,
         pinnedBase: String?,
         skip: Int
-    ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
+    ) throws(ReplayError) -> (ReplayedFile, again: (base: String, skip: Int)?) {
         let file: InputFile
         do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.description) }
         defer { file.close() }
@@ -189,7 +190,7 @@ struct ReplayCommand: ParsableCommand {
         let again = decoder.consumer.end()
         let links = decoder.consumer.links
         let isBatch = decoder.sawSenderArray || links.next != nil || links.resume != nil || links.resync != nil
-        let result = Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
+        let result = ReplayedFile(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
         return (result, again ? (decoder.consumer.hold.base, decoder.consumer.printed) : nil)
     }
 }
@@ -261,21 +262,12 @@ struct LinePrinter: EventBatchConsumer {
         return again
     }
 
-    /// The base, parsed once per body.
-    private var parsedBase: Href.Base?
+    /// Resources only from `_embedded`, resolved as the daemon resolves them.
+    private var fromBody = EmbeddedResolver()
 
     private mutating func print(_ event: UCWAEvent) {
         writer.bytes.removeAll(keepingCapacity: true)
-        let base = hold.base
-        if parsedBase?.url != base { parsedBase = Href.Base(base) }
-        let href = parsedBase?.resolve(event.link.href.string) ?? event.link.href.string
-        let resolved = ResolvedEvent(
-            event: event,
-            href: UCWARel.isInvitation(event.link.rel) ? href : "",
-            resource: event.invitation,
-            resolution: event.invitation != nil ? .embedded : .none,
-            base: base
-        )
+        let resolved = fromBody.resolve(event, baseURL: hold.base)
         let file = source ?? ""
         printed = event.position.ordinal + 1
         guard
