@@ -12,9 +12,6 @@ import Glibc
 package struct StdoutSink: RecordSink {
     package let descriptor: Int32
     private var writer = JSONWriter(capacity: 64 * 1024)
-    /// Records written so far.
-    package private(set) var written = 0
-    private var buffered = 0
 
     package init(descriptor: Int32 = STDOUT_FILENO) {
         self.descriptor = descriptor
@@ -22,7 +19,6 @@ package struct StdoutSink: RecordSink {
 
     package mutating func append(_ record: Record) throws(SinkError) {
         record.writeJSONLine(into: &writer)
-        buffered += 1
         if writer.bytes.count >= 64 * 1024 { try flush() }
     }
 
@@ -40,7 +36,5 @@ package struct StdoutSink: RecordSink {
             offset += count
         }
         writer.bytes.removeAll(keepingCapacity: true)
-        written += buffered
-        buffered = 0
     }
 }
