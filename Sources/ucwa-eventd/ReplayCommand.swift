@@ -190,7 +190,12 @@ struct ReplayCommand: ParsableCommand {
         let again = decoder.consumer.end()
         let links = decoder.consumer.links
         let isBatch = decoder.sawSenderArray || links.next != nil || links.resume != nil || links.resync != nil
-        let result = ReplayedFile(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
+        let result = ReplayedFile(
+            events: decoder.eventCount,
+            bytes: decoder.bytesConsumed,
+            links: links,
+            isBatch: isBatch
+        )
         return (result, again ? (decoder.consumer.hold.base, decoder.consumer.printed) : nil)
     }
 }
