@@ -16,8 +16,8 @@ let strictSettings: [SwiftSetting] = [
 
 /// The decoder is generic over its token handler; aggressive cross-module optimisation lets the
 /// UCWA module and the executable specialise it for their handlers instead of calling through
-/// witness tables (with the non-generic batch parser, 120 -> 210 MB/s when it was introduced).
-/// Release builds only; see the Makefile for the incremental-build caveat.
+/// witness tables (Benchmarks/README.md has the gain). Release builds only; see the Makefile for
+/// the incremental-build caveat.
 let decoderSettings: [SwiftSetting] =
     strictSettings + [
         .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
@@ -111,8 +111,8 @@ var package = Package(
             swiftSettings: strictSettings
         ),
         // The production binary carries only the daemon: `demo` starts `ucwa-sim` as a child
-        // process instead of linking UCWASimulator, which brought SwiftNIO (22 k symbols,
-        // 26 MB binary instead of 8; Benchmarks/README.md).
+        // process instead of linking UCWASimulator, which brought SwiftNIO into it (the sizes
+        // are in Benchmarks/README.md).
         .executableTarget(
             name: "ucwa-eventd",
             dependencies: [
@@ -141,7 +141,7 @@ var package = Package(
         .testTarget(
             name: "StreamingJSONTests",
             dependencies: [
-                "StreamingJSON", "UCWATestSupport",
+                "StreamingJSON", "UCWA", "UCWATestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
@@ -228,8 +228,8 @@ if environment["FUZZING"] == "1" {
     )
 }
 
-// ordo-one/benchmark adds ~85 s to a cold build: it is part of the package only with BENCHMARKS=1
-// (`make bench`).
+// ordo-one/benchmark lengthens a cold build a lot (Benchmarks/README.md): it is part of the
+// package only with BENCHMARKS=1 (`make bench`).
 if environment["BENCHMARKS"] == "1" {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])

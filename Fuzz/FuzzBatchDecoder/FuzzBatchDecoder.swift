@@ -9,8 +9,7 @@ import UCWA
 func decode(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> (EventBatchCollector, JSONError?) {
     var decoder = EventBatchDecoder(
         consumer: EventBatchCollector(),
-        limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096, maxDocumentBytes: 1 << 20),
-        otherEmbedded: .keep
+        limits: JSONLimits(maxDepth: 32, maxStringBytes: 4096, maxDocumentBytes: 1 << 20)
     )
     do {
         var offset = 0

@@ -39,8 +39,8 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     var scratch = GrowableBytes()
     /// Up to 32 plain string bytes that `feed`'s fast path took and has not yet moved into
     /// `scratch`. They live inside the tokenizer, so copying a tokenizer copies them and the fast
-    /// path needs no uniqueness check on `scratch`'s shared storage (that check was a quarter of
-    /// the cost of a 1-byte feed); `feedGeneral` and `finish` move them into `scratch` first.
+    /// path needs no uniqueness check on `scratch`'s shared storage, which a body fed byte by
+    /// byte would pay per byte; `feedGeneral` and `finish` move them into `scratch` first.
     var tail: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var tailCount = 0
     /// How many plain string bytes `feed`'s fast path may still take: 0 unless a string is in
@@ -167,8 +167,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// rethrows that error on every later call.
     package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         // A body trickling in a few bytes at a time is mostly string content: plain ASCII
-        // string bytes are taken here, before the general path, whose fixed cost per call is
-        // several times that of the bytes themselves.
+        // string bytes are taken here, without the general path's fixed cost per call.
         if bytes.count <= 8 && bytes.count <= fastRoom, let raw = bytes.baseAddress,
             takePlainStringBytes(raw.assumingMemoryBound(to: UInt8.self), bytes.count)
         {
@@ -182,7 +181,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     @inline(__always)
     private mutating func takePlainStringBytes(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         // count ≤ 8 and every sum below is of small non-negative sizes: wrapping arithmetic
-        // cannot overflow, and the overflow checks were a visible part of a 1-byte feed.
+        // cannot overflow, so this per-byte path carries no overflow checks.
         var i = 0
         while i < count {
             let b = p[i]
@@ -194,7 +193,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
         let start = tailCount
         withUnsafeMutableBytes(of: &tail) { tail in
             // One byte (a body trickling in byte by byte) stored as such: the loop alone became
-            // a call to memcpy in some callers, a tenth of a 1-byte feed.
+            // a call to memcpy in some callers.
             if count == 1 {
                 tail[start] = p[0]
                 return

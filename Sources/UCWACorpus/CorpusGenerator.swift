@@ -1,3 +1,5 @@
+import UCWA
+
 /// Deterministic, realistic event-channel batches for benchmarks, fuzz seeds and tests.
 ///
 /// Batches look like what a Lync/Skype for Business pool sends on a busy account: 1–50 events
@@ -6,28 +8,22 @@
 /// completions with `status` and `reason`, participants with display names, and text with
 /// non-ASCII characters and JSON escapes. The same seed always gives the same bytes.
 package struct CorpusGenerator: Sendable {
-    private var state: UInt64
+    private var random: SplitMix64
     private var ack = 1
     private let application: String
 
     package init(seed: UInt64) {
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        // Offset by SplitMix64's increment: the corpus files and fuzz seeds made so far keep
+        // their bytes.
+        random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         // Application ids are 11–12 digits on real pools (captures: 10165861200, 101017548935).
         application = "1010175\(10_000 + seed % 90_000)"
     }
 
-    // MARK: Randomness (SplitMix64: small, fast, reproducible everywhere)
-
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    // MARK: Randomness
 
     private mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
+        range.lowerBound + Int(random.next() % UInt64(range.count))
     }
 
     private mutating func pick<T>(_ items: [T]) -> T {
@@ -143,8 +139,8 @@ package struct CorpusGenerator: Sendable {
 
     /// A GUID as conversation ids appear in live captures (`45c7e378-32fe-4709-b5ba-e5f913325f3e`).
     private mutating func conversation() -> String {
-        let a = next()
-        let b = next()
+        let a = random.next()
+        let b = random.next()
         func hex(_ value: UInt64, _ digits: Int) -> String {
             let text = String(value, radix: 16)
             return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)

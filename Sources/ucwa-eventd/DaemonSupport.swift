@@ -99,9 +99,9 @@ final class Signals: @unchecked Sendable {
 /// libdispatch's queue.c). The units' seccomp filter denies `setpriority` (it is in
 /// `@resources`): with `SystemCallErrorNumber=EPERM` libdispatch logs "Failed to set thread
 /// priority for worker thread: pqc=… errno=1" at every start and under load, and without it
-/// the process dies by SIGSYS. Allowing the call would lift the units' exposure from 1.1 to
-/// 1.2 (`SystemCallFilter=~@resources` fails), and a dynamic user may not lower a nice value
-/// anyway (EACCES for -2 and -4).
+/// the process dies by SIGSYS. Allowing the call would raise the units' exposure score
+/// (`SystemCallFilter=~@resources` fails; Benchmarks/README.md), and a dynamic user may not
+/// lower a nice value anyway (EACCES for -2 and -4).
 ///
 /// The daemon wants every thread at the unit's own priority, so it answers the call for
 /// libdispatch: this definition in the executable is exported (`--export-dynamic-symbol`, set

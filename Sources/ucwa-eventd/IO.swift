@@ -1,10 +1,11 @@
 import SystemCalls
 import SystemPackage
+import UCWA
 
 extension SystemCallError {
     /// The error for a terminal: the path sanitised, so that a file name cannot move the cursor.
     var forTerminal: String {
-        "\(call) \(Sanitize.forTerminal(subject)): \(self.errno)"
+        "\(call) \(UserText.sanitize(subject, limit: .max)): \(self.errno)"
     }
 }
 
@@ -73,24 +74,5 @@ enum Diagnostics {
         line.append(UInt8(ascii: "\n"))
         // A message that cannot be written to stderr has nowhere else to go.
         try? SystemFile.standardError.writeAll(line)
-    }
-}
-
-/// Makes user-controlled text safe for a terminal: control characters, DEL and bidi controls
-/// become visible `\u{…}` escapes, so that a file name or href cannot move the cursor, recolour
-/// the screen or reorder the line.
-enum Sanitize {
-    static func forTerminal(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
-                result += "\\u{\(String(scalar.value, radix: 16))}"
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }

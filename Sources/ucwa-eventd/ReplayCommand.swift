@@ -71,12 +71,14 @@ struct ReplayCommand: ParsableCommand {
         var builder = RecordBuilder(account: "replay", filter: EventFilter(rawValue: events) ?? .all)
         var counters = RecordCounters()
         for path in files {
-            let name = Sanitize.forTerminal(path)
+            let name = UserText.sanitize(path, limit: .max)
             do {
                 let result = try replay(path, into: output, builder: &builder, counters: &counters)
                 var line = "\(name): \(result.events) events, \(result.bytes) bytes"
                 for kind in BatchLinkKind.allCases where kind != .self {
-                    if let href = result.links[kind] { line += ", \(kind.rawValue)=\(Sanitize.forTerminal(href))" }
+                    if let href = result.links[kind] {
+                        line += ", \(kind.rawValue)=\(UserText.sanitize(href, limit: .max))"
+                    }
                 }
                 if summary { Diagnostics.print(line) }
                 if !result.isBatch {
@@ -86,7 +88,7 @@ struct ReplayCommand: ParsableCommand {
                     )
                 } else if result.events == 0, let resync = result.links[.resync], !summary {
                     Diagnostics.print(
-                        "\(name): no events, only a resync link (the client lost its place; the server would start again at \(Sanitize.forTerminal(resync)))"
+                        "\(name): no events, only a resync link (the client lost its place; the server would start again at \(UserText.sanitize(resync, limit: .max)))"
                     )
                 }
             } catch {
@@ -112,7 +114,8 @@ struct ReplayCommand: ParsableCommand {
         throw ExitCode(74)
     }
 
-    struct Result {
+    /// What replaying one file found, for its summary line and its checks.
+    struct ReplayedFile {
         var events = 0
         var bytes = 0
         var links = BatchLinks()
@@ -127,7 +130,7 @@ struct ReplayCommand: ParsableCommand {
         into output: OutputStream,
         builder: inout RecordBuilder,
         counters: inout RecordCounters
-    ) throws(ReplayError) -> Result {
+    ) throws(ReplayError) -> ReplayedFile {
         var pinnedBase: String?
         var skip = 0
         while true {
@@ -153,7 +156,7 @@ struct ReplayCommand: ParsableCommand {
         counters: inout RecordCounters,
         pinnedBase: String?,
         skip: Int
-    ) throws(ReplayError) -> (Result, again: (base: String, skip: Int)?) {
+    ) throws(ReplayError) -> (ReplayedFile, again: (base: String, skip: Int)?) {
         let file: InputFile
         do { file = try InputFile(path: path) } catch { throw ReplayError(message: error.forTerminal) }
         defer { file.close() }
@@ -198,7 +201,12 @@ struct ReplayCommand: ParsableCommand {
         let again = decoder.consumer.end()
         let links = decoder.consumer.links
         let isBatch = decoder.sawSenderArray || links.next != nil || links.resume != nil || links.resync != nil
-        let result = Result(events: decoder.eventCount, bytes: decoder.bytesConsumed, links: links, isBatch: isBatch)
+        let result = ReplayedFile(
+            events: decoder.eventCount,
+            bytes: decoder.bytesConsumed,
+            links: links,
+            isBatch: isBatch
+        )
         return (result, again ? (decoder.consumer.hold.base, decoder.consumer.printed) : nil)
     }
 }
@@ -270,21 +278,12 @@ struct LinePrinter: EventBatchConsumer {
         return again
     }
 
-    /// The base, parsed once per body.
-    private var parsedBase: Href.Base?
+    /// Resources only from `_embedded`, resolved as the daemon resolves them.
+    private var fromBody = EmbeddedResolver()
 
     private mutating func print(_ event: UCWAEvent) {
         writer.bytes.removeAll(keepingCapacity: true)
-        let base = hold.base
-        if parsedBase?.url != base { parsedBase = Href.Base(base) }
-        let href = parsedBase?.resolve(event.link.href.string) ?? event.link.href.string
-        let resolved = ResolvedEvent(
-            event: event,
-            href: UCWARel.isInvitation(event.link.rel) ? href : "",
-            resource: event.invitation,
-            resolution: event.invitation != nil ? .embedded : .none,
-            base: base
-        )
+        let resolved = fromBody.resolve(event, baseURL: hold.base)
         let file = source ?? ""
         printed = event.position.ordinal + 1
         guard

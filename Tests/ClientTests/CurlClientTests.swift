@@ -336,7 +336,8 @@ struct RefusingConsumer: HTTPBodyConsumer {
             }
             return clock.now - start
         }
-        // About 10 ms here; with no bound on the rounds it would spin until the 10 s guard.
+        // The transfer ends soon after the thread turns to libcurl; with no bound on the rounds
+        // of jobs it never would, and this loop would spin until the 10 s guard.
         #expect(spun < .seconds(2))
         #expect(try await request.value == 200)
         await simulator.shutdown()

@@ -14,18 +14,6 @@ import Glibc
 /// `record_id`; one `sequence` number names one record, ever (a re-delivered record gets a
 /// number never used before); the checkpoint is never torn.
 @Suite(.serialized) struct CrashTests {
-    /// A small deterministic generator (the seed is printed, so a failure can be replayed).
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func checkpointIsWhole(_ directory: String) -> Bool {
         guard let bytes = FileManager.default.contents(atPath: directory + "/state/checkpoint.json") else {
             return true
@@ -37,7 +25,7 @@ import Glibc
     @Test func killsAtRandomPointsLoseNothingAndDuplicatesKeepTheirIDs() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         print("CrashTests seed: \(seed)")
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let kills = 50
         // Link-only events resolved one GET at a time: a batch takes long enough to be cut by a
         // kill after some of its records were written (they come again, with the same ids).

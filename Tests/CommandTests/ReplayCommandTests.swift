@@ -138,7 +138,33 @@ import UCWATestSupport
         let result = try run(["replay", "--raw", "no/\u{1B}[31mred.json"])
         #expect(result.status == 65)
         #expect(!result.stderr.contains("\u{1B}"))
-        #expect(result.stderr.contains("\\u{1b}[31mred.json"))
+        #expect(result.stderr.contains("\\u001B[31mred.json"))
+    }
+
+    /// A file name and a server's href reach the terminal with their control, line-break and
+    /// bidi characters escaped as in the records (`UserText`): ESC, a newline, U+061C (the
+    /// Arabic letter mark, which reorders a line) and U+202E.
+    @Test func fileNamesAndHrefsReachTheTerminalEscaped() throws {
+        let directory = TestPaths.temporaryDirectory("replay-escape")
+        let path = directory + "/a\u{1B}[31m\nb\u{061C}c\u{202E}.json"
+        let body = #"{"_links":{"resync":{"href":"/events?x=\u001b[2J\n\u061c"}},"sender":[]}"#
+        try Data(body.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for arguments in [["replay", path], ["replay", "--summary", path], ["replay", path + ".missing"]] {
+            let result = try run(arguments)
+            for raw: Unicode.Scalar in ["\u{1B}", "\u{061C}", "\u{202E}"] {
+                #expect(!result.stderr.unicodeScalars.contains(raw), "\(arguments): \(result.stderr)")
+            }
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(
+                result.stderr.contains("a\\u001B[31m\\u000Ab\\u061Cc\\u202E.json"),
+                "\(arguments): \(result.stderr)"
+            )
+        }
+        let resync = try run(["replay", path]).stderr
+        #expect(resync.contains("start again at /events?x=\\u001B[2J\\u000A\\u061C)"), "\(resync)")
+        let summary = try run(["replay", "--summary", path]).stderr
+        #expect(summary.contains("resync=/events?x=\\u001B[2J\\u000A\\u061C"), "\(summary)")
     }
 
     @Test func validJSONThatIsNoEventBatchIsSaidOnStderr() throws {

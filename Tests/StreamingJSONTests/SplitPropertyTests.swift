@@ -1,6 +1,7 @@
 import PropertyBased
 import StreamingJSON
 import Testing
+import UCWA
 
 /// Any split of any input gives the same outcome as feeding it whole: the same tokens and, for
 /// invalid input, the same error at the same position.
@@ -86,18 +87,5 @@ import Testing
 
     @Test func randomBytesSplitAnywhere() async {
         await propertyCheck(count: 300, input: Gen.uint8().array(of: 0...64)) { bytes in Self.checkRandom(bytes) }
-    }
-}
-
-/// A small seeded generator so that a failing property names a reproducible seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

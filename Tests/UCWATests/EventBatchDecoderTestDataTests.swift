@@ -41,7 +41,7 @@ import UCWATestSupport
     func decodesLikeTheOracle(_ url: URL) throws {
         let bytes = SharedTestData.bytes(url)
         let name = SharedTestData.relative(url)
-        let batch = try EventBatchDecoder.decode(bytes, limits: .eventChannel, otherEmbedded: .keep)
+        let batch = try EventBatchDecoder.decode(bytes, limits: .eventChannel)
         let object = try #require(SharedTestData.foundationObject(bytes) as? [String: Any])
         let senders = object["sender"] as? [[String: Any]] ?? []
         var expected: [(rel: String, href: String, type: String?, status: String?, senderRel: String?)] = []
@@ -75,7 +75,7 @@ import UCWATestSupport
         #expect(batch.baseURI == object["baseuri"] as? String, "\(name)")
 
         // Byte by byte: the same result.
-        var decoder = EventBatchDecoder(consumer: EventBatchCollector(), otherEmbedded: .keep)
+        var decoder = EventBatchDecoder(consumer: EventBatchCollector())
         for byte in bytes { try decoder.feed(CollectionOfOne(byte)) }
         try decoder.finish()
         #expect(decoder.consumer.events == batch.events, "\(name) split")

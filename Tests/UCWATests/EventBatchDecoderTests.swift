@@ -4,13 +4,8 @@ import UCWA
 
 /// The batch decoder on hand-written batches: field order, streaming emission, shape errors.
 @Suite struct EventBatchDecoderTests {
-    func decode(
-        _ text: String,
-        otherEmbedded: EventBatchDecoder<EventBatchCollector>.OtherEmbedded = .skip
-    ) throws
-        -> EventBatchCollector
-    {
-        try EventBatchDecoder.decode(Array(text.utf8), otherEmbedded: otherEmbedded)
+    func decode(_ text: String) throws -> EventBatchCollector {
+        try EventBatchDecoder.decode(Array(text.utf8))
     }
 
     @Test func allEventFieldsAreDecoded() throws {
@@ -56,12 +51,22 @@ import UCWA
         #expect(batch.events[0].invitation?.state == "Connecting")
     }
 
-    @Test func embeddedNonInvitationsAreKeptOnRequest() throws {
-        let text =
-            #"{"sender":[{"rel":"conversation","href":"/c","events":[{"link":{"rel":"localParticipant","href":"/p"},"_embedded":{"localParticipant":{"rel":"participant","name":"A","n":[1,true,null]}},"type":"added"}]}]}"#
-        #expect(try decode(text).events[0].embedded == nil)
-        let kept = try decode(text, otherEmbedded: .keep).events[0].embedded
-        #expect(kept == .value(try JSONValue.parse(#"{"rel":"participant","name":"A","n":[1,true,null]}"#)))
+    /// Only invitations are kept from `_embedded`: any other resource, whatever its shape, is
+    /// skipped like an unknown value, and the event is decoded as it would be without it.
+    @Test func embeddedNonInvitationsAreSkipped() throws {
+        let resources = [
+            #"{"rel":"participant","name":"A","n":[1,true,null]}"#, #"[1,{"a":"b"}]"#, #""x""#, "4", "true",
+        ]
+        for resource in resources {
+            let text =
+                #"{"sender":[{"rel":"conversation","href":"/c","events":[{"link":{"rel":"localParticipant","href":"/p"},"_embedded":{"localParticipant":"#
+                + resource + #"},"type":"added"}]}]}"#
+            let batch = try decode(text)
+            #expect(batch.events.count == 1, "\(resource)")
+            #expect(batch.events.first?.embedded == nil, "\(resource)")
+            #expect(batch.events.first?.link.href == "/p", "\(resource)")
+            #expect(batch.events.first?.type == .added, "\(resource)")
+        }
     }
 
     @Test func prefixedRelsAreNormalised() throws {

@@ -34,7 +34,7 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// The URL of the last poll whose events were (partly) handed over, and how many.
     private var delivered: (url: String, count: Int)?
     /// Randomness for the retry jitter the machine is given after every poll.
-    private var jitter = JitterSource()
+    private var jitter = SplitMix64()
 
     /// Everything the channel works with comes in here; nothing is set afterwards.
     package init(
@@ -412,28 +412,4 @@ package struct EventChannel<Handler: EventChannelHandler> {
 
     /// The most events seen waiting for the handler at once (for tests and benchmarks).
     package private(set) var peakEventsWaiting = 0
-}
-
-/// Numbers for retry jitter: SplitMix64, seeded once from the system generator. Jitter only
-/// spreads retries over time and needs no secrecy; drawing from the system generator cost a
-/// `getrandom` system call per batch.
-struct JitterSource: RandomNumberGenerator {
-    private var state: UInt64
-
-    init() {
-        var system = SystemRandomNumberGenerator()
-        state = system.next()
-    }
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z &>> 31)
-    }
 }

@@ -7,8 +7,6 @@ import UCWA
 /// `SYSLOG_IDENTIFIER`, `MESSAGE_ID` and the `UCWA_*` fields. Each field is its own iovec, so a
 /// value can never forge another field (values are sanitised as well).
 package struct JournalSink: RecordSink {
-    package private(set) var written = 0
-
     /// Fails when journald's socket is not there: `sd_journal_sendv` itself returns 0 even
     /// without journald, and records would vanish.
     package init(socketPath: String = JournalSink.socketPath) throws(SinkError) {
@@ -21,7 +19,6 @@ package struct JournalSink: RecordSink {
 
     package mutating func append(_ record: Record) throws(SinkError) {
         try Self.send(record.journalFields)
-        written += 1
     }
 
     package mutating func flush() throws(SinkError) {

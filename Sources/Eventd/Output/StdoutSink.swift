@@ -11,9 +11,6 @@ import UCWA
 package struct StdoutSink: RecordSink {
     package let output: SystemFile
     private var writer = JSONWriter(capacity: 64 * 1024)
-    /// Records written so far.
-    package private(set) var written = 0
-    private var buffered = 0
 
     package init(output: SystemFile = .standardOutput) {
         self.output = output
@@ -27,7 +24,6 @@ package struct StdoutSink: RecordSink {
 
     package mutating func append(_ record: Record) throws(SinkError) {
         record.writeJSONLine(into: &writer)
-        buffered += 1
         if writer.bytes.count >= 64 * 1024 { try flush() }
     }
 
@@ -41,7 +37,5 @@ package struct StdoutSink: RecordSink {
             throw SinkError.writeFailed(error.errno.description)
         }
         writer.bytes.removeAll(keepingCapacity: true)
-        written += buffered
-        buffered = 0
     }
 }

@@ -34,8 +34,8 @@ package struct Resolver {
     package let policy: RetryPolicy
     private var queue: [Slot] = []
     private var inFlight = 0
-    /// The current batch's base URL, parsed once.
-    private var base: Href.Base?
+    /// What the batch itself says about each event (hrefs, embedded resources).
+    private var fromBody = EmbeddedResolver()
     /// The last resource seen per href and the base its hrefs resolve against, for `gone`;
     /// dropped when the invitation completes. Memory of this run only: not persisted (what
     /// survives a restart is `PersistedState`'s), so a `gone` after a restart has no state.
@@ -75,21 +75,9 @@ package struct Resolver {
     /// relative hrefs; `fetch` says whether its record needs the resource at all (an event
     /// whose record does not read it costs no GET).
     package mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
-        let rel = event.link.rel
-        guard UCWARel.isInvitation(rel) else {
-            queue.append(.ready(ResolvedEvent(event: event, href: "", resource: nil, resolution: .none, base: baseURL)))
-            return await take()
-        }
-        if base?.url != baseURL { base = Href.Base(baseURL) }
-        let href = base?.resolve(event.link.href.string) ?? event.link.href.string
-        if let embedded = event.invitation {
-            var resolved = ResolvedEvent(
-                event: event,
-                href: href,
-                resource: embedded,
-                resolution: .embedded,
-                base: baseURL
-            )
+        var resolved = fromBody.resolve(event, baseURL: baseURL)
+        switch resolved.resolution {
+        case .embedded:
             if fetch, resolvePeople, !Self.fillKnownPeople(&resolved, from: people).isEmpty {
                 let partial = resolved
                 let people = self.people
@@ -97,21 +85,19 @@ package struct Resolver {
                     await Self.fetchPeople(partial, directory: people, session: session, logger: logger)
                 }
             }
-            queue.append(.ready(resolved))
-            return await take()
+        case .none where fetch && UCWARel.isInvitation(event.link.rel):
+            let href = resolved.href
+            let people = resolvePeople ? self.people : nil
+            return await enqueueFetch { session, policy, logger in
+                let resolved = await Self.fetch(event, href: href, session: session, policy: policy, logger: logger)
+                guard let people else { return resolved }
+                return await Self.fetchPeople(resolved, directory: people, session: session, logger: logger)
+            }
+        default:
+            break
         }
-        guard fetch else {
-            queue.append(
-                .ready(ResolvedEvent(event: event, href: href, resource: nil, resolution: .none, base: baseURL))
-            )
-            return await take()
-        }
-        let people = resolvePeople ? self.people : nil
-        return await enqueueFetch { session, policy, logger in
-            let resolved = await Self.fetch(event, href: href, session: session, policy: policy, logger: logger)
-            guard let people else { return resolved }
-            return await Self.fetchPeople(resolved, directory: people, session: session, logger: logger)
-        }
+        queue.append(.ready(resolved))
+        return await take()
     }
 
     /// Queues a task that resolves one event with GETs, once the window has room.

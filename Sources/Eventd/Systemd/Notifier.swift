@@ -6,6 +6,10 @@ import Glibc
 
 /// systemd's notification protocol (`Type=notify`): READY, STATUS, WATCHDOG, STOPPING,
 /// RELOADING. A no-op without `$NOTIFY_SOCKET`.
+///
+/// A datagram is `KEY=value` lines, so a newline inside a status text would start another
+/// assignment. The texts are sent as they are: they come from `DaemonStatus`, whose
+/// `StatusText` has turned every control character into a space.
 package struct Notifier: Sendable {
     /// Half of `$WATCHDOG_USEC`, when the unit has a watchdog.
     package let watchdogInterval: Duration?

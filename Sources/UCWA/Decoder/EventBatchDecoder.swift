@@ -11,25 +11,15 @@ import StreamingJSON
 /// Shape rules: the body is an object; `sender` is an array of objects, each `events` an array
 /// of objects, `link`/`in`/`reason`/`_links` objects; known string fields are strings or
 /// `null` (absent). Anything else is refused with a `JSONError` at the offending token.
-/// Unknown keys and values are skipped without allocation. An empty batch (`"sender": []` or
+/// Unknown keys and values, and embedded resources other than invitations, are skipped without
+/// allocation. An empty batch (`"sender": []` or
 /// no `sender` at all) is valid.
 package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     @usableFromInline var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
 
-    /// What to do with embedded resources that are not invitations.
-    package enum OtherEmbedded: Sendable {
-        /// Skip them (the daemon needs only invitations resolved; the default).
-        case skip
-        /// Keep them as `JSONValue`s in `UCWAEvent.embedded`.
-        case keep
-    }
-
     @inlinable
-    package init(consumer: Consumer, limits: JSONLimits = .eventChannel, otherEmbedded: OtherEmbedded = .skip) {
-        tokenizer = JSONTokenizer(
-            handler: EventBatchHandler(consumer: consumer, keepOtherEmbedded: otherEmbedded == .keep),
-            limits: limits
-        )
+    package init(consumer: Consumer, limits: JSONLimits = .eventChannel) {
+        tokenizer = JSONTokenizer(handler: EventBatchHandler(consumer: consumer), limits: limits)
     }
 
     /// The consumer, with everything it has received so far.
@@ -78,10 +68,9 @@ extension EventBatchDecoder where Consumer == EventBatchCollector {
     /// Decodes a whole body and returns everything in it.
     package static func decode(
         _ bytes: some Collection<UInt8>,
-        limits: JSONLimits = .eventChannel,
-        otherEmbedded: OtherEmbedded = .skip
+        limits: JSONLimits = .eventChannel
     ) throws(JSONError) -> EventBatchCollector {
-        var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: limits, otherEmbedded: otherEmbedded)
+        var decoder = EventBatchDecoder(consumer: EventBatchCollector(), limits: limits)
         try decoder.feed(bytes)
         try decoder.finish()
         return decoder.consumer

@@ -9,9 +9,9 @@ struct EventBatchHandler<Consumer: EventBatchConsumer>: JSONTokenHandler {
     @usableFromInline var consumer: Consumer
 
     @inlinable
-    init(consumer: Consumer, keepOtherEmbedded: Bool) {
+    init(consumer: Consumer) {
         self.consumer = consumer
-        parser = EventBatchParser(keepOtherEmbedded: keepOtherEmbedded)
+        parser = EventBatchParser()
     }
 
     @inlinable @inline(__always)

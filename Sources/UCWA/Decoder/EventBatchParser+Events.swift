@@ -137,53 +137,16 @@ extension EventBatchParser {
 
     // MARK: Delegation of embedded resources
 
-    mutating func forwardKey(_ bytes: UnsafeRawBufferPointer) {
-        switch delegate {
-        case .invitation: invitationBuilder.key(bytes)
-        case .value: valueBuilder.key(bytes)
-        case .none: break
-        }
-    }
-
-    mutating func forwardScalar(
-        _ invitation: (inout InvitationResourceBuilder) -> Void,
-        value: (inout JSONValueBuilder) -> Void
-    ) {
-        switch delegate {
-        case .invitation: invitation(&invitationBuilder)
-        case .value: value(&valueBuilder)
-        case .none: break
-        }
-    }
-
     mutating func forwardContainerStart(object: Bool) {
         delegateDepth += 1
-        switch delegate {
-        case .invitation:
-            if object { invitationBuilder.objectStart() } else { invitationBuilder.arrayStart() }
-        case .value:
-            if object { valueBuilder.objectStart() } else { valueBuilder.arrayStart() }
-        case .none: break
-        }
+        if object { invitationBuilder.objectStart() } else { invitationBuilder.arrayStart() }
     }
 
     mutating func forwardContainerEnd(object: Bool) {
         delegateDepth -= 1
-        switch delegate {
-        case .invitation:
-            if object { invitationBuilder.objectEnd() } else { invitationBuilder.arrayEnd() }
-        case .value:
-            if object { valueBuilder.objectEnd() } else { valueBuilder.arrayEnd() }
-        case .none: break
-        }
+        if object { invitationBuilder.objectEnd() } else { invitationBuilder.arrayEnd() }
         guard delegateDepth == 0 else { return }
-        switch delegate {
-        case .invitation:
-            embeddedEntries.append((embeddedKey, .invitation(invitationBuilder.takeResource())))
-        case .value:
-            if let value = valueBuilder.result { embeddedEntries.append((embeddedKey, .value(value))) }
-        case .none: break
-        }
+        embeddedEntries.append((embeddedKey, .invitation(invitationBuilder.takeResource())))
         delegate = .none
     }
 
@@ -211,7 +174,7 @@ extension EventBatchParser {
         case .code: return "\"reason.code\""
         case .subcode: return "\"reason.subcode\""
         case .message: return "\"reason.message\""
-        case .embeddedInvitation, .embeddedOther: return "an embedded resource"
+        case .embeddedInvitation: return "an embedded resource"
         case .none: return "the value"
         }
     }

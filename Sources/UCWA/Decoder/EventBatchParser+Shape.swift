@@ -16,7 +16,7 @@ enum BatchSlot {
     case eventLink, eventIn, type, status, reason, embedded
     case refRel, refHref, refTitle
     case code, subcode, message
-    case embeddedInvitation, embeddedOther
+    case embeddedInvitation
 }
 
 /// The key an embedded resource was found under.
@@ -39,7 +39,8 @@ enum EmbeddedKey {
     }
 }
 
-/// Who receives the tokens of an embedded resource.
+/// Who receives the tokens of an embedded resource: nobody, or the invitation builder (other
+/// embedded resources are skipped).
 enum BatchDelegate {
-    case none, invitation, value
+    case none, invitation
 }

@@ -5,7 +5,7 @@ import StreamingJSON
 /// `stack` holds the containers of the batch shape that are open; `slot` says what the value
 /// after the last key is for. Values the decoder does not need are skipped by depth counting
 /// (`skipDepth`), embedded invitations are forwarded token by token to an
-/// `InvitationResourceBuilder`, other embedded resources to a `JSONValueBuilder` when kept.
+/// `InvitationResourceBuilder`; other embedded resources are skipped like any unknown value.
 ///
 /// The parser is deliberately not generic: `closeObject(handingTo:)` hands events on; held events
 /// and links wait in `readyHeld` and `output` until the generic
@@ -13,8 +13,6 @@ import StreamingJSON
 /// keeps all of this code compiled once, with no runtime generic metadata on the hot path.
 @usableFromInline
 struct EventBatchParser {
-    let keepOtherEmbedded: Bool
-
     /// Batch links and `baseuri` not yet handed to the consumer, in document order.
     @usableFromInline
     enum Finding {
@@ -34,7 +32,6 @@ struct EventBatchParser {
     var delegate: BatchDelegate = .none
     var delegateDepth = 0
     var invitationBuilder = InvitationResourceBuilder()
-    var valueBuilder = JSONValueBuilder()
     var embeddedKey: EmbeddedKey = .matchesLink
 
     /// The bytes of the open event's link rel without prefix, for matching `_embedded` keys.
@@ -75,8 +72,7 @@ struct EventBatchParser {
     var embeddedEntries: [(key: EmbeddedKey, value: UCWAEvent.Embedded)] = []
 
     @usableFromInline
-    init(keepOtherEmbedded: Bool) {
-        self.keepOtherEmbedded = keepOtherEmbedded
+    init() {
         output.reserveCapacity(4)
     }
 
@@ -85,7 +81,7 @@ struct EventBatchParser {
     @usableFromInline
     mutating func key(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
-            forwardKey(bytes)
+            invitationBuilder.key(bytes)
             return
         }
         if skipDepth > 0 { return }
@@ -128,8 +124,6 @@ struct EventBatchParser {
             }
             if ByteMatching.isInvitationRel(bytes) {
                 slot = .embeddedInvitation
-            } else if keepOtherEmbedded {
-                slot = .embeddedOther
             }
         case .sender:
             if ByteMatching.equals(bytes, "events") {
@@ -178,11 +172,7 @@ struct EventBatchParser {
     @usableFromInline
     mutating func string(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
-            forwardScalar { (builder: inout InvitationResourceBuilder) in
-                builder.string(bytes)
-            } value: {
-                $0.string(bytes)
-            }
+            invitationBuilder.string(bytes)
             return
         }
         if skipDepth > 0 { return }
@@ -223,8 +213,6 @@ struct EventBatchParser {
             output.append(.link(openRootLink, ByteMatching.string(bytes)))
         case .baseURI:
             output.append(.baseURI(ByteMatching.string(bytes)))
-        case .embeddedOther:
-            embeddedEntries.append((embeddedKey, .value(.string(ByteMatching.string(bytes)))))
         case .embeddedInvitation:
             break
         case .rootLinks, .senders, .rootLink, .events, .eventLink, .eventIn, .reason, .embedded:
@@ -235,37 +223,25 @@ struct EventBatchParser {
     @usableFromInline
     mutating func number(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         if delegate != .none {
-            forwardScalar {
-                $0.number(bytes)
-            } value: {
-                $0.number(bytes)
-            }
+            invitationBuilder.number(bytes)
             return
         }
-        try scalar("a number") { $0.number(bytes) }
+        try scalar("a number")
     }
 
     @usableFromInline
     mutating func bool(_ value: Bool) throws(JSONError) {
         if delegate != .none {
-            forwardScalar {
-                $0.bool(value)
-            } value: {
-                $0.bool(value)
-            }
+            invitationBuilder.bool(value)
             return
         }
-        try scalar(value ? "true" : "false") { $0.bool(value) }
+        try scalar(value ? "true" : "false")
     }
 
     @usableFromInline
     mutating func null() throws(JSONError) {
         if delegate != .none {
-            forwardScalar {
-                $0.null()
-            } value: {
-                $0.null()
-            }
+            invitationBuilder.null()
             return
         }
         if skipDepth > 0 { return }
@@ -282,7 +258,7 @@ struct EventBatchParser {
 
     /// A number or boolean outside a delegate: fine where unknown, refused where the shape
     /// expects a string or a container.
-    mutating func scalar(_ found: String, _ keep: (inout JSONValueBuilder) -> Void) throws(JSONError) {
+    mutating func scalar(_ found: String) throws(JSONError) {
         if skipDepth > 0 { return }
         let current = slot
         slot = .none
@@ -291,10 +267,6 @@ struct EventBatchParser {
             try elementMustBeObject(found: found == "a number" ? found : "a boolean")
         case .embeddedInvitation:
             break
-        case .embeddedOther:
-            var builder = JSONValueBuilder()
-            keep(&builder)
-            if let value = builder.result { embeddedEntries.append((embeddedKey, .value(value))) }
         default:
             throw JSONError.rejected("\(Self.describe(current)) must be \(Self.expectedShape(current)), found \(found)")
         }
@@ -347,10 +319,6 @@ struct EventBatchParser {
             delegate = .invitation
             invitationBuilder.reset()
             forwardContainerStart(object: true)
-        case .embeddedOther:
-            delegate = .value
-            valueBuilder = JSONValueBuilder()
-            forwardContainerStart(object: true)
         case .senders, .events:
             throw JSONError.rejected(
                 "\(Self.describe(current)) must be \(Self.expectedShape(current)), found an object"
@@ -385,10 +353,6 @@ struct EventBatchParser {
         case .none:
             try elementMustBeObject(found: "an array")
             skipDepth = 1
-        case .embeddedOther:
-            delegate = .value
-            valueBuilder = JSONValueBuilder()
-            forwardContainerStart(object: false)
         case .embeddedInvitation:
             skipDepth = 1
         case .rootLinks, .rootLink, .eventLink, .eventIn, .reason, .embedded:

@@ -49,8 +49,6 @@ extension UCWAEvent {
             field("from_uri", invitation.fromURI)
             field("from_name", invitation.inviterName)
             field("conversation_href", invitation.conversationHref)
-        case .value:
-            field("embedded", "resource")
         case nil:
             break
         }

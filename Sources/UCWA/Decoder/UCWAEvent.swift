@@ -1,5 +1,3 @@
-import StreamingJSON
-
 /// One event of an event-channel batch, with the sender it came under (protocol notes §2.2).
 @usableFromInline
 package struct UCWAEvent: Sendable, Equatable {
@@ -24,11 +22,11 @@ package struct UCWAEvent: Sendable, Equatable {
     /// The embedded target resource, when the server embedded it under the link's rel.
     package var embedded: Embedded?
 
-    /// An embedded resource: invitations decoded straight into the model, anything else kept
-    /// as a `JSONValue` when the decoder was asked to keep it.
+    /// An embedded resource the decoder keeps: an invitation, decoded straight into the model
+    /// (other embedded resources are skipped). Indirect, so that an event stays small whether
+    /// or not it carries one.
     package indirect enum Embedded: Sendable, Equatable {
         case invitation(InvitationResource)
-        case value(JSONValue)
     }
 
     /// The event's place in its batch.

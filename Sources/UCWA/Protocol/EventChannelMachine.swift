@@ -476,10 +476,6 @@ package struct EventChannelMachine: Sendable {
         return [.reset(request.reason, mergedResets: 1)] + poll(eventsURL, freshCounters)
     }
 
-    package mutating func stop() {
-        state = .stopped
-    }
-
     /// The input does not fit the state: stop, naming both.
     private mutating func inconsistent(_ input: String) -> [ChannelAction] {
         let name = state.name
