@@ -130,11 +130,11 @@ var package = Package(
             // on its own (libdispatch's reference carries the GLIBC_2.2.5 version).
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=setpriority"])]
         ),
-        // What the test targets share: paths, child processes, waiting, the simulator's
-        // account for `run` (as hummingbird ships HummingbirdTesting).
+        // What the test targets share: paths, child processes, waiting, a clock the test
+        // advances, the simulator's account for `run` (as hummingbird ships HummingbirdTesting).
         .target(
             name: "UCWATestSupport",
-            dependencies: ["UCWASimulator", "SystemCalls"],
+            dependencies: ["UCWASimulator", "SystemCalls", "Locking"],
             path: "Tests/UCWATestSupport",
             swiftSettings: strictSettings
         ),

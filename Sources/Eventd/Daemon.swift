@@ -48,14 +48,18 @@ package struct Daemon: Sendable {
     package var timeoutOverride: Int?
     /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
     package var channelLimits: JSONLimits = .eventChannel
+    /// What the session, the channel and the resolver measure their own waits with.
+    package var clock: DaemonClock
 
     package init(
         configuration: Configuration,
         password: String,
         environment: [String: String],
         logger: Logger,
-        stop: StopSignal
+        stop: StopSignal,
+        clock: DaemonClock = .continuous
     ) {
+        self.clock = clock
         self.configuration = configuration
         self.password = password
         self.environment = environment
@@ -202,6 +206,7 @@ package struct Daemon: Sendable {
             credentials: Credentials(username: configuration.username ?? "", password: password),
             policy: policy,
             logger: logger,
+            clock: clock,
             progress: { progress in
                 switch progress {
                 case .requesting(let url):

@@ -227,8 +227,6 @@ package struct InvitationScript: Sendable, Hashable {
 package struct SimulatorStats: Sendable {
     /// `METHOD path?query` of every request, in arrival order.
     package var requests: [String] = []
-    /// When each of `requests` arrived (same order).
-    package var requestTimes: [ContinuousClock.Instant] = []
     /// TCP connections accepted (keep-alive reuse keeps this low).
     package var connectionsAccepted = 0
     package var tokensIssued = 0

@@ -269,7 +269,6 @@ final class SimulatorServer: @unchecked Sendable {
     func handle(_ request: SimulatorRequest, responder: Responder) {
         if options.recordRequests {
             stats.requests.append("\(request.method.rawValue) \(request.uri)")
-            stats.requestTimes.append(.now)
         }
         var path = request.path
         var pool = ""

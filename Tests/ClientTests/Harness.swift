@@ -86,7 +86,8 @@ final class Harness: Sendable {
         options: SimulatorOptions = SimulatorOptions(),
         password: String? = nil,
         endpointID: String = "test-endpoint",
-        policy: RetryPolicy = Harness.fastRetries
+        policy: RetryPolicy = Harness.fastRetries,
+        clock: DaemonClock = .continuous
     ) async throws {
         simulator = try await UCWASimulator.start(options: options)
         client = CurlClient()
@@ -102,7 +103,8 @@ final class Harness: Sendable {
             settings: settings,
             credentials: Credentials(username: options.username, password: password ?? options.password),
             policy: policy,
-            logger: Self.quiet
+            logger: Self.quiet,
+            clock: clock
         )
     }
 

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Eventd
+import Locking
 import Testing
 import UCWA
 import UCWASimulator
@@ -41,10 +42,11 @@ import UCWATestSupport
         )
     }
 
-    /// What one run gave: the gaps between the requests of the component's route that came
-    /// after the faults were armed, and how it ended.
+    /// What one run gave: the waits the component chose before its retries after the faults
+    /// were armed (read off the session's clock while it slept, then stepped past), how many
+    /// requests of its route the server saw meanwhile, and how it ended.
     struct Run {
-        var gaps: [Duration]
+        var waits: [Duration]
         var requests: Int
         var error: (any Error)?
         var resolution: Resolution?
@@ -57,15 +59,28 @@ import UCWATestSupport
         faults: Int,
         retryAfterSeconds: Int?
     ) async throws -> Run {
-        let harness = try await Harness(options: SimulatorOptions(embedResources: false), policy: policy)
+        let clock = SteppingClock()
+        let harness = try await Harness(
+            options: SimulatorOptions(embedResources: false),
+            policy: policy,
+            clock: DaemonClock(clock)
+        )
+        let simulator = harness.simulator
         let fault = SimulatorFault.answer(component.route, status: 503, retryAfterSeconds: retryAfterSeconds)
-        var error: (any Error)?
-        var resolution: Resolution?
-        var armedAt = ContinuousClock.now
+        func routeRequests() async -> Int {
+            await simulator.stats().requests.filter { SimulatorRouteMatcher.matches(component.route, $0) }.count
+        }
+        let error = Locked<(any Error)?>(nil)
+        let finished = Locked(false)
+        var before = 0
         switch component {
         case .signIn, .tokenGrant:
-            for _ in 0..<faults { await harness.simulator.inject(fault) }
-            do { _ = try await harness.session.bootstrap() } catch let failure { error = failure }
+            for _ in 0..<faults { await simulator.inject(fault) }
+            let session = harness.session
+            Task {
+                do { _ = try await session.bootstrap() } catch let failure { error.withLock { $0 = failure } }
+                finished.withLock { $0 = true }
+            }
         case .eventChannel, .resolver:
             harness.startChannel(
                 timeoutSeconds: 1,
@@ -74,31 +89,43 @@ import UCWATestSupport
                 resolverPolicy: component == .resolver ? policy : Harness.fastRetries
             )
             // The first poll is parked once the server has seen it: the faults apply to the next request.
-            let simulator = harness.simulator
             try await harness.waitUntil("the first poll") { _ in
                 await simulator.stats().requests.contains { SimulatorRouteMatcher.matches(.events, $0) }
             }
-            armedAt = ContinuousClock.now
-            for _ in 0..<faults { await harness.simulator.inject(fault) }
+            before = await routeRequests()
+            for _ in 0..<faults { await simulator.inject(fault) }
             // One event (a completed without started): one GET for the resolver.
-            await harness.simulator.play(InvitationScript(withStarted: false, withAlerting: false))
-            if component == .eventChannel && faults > policy.maximumAttempts {
-                if case .failure(let failure) = try await harness.ended() { error = failure }
-            } else if component == .eventChannel {
-                // The poll after the batch meets the fault; its retry acknowledges the batch.
-                try await harness.simulator.waitForAcknowledged(1, timeout: .seconds(15))
-            } else {
-                let events = try await harness.waitForEvents(1, timeout: .seconds(30))
-                resolution = events.first?.resolution
+            await simulator.play(InvitationScript(withStarted: false, withAlerting: false))
+            let recorder = harness.recorder
+            let channel = try #require(harness.channelTask.withLock { $0 })
+            Task {
+                if component == .eventChannel && faults > policy.maximumAttempts {
+                    if case .failure(let failure) = await channel.value { error.withLock { $0 = failure } }
+                } else if component == .eventChannel {
+                    // The poll after the batch meets the fault; its retry acknowledges the batch.
+                    try? await simulator.waitForAcknowledged(1, timeout: .seconds(15))
+                } else {
+                    try? await UCWATestSupport.waitUntil("the event", timeout: .seconds(30)) {
+                        await !recorder.events.isEmpty
+                    }
+                }
+                finished.withLock { $0 = true }
             }
         }
-        let stats = await harness.simulator.stats()
+        // Each wait the component starts is read and stepped past, until it is done.
+        var waits: [Duration] = []
+        while true {
+            try await waitUntil("\(component.rawValue): a wait or the end", timeout: .seconds(30)) {
+                clock.sleepers > 0 || finished.withLock { $0 }
+            }
+            guard let wait = clock.nextDeadline else { break }
+            waits.append(wait)
+            clock.advance(by: wait)
+        }
+        let resolution = await harness.recorder.events.first?.resolution
+        let requests = await routeRequests() - before
         _ = await harness.stop()
-        let matching = zip(stats.requests, stats.requestTimes).filter { line, time in
-            time >= armedAt && SimulatorRouteMatcher.matches(component.route, line)
-        }.map(\.1)
-        let gaps = zip(matching.dropFirst(), matching).map { $0 - $1 }
-        return Run(gaps: Array(gaps.prefix(faults)), requests: matching.count, error: error, resolution: resolution)
+        return Run(waits: waits, requests: requests, error: error.withLock { $0 }, resolution: resolution)
     }
 
     @Test(arguments: Component.allCases)
@@ -110,10 +137,9 @@ import UCWATestSupport
             retryAfterSeconds: 1
         )
         #expect(run.error == nil, "\(String(describing: run.error))")
-        let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
-        print("retry | \(component.rawValue) | Retry-After: 1 | retried after \(gap)")
-        #expect(gap >= .seconds(1), "\(component.rawValue) retried after \(gap), before Retry-After")
-        #expect(gap < .seconds(3), "\(component.rawValue) retried after \(gap)")
+        let wait = try #require(run.waits.first, "\(component.rawValue): no wait before a retry")
+        print("retry | \(component.rawValue) | Retry-After: 1 | retried after \(wait)")
+        #expect(wait == .seconds(1), "\(component.rawValue) waited \(wait), not Retry-After's 1 s")
         if component == .resolver { #expect(run.resolution == .fetched) }
     }
 
@@ -126,9 +152,9 @@ import UCWATestSupport
             retryAfterSeconds: 3600
         )
         #expect(run.error == nil, "\(String(describing: run.error))")
-        let gap = try #require(run.gaps.first, "\(component.rawValue): no retry seen")
-        print("retry | \(component.rawValue) | Retry-After: 3600, clamp 0.3 s | retried after \(gap)")
-        #expect(gap >= .milliseconds(300) && gap < .seconds(2), "\(component.rawValue) retried after \(gap)")
+        let wait = try #require(run.waits.first, "\(component.rawValue): no wait before a retry")
+        print("retry | \(component.rawValue) | Retry-After: 3600, clamp 0.3 s | retried after \(wait)")
+        #expect(wait == .milliseconds(300), "\(component.rawValue) waited \(wait)")
     }
 
     @Test(arguments: Component.allCases)
@@ -141,7 +167,7 @@ import UCWATestSupport
             retryAfterSeconds: nil
         )
         #expect(run.requests >= 3, "\(component.rawValue): \(run.requests) requests")
-        #expect(run.gaps.allSatisfy { $0 >= .milliseconds(20) }, "\(run.gaps)")
+        #expect(run.waits == [.milliseconds(20), .milliseconds(40)], "the policy's waits: \(run.waits)")
         switch component {
         case .signIn, .tokenGrant:
             let spent = try #require(run.error as? RetryBudgetSpent, "\(String(describing: run.error))")

@@ -3,6 +3,7 @@ import Eventd
 import Testing
 import UCWA
 import UCWASimulator
+import UCWATestSupport
 
 /// Discovery, token and application against the simulator, through the real HTTP client.
 @Suite struct SessionTests {
@@ -82,16 +83,23 @@ import UCWASimulator
     }
 
     @Test func theTokenIsRefreshedBeforeItExpires() async throws {
-        let harness = try await Harness(options: SimulatorOptions(tokenLifetime: .seconds(2)))
-        _ = try await harness.session.bootstrap()
-        try await Task.sleep(for: .milliseconds(1700))
-        // 80 % of the lifetime has passed: the next authorized request brings a new token first.
-        let response = try await harness.session.send(
-            CurlRequest(
-                url: harness.simulator.baseURL
-                    + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"
-            )
+        // The server keeps the token far longer than the test runs: only the session's clock,
+        // which the test steps, says that the token is due.
+        let clock = SteppingClock()
+        let harness = try await Harness(
+            options: SimulatorOptions(tokenLifetime: .seconds(100)),
+            clock: DaemonClock(clock)
         )
+        _ = try await harness.session.bootstrap()
+        let invitation = CurlRequest(
+            url: harness.simulator.baseURL + "/ucwa/oauth/v1/applications/101/communication/participantInvitations/1"
+        )
+        clock.advance(by: .seconds(79))
+        #expect(try await harness.session.send(invitation).status == 404)
+        #expect(await harness.session.grants == 1, "the token is kept until 80 % of its lifetime")
+        clock.advance(by: .seconds(1))
+        // 80 % of the lifetime has passed: the next authorized request brings a new token first.
+        let response = try await harness.session.send(invitation)
         #expect(response.status == 404, "no such invitation; but not 401")
         let stats = await harness.simulator.stats()
         #expect(stats.tokensIssued == 2)

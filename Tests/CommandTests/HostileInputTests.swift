@@ -7,7 +7,7 @@ import UCWATestSupport
 
 /// Hostile bodies on the event channel, against the daemon as a process: each is refused with
 /// a clear error, skipped once its `next` is known, and the process's peak RSS stays flat.
-@Suite(.serialized) struct HostileInputTests {
+@Suite struct HostileInputTests {
     /// Peak resident set (VmHWM) of a running process, in KiB.
     static func peakRSS(_ pid: pid_t) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

@@ -29,6 +29,7 @@ import UCWATestSupport
                 jitter: 0,
                 maximumRetryAfter: .seconds(5)
             ),
+            clock: DaemonClock = .continuous,
             before: (UCWASimulator) async -> Void = { _ in }
         ) async throws {
             simulator = try await UCWASimulator.start(options: options)
@@ -45,7 +46,8 @@ import UCWATestSupport
                 password: SimulatorOptions().password,
                 environment: [:],
                 logger: Logger(label: "faults") { _ in CapturingLogHandler(log: log) },
-                stop: stop
+                stop: stop,
+                clock: clock
             )
             let status = DaemonStatus(notifier: Notifier(environment: [:]), stats: daemon.stats)
             self.status = status
@@ -108,8 +110,8 @@ import UCWATestSupport
     static let root = "GET /autodiscover/autodiscoverservice.svc/root"
 
     /// The channel is up: one invitation written and acknowledged.
-    static func warmedUp() async throws -> Running {
-        let daemon = try await Running()
+    static func warmedUp(clock: DaemonClock = .continuous) async throws -> Running {
+        let daemon = try await Running(clock: clock)
         await daemon.simulator.play(InvitationScript())
         try await daemon.waitForInvitationRecords(3)
         try await daemon.simulator.waitForAcknowledged(3)
@@ -211,7 +213,8 @@ import UCWATestSupport
     // MARK: 409 (item 7)
 
     @Test func anotherConsumerIsNamedWithTheEventsURLInTheLogAndInStatus() async throws {
-        let daemon = try await Self.warmedUp()
+        let clock = SteppingClock()
+        let daemon = try await Self.warmedUp(clock: DaemonClock(clock))
         await daemon.simulator.inject(.answer(.events, status: 409, subcode: "PGetReplaced", retryAfterSeconds: 3))
         await daemon.simulator.play(InvitationScript(outcome: .declined))
         // STATUS= while the daemon waits after the 409.
@@ -232,29 +235,42 @@ import UCWATestSupport
             daemon.log.text.split(separator: "\n").first { $0.contains("PGetReplaced") && $0.hasPrefix("error:") } ?? ""
         #expect(line.contains("url=\(events)?ack="), "the log names the events URL: \(line)")
         #expect(line.contains("stop it"), "and what to do: \(line)")
+        // The backoff after the 409 (Retry-After: 3) passes on the daemon's clock.
+        try await daemon.waitFor("the wait after the 409") { clock.sleepers == 1 }
+        #expect(clock.nextDeadline == .seconds(3), "Retry-After is the wait")
+        clock.advance(by: .seconds(3))
         try await daemon.waitForInvitationRecords(6)
         #expect(await daemon.finish() == 0)
     }
 
     // MARK: resync storm (item 4)
 
-    /// A server that answers every poll with `resync`: at most a handful of polls in 10 s
-    /// (with the daemon's default policy), one reset record during the storm, and one more
-    /// that says how many answers it merged once a batch ends it. The old daemon polled 63
-    /// times in 3 s and wrote a reset record for each.
+    /// A server that answers every poll with `resync`: at most a handful of polls in 10 s of
+    /// the daemon's clock (with the daemon's default policy), one reset record during the
+    /// storm, and one more that says how many answers it merged once a batch ends it. The old
+    /// daemon polled 63 times in 3 s and wrote a reset record for each.
     @Test func aResyncStormBacksOffAndMergesItsResets() async throws {
-        let daemon = try await Running(policy: RetryPolicy())
+        let clock = SteppingClock()
+        let daemon = try await Running(policy: RetryPolicy(), clock: DaemonClock(clock))
         await daemon.simulator.play(InvitationScript())
         try await daemon.waitForInvitationRecords(3)
         try await daemon.simulator.waitForAcknowledged(3)
         let before = await daemon.requests("GET /ucwa/oauth/v1/applications/101/events")
         await daemon.simulator.inject(.resyncStorm)
-        try await Task.sleep(for: .seconds(10))  // the storm's length is what is measured
+        // The storm's length is what is measured: 10 s of the daemon's clock, stepped by 0.1 s,
+        // each step taken while the daemon waits (a poll takes no time on that clock).
+        for _ in 0..<100 {
+            try await daemon.waitFor("the daemon to wait between polls") { clock.sleepers == 1 }
+            clock.advance(by: .milliseconds(100))
+        }
+        // The poll the last step woke is answered before the count.
+        try await daemon.waitFor("the daemon to wait after the storm") { clock.sleepers == 1 }
         let polls = await daemon.requests("GET /ucwa/oauth/v1/applications/101/events") - before
         print("resync storm: \(polls) polls in 10 s")
         #expect(polls <= 6, "\(polls) polls in 10 s")
         #expect(daemon.resets.count == 1, "one reset record during the storm: \(daemon.resets)")
         await daemon.simulator.update { $0.resyncEveryPoll = false }
+        clock.advance(by: .seconds(75))  // the longest wait of the policy: 60 s and 25 % jitter
         await daemon.simulator.play(InvitationScript(outcome: .declined))
         try await daemon.waitForInvitationRecords(6)
         #expect(await daemon.finish() == 0)

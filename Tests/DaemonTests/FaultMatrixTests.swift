@@ -30,16 +30,22 @@ struct CapturingLogHandler: LogHandler {
 
 /// The fault matrix: for each fault the daemon (in-process, real sockets, the simulator) keeps
 /// running, writes every invitation event of the scenario exactly once, in order per
-/// invitation, and says what happened in its diagnostics. The suite prints the table.
-@Suite(.serialized) struct FaultMatrixTests {
+/// invitation, and says what happened in its diagnostics. The suite prints the table. Each row
+/// has its own simulator (its own port), state directory, log and stop signal: the rows run
+/// side by side.
+@Suite struct FaultMatrixTests {
     struct Row: Sendable {
         var name: String
         var options = SimulatorOptions()
         /// Injected after the first invitations, while the channel runs.
         var faults: [SimulatorFault] = []
         var scripts: [InvitationScript] = [InvitationScript(), InvitationScript(outcome: .declined)]
-        /// Waits before the second half (token expiry by time).
-        var pause: Duration = .zero
+        /// A diagnostic to wait for before the second half ("" for none): the fault has
+        /// happened, whatever the machine's load (a fixed pause was sometimes too short).
+        var awaiting = ""
+        /// How far the daemon's clock is stepped before the second half (token expiry by
+        /// time); zero: the daemon keeps the real clock.
+        var step: Duration = .zero
         var limits: JSONLimits = .eventChannel
         /// What the diagnostics must mention ("" for nothing in particular).
         var diagnostic: String
@@ -57,11 +63,12 @@ struct CapturingLogHandler: LogHandler {
         ),
         Row(name: "body in 1-byte chunks", faults: [.oneByteChunks], diagnostic: ""),
         Row(name: "body stalls mid-batch", faults: [.stallMidBody], diagnostic: "Timeout was reached"),
-        // The parked poll ends normally after 1 s; the next one gets no answer at all.
+        // The parked poll ends normally after 1 s; the next one gets no answer at all, and the
+        // second half comes once the daemon gave up on it.
         Row(
             name: "server silent past the long-poll timeout",
             faults: [.silentPoll],
-            pause: .milliseconds(1300),
+            awaiting: "Timeout was reached",
             diagnostic: "Timeout was reached"
         ),
         Row(name: "HTTP 500", faults: [.eventsStatus(500, retryAfterSeconds: nil)], diagnostic: "HTTP 500"),
@@ -74,8 +81,8 @@ struct CapturingLogHandler: LogHandler {
         Row(name: "401 mid-run (token revoked)", faults: [.revokeTokens], diagnostic: "token granted"),
         Row(
             name: "token expiry by time",
-            options: SimulatorOptions(tokenLifetime: .seconds(2)),
-            pause: .milliseconds(2200),
+            options: SimulatorOptions(tokenLifetime: .seconds(100)),
+            step: .seconds(80),
             diagnostic: "token close to expiry, refreshing"
         ),
         Row(
@@ -159,12 +166,14 @@ struct CapturingLogHandler: LogHandler {
         configuration.stateDirectory = directory + "/state"
         configuration.resolveConcurrency = 4
         let stop = StopSignal()
+        let clock = SteppingClock()
         var daemon = Daemon(
             configuration: configuration,
             password: SimulatorOptions().password,
             environment: [:],
             logger: Logger(label: "matrix") { _ in CapturingLogHandler(log: log) },
-            stop: stop
+            stop: stop,
+            clock: row.step > .zero ? DaemonClock(clock) : .continuous
         )
         daemon.timeoutOverride = 1
         daemon.grace = .seconds(1)
@@ -188,7 +197,8 @@ struct CapturingLogHandler: LogHandler {
         }
         try await simulator.waitForAcknowledged(expected)
         for fault in row.faults { await simulator.inject(fault) }
-        if row.pause > .zero { try await Task.sleep(for: row.pause) }
+        if !row.awaiting.isEmpty { try await Self.waitForLog(log, row.awaiting) }
+        clock.advance(by: row.step)
         var lost = 0
         for (position, script) in row.scripts.dropFirst(half).enumerated() {
             hrefs.append(await simulator.play(script))

@@ -395,12 +395,12 @@ package struct EventChannel<Handler: EventChannelHandler> {
 
     /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
     private mutating func pause(_ delay: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let end = clock.now + delay
+        let clock = session.clock
+        let end = clock.now.advanced(by: delay)
         while clock.now < end {
-            let slice = ticker.slice(of: end - clock.now)
+            let slice = ticker.slice(of: clock.now.duration(to: end))
             do {
-                try await Task.sleep(for: slice)
+                try await clock.sleep(for: slice)
             } catch {
                 return false
             }

@@ -310,7 +310,7 @@ package struct Resolver {
                     metadata: ["href": "\(href)", "reason": "\(failure)", "delay": "\(delay)"]
                 )
                 do {
-                    try await Task.sleep(for: delay)
+                    try await session.clock.sleep(for: delay)
                 } catch {
                     return ResolvedEvent(event: event, href: href, resource: nil, resolution: .failed)
                 }

@@ -35,12 +35,15 @@ package actor Session {
     private let credentials: Credentials
     private let policy: RetryPolicy
     private let logger: Logger
+    /// What the token's refresh time and the waits before retries are measured with, here and
+    /// in what talks through the session (the event channel, the resolver).
+    nonisolated package let clock: DaemonClock
     /// Told of every sign-in step and every wait before a retry.
     private let progress: @Sendable (SessionProgress) -> Void
 
     private var token: String?
     /// When the token should be replaced: 80 % of `expires_in` after it was granted.
-    private var refreshAt: ContinuousClock.Instant?
+    private var refreshAt: DaemonClock.Instant?
     private var tokenURL: String?
     /// The token grant on the network, if any: every request that needs a new token while it
     /// runs waits for this one instead of starting its own (the actor is reentrant while the
@@ -56,6 +59,7 @@ package actor Session {
         credentials: Credentials,
         policy: RetryPolicy = RetryPolicy(),
         logger: Logger,
+        clock: DaemonClock = .continuous,
         progress: @escaping @Sendable (SessionProgress) -> Void = { _ in }
     ) {
         self.client = client
@@ -63,6 +67,7 @@ package actor Session {
         self.credentials = credentials
         self.policy = policy
         self.logger = logger
+        self.clock = clock
         self.progress = progress
     }
 
@@ -143,7 +148,7 @@ package actor Session {
                         metadata: ["reason": "\(reason)", "delay": "\(delay)", "attempt": "\(budget.failures)"]
                     )
                     progress(.retrying(url: lastURL, reason: lastFailure, delay: delay))
-                    try await Task.sleep(for: delay)
+                    try await clock.sleep(for: delay)
                     action = lastRequest
                 }
             case .ready(let endpoints):
@@ -237,8 +242,9 @@ package actor Session {
                     grants += 1
                     // Refresh at 80 % of the lifetime, at least 5 s ahead.
                     let lifetime = Duration.seconds(grant.expiresIn)
-                    refreshAt =
-                        ContinuousClock.now + max(lifetime * 0.8, lifetime - .seconds(max(5, grant.expiresIn / 5)))
+                    refreshAt = clock.now.advanced(
+                        by: max(lifetime * 0.8, lifetime - .seconds(max(5, grant.expiresIn / 5)))
+                    )
                     logger.info("token granted", metadata: ["expires_in": "\(grant.expiresIn)"])
                     return nil
                 }
@@ -255,14 +261,14 @@ package actor Session {
                     metadata: ["reason": "\(detail)", "delay": "\(delay)", "attempt": "\(budget.failures)"]
                 )
                 progress(.retrying(url: url, reason: failure, delay: delay))
-                try await Task.sleep(for: delay)
+                try await clock.sleep(for: delay)
             }
         }
     }
 
     /// The `Authorization` header, after a refresh when the token is close to expiry.
     package func authorization() async throws -> [HTTPHeader] {
-        if let refreshAt, let token, ContinuousClock.now >= refreshAt {
+        if let refreshAt, let token, clock.now >= refreshAt {
             logger.info("token close to expiry, refreshing")
             try await reauthenticate(replacing: [Self.bearer(token)])
         }
