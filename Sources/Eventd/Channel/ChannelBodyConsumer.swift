@@ -6,8 +6,6 @@ import UCWA
 enum ChannelItem: Sendable {
     /// The events decoded from one chunk of the body, in order.
     case events([UCWAEvent])
-    /// The heartbeat timer fired (consumed in order with the events, on the channel's loop).
-    case tick
     case link(BatchLinkKind, String)
     case baseURI(String)
 }

@@ -25,9 +25,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
     private let grace: Duration
     /// Where batches that keep failing are saved before they are skipped (nil: not saved).
     let quarantineDirectory: String?
-    /// Calls `handler.heartbeat()` from the channel's loop while it waits (off by default: the
-    /// daemon keeps its own heartbeat, `DaemonStatus.tick()`, which also covers sign-in).
-    private let ticker: HeartbeatTicker
     /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
     /// memory stays bounded whatever the batch size and however slow the handler).
     private let eventsInFlight: Int
@@ -45,7 +42,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
         limits: JSONLimits = .eventChannel,
         grace: Duration = .seconds(30),
         eventsInFlight: Int = 1024,
-        heartbeatInterval: Duration? = nil,
         quarantineDirectory: String? = nil,
         stop: StopSignal? = nil,
         logger: Logger
@@ -56,7 +52,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
         self.limits = limits
         self.grace = grace
         self.eventsInFlight = eventsInFlight
-        self.ticker = HeartbeatTicker(interval: heartbeatInterval)
         self.quarantineDirectory = quarantineDirectory
         self.stop = stop
         self.logger = logger
@@ -256,8 +251,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
         let client = session.client
         let limits = self.limits
         let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
-        let ticks = ticker.start(into: continuation, on: client.taskExecutor)
-        defer { ticks?.cancel() }
         // A batch that failed before is also saved as it arrives, for the quarantine.
         let capture =
             lastMalformedURL == url ? quarantineDirectory.map { Quarantine(directory: $0).startCapture() } : nil
@@ -291,8 +284,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
             try await withTaskCancellationHandler {
                 for await item in stream {
                     switch item {
-                    case .tick:
-                        await handler.heartbeat()
                     case .events(let events):
                         for event in events {
                             if !handingOver {
@@ -393,21 +384,16 @@ package struct EventChannel<Handler: EventChannelHandler> {
         }
     }
 
-    /// Sleeps for a backoff, with heartbeats; false when a stop or cancellation ended it.
+    /// Sleeps for a backoff on the session's clock; false when a stop or cancellation ended it.
+    /// (The watchdog and `STATUS=` are kept fresh by the daemon's own heartbeat,
+    /// `DaemonStatus.tick()`, which also covers sign-in.)
     private mutating func pause(_ delay: Duration) async -> Bool {
-        let clock = session.clock
-        let end = clock.now.advanced(by: delay)
-        while clock.now < end {
-            let slice = ticker.slice(of: clock.now.duration(to: end))
-            do {
-                try await clock.sleep(for: slice)
-            } catch {
-                return false
-            }
-            if stop?.isRequested == true { return false }
-            if ticker.isOn { await handler.heartbeat() }
+        do {
+            try await session.clock.sleep(for: delay)
+        } catch {
+            return false
         }
-        return true
+        return stop?.isRequested != true
     }
 
     /// The most events seen waiting for the handler at once (for tests and benchmarks).

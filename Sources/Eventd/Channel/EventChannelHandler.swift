@@ -20,9 +20,6 @@ package protocol EventChannelHandler {
     mutating func notice(_ notice: ChannelNotice) async
     /// A poll is about to go out (the first one means the daemon is ready).
     mutating func willPoll(_ url: String) async
-    /// Called from the channel's own loop every `heartbeatInterval` while it is healthy
-    /// (waiting on the network counts as healthy; a handler stuck in a sink does not).
-    mutating func heartbeat() async
 }
 
 /// What the channel knows about a reset besides its reason.
@@ -52,5 +49,4 @@ package struct ChannelResetDetails: Sendable, Equatable {
 
 extension EventChannelHandler {
     package mutating func willPoll(_ url: String) async {}
-    package mutating func heartbeat() async {}
 }

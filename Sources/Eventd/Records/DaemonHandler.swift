@@ -160,10 +160,6 @@ struct DaemonHandler<Sink: RecordSink>: EventChannelHandler {
         reason.hasPrefix(url + ": ") ? String(reason.dropFirst(url.count + 2)) : reason
     }
 
-    mutating func heartbeat() async {
-        status.tick()
-    }
-
     private mutating func emit(_ resolved: ResolvedEvent) throws {
         guard let endpoints else { return }
         builder.filter = live.events
