@@ -189,7 +189,8 @@ var package = Package(
         .testTarget(
             name: "CommandTests",
             dependencies: [
-                "ucwa-eventd", "ucwa-sim", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport",
+                "ucwa-eventd", "ucwa-sim", "UCWA", "UCWASimulator", "StreamingJSON", "UCWATestSupport", "SystemCalls",
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,6 @@
 import Foundation
+import SystemCalls
+import SystemPackage
 import Testing
 import UCWATestSupport
 
@@ -84,7 +86,7 @@ import UCWATestSupport
                     [copy, "demo", "--invitations", "1"],
                     environment: ["PATH": directory + "/nowhere"]
                 )
-            } catch let error as POSIXError where error.code == .ETXTBSY {
+            } catch let error as SystemCallError where error.errno == .textFileBusy {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
