@@ -18,13 +18,13 @@ import Glibc
 package final class CurlClient: Sendable {
     package struct Configuration: Sendable {
         /// Extra trust anchors (PEM) used in addition to the system's store.
-        package var caFile: String?
+        var caFile: String?
         /// Allow `http://` to hosts that are not loopback (`AllowInsecureHTTP=yes`).
-        package var allowInsecureHTTP: Bool
+        var allowInsecureHTTP: Bool
         /// The `User-Agent` header of every request.
-        package var userAgent: String
+        var userAgent: String
         /// Where the system's trust anchors live, kept when `caFile` adds to them.
-        package var systemCAPath: String
+        var systemCAPath: String
 
         package init(
             caFile: String? = nil,
@@ -40,9 +40,9 @@ package final class CurlClient: Sendable {
     }
 
     /// The most bytes of an error document kept from a streamed request.
-    package static let errorBodyLimit = 64 * 1024
+    static let errorBodyLimit = 64 * 1024
 
-    package let configuration: Configuration
+    let configuration: Configuration
     private let loop: CurlLoop
     private let nextID = Atomic<UInt64>(1)
 

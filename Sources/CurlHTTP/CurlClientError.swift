@@ -24,15 +24,15 @@ package struct CurlClientError: Error, Sendable, CustomStringConvertible {
 
     package var kind: Kind
     /// The CURLcode, when libcurl reported the failure.
-    package var curlCode: Int?
+    var curlCode: Int?
     /// `curl_easy_strerror` of the code, or our own text.
-    package var curlText: String
+    var curlText: String
     /// libcurl's error buffer (which host, which certificate problem), may be empty.
-    package var detail: String
-    package var url: String
-    package var status: Int?
+    var detail: String
+    var url: String
+    var status: Int?
 
-    package init(
+    init(
         kind: Kind,
         curlCode: Int? = nil,
         curlText: String,

@@ -14,13 +14,13 @@ package struct HTTPHeader: Sendable, Hashable {
 /// request gets the `standard` limits.
 package struct HTTPTimeouts: Sendable, Hashable {
     /// Time to establish the TCP (and TLS) connection.
-    package var connect: Duration
+    var connect: Duration
     /// Abort when fewer than one byte per second arrives during this window; nil: never.
-    package var lowSpeedWindow: Duration?
+    var lowSpeedWindow: Duration?
     /// Abort the whole transfer after this long; nil: no limit.
-    package var total: Duration?
+    var total: Duration?
 
-    package init(connect: Duration, lowSpeedWindow: Duration?, total: Duration?) {
+    init(connect: Duration, lowSpeedWindow: Duration?, total: Duration?) {
         self.connect = connect
         self.lowSpeedWindow = lowSpeedWindow
         self.total = total
@@ -28,7 +28,7 @@ package struct HTTPTimeouts: Sendable, Hashable {
 
     /// Discovery, tokens, applications, resource GETs: 10 s to connect, 30 s without a byte,
     /// 60 s in all.
-    package static let standard = HTTPTimeouts(connect: .seconds(10), lowSpeedWindow: .seconds(30), total: .seconds(60))
+    static let standard = HTTPTimeouts(connect: .seconds(10), lowSpeedWindow: .seconds(30), total: .seconds(60))
 
     /// The event channel's P-GET: the server holds it up to `serverTimeout`, so the client waits
     /// that long plus `grace` before it calls the poll dead.
@@ -45,12 +45,12 @@ package struct CurlRequest: Sendable {
         case delete = "DELETE"
     }
 
-    package var method: Method
+    var method: Method
     /// Absolute `http` or `https` URL.
     package var url: String
     package var headers: [HTTPHeader]
-    package var body: [UInt8]?
-    package var timeouts: HTTPTimeouts
+    var body: [UInt8]?
+    var timeouts: HTTPTimeouts
 
     package init(
         _ method: Method = .get,
@@ -74,11 +74,11 @@ package struct CurlResponse: Sendable {
     package var headers: [HTTPHeader]
     package var body: [UInt8]
     /// The URL that answered, without user name or password.
-    package var url: String
+    var url: String
     /// 1 for HTTP/1.x, 2 for HTTP/2.
-    package var httpMajorVersion: Int
+    var httpMajorVersion: Int
 
-    package init(status: Int, headers: [HTTPHeader], body: [UInt8], url: String, httpMajorVersion: Int = 1) {
+    init(status: Int, headers: [HTTPHeader], body: [UInt8], url: String, httpMajorVersion: Int = 1) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -87,7 +87,7 @@ package struct CurlResponse: Sendable {
     }
 
     /// Every value of the header `name` (case-insensitive), in arrival order.
-    package func headerValues(_ name: String) -> [String] {
+    func headerValues(_ name: String) -> [String] {
         let wanted = name.lowercased()
         return headers.filter { $0.name.lowercased() == wanted }.map(\.value)
     }

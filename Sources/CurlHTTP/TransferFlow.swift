@@ -7,8 +7,8 @@ import Synchronization
 /// buffer fills and TCP slows the server down); at `lowWater` it continues. Memory stays
 /// bounded however fast the server sends and however slow the sink is.
 package final class TransferFlow: Sendable {
-    package let highWater: Int
-    package let lowWater: Int
+    let highWater: Int
+    let lowWater: Int
     private let outstanding = Atomic<Int>(0)
     private let paused = Atomic<Bool>(false)
     /// Set by the client while the transfer runs: asks the transfer thread to continue.
@@ -23,7 +23,7 @@ package final class TransferFlow: Sendable {
     package var pending: Int { outstanding.load(ordering: .acquiring) }
 
     /// Whether receiving is paused now.
-    package var isPaused: Bool { paused.load(ordering: .acquiring) }
+    var isPaused: Bool { paused.load(ordering: .acquiring) }
 
     /// The consumer handed `count` items on (transfer thread).
     package func produced(_ count: Int = 1) {

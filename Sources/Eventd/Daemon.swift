@@ -9,15 +9,15 @@ import Glibc
 
 /// The daemon's exit codes (DESIGN.md §3).
 package enum ExitStatus {
-    package static let clean: Int32 = 0
-    package static let usage: Int32 = 64
+    static let clean: Int32 = 0
+    static let usage: Int32 = 64
     /// An internal inconsistency (a bug): EX_SOFTWARE. Restarted (from the checkpoint).
-    package static let internalInconsistency: Int32 = 70
+    static let internalInconsistency: Int32 = 70
     package static let temporaryFailure: Int32 = 75
     /// The server refuses this user or client until an operator acts (410
     /// `TooManyApplications`/`UserAgentNotAllowed`, 403 after a new sign-in). Not restarted.
-    package static let serverRefused: Int32 = 76
-    package static let credentialsRejected: Int32 = 77
+    static let serverRefused: Int32 = 76
+    static let credentialsRejected: Int32 = 77
     package static let configuration: Int32 = 78
 }
 
@@ -30,11 +30,11 @@ package enum SinkChoice: Sendable {
 /// One run of the daemon: sign in (or resume the checkpoint's application), hold the event
 /// channel, write records, checkpoint after every batch, stop in order on `stop`.
 package struct Daemon: Sendable {
-    package var configuration: Configuration
-    package var password: String
-    package var environment: [String: String]
-    package var logger: Logger
-    package var stop: StopSignal
+    var configuration: Configuration
+    var password: String
+    var environment: [String: String]
+    var logger: Logger
+    var stop: StopSignal
     package var stats = DaemonStats()
     /// `STATUS=`, `READY=1`, the watchdog; made from `stats` and the environment when nil.
     package var status: DaemonStatus?
@@ -47,9 +47,9 @@ package struct Daemon: Sendable {
     /// For tests and the demo: the server `timeout` actually sent (UCWA's minimum is 180 s).
     package var timeoutOverride: Int?
     /// Limits of an event-channel body (`MaxBatchBytes=`, 1 GiB by default).
-    package var channelLimits: JSONLimits = .eventChannel
+    var channelLimits: JSONLimits = .eventChannel
     /// What the session, the channel and the resolver measure their own waits with.
-    package var clock: DaemonClock
+    var clock: DaemonClock
 
     package init(
         configuration: Configuration,

@@ -11,7 +11,7 @@
 package struct DaemonClock: Clock {
     /// A point on the clock: the time since the clock was wrapped.
     package struct Instant: InstantProtocol {
-        package var offset: Duration
+        var offset: Duration
 
         package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
         package func duration(to other: Instant) -> Duration { other.offset - offset }
@@ -23,7 +23,7 @@ package struct DaemonClock: Clock {
     package let minimumResolution: Duration
 
     /// `clock`, with its present instant as this clock's origin.
-    package init<Wrapped: Clock>(_ clock: Wrapped) where Wrapped.Duration == Duration {
+    init<Wrapped: Clock>(_ clock: Wrapped) where Wrapped.Duration == Duration {
         let origin = clock.now
         elapsed = { origin.duration(to: clock.now) }
         sleeper = { offset, tolerance in
@@ -33,7 +33,7 @@ package struct DaemonClock: Clock {
     }
 
     /// The real monotonic clock, suspended time included (the daemon's).
-    package static var continuous: DaemonClock { DaemonClock(ContinuousClock()) }
+    static var continuous: DaemonClock { DaemonClock(ContinuousClock()) }
 
     package var now: Instant { Instant(offset: elapsed()) }
 

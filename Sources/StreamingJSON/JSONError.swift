@@ -35,7 +35,7 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    package var kind: Kind
+    var kind: Kind
     /// 0-based offset of the offending byte in the document (`-1` until located).
     package var offset: Int
     /// 1-based line of the offending byte.
@@ -43,7 +43,7 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 1-based byte column of the offending byte within its line.
     package var column: Int
 
-    package init(_ kind: Kind, offset: Int, line: Int, column: Int) {
+    init(_ kind: Kind, offset: Int, line: Int, column: Int) {
         self.kind = kind
         self.offset = offset
         self.line = line
@@ -57,10 +57,10 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the position has been filled in.
-    package var isLocated: Bool { offset >= 0 }
+    var isLocated: Bool { offset >= 0 }
 
     /// The kind's message without the position.
-    package var message: String {
+    var message: String {
         switch kind {
         case .unexpectedByte(let byte, let expected):
             return "expected \(expected), found \(Self.describe(byte))"

@@ -5,11 +5,11 @@
 /// `replay` keeps it unbounded.
 package struct JSONLimits: Sendable, Equatable {
     /// Deepest allowed container nesting (objects and arrays together).
-    package var maxDepth: Int
+    var maxDepth: Int
     /// Longest allowed string after escape decoding, in UTF-8 bytes; also caps number lexemes.
-    package var maxStringBytes: Int
+    var maxStringBytes: Int
     /// Largest allowed document in bytes (a leading BOM included); `nil` means no limit.
-    package var maxDocumentBytes: Int?
+    var maxDocumentBytes: Int?
 
     package init(maxDepth: Int = 64, maxStringBytes: Int = 1 << 20, maxDocumentBytes: Int? = nil) {
         precondition(maxDepth > 0 && maxStringBytes > 0, "JSON limits must be positive")

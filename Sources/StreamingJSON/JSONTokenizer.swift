@@ -19,7 +19,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// The consumer of the tokens; read it after `finish()` for its result.
     package var handler: Handler
     /// The limits this tokenizer enforces.
-    package let limits: JSONLimits
+    let limits: JSONLimits
 
     // Position.
     /// Bytes consumed by earlier `feed` calls (the global offset of the current chunk's start).
@@ -109,7 +109,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     package var bytesConsumed: Int { consumed }
 
     /// Whether a complete top-level value has been read (only whitespace may follow).
-    package var isComplete: Bool { mode == .done }
+    var isComplete: Bool { mode == .done }
 
     /// The grammar position between bytes.
     enum Mode: UInt8 {

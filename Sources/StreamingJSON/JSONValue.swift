@@ -29,7 +29,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// The element at `index`, when this is an array and the index is in range.
-    package subscript(index: Int) -> JSONValue? {
+    subscript(index: Int) -> JSONValue? {
         guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
         return elements[index]
     }
@@ -39,7 +39,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
-    package var boolValue: Bool? {
+    var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
@@ -51,7 +51,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// The number as a `Double` (nearest value).
-    package var doubleValue: Double? {
+    var doubleValue: Double? {
         if case .number(let lexeme) = self { return Double(lexeme) }
         return nil
     }
@@ -81,7 +81,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// Decodes one complete document given as text.
-    package static func parse(_ text: String, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
+    static func parse(_ text: String, limits: JSONLimits = .default) throws(JSONError) -> JSONValue {
         try parse(Array(text.utf8), limits: limits)
     }
 }

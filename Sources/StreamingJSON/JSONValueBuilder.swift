@@ -1,6 +1,6 @@
 /// A token handler that assembles a `JSONValue`. Use it with `JSONTokenizer` to build values
 /// incrementally, or through `JSONValue.parse`.
-package struct JSONValueBuilder: JSONTokenHandler, Sendable {
+struct JSONValueBuilder: JSONTokenHandler, Sendable {
     /// The containers being filled, innermost last.
     private var open: [Partial] = []
     /// The key waiting for its value in the innermost object.
@@ -13,43 +13,43 @@ package struct JSONValueBuilder: JSONTokenHandler, Sendable {
         case object([JSONValue.Member])
     }
 
-    package init() {}
+    init() {}
 
-    package mutating func objectStart() {
+    mutating func objectStart() {
         open.append(.object([]))
     }
 
-    package mutating func arrayStart() {
+    mutating func arrayStart() {
         open.append(.array([]))
     }
 
-    package mutating func objectEnd() {
+    mutating func objectEnd() {
         guard case .object(let members) = open.removeLast() else { preconditionFailure("unbalanced object") }
         add(.object(members))
     }
 
-    package mutating func arrayEnd() {
+    mutating func arrayEnd() {
         guard case .array(let elements) = open.removeLast() else { preconditionFailure("unbalanced array") }
         add(.array(elements))
     }
 
-    package mutating func key(_ bytes: UnsafeRawBufferPointer) {
+    mutating func key(_ bytes: UnsafeRawBufferPointer) {
         pendingKeys.append(String(decoding: bytes, as: UTF8.self))
     }
 
-    package mutating func string(_ bytes: UnsafeRawBufferPointer) {
+    mutating func string(_ bytes: UnsafeRawBufferPointer) {
         add(.string(String(decoding: bytes, as: UTF8.self)))
     }
 
-    package mutating func number(_ bytes: UnsafeRawBufferPointer) {
+    mutating func number(_ bytes: UnsafeRawBufferPointer) {
         add(.number(String(decoding: bytes, as: UTF8.self)))
     }
 
-    package mutating func bool(_ value: Bool) {
+    mutating func bool(_ value: Bool) {
         add(.bool(value))
     }
 
-    package mutating func null() {
+    mutating func null() {
         add(.null)
     }
 

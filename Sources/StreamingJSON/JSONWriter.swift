@@ -129,7 +129,7 @@ package struct JSONWriter: Sendable {
 
 extension JSONValue {
     /// The compact JSON text of this value.
-    package var serialized: String {
+    var serialized: String {
         var writer = JSONWriter()
         writer.value(self)
         return String(decoding: writer.bytes, as: UTF8.self)

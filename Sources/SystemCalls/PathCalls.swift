@@ -18,7 +18,7 @@ package enum PathCalls {
     }
 
     /// mkdir(2). `EEXIST` is an error here; `ensureDirectory` accepts it.
-    package static func makeDirectory(_ path: String, permissions: FilePermissions) throws(SystemCallError) {
+    static func makeDirectory(_ path: String, permissions: FilePermissions) throws(SystemCallError) {
         _ = try SystemCall.run("mkdir", path) { mkdir(path, permissions.rawValue) }
     }
 
@@ -34,7 +34,7 @@ package enum PathCalls {
     }
 
     /// Whether anything is at `path` (stat(2) succeeds).
-    package static func exists(_ path: String) -> Bool {
+    static func exists(_ path: String) -> Bool {
         (try? SystemCall.system("stat", path) { try Stat(FilePath(path)) }) != nil
     }
 

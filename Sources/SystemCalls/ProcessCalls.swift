@@ -15,7 +15,7 @@ package enum ProcessCalls {
 
     /// SIGPIPE ignored: a write to a pipe whose reader went away fails with `EPIPE`, which the
     /// write-all turns into an error, instead of ending the process.
-    package static func ignoreBrokenPipe() {
+    static func ignoreBrokenPipe() {
         signal(SIGPIPE, SIG_IGN)
     }
 }

@@ -60,7 +60,7 @@ extension SystemFile {
 
     /// Blocks in poll(2) until the descriptor takes more bytes (or has an error, which the
     /// next write then reports).
-    package func waitUntilWritable() throws(SystemCallError) {
+    func waitUntilWritable() throws(SystemCallError) {
         var entry = pollfd(fd: descriptor.rawValue, events: Int16(POLLOUT), revents: 0)
         _ = try SystemCall.run("poll", name) { poll(&entry, 1, -1) }
     }

@@ -7,8 +7,8 @@ import Glibc
 /// An open file descriptor and the name its errors carry (the path it was opened at, or
 /// `stdout`): every failure is a `SystemCallError` naming the call and that name.
 package struct SystemFile: Sendable {
-    package let descriptor: FileDescriptor
-    package let name: String
+    let descriptor: FileDescriptor
+    let name: String
 
     package init(_ descriptor: FileDescriptor, name: String) {
         self.descriptor = descriptor

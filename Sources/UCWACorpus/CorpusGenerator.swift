@@ -51,12 +51,12 @@ package struct CorpusGenerator: Sendable {
     // MARK: Batches
 
     /// The next batch of 1–50 events.
-    package mutating func batch() -> [UInt8] {
+    mutating func batch() -> [UInt8] {
         batch(events: int(1...50))
     }
 
     /// The next batch with exactly `events` events.
-    package mutating func batch(events: Int) -> [UInt8] {
+    mutating func batch(events: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(events * 700 + 400)
         appendHead(&out)
@@ -75,7 +75,7 @@ package struct CorpusGenerator: Sendable {
 
     /// Calls `write` with the pieces of one batch of `events` events, for batches too large to
     /// hold in memory (the 1 GiB benchmark). One sender block holds all events.
-    package mutating func streamBatch(events: Int, write: ([UInt8]) -> Void) {
+    mutating func streamBatch(events: Int, write: ([UInt8]) -> Void) {
         streamBatch(while: { index, _ in index < events }, write: write)
     }
 

@@ -4,20 +4,20 @@ package struct SimulatorOptions: Sendable {
     package var username: String
     package var password: String
     /// `expires_in` of issued tokens; a token is refused (401) after it.
-    package var tokenLifetime: Duration
+    var tokenLifetime: Duration
     /// The autodiscover root answers with a `redirect` link to the second pool's root.
-    package var redirectAutodiscover: Bool
+    var redirectAutodiscover: Bool
     /// The first pool's user resource answers (after authentication) with a `redirect` link to
     /// the second pool: the client must get a new token there.
-    package var redirectUser: Bool
+    var redirectUser: Bool
     /// `href=` in the MsRtcOAuth challenge without quotes (as the UCWA concept page shows it).
-    package var unquotedChallengeHref: Bool
+    var unquotedChallengeHref: Bool
     /// Rels carry the `ms:rtc:saas:` prefix (the Trusted Application API flavour).
-    package var prefixedRels: Bool
+    var prefixedRels: Bool
     /// Invitation events carry the resource in `_embedded`; otherwise only the link.
     package var embedResources: Bool
     /// GETs of an invitation that has completed answer 404 (the server cleaned it up).
-    package var completedInvitationsGone: Bool
+    var completedInvitationsGone: Bool
     /// Most events put in one batch.
     package var maxEventsPerBatch: Int
     /// Keep every request line in `SimulatorStats.requests` (tests assert on them; a benchmark
@@ -28,9 +28,9 @@ package struct SimulatorOptions: Sendable {
     /// `next`) are relative without a leading `/`: resolved against the request URL instead of
     /// the `baseuri` they name a resource that does not exist. Applies to events queued after it
     /// is set.
-    package var lateBaseURI = false
+    var lateBaseURI = false
     /// Every events GET gets only a `resync` link (see `SimulatorFault.resyncStorm`).
-    package var resyncEveryPoll = false
+    var resyncEveryPoll = false
 
     package init(
         username: String = "alice@contoso.com",
@@ -152,30 +152,30 @@ package enum InvitationOutcome: Sendable, Hashable {
 
 /// One invitation to walk through its lifecycle.
 package struct InvitationScript: Sendable, Hashable {
-    package var to: String
-    package var subject: String
-    package var outcome: InvitationOutcome
+    var to: String
+    var subject: String
+    var outcome: InvitationOutcome
     /// Emit `started` (a quick operation may produce only `completed`).
-    package var withStarted: Bool
+    var withStarted: Bool
     /// Emit an `updated` event in state Alerting.
-    package var withAlerting: Bool
+    var withAlerting: Bool
     /// The invitation's rel: `participantInvitation`, `messagingInvitation`,
     /// `onlineMeetingInvitation` (which carries an `onlineMeetingUri` and `availableModalities`), …
-    package var kind: String
+    var kind: String
     /// `onBehalfOf`, when set.
-    package var onBehalfOf: String?
+    var onBehalfOf: String?
     /// The first message, sent as a `message` link with a `data:` URI (form-style encoding).
-    package var message: String?
+    var message: String?
     /// The invitee only as a `to` people link (`…/people/<address>`, title `toName`), with no
     /// `to` string, as every UCWA messagingInvitation sample has it.
-    package var toAsLink: Bool
-    package var toName: String?
+    var toAsLink: Bool
+    var toName: String?
     /// The inviter only as a `from` participant link without a title (no name, no embedded
     /// participant).
-    package var fromLinkOnly: Bool
+    var fromLinkOnly: Bool
     /// Who accepts a connected invitation: embedded as `acceptedByParticipant` (an array of one
     /// participant, as the SendAnIM sample has it) in the resource once it is Connected.
-    package var acceptedBy: (name: String, uri: String)?
+    var acceptedBy: (name: String, uri: String)?
 
     package init(
         to: String = "sip:bob@contoso.com",
@@ -226,21 +226,21 @@ package struct InvitationScript: Sendable, Hashable {
 /// What the simulator has seen, for tests to assert on.
 package struct SimulatorStats: Sendable {
     /// `METHOD path?query` of every request, in arrival order.
-    package var requests: [String] = []
+    var requests: [String] = []
     /// TCP connections accepted (keep-alive reuse keeps this low).
-    package var connectionsAccepted = 0
+    var connectionsAccepted = 0
     package var tokensIssued = 0
     package var applicationsCreated = 0
     /// Events GETs released with 409 `PGetReplaced`.
-    package var pollsReplaced = 0
+    var pollsReplaced = 0
     /// Events in batches that the client acknowledged (by requesting the following batch).
     package var eventsAcknowledged = 0
     /// Events queued but not yet acknowledged.
-    package var eventsOutstanding = 0
+    var eventsOutstanding = 0
     /// Batches sent more than once (because they were not acknowledged).
-    package var batchesResent = 0
+    var batchesResent = 0
     /// GETs of people and participants.
-    package var peopleRequests = 0
+    var peopleRequests = 0
     /// When the first batch holding events was formed (the benchmark's start).
     package var firstEventsBatchFormed: ContinuousClock.Instant?
     /// When an acknowledgement last covered events (the benchmark's end, once all are covered).

@@ -21,10 +21,10 @@ package final class UCWASimulator: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     /// The port the server listens on (127.0.0.1).
-    package let port: Int
+    let port: Int
 
     /// `http://127.0.0.1:<port>`.
-    package var baseURL: String { "http://127.0.0.1:\(port)" }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// The autodiscover root, as `DiscoverURL=` takes it.
     package var discoverURL: String { baseURL + "/autodiscover/autodiscoverservice.svc/root" }
@@ -67,7 +67,7 @@ package final class UCWASimulator: Sendable {
     }
 
     /// Stops listening and closes every connection.
-    package func shutdown() async {
+    func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
@@ -88,7 +88,7 @@ package final class UCWASimulator: Sendable {
     }
 
     /// Queues one arbitrary event (`event` is the event object: link, type, …).
-    package func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
+    func deliver(senderRel: String, senderHref: String, event: JSONValue) async {
         guard !stopped.load(ordering: .acquiring) else { return }
         try? await server.loop.submit {
             self.server.deliver(senderRel: senderRel, senderHref: senderHref, event: event)

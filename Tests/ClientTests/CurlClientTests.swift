@@ -1,9 +1,10 @@
-import CurlHTTP
-import Locking
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
+
+@testable import CurlHTTP
+@testable import Locking
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 #if canImport(Glibc)
 import Glibc

@@ -1,10 +1,11 @@
-import CurlHTTP
-import Eventd
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// The event channel against the simulator: real sockets, real libcurl, real ack semantics.
 @Suite struct EventChannelTests {

@@ -1,11 +1,12 @@
-import CurlHTTP
-import Eventd
-import Locking
 import Logging
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import Locking
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Everything the channel handed over, in order.
 actor Recorder {

@@ -1,8 +1,9 @@
-import Eventd
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
+
+@testable import Eventd
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Invitation resources: embedded when the server sends them, else fetched, in event order.
 @Suite struct ResolverTests {

@@ -1,10 +1,11 @@
-import CurlHTTP
-import Eventd
-import Locking
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import Locking
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Issue 15, item 3: one retry mechanism (`RetryBudget` over `RetryPolicy`) for every part that
 /// retries — the sign-in, the token grant, the event channel and the resolver's GETs — through

@@ -1,9 +1,10 @@
-import CurlHTTP
-import Eventd
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Discovery, token and application against the simulator, through the real HTTP client.
 @Suite struct SessionTests {

@@ -1,9 +1,10 @@
-import CurlHTTP
-import Eventd
 import Foundation
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import UCWA
 
 /// TLS against a real TLS server on loopback (`openssl s_server`) with a CA and certificates
 /// that the test generates.

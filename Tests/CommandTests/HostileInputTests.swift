@@ -1,9 +1,10 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Hostile bodies on the event channel, against the daemon as a process: each is refused with
 /// a clear error, skipped once its `next` is known, and the process's peak RSS stays flat.

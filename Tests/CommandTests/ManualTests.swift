@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// The manual pages in man/ cannot drift from the programs: every command and flag that
 /// swift-argument-parser knows (`--experimental-dump-help`), every key the configuration

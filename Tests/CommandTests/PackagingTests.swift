@@ -1,8 +1,9 @@
 import Foundation
-import SystemCalls
 import SystemPackage
 import Testing
 import UCWATestSupport
+
+@testable import SystemCalls
 
 /// What the package builds from and what `demo` needs, checked without building the package
 /// (`make deb` runs packaging/check-deb.sh on the result): the completion scripts the

@@ -1,9 +1,10 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// `ucwa-eventd run` and `check-config` as real processes against the simulator.
 @Suite struct RunCommandTests {

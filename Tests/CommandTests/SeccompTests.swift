@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import UCWA
+@testable import UCWASimulator
 
 #if canImport(Glibc)
 import Glibc

@@ -1,9 +1,10 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 #if canImport(Glibc)
 import Glibc

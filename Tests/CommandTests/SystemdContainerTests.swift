@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWASimulator
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWASimulator
 
 #if canImport(Glibc)
 import Glibc

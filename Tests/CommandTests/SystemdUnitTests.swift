@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import UCWA
 
 /// The unit files pass `systemd-analyze verify` and score at most 1.1 in
 /// `systemd-analyze security --offline=true` (systemd-localed, the best unit shipped with

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
 
 @testable import Eventd
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Issue 15, items 1 and 4–7: the daemon (in-process, real sockets, the simulator) under
 /// 403, 410, 409 and a resync storm. Each test waits on the event itself (records written,

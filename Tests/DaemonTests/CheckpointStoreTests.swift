@@ -1,7 +1,8 @@
-import Eventd
 import Foundation
 import Testing
 import UCWATestSupport
+
+@testable import Eventd
 
 @Suite struct CheckpointStoreTests {
     /// The state directory is created by the first save, and again if it disappears while the

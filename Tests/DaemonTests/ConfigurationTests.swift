@@ -1,8 +1,9 @@
-import Eventd
 import Foundation
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import Eventd
+@testable import UCWA
 
 /// The INI configuration, drop-ins, environment and flags, and their errors.
 @Suite struct ConfigurationTests {

@@ -1,5 +1,6 @@
-import Eventd
 import Testing
+
+@testable import Eventd
 
 /// The `STATUS=` texts: what each phase says, with no secret and no control character.
 @Suite struct DaemonStatusTests {

@@ -1,12 +1,13 @@
-import CurlHTTP
-import Eventd
 import Foundation
 import Logging
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import CurlHTTP
+@testable import Eventd
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// The daemon in-process against the simulator: records in a file, the checkpoint on disk,
 /// restarts from it.

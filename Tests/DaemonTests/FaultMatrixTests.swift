@@ -1,12 +1,13 @@
-import Eventd
 import Foundation
-import Locking
 import Logging
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import Eventd
+@testable import Locking
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Diagnostics of one run, kept for the row's check.
 final class CapturedLog: Sendable {

@@ -1,10 +1,11 @@
-import Eventd
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
-import UCWASimulator
 import UCWATestSupport
+
+@testable import Eventd
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWASimulator
 
 /// Issue 14 through the daemon against the simulator: the whole invitation in the records
 /// (embedded and fetched), a late `baseuri`, no GET for filtered events, failing generic

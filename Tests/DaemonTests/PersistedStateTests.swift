@@ -1,6 +1,7 @@
-import Eventd
 import Testing
-import UCWA
+
+@testable import Eventd
+@testable import UCWA
 
 /// The persisted state's owner: what each step of a run commits, and what a restart finds.
 @Suite struct PersistedStateTests {

@@ -1,9 +1,9 @@
 import Foundation
-import SystemCalls
 import Testing
 import UCWATestSupport
 
 @testable import Eventd
+@testable import SystemCalls
 
 /// The quarantine's file I/O: a capture kept under its batch's name, and a capture that could
 /// not be made reported with the call and path that failed.

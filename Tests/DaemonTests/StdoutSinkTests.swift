@@ -1,9 +1,10 @@
-import Eventd
-import Locking
-import SystemCalls
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import Eventd
+@testable import Locking
+@testable import SystemCalls
+@testable import UCWA
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,8 @@
 import Foundation
-import Locking
 import Testing
 import UCWATestSupport
+
+@testable import Locking
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,8 @@
 import Foundation
-import StreamingJSON
 import Testing
 import UCWATestSupport
+
+@testable import StreamingJSON
 
 /// Conformance against JSONTestSuite's `test_parsing` (../shared/testdata/JSONTestSuite): every
 /// `y_` accepted, every `n_` rejected, and every `i_` decided as listed in `implementationChoices`.

@@ -1,5 +1,6 @@
-import StreamingJSON
 import Testing
+
+@testable import StreamingJSON
 
 /// Behaviour of the tokenizer on hand-written inputs: tokens, escapes, errors with their
 /// positions, and limits.

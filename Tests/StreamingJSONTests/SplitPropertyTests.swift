@@ -1,7 +1,8 @@
 import PropertyBased
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// Any split of any input gives the same outcome as feeding it whole: the same tokens and, for
 /// invalid input, the same error at the same position.

@@ -1,5 +1,6 @@
 import Foundation
-import StreamingJSON
+
+@testable import StreamingJSON
 
 /// One token, as the tokenizer reported it.
 enum Token: Equatable, Sendable, CustomStringConvertible {

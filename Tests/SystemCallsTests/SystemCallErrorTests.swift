@@ -1,7 +1,8 @@
-import SystemCalls
 import SystemPackage
 import Testing
 import UCWATestSupport
+
+@testable import SystemCalls
 
 /// The layer's errors name the call and the path(s) it was made on, with errno's text.
 @Suite struct SystemCallErrorTests {

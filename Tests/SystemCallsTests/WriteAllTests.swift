@@ -1,8 +1,9 @@
-import Locking
-import SystemCalls
 import SystemPackage
 import Testing
 import UCWATestSupport
+
+@testable import Locking
+@testable import SystemCalls
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// The MsRtcOAuth challenge in the shapes the docs and real servers send.
 @Suite struct AuthChallengeTests {

@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
-import UCWACorpus
+
+@testable import StreamingJSON
+@testable import UCWA
+@testable import UCWACorpus
 
 /// The generated corpus is valid, deterministic, and decodes the same whole or split.
 @Suite struct CorpusGeneratorTests {

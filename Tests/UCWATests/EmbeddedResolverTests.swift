@@ -1,5 +1,6 @@
 import Testing
-import UCWA
+
+@testable import UCWA
 
 /// What the daemon's resolver and `replay` both start from: an event resolved from its body.
 @Suite struct EmbeddedResolverTests {

@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// The batch decoder on every payload of ../shared/testdata/ucwa, checked against an independent
 /// reading of the same bytes by Foundation's JSONSerialization (used here only, as an oracle).

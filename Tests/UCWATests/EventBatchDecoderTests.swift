@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// The batch decoder on hand-written batches: field order, streaming emission, shape errors.
 @Suite struct EventBatchDecoderTests {

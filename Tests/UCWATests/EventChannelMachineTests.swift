@@ -1,5 +1,6 @@
 import Testing
-import UCWA
+
+@testable import UCWA
 
 /// Drives the machine as the shell does: each input answers the action that asked for it (the
 /// ticket comes from that action); actions are compared as short texts.

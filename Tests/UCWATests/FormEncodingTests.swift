@@ -1,5 +1,6 @@
 import Testing
-import UCWA
+
+@testable import UCWA
 
 @Suite struct FormEncodingTests {
     @Test func passwordGrantBodyEscapesEverythingButUnreserved() {

@@ -1,5 +1,6 @@
 import Testing
-import UCWA
+
+@testable import UCWA
 
 /// RFC 3986 §5.4 reference resolution, with UCWA's relative event hrefs.
 @Suite struct HrefTests {

@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// Issue 14: records carry the whole invitation (new keys), every href absolute, empty strings
 /// omitted, generic events with status and reason, resets with the server's error.

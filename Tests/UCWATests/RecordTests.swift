@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// Records: lifecycle, status, sanitising, ids, key order, both encodings.
 @Suite struct RecordTests {

@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
 
 @Suite struct ResourceDocumentTests {
     @Test func linksAreFoundByRelNameWithOrWithoutPrefix() throws {

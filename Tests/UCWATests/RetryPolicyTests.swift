@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(

@@ -1,8 +1,9 @@
 import Foundation
-import Loopback
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import Loopback
+@testable import UCWA
 
 /// The bootstrap, input by input, with documents captured from a real on-premises server
 /// (captures/node-ucwa-saz) and from the docs.

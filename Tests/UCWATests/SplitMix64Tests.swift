@@ -1,5 +1,6 @@
 import Testing
-import UCWA
+
+@testable import UCWA
 
 @Suite struct SplitMix64Tests {
     /// The reference sequence (Vigna's `splitmix64.c`, as published with the algorithm for seed

@@ -1,8 +1,9 @@
 import Foundation
-import StreamingJSON
 import Testing
-import UCWA
 import UCWATestSupport
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// Every file of ../shared/testdata/ucwa through the pipeline the daemon and `replay` run
 /// (decoder → base hold → record builder, `Events=all`), asserting file by file: no href in

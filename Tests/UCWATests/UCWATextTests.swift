@@ -1,6 +1,7 @@
-import StreamingJSON
 import Testing
-import UCWA
+
+@testable import StreamingJSON
+@testable import UCWA
 
 /// Texts compare, hash and convert like the strings they hold, whatever storage they share.
 @Suite struct UCWATextTests {

@@ -1,8 +1,8 @@
 import UCWA
 
 /// The channel stopped for good: why, and the daemon's exit code (`stop.exitCode`).
-package struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
-    package var stop: ChannelStop
-    package var reason: String { stop.description }
-    package var description: String { "event channel stopped: \(stop)" }
+struct ChannelGaveUp: Error, Sendable, CustomStringConvertible {
+    var stop: ChannelStop
+    var reason: String { stop.description }
+    var description: String { "event channel stopped: \(stop)" }
 }

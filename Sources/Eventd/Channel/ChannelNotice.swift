@@ -1,5 +1,5 @@
 /// Conditions the channel reports to its handler besides events (they are logged too).
-package enum ChannelNotice: Sendable, Equatable {
+enum ChannelNotice: Sendable, Equatable {
     /// 409 `PGetReplaced` that this process did not cause: another consumer is polling the same
     /// application (same user, user agent and endpoint id).
     case anotherConsumer(url: String)

@@ -9,7 +9,7 @@ import UCWA
 /// is decoded on the HTTP thread while it arrives, and its events go to the handler one by
 /// one; a batch that arrives again after a broken transfer or a retry is not handed over
 /// twice (events are skipped by their position in the batch).
-package struct EventChannel<Handler: EventChannelHandler> {
+struct EventChannel<Handler: EventChannelHandler> {
     /// The handler, handed back when the channel has stopped (the daemon's handler holds the
     /// persisted state it saves last).
     package private(set) var handler: Handler
@@ -34,7 +34,7 @@ package struct EventChannel<Handler: EventChannelHandler> {
     private var jitter = SplitMix64()
 
     /// Everything the channel works with comes in here; nothing is set afterwards.
-    package init(
+    init(
         session: Session,
         handler: Handler,
         timeoutSeconds: Int,
@@ -61,7 +61,7 @@ package struct EventChannel<Handler: EventChannelHandler> {
     /// channel gives up (`ChannelGaveUp`, also for an internal inconsistency) or the session
     /// fails (`SessionFailure`). `resumeURL`: the events URL saved by a previous run, polled
     /// instead of the application's first one.
-    package mutating func run(resumeURL: String? = nil) async throws {
+    mutating func run(resumeURL: String? = nil) async throws {
         var endpoints: ApplicationEndpoints
         if let known = await session.endpoints {
             endpoints = known

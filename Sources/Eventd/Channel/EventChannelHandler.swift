@@ -2,7 +2,7 @@ import UCWA
 
 /// Receives what the event channel delivers, in order. The channel waits for each call, so a
 /// handler that returns only when records are durable gets at-least-once delivery.
-package protocol EventChannelHandler {
+protocol EventChannelHandler {
     /// The channel starts on an application (the first, a new one after 404/410, or another
     /// one that a rediscovery after 403 found).
     mutating func opened(_ endpoints: ApplicationEndpoints) async throws
@@ -23,18 +23,18 @@ package protocol EventChannelHandler {
 }
 
 /// What the channel knows about a reset besides its reason.
-package struct ChannelResetDetails: Sendable, Equatable {
+struct ChannelResetDetails: Sendable, Equatable {
     /// The application that was lost (404/410), when a new one replaced it.
-    package var previousApplication: String?
+    var previousApplication: String?
     /// The new application's href.
-    package var application: String?
+    var application: String?
     /// The server's error body of the poll that found the application gone.
-    package var serverError: UCWAErrorBody?
+    var serverError: UCWAErrorBody?
 
     /// How many consecutive `resync` answers the reset stands for (more than 1 after a storm).
-    package var mergedResets: Int
+    var mergedResets: Int
 
-    package init(
+    init(
         previousApplication: String? = nil,
         application: String? = nil,
         serverError: UCWAErrorBody? = nil,
@@ -48,5 +48,5 @@ package struct ChannelResetDetails: Sendable, Equatable {
 }
 
 extension EventChannelHandler {
-    package mutating func willPoll(_ url: String) async {}
+    mutating func willPoll(_ url: String) async {}
 }

@@ -15,26 +15,26 @@ package struct Configuration: Sendable, Equatable {
     package var logLevel: Logger.Level = .info
     // [Server]
     package var discoverURL: String?
-    package var caFile: String?
-    package var allowInsecureHTTP = false
+    var caFile: String?
+    var allowInsecureHTTP = false
     // [Auth]
     package var username: String?
     package var passwordFile: String?
     // [Application]
-    package var userAgent = "ucwa-eventd/1.0"
-    package var culture = "en-US"
-    package var deleteOnStop = false
+    var userAgent = "ucwa-eventd/1.0"
+    var culture = "en-US"
+    var deleteOnStop = false
     // [Events]
     package var timeoutSeconds = 180
     package var resolveConcurrency = 8
     /// Largest event-channel body accepted; a bigger one is refused (and skipped once its
     /// `next` is known). 1 MiB to 1 GiB, default 1 GiB: the decoder's memory stays flat
     /// whatever the size, so a lower default only loses events.
-    package var maxBatchBytes = 1 << 30
+    var maxBatchBytes = 1 << 30
     /// Fetch the name (and uri) of people an invitation links to without one (`from`, `to`,
     /// `acceptedByParticipant`): a GET per person not seen before. Off by default: records
     /// then keep the hrefs (and the address a people href ends in).
-    package var resolvePeople = false
+    var resolvePeople = false
     // [Output]
     package var sink: SinkKind = .stdout
     package var events: EventFilter = .participantInvitations
@@ -42,17 +42,17 @@ package struct Configuration: Sendable, Equatable {
     package init() {}
 
     /// The instance name in records: `Account=`, else the user name.
-    package var effectiveAccount: String { account ?? username ?? "default" }
+    var effectiveAccount: String { account ?? username ?? "default" }
 }
 
 /// A bad setting: where it came from (file and line, or environment variable, or flag) and
 /// what is wrong. Exit code 78.
 package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    package var source: String
-    package var key: String?
-    package var message: String
+    var source: String
+    var key: String?
+    var message: String
 
-    package init(source: String, key: String? = nil, message: String) {
+    init(source: String, key: String? = nil, message: String) {
         self.source = source
         self.key = key
         self.message = message

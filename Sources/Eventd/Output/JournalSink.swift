@@ -6,27 +6,27 @@ import UCWA
 /// Records as journald entries through `sd_journal_sendv`: `MESSAGE`, `PRIORITY`,
 /// `SYSLOG_IDENTIFIER`, `MESSAGE_ID` and the `UCWA_*` fields. Each field is its own iovec, so a
 /// value can never forge another field (values are sanitised as well).
-package struct JournalSink: RecordSink {
+struct JournalSink: RecordSink {
     /// Fails when journald's socket is not there: `sd_journal_sendv` itself returns 0 even
     /// without journald, and records would vanish.
-    package init(socketPath: String = JournalSink.socketPath) throws(SinkError) {
+    init(socketPath: String = JournalSink.socketPath) throws(SinkError) {
         guard Self.socketAccepts(socketPath) else {
             throw SinkError.journal("no journald socket at \(socketPath) (is systemd-journald running?)")
         }
     }
 
-    package static let socketPath = "/run/systemd/journal/socket"
+    static let socketPath = "/run/systemd/journal/socket"
 
-    package mutating func append(_ record: Record) throws(SinkError) {
+    mutating func append(_ record: Record) throws(SinkError) {
         try Self.send(record.journalFields)
     }
 
-    package mutating func flush() throws(SinkError) {
+    mutating func flush() throws(SinkError) {
         // Each entry was handed to journald's socket when appended.
     }
 
     /// Sends one entry made of `FIELD=value` strings.
-    package static func send(_ fields: [String]) throws(SinkError) {
+    static func send(_ fields: [String]) throws(SinkError) {
         var storage = fields.map { Array($0.utf8) }
         let result = storage.withUnsafeMutableBufferPointer { arrays -> Int32 in
             var vectors: [iovec] = []

@@ -2,12 +2,12 @@ import UCWA
 
 /// Where records go. `append` may buffer; `flush` returns only when every appended record has
 /// been handed to the sink's destination (the daemon acknowledges a batch after that).
-package protocol RecordSink {
+protocol RecordSink {
     mutating func append(_ record: Record) throws(SinkError)
     mutating func flush() throws(SinkError)
 }
 
-package enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
+enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reader of stdout went away: an orderly stop, not a failure.
     case brokenPipe
     /// Writing failed for another reason (errno text).
@@ -15,7 +15,7 @@ package enum SinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// journald is not there (no socket) or refused the entry.
     case journal(String)
 
-    package var description: String {
+    var description: String {
         switch self {
         case .brokenPipe: "stdout: the reader went away (broken pipe)"
         case .writeFailed(let text): "stdout: write failed: \(text)"

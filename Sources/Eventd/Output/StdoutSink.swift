@@ -8,26 +8,26 @@ import UCWA
 /// acknowledged, by the system-call layer's write-all (a non-blocking stdout that is full is
 /// waited for in poll(2)). A broken pipe is reported as `.brokenPipe` for an orderly stop
 /// (SIGPIPE must be ignored by the process; the daemon does that at start).
-package struct StdoutSink: RecordSink {
-    package let output: SystemFile
+struct StdoutSink: RecordSink {
+    let output: SystemFile
     private var writer = JSONWriter(capacity: 64 * 1024)
 
-    package init(output: SystemFile = .standardOutput) {
+    init(output: SystemFile = .standardOutput) {
         self.output = output
     }
 
     /// Records on the descriptor `descriptor` (1: stdout; the tests give a pipe or a file).
-    package init(descriptor: Int32) {
+    init(descriptor: Int32) {
         let name = descriptor == 1 ? "stdout" : "file descriptor \(descriptor)"
         self.init(output: SystemFile(FileDescriptor(rawValue: descriptor), name: name))
     }
 
-    package mutating func append(_ record: Record) throws(SinkError) {
+    mutating func append(_ record: Record) throws(SinkError) {
         record.writeJSONLine(into: &writer)
         if writer.bytes.count >= 64 * 1024 { try flush() }
     }
 
-    package mutating func flush() throws(SinkError) {
+    mutating func flush() throws(SinkError) {
         guard !writer.bytes.isEmpty else { return }
         do {
             try output.writeAll(writer.bytes)

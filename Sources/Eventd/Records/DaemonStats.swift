@@ -7,9 +7,9 @@ package final class DaemonStats: Sendable {
     package init() {}
 
     package var records: Int { state.withLock { $0.records } }
-    package var batches: Int { state.withLock { $0.batches } }
+    var batches: Int { state.withLock { $0.batches } }
     /// When the last batch was written and checkpointed.
-    package var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
+    var lastBatch: DaemonStatus.Moment? { state.withLock { $0.lastBatch } }
 
     func recordWritten() { state.withLock { $0.records += 1 } }
     func batchDone() {

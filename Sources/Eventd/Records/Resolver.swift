@@ -15,7 +15,7 @@ import UCWA
 /// With `resolvePeople` (`[Events] ResolvePeople=yes`), the people an invitation links to without
 /// a name — `from`, `to`, `acceptedByParticipant` — are fetched too (a participant or contact
 /// resource: its `name` and `uri`), one GET per href, remembered (`PeopleDirectory`).
-package struct Resolver {
+struct Resolver {
     private enum Slot {
         case ready(ResolvedEvent)
         case fetching(Task<ResolvedEvent, Never>)
@@ -28,10 +28,10 @@ package struct Resolver {
 
     private let session: Session
     private let logger: Logger
-    package let concurrency: Int
+    let concurrency: Int
     /// The resolver's retry policy: short, so that a GET that keeps failing holds its batch
     /// for seconds, not for the channel's hour.
-    package let policy: RetryPolicy
+    let policy: RetryPolicy
     private var queue: [Slot] = []
     private var inFlight = 0
     /// What the batch itself says about each event (hrefs, embedded resources).
@@ -41,14 +41,14 @@ package struct Resolver {
     /// survives a restart is `PersistedState`'s), so a `gone` after a restart has no state.
     private var lastSeen: [String: (resource: InvitationResource, base: String)] = [:]
     /// Most hrefs remembered in `lastSeen` (open invitations of one account: a few at a time).
-    package var lastSeenLimit = 10_000
+    var lastSeenLimit = 10_000
     /// Fetch the names of linked people (off by default: a GET per person not seen before).
-    package var resolvePeople: Bool
+    var resolvePeople: Bool
     /// The people fetched so far, shared by the resolving tasks.
     private let people = PeopleDirectory()
 
     /// Three tries 200 ms and 400 ms apart (±25 %), a `Retry-After` honoured up to 10 s.
-    package static let defaultPolicy = RetryPolicy(
+    static let defaultPolicy = RetryPolicy(
         initialDelay: .milliseconds(200),
         maximumDelay: .seconds(2),
         jitter: 0.25,
@@ -56,7 +56,7 @@ package struct Resolver {
         maximumAttempts: 2
     )
 
-    package init(
+    init(
         session: Session,
         concurrency: Int,
         policy: RetryPolicy = Resolver.defaultPolicy,
@@ -74,7 +74,7 @@ package struct Resolver {
     /// GETs are still running and the window is not full). `baseURL` resolves the event's
     /// relative hrefs; `fetch` says whether its record needs the resource at all (an event
     /// whose record does not read it costs no GET).
-    package mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
+    mutating func submit(_ event: UCWAEvent, baseURL: String, fetch: Bool = true) async -> [ResolvedEvent] {
         var resolved = fromBody.resolve(event, baseURL: baseURL)
         switch resolved.resolution {
         case .embedded:
@@ -193,7 +193,7 @@ package struct Resolver {
     }
 
     /// Waits for every GET still running; returns the rest, in order.
-    package mutating func drain() async -> [ResolvedEvent] {
+    mutating func drain() async -> [ResolvedEvent] {
         var out: [ResolvedEvent] = []
         while !queue.isEmpty {
             out.append(await popFirst())
@@ -202,7 +202,7 @@ package struct Resolver {
     }
 
     /// Forgets the last-seen states (after `resync`: transient caches are void).
-    package mutating func forgetStates() {
+    mutating func forgetStates() {
         lastSeen.removeAll()
         people.forget()
     }

@@ -4,18 +4,18 @@ import UCWA
 
 /// Who signs in: the user name and the password (read from a credential file by the caller;
 /// never logged, never in argv or the environment).
-package struct Credentials: Sendable {
-    package var username: String
-    package var password: String
+struct Credentials: Sendable {
+    var username: String
+    var password: String
 
-    package init(username: String, password: String) {
+    init(username: String, password: String) {
         self.username = username
         self.password = password
     }
 }
 
 /// What the sign-in is doing, for `STATUS=` (the daemon shows it while it has no channel).
-package enum SessionProgress: Sendable, Equatable {
+enum SessionProgress: Sendable, Equatable {
     /// A sign-in step (autodiscover, user, token, application) is on the network.
     case requesting(url: String)
     /// The step at `url` failed (`reason`: short, without the URL) and is tried again after `delay`.
@@ -29,15 +29,15 @@ package enum SessionProgress: Sendable, Equatable {
 /// meanwhile waits for that grant (`grantInFlight`) instead of starting its own, and a request
 /// whose token was replaced meanwhile only retries. A re-authentication never signs in anew
 /// or creates an application; `rediscover()` (after a 403) does, on purpose.
-package actor Session {
-    nonisolated package let client: CurlClient
-    nonisolated package let settings: SessionMachine.Settings
+actor Session {
+    nonisolated let client: CurlClient
+    nonisolated let settings: SessionMachine.Settings
     private let credentials: Credentials
     private let policy: RetryPolicy
     private let logger: Logger
     /// What the token's refresh time and the waits before retries are measured with, here and
     /// in what talks through the session (the event channel, the resolver).
-    nonisolated package let clock: DaemonClock
+    nonisolated let clock: DaemonClock
     /// Told of every sign-in step and every wait before a retry.
     private let progress: @Sendable (SessionProgress) -> Void
 
@@ -53,7 +53,7 @@ package actor Session {
     /// Tokens granted so far (for tests and diagnostics).
     package private(set) var grants = 0
 
-    package init(
+    init(
         client: CurlClient,
         settings: SessionMachine.Settings,
         credentials: Credentials,
@@ -72,14 +72,14 @@ package actor Session {
     }
 
     /// Autodiscover, sign in and create the application.
-    package func bootstrap() async throws -> ApplicationEndpoints {
+    func bootstrap() async throws -> ApplicationEndpoints {
         var machine = SessionMachine(settings: settings)
         return try await drive(&machine, first: machine.start())
     }
 
     /// A new application on the same pool (after 404 `ApplicationNotFound` or 410 expiry); the
     /// whole bootstrap again if no pool is known yet.
-    package func createApplication() async throws -> ApplicationEndpoints {
+    func createApplication() async throws -> ApplicationEndpoints {
         guard let applicationsURL = endpoints?.applicationsURL else { return try await bootstrap() }
         var machine = SessionMachine(settings: settings)
         return try await drive(&machine, first: machine.createApplication(at: applicationsURL))
@@ -88,7 +88,7 @@ package actor Session {
     /// Throws away what the sign-in found (the pool, the token) and signs in again from the
     /// autodiscover root: the protocol's answer to a 403 (notes §1.1: 403 is a reason to
     /// discover again). The same endpoint id finds the same application if the pool kept it.
-    package func rediscover() async throws -> ApplicationEndpoints {
+    func rediscover() async throws -> ApplicationEndpoints {
         token = nil
         refreshAt = nil
         tokenURL = nil
@@ -267,7 +267,7 @@ package actor Session {
     }
 
     /// The `Authorization` header, after a refresh when the token is close to expiry.
-    package func authorization() async throws -> [HTTPHeader] {
+    func authorization() async throws -> [HTTPHeader] {
         if let refreshAt, let token, clock.now >= refreshAt {
             logger.info("token close to expiry, refreshing")
             try await reauthenticate(replacing: [Self.bearer(token)])
@@ -283,7 +283,7 @@ package actor Session {
     /// another request replaced that token already, this returns at once; when a grant is on
     /// the network, this waits for it. The token endpoint is the one that issued the last
     /// token, else `challengeTokenURL` (the `MsRtcOAuth` challenge of the 401).
-    package func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
+    func reauthenticate(replacing used: [HTTPHeader], challengeTokenURL: String? = nil) async throws {
         if let running = grantInFlight {
             if let refused = try await Self.join(running) {
                 throw SessionMachine.tokenFailure(
@@ -309,7 +309,7 @@ package actor Session {
 
     /// Sends a buffered request with the token; on 401 (or 403 with a token subcode) gets one
     /// new token and retries once.
-    package func send(_ request: CurlRequest) async throws -> CurlResponse {
+    func send(_ request: CurlRequest) async throws -> CurlResponse {
         let used = try await authorization()
         var authorized = request
         authorized.headers += used
@@ -333,7 +333,7 @@ package actor Session {
     }
 
     /// Signs out: deletes the application (`DeleteOnStop=yes`).
-    package func deleteApplication() async throws {
+    func deleteApplication() async throws {
         guard let url = endpoints?.applicationURL else { return }
         _ = try await send(CurlRequest(.delete, url: url, headers: Self.accept))
         endpoints = nil

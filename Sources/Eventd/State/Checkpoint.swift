@@ -11,22 +11,22 @@ import Glibc
 /// next, the sequence counter, the endpoint id, and the open invitations. Nothing secret. A
 /// snapshot, as `checkpoint.json` holds it: `PersistedState`, the state's one owner, makes the
 /// ones the daemon saves.
-package struct Checkpoint: Sendable, Equatable {
-    package let endpointID: String
-    package let applicationURL: String?
-    package let applicationsURL: String?
+struct Checkpoint: Sendable, Equatable {
+    let endpointID: String
+    let applicationURL: String?
+    let applicationsURL: String?
     /// The URL to request next; requesting it acknowledges everything before.
-    package let eventsURL: String?
+    let eventsURL: String?
     /// The last sequence number of the records of acknowledged batches.
-    package let sequence: Int64
+    let sequence: Int64
     /// Sequence numbers up to here may have been given to records (the batch in flight); the
     /// next run starts above them (`firstFreeSequence`), so a record delivered again after a
     /// crash gets a number never used before. A clean stop saves the last number used.
-    package let sequenceReserved: Int64
+    let sequenceReserved: Int64
     /// Invitation href → first sighting (µs since 1970).
-    package let openInvitations: [String: Int64]
+    let openInvitations: [String: Int64]
 
-    package init(
+    init(
         endpointID: String,
         applicationURL: String? = nil,
         applicationsURL: String? = nil,
@@ -45,9 +45,9 @@ package struct Checkpoint: Sendable, Equatable {
     }
 
     /// The counter a run starts from: above every number that may have been used.
-    package var firstFreeSequence: Int64 { max(sequence, sequenceReserved) }
+    var firstFreeSequence: Int64 { max(sequence, sequenceReserved) }
 
-    package func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] {
         var members: [JSONValue.Member] = [
             .init("version", .number("1")),
             .init("endpoint_id", .string(endpointID)),
@@ -73,7 +73,7 @@ package struct Checkpoint: Sendable, Equatable {
         return writer.bytes
     }
 
-    package static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> Checkpoint {
+    static func decode(_ bytes: [UInt8], file: String) throws(CheckpointError) -> Checkpoint {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
@@ -104,7 +104,7 @@ package struct Checkpoint: Sendable, Equatable {
 
     /// A new endpoint id: a random UUID (version 4), kept for the life of the state directory
     /// so that a restart finds the same application.
-    package static func newEndpointID() -> String {
+    static func newEndpointID() -> String {
         // SystemRandomNumberGenerator reads getrandom(2) on Linux.
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -117,10 +117,10 @@ package struct Checkpoint: Sendable, Equatable {
     }
 }
 
-package struct CheckpointError: Error, Sendable, CustomStringConvertible {
-    package var file: String
-    package var message: String
-    package var description: String { "\(file): \(message)" }
+struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    var file: String
+    var message: String
+    var description: String { "\(file): \(message)" }
 }
 
 /// `checkpoint.json` in the state directory, written atomically: a temporary file, fsync,
@@ -128,19 +128,19 @@ package struct CheckpointError: Error, Sendable, CustomStringConvertible {
 /// checkpoint, never a torn one. Beside it: `checkpoint.json.spare`, the checkpoint before,
 /// whose file the next save overwrites (see `save`), and after a crash a temporary file; both
 /// are never read.
-package struct CheckpointStore: Sendable {
-    package let directory: String
-    package var path: String { directory + "/checkpoint.json" }
+struct CheckpointStore: Sendable {
+    let directory: String
+    var path: String { directory + "/checkpoint.json" }
     var temporaryPath: String { directory + "/checkpoint.json.tmp" }
     /// The checkpoint that `checkpoint.json` replaced last, kept as the next temporary file.
     var sparePath: String { directory + "/checkpoint.json.spare" }
 
-    package init(directory: String) {
+    init(directory: String) {
         self.directory = directory
     }
 
     /// nil when there is none yet (a leftover temporary file from a crash is ignored).
-    package func load() throws(CheckpointError) -> Checkpoint? {
+    func load() throws(CheckpointError) -> Checkpoint? {
         let bytes: [UInt8]
         do {
             bytes = try SystemFile.open(path, .readOnly).closeAfter { file throws(SystemCallError) in
@@ -160,7 +160,7 @@ package struct CheckpointStore: Sendable {
     /// and its block and write their bitmaps synchronously at fsync, on the path of every
     /// acknowledgement (Benchmarks/README.md has the figures). The file `checkpoint.json` names
     /// is never written to; a crash at any point leaves it whole.
-    package func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
+    func save(_ checkpoint: Checkpoint) throws(CheckpointError) {
         let bytes = checkpoint.encoded()
         // Missing on the first save and after a crash: the temporary file is then created.
         try? PathCalls.rename(sparePath, to: temporaryPath)

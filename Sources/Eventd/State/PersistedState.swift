@@ -11,10 +11,10 @@ import UCWA
 /// its records' sequence and invitations together with its `next`; a crash before that delivers
 /// the batch again from the committed state, with the same `record_id`s, and numbers above the
 /// reservation, so that no sequence number is used twice.
-package struct PersistedState: Sendable {
+struct PersistedState: Sendable {
     /// The endpoint id, kept for the life of the state directory: a restart finds the same
     /// application.
-    package let endpointID: String
+    let endpointID: String
     /// The application the committed events URL belongs to.
     package private(set) var applicationURL: String?
     private var applicationsURL: String?
@@ -33,11 +33,11 @@ package struct PersistedState: Sendable {
     /// Sequence numbers reserved ahead at each commit: after a crash the next run starts above
     /// them (a gap of at most this many), and a batch of more records saves once more per this
     /// many.
-    package static var sequenceBlock: Int64 { 1024 }
+    static var sequenceBlock: Int64 { 1024 }
 
     /// The state a previous run saved (or a new one: `Checkpoint(endpointID:)`). Numbers go on
     /// above the reservation: those up to it may have reached the sink.
-    package init(restoring saved: Checkpoint) {
+    init(restoring saved: Checkpoint) {
         endpointID = saved.endpointID
         applicationURL = saved.applicationURL
         applicationsURL = saved.applicationsURL
@@ -49,7 +49,7 @@ package struct PersistedState: Sendable {
     }
 
     /// The committed state, as `checkpoint.json` holds it.
-    package var checkpoint: Checkpoint {
+    var checkpoint: Checkpoint {
         snapshot(reservedUpTo: sequenceReserved)
     }
 
@@ -69,7 +69,7 @@ package struct PersistedState: Sendable {
     /// when the saved application is this one; nil for a first run, and when the saved
     /// application is gone (`applicationLost`): its unacknowledged events went with it, and
     /// its open invitations are forgotten. `applicationURL` still names it until `opened`.
-    package mutating func resume(on application: String) -> (eventsURL: String?, applicationLost: Bool) {
+    mutating func resume(on application: String) -> (eventsURL: String?, applicationLost: Bool) {
         guard let saved = applicationURL else { return (nil, false) }
         if saved == application { return (eventsURL, false) }
         eventsURL = nil
@@ -83,7 +83,7 @@ package struct PersistedState: Sendable {
     /// none was saved), before the first poll: a crash before the first batch is done resumes
     /// there, not at whatever the server would hand out later (which would acknowledge the batch
     /// unseen). The checkpoint to save once the records are in the sink.
-    package mutating func opened(_ endpoints: ApplicationEndpoints) -> Checkpoint {
+    mutating func opened(_ endpoints: ApplicationEndpoints) -> Checkpoint {
         let fresh = applicationURL != endpoints.applicationURL || eventsURL == nil
         applicationURL = endpoints.applicationURL
         applicationsURL = endpoints.applicationsURL
@@ -93,7 +93,7 @@ package struct PersistedState: Sendable {
     /// Every record of the batch is in the sink, and `next` acknowledges it: the records'
     /// sequence and invitations are committed together with `next`. The checkpoint to save
     /// before `next` is requested.
-    package mutating func batchCompleted(next: String) -> Checkpoint {
+    mutating func batchCompleted(next: String) -> Checkpoint {
         commit(next: next)
     }
 
@@ -109,7 +109,7 @@ package struct PersistedState: Sendable {
     /// number is above the reservation on disk (more records in a batch than the reservation of
     /// its start); nil: nothing to save. It reserves further and differs from the last commit
     /// in that alone: the events URL, the sequence and the invitations move on at a batch's end.
-    package mutating func reservation(covering number: Int64) -> Checkpoint? {
+    mutating func reservation(covering number: Int64) -> Checkpoint? {
         guard number > sequenceReserved else { return nil }
         sequenceReserved = number + Self.sequenceBlock
         return checkpoint
@@ -118,28 +118,28 @@ package struct PersistedState: Sendable {
     /// The checkpoint of a clean stop: the committed state, its reservation shrunk to the last
     /// number used, so a restart goes on without a gap (records written after the last commit
     /// keep their numbers: the next run starts above them).
-    package func closing() -> Checkpoint {
+    func closing() -> Checkpoint {
         snapshot(reservedUpTo: live.sequence)
     }
 
     /// The checkpoint of a clean stop that deleted the application (`DeleteOnStop=yes`): as
     /// `closing()`, without the application and its events URL; the sequence goes on.
-    package func closingWithoutApplication() -> Checkpoint {
+    func closingWithoutApplication() -> Checkpoint {
         snapshot(reservedUpTo: live.sequence, keepingApplication: false)
     }
 }
 
 /// Records draw on the live part; a commit makes it the checkpoint's.
 extension PersistedState: RecordLedger {
-    package mutating func nextSequence() -> Int64 {
+    mutating func nextSequence() -> Int64 {
         live.nextSequence()
     }
 
-    package mutating func track(_ resolved: ResolvedEvent, now: Int64) -> InvitationLifecycle {
+    mutating func track(_ resolved: ResolvedEvent, now: Int64) -> InvitationLifecycle {
         live.track(resolved, now: now)
     }
 
-    package mutating func forgetInvitations() {
+    mutating func forgetInvitations() {
         live.forgetInvitations()
     }
 }

@@ -6,10 +6,10 @@ import UCWA
 /// Where batches that keep failing to decode are saved before the channel skips them: the next
 /// attempt at such a batch is captured as it arrives (`capture.tmp`), and the capture is moved
 /// to `<seconds>-ack<ack>.json` when the channel gives up on the batch.
-package struct Quarantine: Sendable {
-    package let directory: String
+struct Quarantine: Sendable {
+    let directory: String
 
-    package init(directory: String) {
+    init(directory: String) {
         self.directory = directory
     }
 

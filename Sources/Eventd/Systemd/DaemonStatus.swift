@@ -15,7 +15,7 @@ import Glibc
 /// (UTC) it refers to, which stays true between ticks.
 package final class DaemonStatus: Sendable {
     /// What the daemon is doing.
-    package enum Phase: Sendable, Equatable {
+    enum Phase: Sendable, Equatable {
         /// Configuration, password and checkpoint loaded; nothing sent yet.
         case starting
         /// A sign-in step (autodiscover, user, token, application) is on the network.
@@ -33,27 +33,27 @@ package final class DaemonStatus: Sendable {
 
     /// A point in time on both clocks: the monotonic one for "in 12 s", the wall clock for
     /// "at 08:15:40 UTC".
-    package struct Moment: Sendable, Equatable {
-        package var instant: ContinuousClock.Instant
-        package var wallSeconds: Int64
+    struct Moment: Sendable, Equatable {
+        var instant: ContinuousClock.Instant
+        var wallSeconds: Int64
 
-        package init(instant: ContinuousClock.Instant, wallSeconds: Int64) {
+        init(instant: ContinuousClock.Instant, wallSeconds: Int64) {
             self.instant = instant
             self.wallSeconds = wallSeconds
         }
 
-        package static func now() -> Moment {
+        static func now() -> Moment {
             Moment(instant: .now, wallSeconds: WallClock.secondsSince1970())
         }
 
-        package static func after(_ delay: Duration) -> Moment {
+        static func after(_ delay: Duration) -> Moment {
             let now = Moment.now()
             return Moment(instant: now.instant + delay, wallSeconds: now.wallSeconds + delay.components.seconds)
         }
     }
 
     package let notifier: Notifier
-    package let stats: DaemonStats
+    let stats: DaemonStats
     private let phase = Locked(Phase.starting)
 
     package init(notifier: Notifier, stats: DaemonStats) {
@@ -63,14 +63,14 @@ package final class DaemonStatus: Sendable {
 
     /// How often `tick()` should run: half the watchdog interval, or every 30 s when systemd
     /// listens without a watchdog, or never (nil) outside systemd.
-    package var tickInterval: Duration? {
+    var tickInterval: Duration? {
         notifier.watchdogInterval ?? (notifier.isActive ? .seconds(30) : nil)
     }
 
-    package var current: Phase { phase.withLock { $0 } }
+    var current: Phase { phase.withLock { $0 } }
 
     /// Sets the phase; sends `STATUS=` when it changed.
-    package func set(_ new: Phase) {
+    func set(_ new: Phase) {
         let changed = phase.withLock { phase -> Bool in
             guard phase != new else { return false }
             phase = new
@@ -80,13 +80,13 @@ package final class DaemonStatus: Sendable {
     }
 
     /// Sends `STATUS=` again (the counters changed).
-    package func refresh() {
+    func refresh() {
         notifier.status(text())
     }
 
     /// `READY=1`: the daemon runs and retries on its own from here (configuration, password
     /// and checkpoint are loaded); the first step is signing in at `url`.
-    package func ready(signingInTo url: String) {
+    func ready(signingInTo url: String) {
         phase.withLock { $0 = .signingIn(url: url) }
         notifier.ready(status: text())
     }
@@ -103,18 +103,18 @@ package final class DaemonStatus: Sendable {
     }
 
     /// The heartbeat: `WATCHDOG=1` (when the unit has a watchdog) and the refreshed `STATUS=`.
-    package func tick() {
+    func tick() {
         notifier.heartbeat(status: text())
     }
 
     /// The `STATUS=` text now.
-    package func text(now: Moment = .now()) -> String {
+    func text(now: Moment = .now()) -> String {
         Self.render(current, records: stats.records, lastBatch: stats.lastBatch, now: now)
     }
 
     /// The text for a phase (pure, for tests). URLs lose their user info, query and fragment;
     /// reasons lose control characters; the whole text is capped at 300 characters.
-    package static func render(_ phase: Phase, records: Int, lastBatch: Moment?, now: Moment) -> String {
+    static func render(_ phase: Phase, records: Int, lastBatch: Moment?, now: Moment) -> String {
         let text: String
         switch phase {
         case .starting:
@@ -166,9 +166,9 @@ package final class DaemonStatus: Sendable {
 /// Texts for `STATUS=` and other operator-facing lines that may carry URLs from the server or
 /// the configuration: no user info (`user:password@`), no query (tokens have been seen there in
 /// other deployments), no fragment, no control characters.
-package enum StatusText {
+enum StatusText {
     /// `https://user:pw@host:443/a/b?x=1#f` → `https://host:443/a/b`; a long path is cut with `…`.
-    package static func url(_ text: String) -> String {
+    static func url(_ text: String) -> String {
         var rest = Substring(text)
         var scheme = ""
         if let range = rest.firstRange(of: "://") {
@@ -188,7 +188,7 @@ package enum StatusText {
     }
 
     /// Control characters become spaces; every `http(s)://` URL inside goes through `url(_:)`.
-    package static func scrub(_ text: String) -> String {
+    static func scrub(_ text: String) -> String {
         var out = ""
         var words = text.split(separator: " ", omittingEmptySubsequences: false).makeIterator()
         var first = true
@@ -216,7 +216,7 @@ package enum StatusText {
     }
 
     /// At most `limit` characters, `…` marking a cut.
-    package static func cap(_ text: String, _ limit: Int) -> String {
+    static func cap(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 }

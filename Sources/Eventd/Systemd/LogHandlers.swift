@@ -11,7 +11,7 @@ package final class SharedLogLevel: Sendable {
 
     package init(_ level: Logger.Level) { set(level) }
 
-    package var level: Logger.Level { Self.levels[raw.load(ordering: .relaxed)] }
+    var level: Logger.Level { Self.levels[raw.load(ordering: .relaxed)] }
     package func set(_ level: Logger.Level) { raw.store(Self.levels.firstIndex(of: level) ?? 2, ordering: .relaxed) }
 }
 
@@ -74,7 +74,7 @@ package struct DiagnosticsLogHandler: LogHandler {
     }
 
     /// The prefix of every diagnostic field but MESSAGE, PRIORITY and SYSLOG_IDENTIFIER.
-    package static let journalFieldPrefix = "UCWAD_"
+    static let journalFieldPrefix = "UCWAD_"
 
     static func priority(_ level: Logger.Level) -> Int {
         switch level {

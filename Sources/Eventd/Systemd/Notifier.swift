@@ -12,9 +12,9 @@ import Glibc
 /// `StatusText` has turned every control character into a space.
 package struct Notifier: Sendable {
     /// Half of `$WATCHDOG_USEC`, when the unit has a watchdog.
-    package let watchdogInterval: Duration?
+    let watchdogInterval: Duration?
     /// systemd listens (`$NOTIFY_SOCKET` is set).
-    package let isActive: Bool
+    let isActive: Bool
 
     package init(environment: [String: String]) {
         if let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0 {
@@ -25,14 +25,14 @@ package struct Notifier: Sendable {
         isActive = !(environment["NOTIFY_SOCKET"] ?? "").isEmpty
     }
 
-    package func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-    package func status(_ text: String) { send("STATUS=\(text)") }
-    package func watchdog() { send("WATCHDOG=1") }
+    func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
+    func status(_ text: String) { send("STATUS=\(text)") }
+    func watchdog() { send("WATCHDOG=1") }
     /// `WATCHDOG=1` when the unit has a watchdog, and the status, in one datagram.
-    package func heartbeat(status text: String) {
+    func heartbeat(status text: String) {
         send(watchdogInterval == nil ? "STATUS=\(text)" : "WATCHDOG=1\nSTATUS=\(text)")
     }
-    package func stopping() { send("STOPPING=1\nSTATUS=stopping") }
+    func stopping() { send("STOPPING=1\nSTATUS=stopping") }
     package func reloading() { send("RELOADING=1") }
 
     private func send(_ state: String) {

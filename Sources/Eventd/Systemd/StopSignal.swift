@@ -39,7 +39,7 @@ package final class StopSignal: Sendable {
 
     private let state = Locked(State())
     /// How long a batch being handed over may take to finish after a stop.
-    package let grace: Duration
+    let grace: Duration
 
     package init(grace: Duration = .milliseconds(500)) {
         self.grace = grace

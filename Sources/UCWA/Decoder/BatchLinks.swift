@@ -4,7 +4,7 @@
 /// the one it follows into the next request's URL.
 package struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// The URL this batch answered.
-    package var selfLink: String?
+    var selfLink: String?
     /// The URL to request next; requesting it acknowledges this batch.
     package var next: String?
     /// Like `next`, after the server tore down transient state.
@@ -13,9 +13,9 @@ package struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     package var resync: String?
 
     /// No links yet.
-    package init() {}
+    init() {}
 
-    package init(next: String?, resume: String? = nil, resync: String? = nil) {
+    init(next: String?, resume: String? = nil, resync: String? = nil) {
         self.next = next
         self.resume = resume
         self.resync = resync

@@ -29,7 +29,7 @@ package enum BatchLinkKind: String, Sendable, Equatable, Hashable, CaseIterable 
 package struct EventBatchCollector: EventBatchConsumer, Sendable {
     package var events: [UCWAEvent] = []
     package var links = BatchLinks()
-    package var baseURI: String?
+    var baseURI: String?
 
     package init() {}
 

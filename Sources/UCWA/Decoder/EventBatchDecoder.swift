@@ -53,7 +53,7 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
         try tokenizer.feed(bytes)
     }
 
-    package mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
+    mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
         try tokenizer.feed(bytes)
     }
 
@@ -66,7 +66,7 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
 
 extension EventBatchDecoder where Consumer == EventBatchCollector {
     /// Decodes a whole body and returns everything in it.
-    package static func decode(
+    static func decode(
         _ bytes: some Collection<UInt8>,
         limits: JSONLimits = .eventChannel
     ) throws(JSONError) -> EventBatchCollector {

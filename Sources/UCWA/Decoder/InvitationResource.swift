@@ -14,7 +14,7 @@ package struct InvitationResource: Sendable, Equatable {
     // UCWAEvent). `rel` is spelled `Optional<…>`, which has no implicit nil default, so that no
     // internal `init()` is synthesised next to the package one in the extension below.
     /// The resource's own `rel`, as sent.
-    package var rel: Optional<UCWAText>
+    var rel: Optional<UCWAText>
     package var direction: UCWAText?
     package var importance: UCWAText?
     package var operationId: UCWAText?
@@ -29,34 +29,34 @@ package struct InvitationResource: Sendable, Equatable {
     /// `_links.conversation.href`.
     package var conversationHref: UCWAText?
     /// `_links.from.title`: the inviter's display name when the server gives it there.
-    package var fromTitle: UCWAText?
+    var fromTitle: UCWAText?
     /// `_embedded.from.name` and `uri`: the inviting participant.
     package var fromName: UCWAText?
     package var fromURI: UCWAText?
     /// `onBehalfOf`: the display name the inviter sends on someone's behalf (≤ 250 characters).
-    package var onBehalfOf: UCWAText?
+    var onBehalfOf: UCWAText?
     /// The invitation's first message: the `message` property's text, else the `message`
     /// link's href (UCWA sends a `data:` URI; see `DataURI`).
-    package var message: UCWAText?
+    var message: UCWAText?
     /// `customContent`: the property's text, else the link's href (a `data:` URI).
-    package var customContent: UCWAText?
+    var customContent: UCWAText?
     /// `_links.from.href`, else `_embedded.from._links.self.href`: the inviting participant.
     package var fromHref: UCWAText?
     /// `_links.to`: the invitee as a contact (`…/people/<address>`) and its display name.
     package var toHref: UCWAText?
     package var toTitle: UCWAText?
     /// `_links.participant.href`: the remote participant.
-    package var participantHref: UCWAText?
+    var participantHref: UCWAText?
     /// Who accepted: `_links.acceptedByParticipant` (href, title), else the first participant
     /// of `_embedded.acceptedByParticipant` (its `self` href, `name`, `uri`).
     package var acceptedByHref: UCWAText?
-    package var acceptedByTitle: UCWAText?
+    var acceptedByTitle: UCWAText?
     package var acceptedByName: UCWAText?
     package var acceptedByURI: UCWAText?
     /// `onlineMeetingUri` of a meeting invitation.
-    package var onlineMeetingURI: UCWAText?
+    var onlineMeetingURI: UCWAText?
     /// `availableModalities` (an array of names), joined with commas in document order.
-    package var availableModalities: UCWAText?
+    var availableModalities: UCWAText?
 
     /// The inviter's display name: the embedded participant's `name`, else the `from` link's
     /// title (an empty name counts as absent).
@@ -81,7 +81,7 @@ package struct InvitationResource: Sendable, Equatable {
 
 extension InvitationResource {
     /// A resource with no fields.
-    package init() {
+    init() {
         self.init(rel: nil)
     }
 }

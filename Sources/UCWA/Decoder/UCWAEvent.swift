@@ -34,11 +34,11 @@ package struct UCWAEvent: Sendable, Equatable {
         /// 0-based index among all events of the batch, in document order.
         package var ordinal: Int
         /// 0-based index of the sender block in `sender[]`.
-        package var senderIndex: Int
+        var senderIndex: Int
         /// 0-based index of the event within its sender block.
-        package var eventIndex: Int
+        var eventIndex: Int
 
-        package init(ordinal: Int, senderIndex: Int, eventIndex: Int) {
+        init(ordinal: Int, senderIndex: Int, eventIndex: Int) {
             self.ordinal = ordinal
             self.senderIndex = senderIndex
             self.eventIndex = eventIndex
@@ -53,7 +53,7 @@ package struct UCWAEvent: Sendable, Equatable {
 }
 
 extension UCWAEvent {
-    package init(
+    init(
         sender: UCWALink,
         link: UCWALink,
         in: UCWALink? = nil,

@@ -5,7 +5,7 @@ package enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertib
     case added, updated, deleted, started, completed
     case other(String)
 
-    package init(_ text: String) {
+    init(_ text: String) {
         switch text {
         case "added": self = .added
         case "updated": self = .updated

@@ -12,11 +12,11 @@ package struct UCWALink: Sendable, Equatable, Hashable {
     package var title: UCWAText?
 
     /// The rel without an `ms:rtc:saas:` or `service:` prefix.
-    package var name: UCWAText { UCWARel.name(rel) }
+    var name: UCWAText { UCWARel.name(rel) }
 }
 
 extension UCWALink {
-    package init(rel: UCWAText, href: UCWAText, title: UCWAText? = nil) {
+    init(rel: UCWAText, href: UCWAText, title: UCWAText? = nil) {
         self.init(href: href, rel: rel, title: title)
     }
 }

@@ -6,13 +6,13 @@
 /// The prefix rule itself lives in one place, `ByteMatching.relName`.
 package enum UCWARel {
     /// The rel without an `ms:rtc:saas:` or `service:` prefix (no copy).
-    package static func name(_ rel: UCWAText) -> UCWAText {
+    static func name(_ rel: UCWAText) -> UCWAText {
         let prefix = rel.withUTF8 { $0.count - ByteMatching.relName($0).count }
         return prefix == 0 ? rel : rel.dropFirst(prefix)
     }
 
     /// The rel without an `ms:rtc:saas:` or `service:` prefix, for rels read from documents.
-    package static func name(_ rel: String) -> String {
+    static func name(_ rel: String) -> String {
         name(UCWAText(rel)).string
     }
 
@@ -22,7 +22,7 @@ package enum UCWARel {
     }
 
     /// Whether the rel names an invitation resource (its name ends in `Invitation`).
-    package static func isInvitation(_ rel: String) -> Bool {
+    static func isInvitation(_ rel: String) -> Bool {
         isInvitation(UCWAText(rel))
     }
 }

@@ -45,7 +45,7 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
     static let empty = UCWAText(copying: UnsafeRawBufferPointer(start: nil, count: 0))
 
     /// The text as a `String`.
-    package var string: String {
+    var string: String {
         withUTF8 { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -54,10 +54,10 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
     /// Length in UTF-8 bytes.
     package var utf8Count: Int { Int(count) }
 
-    package var isEmpty: Bool { count == 0 }
+    var isEmpty: Bool { count == 0 }
 
     /// Calls `body` with the text's UTF-8 bytes (valid only during the call).
-    package func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try storage.withUnsafeMutablePointerToElements { elements in
             try body(UnsafeRawBufferPointer(start: elements + Int(start), count: Int(count)))
         }
@@ -69,7 +69,7 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
     }
 
     /// Whether the text starts with `prefix`.
-    package func hasPrefix(_ prefix: StaticString) -> Bool {
+    func hasPrefix(_ prefix: StaticString) -> Bool {
         withUTF8 { ByteMatching.hasPrefix($0, prefix) }
     }
 
@@ -77,12 +77,12 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
         lhs.count == rhs.count && lhs.withUTF8 { a in rhs.withUTF8 { b in ByteMatching.equals(a, b) } }
     }
 
-    package static func == (lhs: UCWAText, rhs: String) -> Bool {
+    static func == (lhs: UCWAText, rhs: String) -> Bool {
         var rhs = rhs
         return rhs.withUTF8 { b in lhs.withUTF8 { a in ByteMatching.equals(a, UnsafeRawBufferPointer(b)) } }
     }
 
-    package static func == (lhs: String, rhs: UCWAText) -> Bool { rhs == lhs }
+    static func == (lhs: String, rhs: UCWAText) -> Bool { rhs == lhs }
 
     package static func < (lhs: UCWAText, rhs: UCWAText) -> Bool {
         lhs.withUTF8 { a in rhs.withUTF8 { b in a.lexicographicallyPrecedes(b) } }
@@ -95,7 +95,7 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
 
 extension Optional where Wrapped == UCWAText {
     /// The text as a `String`, when present.
-    package var string: String? { self?.string }
+    var string: String? { self?.string }
 }
 
 /// The immutable bytes behind the texts of one event: one allocation, header = byte count.

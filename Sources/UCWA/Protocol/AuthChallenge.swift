@@ -6,15 +6,15 @@
 /// case-insensitively, unknown parameters are ignored.
 package struct AuthChallenge: Sendable, Equatable {
     package var href: String
-    package var grantTypes: [String]
+    var grantTypes: [String]
 
-    package init(href: String, grantTypes: [String]) {
+    init(href: String, grantTypes: [String]) {
         self.href = href
         self.grantTypes = grantTypes
     }
 
     /// Whether the server takes a user name and password.
-    package var acceptsPassword: Bool { grantTypes.contains("password") }
+    var acceptsPassword: Bool { grantTypes.contains("password") }
 
     /// The first `MsRtcOAuth` challenge among the values of every `WWW-Authenticate` header.
     package static func find(in headerValues: [String]) -> AuthChallenge? {
@@ -28,7 +28,7 @@ package struct AuthChallenge: Sendable, Equatable {
     /// One header value may hold several challenges (RFC 9110 §11.6.1: `Bearer …, MsRtcOAuth …`,
     /// as a captured on-premises server sends them); the `MsRtcOAuth` one is found outside
     /// quoted strings.
-    package static func parse(_ value: String) -> AuthChallenge? {
+    static func parse(_ value: String) -> AuthChallenge? {
         guard var rest = schemeStart(in: Substring(value)) else { return nil }
         rest = rest.dropFirst("MsRtcOAuth".count)
         var parameters: [String: String] = [:]

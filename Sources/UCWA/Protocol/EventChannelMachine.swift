@@ -47,7 +47,7 @@ package struct Backoff: Sendable, Equatable {
     /// The URL that failed (or answered `resync` again).
     package let failedURL: String
     /// The URL polled after the wait.
-    package let url: String
+    let url: String
     package let delay: Duration
     /// Why, in a few words (starts with the URL for transport errors).
     package let reason: String
@@ -58,8 +58,8 @@ package struct Backoff: Sendable, Equatable {
 
 /// Get a new token (401, or 403 with a token subcode at `url`), then hand this back to `reauthenticated`.
 package struct Reauthentication: Sendable, Equatable {
-    package let url: String
-    package let status: Int
+    let url: String
+    let status: Int
     let ticket: UInt64
 }
 
@@ -209,12 +209,12 @@ package struct EventChannelMachine: Sendable {
     /// Numbers for tickets: each action that asks for an input gets the next one.
     private var lastTicket: UInt64 = 0
     /// The server-side long-poll `timeout` in seconds (UCWA allows 180–1800).
-    package let timeoutSeconds: Int
-    package let policy: RetryPolicy
+    let timeoutSeconds: Int
+    let policy: RetryPolicy
     /// Consecutive decoding failures of one batch before it is skipped (when its next is known).
-    package let malformedLimit: Int
+    let malformedLimit: Int
     /// New tokens in a row after which a 401 is final.
-    package let tokenLimit = 3
+    let tokenLimit = 3
 
     /// 403 subcodes that name a token problem: a new token fixes them (issue 15, item 5; the
     /// protocol notes show SfB Online answering a bad token with 403 and
@@ -228,7 +228,7 @@ package struct EventChannelMachine: Sendable {
     }
 
     /// The URL actually requested for a server href: the `timeout` parameter added if absent.
-    package func requestURL(for url: String) -> String {
+    func requestURL(for url: String) -> String {
         Href.queryValue("timeout", in: url) == nil
             ? Href.settingQuery("timeout", to: String(timeoutSeconds), in: url) : url
     }

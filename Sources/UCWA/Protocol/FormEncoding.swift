@@ -7,7 +7,7 @@ package enum FormEncoding {
     }
 
     /// One component, percent-encoded (space as `+`).
-    package static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

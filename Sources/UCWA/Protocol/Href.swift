@@ -102,7 +102,7 @@ package enum Href {
     /// a path-absolute href without dot segments (nearly every UCWA href) is the base's
     /// `scheme://authority` followed by the href; anything else goes through `resolve`.
     package struct Base: Sendable {
-        package let url: String
+        let url: String
         private let origin: String?
 
         package init(_ url: String) {
@@ -122,7 +122,7 @@ package enum Href {
         /// The same as `init(url)`, without parsing when `url` is on the origin of `previous`
         /// (records of fetched resources each have their own URL as base, nearly always on
         /// one origin).
-        package init(_ url: String, after previous: Base?) {
+        init(_ url: String, after previous: Base?) {
             if let previous, let origin = previous.origin, url.utf8.starts(with: origin.utf8) {
                 let rest = url.utf8.dropFirst(origin.utf8.count)
                 if let next = rest.first,
@@ -136,7 +136,7 @@ package enum Href {
         }
 
         /// The same result as `Href.resolve(reference, against: url)`.
-        package func resolve(_ reference: String) -> String? {
+        func resolve(_ reference: String) -> String? {
             var reference = reference
             let fast = reference.withUTF8 { isPlainPathAbsolute(UnsafeRawBufferPointer($0)) }
             if fast, let origin { return origin + reference }
@@ -224,7 +224,7 @@ package enum Href {
     }
 
     /// `scheme://authority` of an absolute URL, lower-cased (the "pool" a token belongs to).
-    package static func origin(of url: String) -> String? {
+    static func origin(of url: String) -> String? {
         let parts = Parts(url)
         guard let scheme = parts.scheme, let authority = parts.authority else { return nil }
         return (scheme + "://" + authority).lowercased()
@@ -257,7 +257,7 @@ package enum Href {
 
     /// `url` with query parameter `name` set to `value` (percent-encoded): replaced where it
     /// is, or appended; every other parameter, and their order, kept verbatim.
-    package static func settingQuery(_ name: String, to value: String, in url: String) -> String {
+    static func settingQuery(_ name: String, to value: String, in url: String) -> String {
         var parts = Parts(url)
         let encoded = FormEncoding.escape(name) + "=" + FormEncoding.escape(value)
         var pairs =
@@ -274,7 +274,7 @@ package enum Href {
     }
 
     /// `url` without query parameter `name` (every other parameter kept verbatim).
-    package static func removingQuery(_ name: String, from url: String) -> String {
+    static func removingQuery(_ name: String, from url: String) -> String {
         var parts = Parts(url)
         guard let query = parts.query else { return url }
         let kept = query.split(separator: "&", omittingEmptySubsequences: false)

@@ -7,12 +7,12 @@
 /// gap stays well inside the server's idle expiry of the application (5–15 minutes). After
 /// `maximumAttempts` consecutive failures the caller gives up (exit code 75).
 package struct RetryPolicy: Sendable, Equatable {
-    package var initialDelay: Duration
-    package var maximumDelay: Duration
+    var initialDelay: Duration
+    var maximumDelay: Duration
     /// Fraction of the delay added or removed at random (0.25: ±25 %).
-    package var jitter: Double
-    package var maximumRetryAfter: Duration
-    package var maximumAttempts: Int
+    var jitter: Double
+    var maximumRetryAfter: Duration
+    var maximumAttempts: Int
 
     package init(
         initialDelay: Duration = .seconds(1),
@@ -30,7 +30,7 @@ package struct RetryPolicy: Sendable, Equatable {
 
     /// The delay before retry number `attempt` (1 for the first retry). `random` is a number in
     /// 0..<1 from the caller's generator, so the function stays pure and testable.
-    package func delay(attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
+    func delay(attempt: Int, retryAfter: Duration? = nil, random: Double) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
         var base = initialDelay * (1 << exponent)
         if base > maximumDelay { base = maximumDelay }
@@ -43,7 +43,7 @@ package struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Whether retry number `attempt` is still within the budget.
-    package func allows(attempt: Int) -> Bool { attempt <= maximumAttempts }
+    func allows(attempt: Int) -> Bool { attempt <= maximumAttempts }
 }
 
 /// The `Retry-After` header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
@@ -80,29 +80,19 @@ package enum RetryAfter {
     }
 }
 
-extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and carriage returns (header and INI values).
-    package var trimmingSpaces: SubSequence {
-        var text = self[...]
-        while let first = text.first, first == " " || first == "\t" || first == "\r" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
-        return text
-    }
-}
-
 /// A retry budget that ran out: what was retried, where, how many attempts were made and how
 /// the last one failed. The daemon exits 75 (a temporary failure that outlived its budget:
 /// the unit restarts it). Every retrying part of the daemon — the event channel, the sign-in,
 /// the token grant and the resolver's GETs — reports a spent budget with this one error.
 package struct RetryBudgetSpent: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was retried: `sign-in`, `token grant`, `event channel`, `invitation GET`, …
-    package var operation: String
-    package var url: String
-    package var attempts: Int
+    var operation: String
+    var url: String
+    var attempts: Int
     /// The last failure, in a few words (`HTTP 503`, `connection refused`, …).
-    package var lastFailure: String
+    var lastFailure: String
 
-    package init(operation: String, url: String, attempts: Int, lastFailure: String) {
+    init(operation: String, url: String, attempts: Int, lastFailure: String) {
         self.operation = operation
         self.url = url
         self.attempts = attempts
@@ -127,8 +117,8 @@ package struct RetryBudget: Sendable, Equatable {
         case spent(RetryBudgetSpent)
     }
 
-    package let policy: RetryPolicy
-    package let operation: String
+    let policy: RetryPolicy
+    let operation: String
     /// Consecutive failures so far.
     package private(set) var failures = 0
 

@@ -10,7 +10,7 @@ package struct ApplicationEndpoints: Sendable, Equatable {
     /// Absolute URL of the `applications` collection (to create a new application later).
     package var applicationsURL: String
 
-    package init(applicationURL: String, eventsURL: String, applicationsURL: String) {
+    init(applicationURL: String, eventsURL: String, applicationsURL: String) {
         self.applicationURL = applicationURL
         self.eventsURL = eventsURL
         self.applicationsURL = applicationsURL
@@ -97,11 +97,11 @@ package struct SessionMachine: Sendable {
     package struct Settings: Sendable, Equatable {
         package var discoverURL: String
         /// The part after `@` of the user name: redirects over plain HTTP may stay inside it.
-        package var signInDomain: String
-        package var userAgent: String
-        package var endpointID: String
-        package var culture: String
-        package var maximumRedirects: Int
+        var signInDomain: String
+        var userAgent: String
+        var endpointID: String
+        var culture: String
+        var maximumRedirects: Int
 
         package init(
             discoverURL: String,
@@ -136,7 +136,7 @@ package struct SessionMachine: Sendable {
         case application(String)
     }
 
-    package let settings: Settings
+    let settings: Settings
     package private(set) var state: State = .idle
     private var redirects = 0
     /// Tokens granted since the last request that a token satisfied.
@@ -348,7 +348,7 @@ package struct SessionMachine: Sendable {
     /// The protocol's security check for autodiscover redirects (notes §1.1): the answer came
     /// over HTTPS (or from loopback, where nobody can tamper with it), or the target stays in
     /// the sign-in domain. A daemon has no user to ask, so anything else is refused.
-    package static func redirectAllowed(from url: String, to target: String, signInDomain: String) -> Bool {
+    static func redirectAllowed(from url: String, to target: String, signInDomain: String) -> Bool {
         if Href.scheme(of: url) == "https" { return true }
         if let host = Href.host(of: url), LoopbackHost.contains(host) { return true }
         guard let targetHost = Href.host(of: target), !signInDomain.isEmpty else { return false }

@@ -2,15 +2,15 @@ import StreamingJSON
 
 /// The `_links` of a resource document (root, user, application, …), looked up by rel name:
 /// `ms:rtc:saas:` and `service:` prefixes are ignored, as everywhere in this module.
-package struct ResourceLinks: Sendable, Equatable {
+struct ResourceLinks: Sendable, Equatable {
     /// (rel as sent, href as sent), in document order.
-    package var links: [(rel: String, href: String)]
+    var links: [(rel: String, href: String)]
 
-    package static func == (lhs: ResourceLinks, rhs: ResourceLinks) -> Bool {
+    static func == (lhs: ResourceLinks, rhs: ResourceLinks) -> Bool {
         lhs.links.map(\.rel) == rhs.links.map(\.rel) && lhs.links.map(\.href) == rhs.links.map(\.href)
     }
 
-    package init(_ document: JSONValue) {
+    init(_ document: JSONValue) {
         links = []
         guard let members = document["_links"]?.objectValue else { return }
         for member in members {
@@ -21,7 +21,7 @@ package struct ResourceLinks: Sendable, Equatable {
     }
 
     /// The href of the first link whose rel name is `name`.
-    package func href(_ name: String) -> String? {
+    func href(_ name: String) -> String? {
         links.first { UCWARel.name($0.rel) == name }?.href
     }
 }
@@ -33,7 +33,7 @@ package struct TokenGrant: Sendable {
     /// Lifetime in seconds as the server gave it.
     package var expiresIn: Int
 
-    package init(accessToken: String, expiresIn: Int) {
+    init(accessToken: String, expiresIn: Int) {
         self.accessToken = accessToken
         self.expiresIn = expiresIn
     }
@@ -56,7 +56,7 @@ package struct UCWAErrorBody: Sendable, Equatable {
     package var subcode: String?
     package var message: String?
 
-    package init(code: String, subcode: String? = nil, message: String? = nil) {
+    init(code: String, subcode: String? = nil, message: String? = nil) {
         self.code = code
         self.subcode = subcode
         self.message = message

@@ -21,9 +21,9 @@ package struct BodyBaseHold: Sendable {
     }
 
     /// The URL of the request that brought the body.
-    package let requestURL: String
+    let requestURL: String
     /// Most events held while the base is not known.
-    package let limit: Int
+    let limit: Int
     package private(set) var state: State
     /// The base events are resolved against: the request URL until a `baseuri` arrives.
     package private(set) var base: String
@@ -43,7 +43,7 @@ package struct BodyBaseHold: Sendable {
     }
 
     /// Events held now.
-    package var heldCount: Int { held.count }
+    var heldCount: Int { held.count }
 
     /// Takes the next event of the body: returns it when it may go now; otherwise it is held
     /// (or, once the hold is full, dropped: the body will be read again).

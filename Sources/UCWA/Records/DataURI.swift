@@ -8,8 +8,8 @@
 /// than replacement characters); leading and trailing whitespace (the sample's trailing CRLF) is
 /// trimmed, and an empty text is nil. Anything that is not a `data:` URI is already text and is
 /// returned as it is (trimmed).
-package enum DataURI {
-    package static func text(_ value: String) -> String? {
+enum DataURI {
+    static func text(_ value: String) -> String? {
         let utf8 = Array(value.utf8)
         guard utf8.count >= 5, utf8[0..<5].map({ $0 | 0x20 }) == Array("data:".utf8) else {
             return trimmed(value)
@@ -90,14 +90,5 @@ package enum DataURI {
             }
         }
         return out
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return text
     }
 }

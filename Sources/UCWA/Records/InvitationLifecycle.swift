@@ -7,17 +7,17 @@
 /// (the server coalesces events): the first sighting starts the clock; a `completed` seen first
 /// carries neither `started_at` nor `duration_ms` rather than a made-up zero.
 package struct InvitationLifecycle: Sendable, Equatable {
-    package var startedAt: Int64?
-    package var durationMs: Int64?
+    var startedAt: Int64?
+    var durationMs: Int64?
     /// `success`, `failure` or `unknown`; completed events only.
-    package var status: String?
+    var status: String?
 
     /// Most open invitations remembered; beyond it the oldest are forgotten.
-    package static let openLimit = 10_000
+    static let openLimit = 10_000
 
     /// The lifecycle of `resolved`'s event, noted in `open` (href → first sighting, microseconds
     /// since 1970): a first sighting is added, a completed invitation leaves.
-    package static func track(
+    static func track(
         _ resolved: ResolvedEvent,
         now: Int64,
         open: inout [String: Int64],
@@ -46,7 +46,7 @@ package struct InvitationLifecycle: Sendable, Equatable {
 
     /// The outcome of a completed invitation: the event's `status` when present, else derived
     /// from the resource's state (protocol notes §2.2, as Microsoft's own SDK does).
-    package static func status(event: String?, state: String?) -> String {
+    static func status(event: String?, state: String?) -> String {
         switch event?.lowercased() {
         case "success": return "success"
         case "failure": return "failure"
@@ -61,7 +61,7 @@ package struct InvitationLifecycle: Sendable, Equatable {
 
     /// An event's own `status`, as records write it: `success`, `failure`, or the sanitised
     /// text when it is neither (case as sent does not matter).
-    package static func eventStatus(_ status: String) -> String {
+    static func eventStatus(_ status: String) -> String {
         switch status.lowercased() {
         case "success": "success"
         case "failure": "failure"

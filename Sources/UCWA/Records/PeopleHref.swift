@@ -3,8 +3,8 @@
 /// `uri`), `…/participants/tel:+14254996692?endpointId=…` is `tel:+14254996692` (Trusted
 /// Application API). A last segment without `@` and without a `sip:`/`sips:`/`tel:` scheme
 /// (`…/people/107` in the reference page) names no address: nil.
-package enum PeopleHref {
-    package static func address(_ href: String) -> String? {
+enum PeopleHref {
+    static func address(_ href: String) -> String? {
         var href = href
         // Bytes, not Characters: this runs for most records, on hrefs that mostly name no
         // address (`…/participants/831`), which are rejected without allocating.

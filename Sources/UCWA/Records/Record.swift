@@ -3,17 +3,17 @@ import StreamingJSON
 /// One lifecycle record: what operators read in `journalctl` and log shippers forward
 /// (DESIGN.md §3). Every field appears in a fixed order; absent values are omitted.
 package struct Record: Sendable, Equatable {
-    package enum Level: String, Sendable {
+    enum Level: String, Sendable {
         case info
         case warn
 
         /// The syslog priority journald files it under.
-        package var priority: Int { self == .info ? 6 : 4 }
+        var priority: Int { self == .info ? 6 : 4 }
     }
 
     /// `event_name`, with the fixed journald `MESSAGE_ID` of each (explained by
     /// `systemd/ucwa-eventd.catalog`).
-    package enum EventName: String, Sendable, CaseIterable {
+    enum EventName: String, Sendable, CaseIterable {
         case invitationStarted = "ucwa.invitation.started"
         case invitationUpdated = "ucwa.invitation.updated"
         case invitationCompleted = "ucwa.invitation.completed"
@@ -21,7 +21,7 @@ package struct Record: Sendable, Equatable {
         case channelReset = "ucwa.channel.reset"
         case event = "ucwa.event"
 
-        package var messageID: String {
+        var messageID: String {
             switch self {
             case .invitationStarted: "7a75d77488874698b27c10074366ea3d"
             case .invitationUpdated: "303a30b04f9848049d582b1c84d7345f"
@@ -34,7 +34,7 @@ package struct Record: Sendable, Equatable {
     }
 
     /// A field value: text (sanitised before it gets here) or a number.
-    package enum Value: Sendable, Equatable {
+    enum Value: Sendable, Equatable {
         case text(String)
         case number(Int64)
 
@@ -46,63 +46,63 @@ package struct Record: Sendable, Equatable {
         }
     }
 
-    package static let schemaVersion = 1
+    static let schemaVersion = 1
 
-    package var timestamp: String
-    package var level: Level
-    package var eventName: EventName
+    var timestamp: String
+    var level: Level
+    var eventName: EventName
     /// Short human text with no user-controlled strings.
-    package var message: String
-    package var account: String
-    package var recordID: String
+    var message: String
+    var account: String
+    var recordID: String
     package var sequence: Int64
-    package var invitationType: String?
-    package var invitationHref: String?
-    package var eventType: String?
-    package var state: String?
-    package var status: String?
-    package var reasonCode: String?
-    package var reasonSubcode: String?
-    package var reasonMessage: String?
-    package var direction: String?
-    package var importance: String?
-    package var operationID: String?
-    package var subject: String?
-    package var threadID: String?
-    package var toURI: String?
-    package var fromURI: String?
-    package var fromName: String?
-    package var conversationHref: String?
-    package var startedAt: String?
-    package var durationMs: Int64?
-    package var resolution: String?
+    var invitationType: String?
+    var invitationHref: String?
+    var eventType: String?
+    var state: String?
+    var status: String?
+    var reasonCode: String?
+    var reasonSubcode: String?
+    var reasonMessage: String?
+    var direction: String?
+    var importance: String?
+    var operationID: String?
+    var subject: String?
+    var threadID: String?
+    var toURI: String?
+    var fromURI: String?
+    var fromName: String?
+    var conversationHref: String?
+    var startedAt: String?
+    var durationMs: Int64?
+    var resolution: String?
     // Extensions of the contract, after its fields: other events and channel records.
-    package var senderRel: String?
-    package var senderHref: String?
-    package var linkRel: String?
-    package var linkHref: String?
-    package var resetReason: String?
-    package var applicationHref: String?
+    var senderRel: String?
+    var senderHref: String?
+    var linkRel: String?
+    var linkHref: String?
+    var resetReason: String?
+    var applicationHref: String?
     // Issue 14's extensions (DESIGN.md §3), after the fields above: more of the invitation, and
     // the application a reset replaced.
-    package var onBehalfOf: String?
-    package var invitationMessage: String?
-    package var customContent: String?
-    package var fromHref: String?
-    package var toHref: String?
-    package var toName: String?
-    package var participantHref: String?
-    package var acceptedByHref: String?
-    package var acceptedByURI: String?
-    package var acceptedByName: String?
-    package var onlineMeetingURI: String?
-    package var availableModalities: String?
-    package var previousApplicationHref: String?
+    var onBehalfOf: String?
+    var invitationMessage: String?
+    var customContent: String?
+    var fromHref: String?
+    var toHref: String?
+    var toName: String?
+    var participantHref: String?
+    var acceptedByHref: String?
+    var acceptedByURI: String?
+    var acceptedByName: String?
+    var onlineMeetingURI: String?
+    var availableModalities: String?
+    var previousApplicationHref: String?
     /// `ucwa.channel.reset` after a resync storm: how many consecutive `resync` answers the
     /// record stands for (absent when one).
-    package var mergedResets: Int64?
+    var mergedResets: Int64?
 
-    package init(
+    init(
         timestamp: String,
         level: Level,
         eventName: EventName,
@@ -181,7 +181,7 @@ package struct Record: Sendable, Equatable {
     }
 
     /// Every JSON key a record may carry, in order (for documentation and tests).
-    package static var keys: [String] {
+    static var keys: [String] {
         var record = Record(
             timestamp: "t",
             level: .info,

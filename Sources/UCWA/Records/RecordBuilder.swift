@@ -12,7 +12,7 @@ package enum EventFilter: String, Sendable, CaseIterable {
 /// absolute hrefs, the deterministic `record_id`. What outlives a record, its `sequence` number
 /// and the invitations' lifecycles, it asks of the `ledger` it is given (their one owner).
 package struct RecordBuilder: Sendable {
-    package var account: String
+    var account: String
     package var filter: EventFilter
     /// The record-id hash of the current batch's prefix, computed once per batch.
     private var seed: RecordIDSeed?
@@ -251,7 +251,7 @@ package struct RecordBuilder: Sendable {
     /// A 128-bit id (32 hex digits) from the application, the batch URL without our own
     /// `timeout` parameter, and the event's position in the batch: the same event delivered
     /// again gets the same id, so consumers can de-duplicate.
-    package static func recordID(application: String, batch: String, ordinal: Int) -> String {
+    static func recordID(application: String, batch: String, ordinal: Int) -> String {
         RecordIDSeed(application: application, batch: batch).id(ordinal: ordinal)
     }
 }

@@ -1,6 +1,6 @@
 /// Record timestamps: RFC 3339 in UTC with microseconds, from microseconds since 1970.
-package enum Timestamp {
-    package static func rfc3339(microseconds: Int64) -> String {
+enum Timestamp {
+    static func rfc3339(microseconds: Int64) -> String {
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let fraction = microseconds - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

@@ -7,7 +7,7 @@ import StreamingJSON
 /// field or a terminal never receives a raw control sequence, whatever the sink.
 package enum UserText {
     /// Caps in Unicode scalars, by kind of value.
-    package static let shortLimit = 256
+    static let shortLimit = 256
     package static let messageLimit = 1024
     package static let uriLimit = 2048
 
@@ -41,7 +41,7 @@ package enum UserText {
         return String(out)
     }
 
-    package static func sanitize(_ text: UCWAText?, limit: Int = shortLimit) -> String? {
+    static func sanitize(_ text: UCWAText?, limit: Int = shortLimit) -> String? {
         text.map { sanitize($0.string, limit: limit) }
     }
 
