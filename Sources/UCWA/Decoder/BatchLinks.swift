@@ -13,7 +13,7 @@ package struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     package var resync: String?
 
     /// No links yet.
-    init() {}
+    package init() {}
 
     init(next: String?, resume: String? = nil, resync: String? = nil) {
         self.next = next
