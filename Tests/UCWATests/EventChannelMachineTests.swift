@@ -45,12 +45,12 @@ struct ChannelDriver {
     var recreation: Recreation? { last.compactMap { if case .createApplication(let r) = $0 { r } else { nil } }.last }
     var stop: ChannelStop? { last.compactMap { if case .stop(let stop) = $0 { stop } else { nil } }.last }
 
-    mutating func end(_ outcome: PollOutcome, random: Double = 0.5) -> [String] {
+    mutating func end(_ outcome: PollOutcome, handedOver: Int = 0, random: Double = 0.5) -> [String] {
         guard let poll else {
             Issue.record("no poll pending: \(last.map(Self.text))")
             return []
         }
-        return keep(machine.pollEnded(poll, outcome, random: random))
+        return keep(machine.pollEnded(poll, outcome, handedOver: handedOver, random: random))
     }
 
     mutating func elapse() -> [String] {
@@ -426,6 +426,7 @@ struct ChannelDriver {
         let late = driver.machine.pollEnded(
             pending,
             .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            handedOver: 0,
             random: 0.5
         )
         guard case .stop(let stop)? = late.first, late.count == 1 else {
@@ -452,6 +453,7 @@ struct ChannelDriver {
         let stale = driver.machine.pollEnded(
             first,
             .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            handedOver: 0,
             random: 0.5
         )
         let text = stale.map(ChannelDriver.text).joined()
@@ -462,6 +464,83 @@ struct ChannelDriver {
             "\(text)"
         )
         #expect(text.contains("while polling https://pool.contoso.com/e?ack=2&timeout=900"), "\(text)")
+    }
+
+    /// The poll after a batch acknowledges it (the shell checkpoints it before polling); a
+    /// retry after a failure acknowledges nothing more.
+    @Test func thePollAfterABatchAcknowledgesIt() throws {
+        var driver = started()
+        #expect(driver.poll?.completes == nil)
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)))
+        #expect(driver.poll?.completes == Self.firstURL)
+        let second = try #require(driver.poll?.url)
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.url == second)
+        #expect(driver.poll?.completes == nil)
+    }
+
+    /// A batch without links is acknowledged by the poll after the wait, at its own URL.
+    @Test func aBatchFollowedByAWaitIsAcknowledgedAfterIt() {
+        var driver = started()
+        #expect(
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: nil))) == [
+                "wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"
+            ]
+        )
+        _ = driver.elapse()
+        #expect(driver.poll?.url == Self.firstURL)
+        #expect(driver.poll?.completes == Self.firstURL)
+    }
+
+    /// A batch that failed to decode is captured on its next poll; a skipped one is
+    /// acknowledged by the poll of its next, which is not captured.
+    @Test func aMalformedBatchIsCapturedThenAcknowledgedWhenSkipped() {
+        var driver = started()
+        #expect(driver.poll?.capture == false)
+        _ = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        _ = driver.elapse()
+        #expect(driver.poll?.capture == true)
+        #expect(driver.poll?.completes == nil)
+        _ = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        _ = driver.elapse()
+        let actions = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        #expect(actions.first?.hasPrefix("skip \(Self.firstURL) -> ") == true, "\(actions)")
+        #expect(driver.poll?.url == "https://pool.contoso.com/e?ack=2&timeout=900")
+        #expect(driver.poll?.completes == Self.firstURL)
+        #expect(driver.poll?.capture == false)
+    }
+
+    @Test func anotherFailureEndsTheCapture() {
+        var driver = started()
+        _ = driver.end(.malformed(description: "bad", next: nil))
+        _ = driver.elapse()
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.capture == false)
+    }
+
+    /// Events handed over before a poll failed are skipped when the same URL is read again,
+    /// until its batch is whole.
+    @Test func eventsHandedOverAreSkippedOnTheNextReadOfTheSameURL() {
+        var driver = started()
+        #expect(driver.poll?.skip == 0)
+        _ = driver.end(.transport(description: "connection reset", retryable: true), handedOver: 5)
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 5)
+        // A failure that hands nothing over keeps the count.
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 5)
+        _ = driver.end(.malformed(description: "bad", next: nil), handedOver: 7)
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 7)
+        // The whole batch: its next starts from its first event.
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)), handedOver: 9)
+        #expect(driver.poll?.skip == 0)
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 0)
     }
 
     @Test func everyInputGivesTheDriverSomethingToDo() throws {

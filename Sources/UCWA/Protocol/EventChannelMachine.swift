@@ -39,6 +39,15 @@ package struct PollRequest: Sendable, Equatable {
     package let url: String
     /// The server-side long-poll `timeout` in the URL, in seconds.
     package let timeoutSeconds: Int
+    /// The batch whose events were handed over and that this poll acknowledges (its `next`,
+    /// `resume` or `resync` is `url`): record it as complete before polling. nil: none.
+    package let completes: String?
+    /// The last poll of `url` failed to decode: save this body as it arrives, so that it can be
+    /// quarantined if it fails again and is skipped.
+    package let capture: Bool
+    /// The body at `url` was partly handed over before (a broken transfer or a retry): skip its
+    /// events at positions below this, they are not handed over twice.
+    package let skip: Int
     let ticket: UInt64
 }
 
@@ -168,8 +177,18 @@ package enum ChannelAction: Sendable, Equatable {
 ///   409 `PGetReplaced` on our only poll means another process polls the same application.
 ///   401: new token, same URL. Everything else: the same URL after a backoff (`RetryBudget`),
 ///   until the budget is spent.
+/// - The protocol bookkeeping around a poll lives here too, so the driver keeps only I/O
+///   handles: each `PollRequest` names the batch it acknowledges, whether to capture its body
+///   for the quarantine, and how many events of a partly handed-over body to skip.
 package struct EventChannelMachine: Sendable {
-    /// Counters that live as long as the channel is healthy; a good batch clears most of them.
+    /// Where a body was partly handed over: the URL and the position after the last event handed.
+    struct Delivered: Sendable, Equatable {
+        var url: String
+        var count: Int
+    }
+
+    /// Counters, and notes for the next poll, that live as long as the channel is healthy; a
+    /// good batch clears most of them, a new application all of them.
     struct Counters: Sendable, Equatable {
         /// Failed polls in a row (any URL), against the policy.
         var retries: RetryBudget
@@ -181,6 +200,12 @@ package struct EventChannelMachine: Sendable {
         var tokens = 0
         /// Rediscoveries for 403 without a good batch between.
         var rediscoveries = 0
+        /// The batch to acknowledge with the next poll (`PollRequest.completes`).
+        var completes: String?
+        /// The URL whose last poll failed to decode (its next poll captures the body).
+        var lastMalformed: String?
+        /// The body partly handed over, not yet complete (`PollRequest.skip`).
+        var delivered: Delivered?
     }
 
     private enum State: Sendable, Equatable {
@@ -252,23 +277,44 @@ package struct EventChannelMachine: Sendable {
     }
 
     private mutating func poll(_ url: String, _ counters: Counters) -> [ChannelAction] {
+        var counters = counters
         let target = requestURL(for: url)
         let number = ticket()
+        let request = PollRequest(
+            url: target,
+            timeoutSeconds: timeoutSeconds,
+            completes: counters.completes,
+            capture: counters.lastMalformed == target,
+            skip: counters.delivered?.url == target ? counters.delivered?.count ?? 0 : 0,
+            ticket: number
+        )
+        counters.completes = nil
         state = .polling(url: target, ticket: number, counters)
-        return [.poll(PollRequest(url: target, timeoutSeconds: timeoutSeconds, ticket: number))]
+        return [.poll(request)]
     }
 
-    /// The poll of `request` ended.
-    package mutating func pollEnded(_ request: PollRequest, _ outcome: PollOutcome, random: Double) -> [ChannelAction] {
+    /// The poll of `request` ended. `handedOver`: the position after the last event of the body
+    /// handed over by this poll (0: none), so that a later poll of the same URL skips them.
+    package mutating func pollEnded(
+        _ request: PollRequest,
+        _ outcome: PollOutcome,
+        handedOver: Int,
+        random: Double
+    ) -> [ChannelAction] {
         guard case .polling(let url, let current, var counters) = state, current == request.ticket else {
             return inconsistent("the end of the poll of \(request.url) (\(outcome))")
         }
+        if case .malformed = outcome { counters.lastMalformed = url } else { counters.lastMalformed = nil }
+        if handedOver > 0 { counters.delivered = Delivered(url: url, count: handedOver) }
         switch outcome {
         case .batch(let links, let base):
             let base = base ?? url
             func absolute(_ href: String) -> String { Href.resolve(href, against: base) ?? href }
             counters.retries.succeeded()
             counters.malformed = 0
+            // The batch is whole: it is acknowledged by the poll that follows it.
+            counters.delivered = nil
+            counters.completes = url
             if let resync = links.resync {
                 if counters.resyncs.failures == 0 {
                     counters.resyncs = RetryBudget(policy: policy, operation: counters.resyncs.operation)
@@ -316,6 +362,8 @@ package struct EventChannelMachine: Sendable {
             if counters.malformed >= malformedLimit, let next, let target = Href.resolve(next, against: url) {
                 counters.retries.succeeded()
                 counters.malformed = 0
+                // Skipped: acknowledged by the poll of its next.
+                counters.completes = url
                 return [.skipMalformed(url: url, next: target, description: description)] + poll(target, counters)
             }
             return fail(url, description, counters, random: random)
