@@ -120,22 +120,21 @@ package struct EventChannel<Handler: EventChannelHandler> {
                 guard await pause(backoff.delay) else { return }
                 actions += machine.backoffElapsed(backoff)
 
-            case .reset(let reason, let merged):
+            case .reset(let reason, let merged, let replacement):
                 logger.warning(
                     "event channel reset",
                     metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"]
                 )
                 pinned = nil
-                var details = replacement?.details ?? ChannelResetDetails()
-                details.mergedResets = merged
-                if let endpoints = replacement?.endpoints {
-                    // The reset explains the new application: it goes first.
-                    replacement = nil
-                    try await handler.reset(reason, details: details)
-                    try await handler.opened(endpoints)
-                } else {
-                    try await handler.reset(reason, details: details)
-                }
+                let details = ChannelResetDetails(
+                    previousApplication: replacement?.previousApplication,
+                    application: replacement?.endpoints.applicationURL,
+                    serverError: replacement?.serverError,
+                    mergedResets: merged
+                )
+                try await handler.reset(reason, details: details)
+                // The reset explains the new application: it goes first.
+                if let replacement { try await handler.opened(replacement.endpoints) }
 
             case .createApplication(let request):
                 logger.warning(
@@ -144,16 +143,8 @@ package struct EventChannel<Handler: EventChannelHandler> {
                 )
                 let previous = endpoints.applicationURL
                 endpoints = try await session.createApplication()
-                // Opened after the reset record the machine asks for next (`applicationCreated`).
-                replacement = (
-                    endpoints,
-                    ChannelResetDetails(
-                        previousApplication: previous,
-                        application: endpoints.applicationURL,
-                        serverError: lastError
-                    )
-                )
-                actions += machine.applicationCreated(request, eventsURL: endpoints.eventsURL)
+                // Opened after the reset record the machine asks for next.
+                actions += machine.applicationCreated(request, created: endpoints, previousApplication: previous)
 
             case .reauthenticate(let request):
                 try await session.reauthenticate(replacing: lastAuthorization)
@@ -166,21 +157,10 @@ package struct EventChannel<Handler: EventChannelHandler> {
                     metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"]
                 )
                 let previous = endpoints.applicationURL
-                let found = try await session.rediscover()
-                let moved = found.applicationURL != previous
-                endpoints = found
-                if moved {
-                    // Opened after the `application_replaced` reset the machine asks for next.
-                    replacement = (
-                        found,
-                        ChannelResetDetails(
-                            previousApplication: previous,
-                            application: found.applicationURL,
-                            serverError: lastError
-                        )
-                    )
-                }
-                actions += machine.rediscovered(request, newEventsURL: moved ? found.eventsURL : nil)
+                endpoints = try await session.rediscover()
+                // Another application is opened after the `application_replaced` reset the
+                // machine asks for next.
+                actions += machine.rediscovered(request, found: endpoints, previousApplication: previous)
 
             case .anotherConsumer(let url):
                 logger.error(
@@ -347,8 +327,9 @@ package struct EventChannel<Handler: EventChannelHandler> {
                     response.headerValue("Retry-After"),
                     now: WallClock.secondsSince1970()
                 )
-                lastError = error
-                return (.status(response.status, subcode: error?.subcode, retryAfter: retryAfter), handed, nil)
+                return (
+                    .status(response.status, subcode: error?.subcode, retryAfter: retryAfter, error: error), handed, nil
+                )
             }
             let again = try await release()
             if let incomplete {
@@ -365,13 +346,6 @@ package struct EventChannel<Handler: EventChannelHandler> {
             throw error
         }
     }
-
-    /// A new application after 404/410, until the reset record that explains it is written.
-    private var replacement: (endpoints: ApplicationEndpoints, details: ChannelResetDetails)?
-
-    /// The error body of the last poll answered with an error status (the server's code and
-    /// subcode go into the reset record after 404/410).
-    private var lastError: UCWAErrorBody?
 
     /// Why the last capture for the quarantine is missing or incomplete, if it is. It stays in
     /// the shell: the outcome of file I/O, reported in the log only.
