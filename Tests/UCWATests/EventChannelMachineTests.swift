@@ -16,7 +16,9 @@ struct ChannelDriver {
         switch action {
         case .poll(let request): "poll \(request.url)"
         case .wait(let backoff): "wait \(milliseconds(backoff.delay))ms then \(backoff.url): \(backoff.reason)"
-        case .reset(let reason, let merged): "reset \(reason.rawValue) x\(merged)"
+        case .reset(let reason, let merged, let replacement):
+            "reset \(reason.rawValue) x\(merged)"
+                + (replacement.map { " \($0.previousApplication) -> \($0.endpoints.applicationURL)" } ?? "")
         case .createApplication(let request): "createApplication \(request.reason.rawValue) after \(request.url)"
         case .reauthenticate(let request): "reauthenticate \(request.status) \(request.url)"
         case .rediscover(let request): "rediscover \(request.subcode ?? "-") \(request.url)"
@@ -46,12 +48,12 @@ struct ChannelDriver {
     var recreation: Recreation? { last.compactMap { if case .createApplication(let r) = $0 { r } else { nil } }.last }
     var stop: ChannelStop? { last.compactMap { if case .stop(let stop) = $0 { stop } else { nil } }.last }
 
-    mutating func end(_ outcome: PollOutcome, random: Double = 0.5) -> [String] {
+    mutating func end(_ outcome: PollOutcome, handedOver: Int = 0, random: Double = 0.5) -> [String] {
         guard let poll else {
             Issue.record("no poll pending: \(last.map(Self.text))")
             return []
         }
-        return keep(machine.pollEnded(poll, outcome, random: random))
+        return keep(machine.pollEnded(poll, outcome, handedOver: handedOver, random: random))
     }
 
     mutating func elapse() -> [String] {
@@ -63,11 +65,27 @@ struct ChannelDriver {
     }
 
     mutating func reauthenticated() -> [String] { keep(machine.reauthenticated(reauthentication!)) }
+    /// The application polled before a rediscovery or a new application.
+    static let application = "https://pool.contoso.com/ucwa/oauth/v1/applications/105"
+
+    static func endpoints(application: String, events: String) -> ApplicationEndpoints {
+        ApplicationEndpoints(
+            applicationURL: application,
+            eventsURL: events,
+            applicationsURL: "https://pool.contoso.com/ucwa/oauth/v1/applications"
+        )
+    }
+
+    /// nil: the rediscovery found the same application.
     mutating func rediscovered(newEventsURL: String?) -> [String] {
-        keep(machine.rediscovered(rediscovery!, newEventsURL: newEventsURL))
+        let found =
+            newEventsURL.map { Self.endpoints(application: "https://pool2.contoso.com/a/7", events: $0) }
+            ?? Self.endpoints(application: Self.application, events: EventChannelMachineTests.first)
+        return keep(machine.rediscovered(rediscovery!, found: found, previousApplication: Self.application))
     }
     mutating func applicationCreated(_ url: String) -> [String] {
-        keep(machine.applicationCreated(recreation!, eventsURL: url))
+        let created = Self.endpoints(application: "https://pool.contoso.com/a/106", events: url)
+        return keep(machine.applicationCreated(recreation!, created: created, previousApplication: Self.application))
     }
 }
 
@@ -154,7 +172,10 @@ struct ChannelDriver {
         )
         #expect(
             driver.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
-                == ["reset application_not_found x1", "poll https://pool.contoso.com/a/106/events?ack=1&timeout=900"]
+                == [
+                    "reset application_not_found x1 \(ChannelDriver.application) -> https://pool.contoso.com/a/106",
+                    "poll https://pool.contoso.com/a/106/events?ack=1&timeout=900",
+                ]
         )
     }
 
@@ -302,7 +323,10 @@ struct ChannelDriver {
         _ = driver.end(.status(403, subcode: nil, retryAfter: nil))
         #expect(
             driver.rediscovered(newEventsURL: "https://pool2.contoso.com/a/7/events?ack=1")
-                == ["reset application_replaced x1", "poll https://pool2.contoso.com/a/7/events?ack=1&timeout=900"]
+                == [
+                    "reset application_replaced x1 \(ChannelDriver.application) -> https://pool2.contoso.com/a/7",
+                    "poll https://pool2.contoso.com/a/7/events?ack=1&timeout=900",
+                ]
         )
     }
 
@@ -427,6 +451,7 @@ struct ChannelDriver {
         let late = driver.machine.pollEnded(
             pending,
             .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            handedOver: 0,
             random: 0.5
         )
         guard case .stop(let stop)? = late.first, late.count == 1 else {
@@ -453,6 +478,7 @@ struct ChannelDriver {
         let stale = driver.machine.pollEnded(
             first,
             .batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)),
+            handedOver: 0,
             random: 0.5
         )
         let text = stale.map(ChannelDriver.text).joined()
@@ -463,6 +489,162 @@ struct ChannelDriver {
             "\(text)"
         )
         #expect(text.contains("while polling https://pool.contoso.com/e?ack=2&timeout=900"), "\(text)")
+    }
+
+    /// The poll after a batch acknowledges it (the shell checkpoints it before polling); a
+    /// retry after a failure acknowledges nothing more.
+    @Test func thePollAfterABatchAcknowledgesIt() throws {
+        var driver = started()
+        #expect(driver.poll?.completes == nil)
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)))
+        #expect(driver.poll?.completes == Self.firstURL)
+        let second = try #require(driver.poll?.url)
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.url == second)
+        #expect(driver.poll?.completes == nil)
+    }
+
+    /// A batch without links is acknowledged by the poll after the wait, at its own URL.
+    @Test func aBatchFollowedByAWaitIsAcknowledgedAfterIt() {
+        var driver = started()
+        #expect(
+            driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: nil))) == [
+                "wait 1000ms then \(Self.firstURL): the batch has no next, resume or resync link"
+            ]
+        )
+        _ = driver.elapse()
+        #expect(driver.poll?.url == Self.firstURL)
+        #expect(driver.poll?.completes == Self.firstURL)
+    }
+
+    /// A batch that failed to decode is captured on its next poll; a skipped one is
+    /// acknowledged by the poll of its next, which is not captured.
+    @Test func aMalformedBatchIsCapturedThenAcknowledgedWhenSkipped() {
+        var driver = started()
+        #expect(driver.poll?.capture == false)
+        _ = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        _ = driver.elapse()
+        #expect(driver.poll?.capture == true)
+        #expect(driver.poll?.completes == nil)
+        _ = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        _ = driver.elapse()
+        let actions = driver.end(.malformed(description: "bad", next: "/e?ack=2"))
+        #expect(actions.first?.hasPrefix("skip \(Self.firstURL) -> ") == true, "\(actions)")
+        #expect(driver.poll?.url == "https://pool.contoso.com/e?ack=2&timeout=900")
+        #expect(driver.poll?.completes == Self.firstURL)
+        #expect(driver.poll?.capture == false)
+    }
+
+    @Test func anotherFailureEndsTheCapture() {
+        var driver = started()
+        _ = driver.end(.malformed(description: "bad", next: nil))
+        _ = driver.elapse()
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.capture == false)
+    }
+
+    /// Events handed over before a poll failed are skipped when the same URL is read again,
+    /// until its batch is whole.
+    @Test func eventsHandedOverAreSkippedOnTheNextReadOfTheSameURL() {
+        var driver = started()
+        #expect(driver.poll?.skip == 0)
+        _ = driver.end(.transport(description: "connection reset", retryable: true), handedOver: 5)
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 5)
+        // A failure that hands nothing over keeps the count.
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 5)
+        _ = driver.end(.malformed(description: "bad", next: nil), handedOver: 7)
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 7)
+        // The whole batch: its next starts from its first event.
+        _ = driver.end(.batch(BatchLinks(next: "/e?ack=2", resume: nil, resync: nil)), handedOver: 9)
+        #expect(driver.poll?.skip == 0)
+        _ = driver.end(.status(500, subcode: nil, retryAfter: nil))
+        _ = driver.elapse()
+        #expect(driver.poll?.skip == 0)
+    }
+
+    /// The reset record of a new application names it, the lost one and the server's error
+    /// body of the poll that found it gone; its endpoints come with the reset.
+    @Test func aNewApplicationsResetCarriesItsReplacement() throws {
+        var driver = started()
+        let body = UCWAErrorBody(code: "NotFound", subcode: "ApplicationNotFound", message: "gone")
+        _ = driver.end(.status(404, subcode: "ApplicationNotFound", retryAfter: nil, error: body))
+        _ = driver.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
+        guard case .reset(.applicationNotFound, 1, let replacement?)? = driver.last.first else {
+            Issue.record("expected a reset with a replacement: \(driver.last)")
+            return
+        }
+        #expect(replacement.previousApplication == ChannelDriver.application)
+        #expect(replacement.endpoints.applicationURL == "https://pool.contoso.com/a/106")
+        #expect(replacement.endpoints.eventsURL == "https://pool.contoso.com/a/106/events?ack=1")
+        #expect(replacement.serverError == body)
+    }
+
+    @Test func aRediscoveredApplicationsResetCarriesThe403Body() {
+        var driver = started()
+        let body = UCWAErrorBody(code: "Forbidden", subcode: nil, message: "no")
+        _ = driver.end(.status(403, subcode: nil, retryAfter: nil, error: body))
+        _ = driver.rediscovered(newEventsURL: "https://pool2.contoso.com/a/7/events?ack=1")
+        guard case .reset(.applicationReplaced, 1, let replacement?)? = driver.last.first else {
+            Issue.record("expected a reset with a replacement: \(driver.last)")
+            return
+        }
+        #expect(replacement.previousApplication == ChannelDriver.application)
+        #expect(replacement.endpoints.applicationURL == "https://pool2.contoso.com/a/7")
+        #expect(replacement.serverError == body)
+    }
+
+    /// Resets other than a new application name no application.
+    @Test func aResyncResetCarriesNoReplacement() {
+        var driver = started()
+        _ = driver.end(.batch(BatchLinks(next: nil, resume: nil, resync: "/e?ack=3")))
+        guard case .reset(.resync, 1, nil)? = driver.last.first else {
+            Issue.record("expected a reset without a replacement: \(driver.last)")
+            return
+        }
+    }
+
+    /// A new application or a rediscovery that nobody asked for (its request answered already)
+    /// is an internal inconsistency.
+    @Test func applicationsTheMachineDidNotAskForAreAnInternalInconsistency() throws {
+        func expectRefused(_ actions: [ChannelAction], input: String, state: String) {
+            #expect(
+                actions.map(ChannelDriver.text) == [
+                    "stop 70: internal inconsistency: the event channel got \(input) while \(state); this is a bug in ucwa-eventd"
+                ]
+            )
+        }
+        var created = started()
+        _ = created.end(.status(404, subcode: nil, retryAfter: nil))
+        let recreation = try #require(created.recreation)
+        _ = created.applicationCreated("https://pool.contoso.com/a/106/events?ack=1")
+        expectRefused(
+            created.machine.applicationCreated(
+                recreation,
+                created: ChannelDriver.endpoints(application: "https://pool.contoso.com/a/107", events: Self.first),
+                previousApplication: ChannelDriver.application
+            ),
+            input: "a new application (application_not_found, events at \(Self.first))",
+            state: "polling https://pool.contoso.com/a/106/events?ack=1&timeout=900"
+        )
+        var rediscovered = started()
+        _ = rediscovered.end(.status(403, subcode: nil, retryAfter: nil))
+        let rediscovery = try #require(rediscovered.rediscovery)
+        _ = rediscovered.rediscovered(newEventsURL: nil)
+        expectRefused(
+            rediscovered.machine.rediscovered(
+                rediscovery,
+                found: ChannelDriver.endpoints(application: ChannelDriver.application, events: Self.first),
+                previousApplication: ChannelDriver.application
+            ),
+            input: "the end of a rediscovery after 403 at \(Self.firstURL)",
+            state: "polling \(Self.firstURL)"
+        )
     }
 
     @Test func everyInputGivesTheDriverSomethingToDo() throws {

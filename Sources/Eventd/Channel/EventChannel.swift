@@ -28,8 +28,6 @@ struct EventChannel<Handler: EventChannelHandler> {
     /// Most decoded events waiting for the handler before the transfer pauses (back-pressure:
     /// memory stays bounded whatever the batch size and however slow the handler).
     private let eventsInFlight: Int
-    /// The URL of the last poll whose events were (partly) handed over, and how many.
-    private var delivered: (url: String, count: Int)?
     /// Randomness for the retry jitter the machine is given after every poll.
     private var jitter = SplitMix64()
 
@@ -70,7 +68,6 @@ struct EventChannel<Handler: EventChannelHandler> {
         }
         try await handler.opened(endpoints)
         var actions = machine.start(eventsURL: resumeURL ?? endpoints.eventsURL)
-        var acknowledging: String?
         while true {
             if Task.isCancelled { return }
             guard !actions.isEmpty else {
@@ -86,25 +83,30 @@ struct EventChannel<Handler: EventChannelHandler> {
             switch action {
             case .poll(let request):
                 let url = request.url
-                if let batchURL = acknowledging {
+                if let batchURL = request.completes {
                     try await handler.batchCompleted(url: batchURL, next: url)
-                    acknowledging = nil
                 }
                 // The batch is written and checkpointed: a stop that waited for it goes ahead.
                 stop?.endHandOver()
                 if stop?.isRequested == true || Task.isCancelled { return }
                 await handler.willPoll(url)
                 let outcome: PollOutcome
+                let handedOver: Int
                 do {
-                    outcome = try await poll(request)
+                    (outcome, handedOver) = try await poll(request)
                 } catch is CancellationError {
                     return
                 }
                 // A batch is finished at the next `.poll`; anything else ends the hand-over now
                 // (its records are not checkpointed and come again).
-                if case .batch = outcome { acknowledging = url } else { stop?.endHandOver() }
-                if case .malformed = outcome { lastMalformedURL = url } else { lastMalformedURL = nil }
-                actions += machine.pollEnded(request, outcome, random: Double.random(in: 0..<1, using: &jitter))
+                let batch = if case .batch = outcome { true } else { false }
+                if !batch { stop?.endHandOver() }
+                actions += machine.pollEnded(
+                    request,
+                    outcome,
+                    handedOver: handedOver,
+                    random: Double.random(in: 0..<1, using: &jitter)
+                )
 
             case .wait(let backoff):
                 logger.warning(
@@ -118,23 +120,21 @@ struct EventChannel<Handler: EventChannelHandler> {
                 guard await pause(backoff.delay) else { return }
                 actions += machine.backoffElapsed(backoff)
 
-            case .reset(let reason, let merged):
+            case .reset(let reason, let merged, let replacement):
                 logger.warning(
                     "event channel reset",
                     metadata: ["reason": "\(reason.rawValue)", "merged_resets": "\(merged)"]
                 )
-                delivered = nil
                 pinned = nil
-                var details = replacement?.details ?? ChannelResetDetails()
-                details.mergedResets = merged
-                if let endpoints = replacement?.endpoints {
-                    // The reset explains the new application: it goes first.
-                    replacement = nil
-                    try await handler.reset(reason, details: details)
-                    try await handler.opened(endpoints)
-                } else {
-                    try await handler.reset(reason, details: details)
-                }
+                let details = ChannelResetDetails(
+                    previousApplication: replacement?.previousApplication,
+                    application: replacement?.endpoints.applicationURL,
+                    serverError: replacement?.serverError,
+                    mergedResets: merged
+                )
+                try await handler.reset(reason, details: details)
+                // The reset explains the new application: it goes first.
+                if let replacement { try await handler.opened(replacement.endpoints) }
 
             case .createApplication(let request):
                 logger.warning(
@@ -143,16 +143,8 @@ struct EventChannel<Handler: EventChannelHandler> {
                 )
                 let previous = endpoints.applicationURL
                 endpoints = try await session.createApplication()
-                // Opened after the reset record the machine asks for next (`applicationCreated`).
-                replacement = (
-                    endpoints,
-                    ChannelResetDetails(
-                        previousApplication: previous,
-                        application: endpoints.applicationURL,
-                        serverError: lastError
-                    )
-                )
-                actions += machine.applicationCreated(request, eventsURL: endpoints.eventsURL)
+                // Opened after the reset record the machine asks for next.
+                actions += machine.applicationCreated(request, created: endpoints, previousApplication: previous)
 
             case .reauthenticate(let request):
                 try await session.reauthenticate(replacing: lastAuthorization)
@@ -165,21 +157,10 @@ struct EventChannel<Handler: EventChannelHandler> {
                     metadata: ["url": "\(request.url)", "subcode": "\(request.subcode ?? "-")"]
                 )
                 let previous = endpoints.applicationURL
-                let found = try await session.rediscover()
-                let moved = found.applicationURL != previous
-                endpoints = found
-                if moved {
-                    // Opened after the `application_replaced` reset the machine asks for next.
-                    replacement = (
-                        found,
-                        ChannelResetDetails(
-                            previousApplication: previous,
-                            application: found.applicationURL,
-                            serverError: lastError
-                        )
-                    )
-                }
-                actions += machine.rediscovered(request, newEventsURL: moved ? found.eventsURL : nil)
+                endpoints = try await session.rediscover()
+                // Another application is opened after the `application_replaced` reset the
+                // machine asks for next.
+                actions += machine.rediscovered(request, found: endpoints, previousApplication: previous)
 
             case .anotherConsumer(let url):
                 logger.error(
@@ -198,7 +179,6 @@ struct EventChannel<Handler: EventChannelHandler> {
                 )
                 await handler.notice(.skippedMalformedBatch(url: url, next: next, description: description))
                 try await handler.reset(.batchSkipped, details: ChannelResetDetails())
-                acknowledging = url
 
             case .stop(let stop):
                 throw ChannelGaveUp(stop: stop)
@@ -207,20 +187,28 @@ struct EventChannel<Handler: EventChannelHandler> {
     }
 
     /// The `Authorization` header of the last poll: a 401 replaces that token (or finds it
-    /// replaced already by a concurrent request).
+    /// replaced already by a concurrent request). It stays in the shell: a cache of the last
+    /// request's header for the session, it decides no protocol step.
     private var lastAuthorization: [HTTPHeader] = []
 
     /// One long poll: streams the body through the decoder, hands the events over, and says
-    /// how it ended. A body read with its events dropped past the base hold (`BodyBaseHold`:
-    /// more than `eventsInFlight` events before its `baseuri`, or none at all) is read again
-    /// with the base it showed, skipping the events already handed over.
-    private mutating func poll(_ poll: PollRequest) async throws -> PollOutcome {
+    /// how it ended and the position after the last event it handed over (0: none). A body
+    /// read with its events dropped past the base hold (`BodyBaseHold`: more than
+    /// `eventsInFlight` events before its `baseuri`, or none at all) is read again with the base
+    /// it showed, skipping the events already handed over.
+    private mutating func poll(_ poll: PollRequest) async throws -> (PollOutcome, handedOver: Int) {
         let url = poll.url
+        var handedOver = 0
         while true {
-            let (outcome, readAgainWith) = try await pollOnce(poll, pinnedBase: pinned?.url == url ? pinned?.base : nil)
+            let (outcome, handed, readAgainWith) = try await pollOnce(
+                poll,
+                skip: handedOver > 0 ? handedOver : poll.skip,
+                pinnedBase: pinned?.url == url ? pinned?.base : nil
+            )
+            if handed > 0 { handedOver = handed }
             guard let base = readAgainWith else {
                 if case .batch = outcome { pinned = nil }
-                return outcome
+                return (outcome, handedOver)
             }
             logger.debug(
                 "reading the batch again: its events outran the wait for its baseuri",
@@ -231,14 +219,18 @@ struct EventChannel<Handler: EventChannelHandler> {
     }
 
     /// The base learnt from a whole read of the body at `url`, kept for its later reads (a
-    /// retry after a broken second read does not start waiting for the base again).
+    /// retry after a broken second read does not start waiting for the base again). It stays
+    /// in the shell: a cache of what a read of the body showed, it decides no protocol step.
     private var pinned: (url: String, base: String)?
 
-    /// One transfer of a poll; `readAgainWith` is the base to read the body again with.
+    /// One transfer of a poll, skipping the events at positions below `skip`; `handed`: the
+    /// position after the last event it handed over (0: none); `readAgainWith`: the base to
+    /// read the body again with.
     private mutating func pollOnce(
         _ poll: PollRequest,
+        skip: Int,
         pinnedBase: String?
-    ) async throws -> (PollOutcome, readAgainWith: String?) {
+    ) async throws -> (PollOutcome, handed: Int, readAgainWith: String?) {
         let url = poll.url
         lastAuthorization = try await session.authorization()
         let headers = Session.accept + lastAuthorization
@@ -252,8 +244,7 @@ struct EventChannel<Handler: EventChannelHandler> {
         let limits = self.limits
         let flow = TransferFlow(highWater: eventsInFlight, lowWater: eventsInFlight / 4)
         // A batch that failed before is also saved as it arrives, for the quarantine.
-        let capture =
-            lastMalformedURL == url ? quarantineDirectory.map { Quarantine(directory: $0).startCapture() } : nil
+        let capture = poll.capture ? quarantineDirectory.map { Quarantine(directory: $0).startCapture() } : nil
         defer { if let capture { captureFailure = capture.finish() } }
         // On the HTTP client's thread, like the channel's task that awaits it (an unstructured
         // task does not inherit the preference): the batch does not cross threads.
@@ -273,7 +264,6 @@ struct EventChannel<Handler: EventChannelHandler> {
                 return (response, error)
             }
         }
-        let skip = delivered?.url == url ? delivered!.count : 0
         var handed = 0
         var links = BatchLinks()
         var hold = BodyBaseHold(requestURL: url, pinnedBase: pinnedBase, limit: eventsInFlight)
@@ -326,56 +316,46 @@ struct EventChannel<Handler: EventChannelHandler> {
                 try await handler.event(ready, baseURL: hold.base)
                 handed = ready.position.ordinal + 1
             }
-            if handed > 0 { delivered = (url, max(handed, skip)) }
             return again
         }
-        if handed > 0 { delivered = (url, max(handed, skip)) }
 
         switch result {
         case .success(let (response, incomplete)):
             guard response.isSuccess else {
                 let error = UCWAErrorBody.parse(response.body)
-                lastError = error
                 let retryAfter = RetryAfter.parse(
                     response.headerValue("Retry-After"),
                     now: WallClock.secondsSince1970()
                 )
-                return (.status(response.status, subcode: error?.subcode, retryAfter: retryAfter), nil)
+                return (
+                    .status(response.status, subcode: error?.subcode, retryAfter: retryAfter, error: error), handed, nil
+                )
             }
             let again = try await release()
             if let incomplete {
-                return (.malformed(description: "\(url): \(incomplete)", next: links.next), nil)
+                return (.malformed(description: "\(url): \(incomplete)", next: links.next), handed, nil)
             }
-            if again { return (.batch(BatchLinks()), hold.base) }
-            delivered = nil
-            return (.batch(links, base: hold.base), nil)
+            if again { return (.batch(BatchLinks()), handed, hold.base) }
+            return (.batch(links, base: hold.base), handed, nil)
         case .failure(let error as JSONError):
             _ = try await release()
-            return (.malformed(description: "\(url): \(error)", next: links.next), nil)
+            return (.malformed(description: "\(url): \(error)", next: links.next), handed, nil)
         case .failure(let error as CurlClientError):
-            return (.transport(description: error.description, retryable: error.isRetryable), nil)
+            return (.transport(description: error.description, retryable: error.isRetryable), handed, nil)
         case .failure(let error):
             throw error
         }
     }
 
-    /// A new application after 404/410, until the reset record that explains it is written.
-    private var replacement: (endpoints: ApplicationEndpoints, details: ChannelResetDetails)?
-
-    /// The error body of the last poll answered with an error status (the server's code and
-    /// subcode go into the reset record after 404/410).
-    private var lastError: UCWAErrorBody?
-
-    /// The URL whose last poll failed to decode (its next attempt is captured).
-    private var lastMalformedURL: String?
-
-    /// Why the last capture for the quarantine is missing or incomplete, if it is.
+    /// Why the last capture for the quarantine is missing or incomplete, if it is. It stays in
+    /// the shell: the outcome of file I/O, reported in the log only.
     private var captureFailure: SystemCallError?
 
     /// Moves the captured copy of the batch at `url` into the quarantine: its path, or why it
-    /// was not saved (for the log).
+    /// was not saved (for the log). The machine skips only the batch whose poll just failed to
+    /// decode, so the capture (if any) is of that body.
     private func quarantine(_ url: String) -> String? {
-        guard let directory = quarantineDirectory, lastMalformedURL == url else { return nil }
+        guard let directory = quarantineDirectory else { return nil }
         if let captureFailure { return "not saved: \(captureFailure)" }
         do {
             return try Quarantine(directory: directory).keep(batchAt: url)

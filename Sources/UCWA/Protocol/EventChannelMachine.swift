@@ -24,8 +24,10 @@ package enum PollOutcome: Sendable, Equatable {
     case batch(BatchLinks, base: String? = nil)
     /// The body was not a valid batch; `next` is the next href if the decoder saw it first.
     case malformed(description: String, next: String?)
-    /// A status other than 2xx, with the UCWA error subcode and the `Retry-After` delay.
-    case status(Int, subcode: String?, retryAfter: Duration?)
+    /// A status other than 2xx, with the UCWA error subcode and the `Retry-After` delay;
+    /// `error`: the parsed error body, carried into the reset record if the application is
+    /// replaced after it (404/410, or 403 and a rediscovery that finds another application).
+    case status(Int, subcode: String?, retryAfter: Duration?, error: UCWAErrorBody? = nil)
     /// The transfer itself failed.
     case transport(description: String, retryable: Bool)
 }
@@ -39,6 +41,15 @@ package struct PollRequest: Sendable, Equatable {
     package let url: String
     /// The server-side long-poll `timeout` in the URL, in seconds.
     package let timeoutSeconds: Int
+    /// The batch whose events were handed over and that this poll acknowledges (its `next`,
+    /// `resume` or `resync` is `url`): record it as complete before polling. nil: none.
+    package let completes: String?
+    /// The last poll of `url` failed to decode: save this body as it arrives, so that it can be
+    /// quarantined if it fails again and is skipped.
+    package let capture: Bool
+    /// The body at `url` was partly handed over before (a broken transfer or a retry): skip its
+    /// events at positions below this, they are not handed over twice.
+    package let skip: Int
     let ticket: UInt64
 }
 
@@ -68,6 +79,8 @@ package struct Reauthentication: Sendable, Equatable {
 package struct Rediscovery: Sendable, Equatable {
     package let url: String
     package let subcode: String?
+    /// The 403's error body, for the reset record if another application is found.
+    let serverError: UCWAErrorBody?
     let ticket: UInt64
 }
 
@@ -76,7 +89,19 @@ package struct Recreation: Sendable, Equatable {
     package let reason: ChannelResetReason
     /// The events URL that answered 404/410.
     package let url: String
+    /// The 404/410's error body, for the reset record.
+    let serverError: UCWAErrorBody?
     let ticket: UInt64
+}
+
+/// The application that replaced a lost one (a new one after 404/410, or another one found by a
+/// rediscovery after 403): what the reset record says about it, and the endpoints to open after it.
+package struct ApplicationReplacement: Sendable, Equatable {
+    package let endpoints: ApplicationEndpoints
+    /// The href of the application that was lost.
+    package let previousApplication: String
+    /// The server's error body of the poll that found the application gone (or forbidden).
+    package let serverError: UCWAErrorBody?
 }
 
 /// Why the channel stops for good, with the daemon's exit code.
@@ -131,7 +156,9 @@ package enum ChannelAction: Sendable, Equatable {
     case wait(Backoff)
     /// Report a possible gap (a `ucwa.channel.reset` record). `mergedResets`: how many
     /// consecutive `resync` answers this record stands for (1 but after a resync storm).
-    case reset(ChannelResetReason, mergedResets: Int)
+    /// `replacement`: the application that replaced the lost one; the record names it, and it
+    /// is opened after the record (the reset explains the new application, so it goes first).
+    case reset(ChannelResetReason, mergedResets: Int, replacement: ApplicationReplacement? = nil)
     /// The application is gone: create a new one, then call `applicationCreated`.
     case createApplication(Recreation)
     /// Get a new token, then call `reauthenticated`.
@@ -168,8 +195,19 @@ package enum ChannelAction: Sendable, Equatable {
 ///   409 `PGetReplaced` on our only poll means another process polls the same application.
 ///   401: new token, same URL. Everything else: the same URL after a backoff (`RetryBudget`),
 ///   until the budget is spent.
+/// - The protocol bookkeeping around a poll lives here too, so the driver keeps only I/O
+///   handles: each `PollRequest` names the batch it acknowledges, whether to capture its body
+///   for the quarantine, and how many events of a partly handed-over body to skip; a reset
+///   that follows a new application carries it (`ApplicationReplacement`).
 package struct EventChannelMachine: Sendable {
-    /// Counters that live as long as the channel is healthy; a good batch clears most of them.
+    /// Where a body was partly handed over: the URL and the position after the last event handed.
+    struct Delivered: Sendable, Equatable {
+        var url: String
+        var count: Int
+    }
+
+    /// Counters, and notes for the next poll, that live as long as the channel is healthy; a
+    /// good batch clears most of them, a new application all of them.
     struct Counters: Sendable, Equatable {
         /// Failed polls in a row (any URL), against the policy.
         var retries: RetryBudget
@@ -181,6 +219,12 @@ package struct EventChannelMachine: Sendable {
         var tokens = 0
         /// Rediscoveries for 403 without a good batch between.
         var rediscoveries = 0
+        /// The batch to acknowledge with the next poll (`PollRequest.completes`).
+        var completes: String?
+        /// The URL whose last poll failed to decode (its next poll captures the body).
+        var lastMalformed: String?
+        /// The body partly handed over, not yet complete (`PollRequest.skip`).
+        var delivered: Delivered?
     }
 
     private enum State: Sendable, Equatable {
@@ -252,23 +296,44 @@ package struct EventChannelMachine: Sendable {
     }
 
     private mutating func poll(_ url: String, _ counters: Counters) -> [ChannelAction] {
+        var counters = counters
         let target = requestURL(for: url)
         let number = ticket()
+        let request = PollRequest(
+            url: target,
+            timeoutSeconds: timeoutSeconds,
+            completes: counters.completes,
+            capture: counters.lastMalformed == target,
+            skip: counters.delivered?.url == target ? counters.delivered?.count ?? 0 : 0,
+            ticket: number
+        )
+        counters.completes = nil
         state = .polling(url: target, ticket: number, counters)
-        return [.poll(PollRequest(url: target, timeoutSeconds: timeoutSeconds, ticket: number))]
+        return [.poll(request)]
     }
 
-    /// The poll of `request` ended.
-    package mutating func pollEnded(_ request: PollRequest, _ outcome: PollOutcome, random: Double) -> [ChannelAction] {
+    /// The poll of `request` ended. `handedOver`: the position after the last event of the body
+    /// handed over by this poll (0: none), so that a later poll of the same URL skips them.
+    package mutating func pollEnded(
+        _ request: PollRequest,
+        _ outcome: PollOutcome,
+        handedOver: Int,
+        random: Double
+    ) -> [ChannelAction] {
         guard case .polling(let url, let current, var counters) = state, current == request.ticket else {
             return inconsistent("the end of the poll of \(request.url) (\(outcome))")
         }
+        if case .malformed = outcome { counters.lastMalformed = url } else { counters.lastMalformed = nil }
+        if handedOver > 0 { counters.delivered = Delivered(url: url, count: handedOver) }
         switch outcome {
         case .batch(let links, let base):
             let base = base ?? url
             func absolute(_ href: String) -> String { Href.resolve(href, against: base) ?? href }
             counters.retries.succeeded()
             counters.malformed = 0
+            // The batch is whole: it is acknowledged by the poll that follows it.
+            counters.delivered = nil
+            counters.completes = url
             if let resync = links.resync {
                 if counters.resyncs.failures == 0 {
                     counters.resyncs = RetryBudget(policy: policy, operation: counters.resyncs.operation)
@@ -316,11 +381,13 @@ package struct EventChannelMachine: Sendable {
             if counters.malformed >= malformedLimit, let next, let target = Href.resolve(next, against: url) {
                 counters.retries.succeeded()
                 counters.malformed = 0
+                // Skipped: acknowledged by the poll of its next.
+                counters.completes = url
                 return [.skipMalformed(url: url, next: target, description: description)] + poll(target, counters)
             }
             return fail(url, description, counters, random: random)
 
-        case .status(let status, let subcode, let retryAfter):
+        case .status(let status, let subcode, let retryAfter, let error):
             switch (status, subcode) {
             case (401, _):
                 return reauthenticate(url, status: status, counters)
@@ -343,13 +410,13 @@ package struct EventChannelMachine: Sendable {
                     ]
                 }
                 counters.rediscoveries += 1
-                let request = Rediscovery(url: url, subcode: subcode, ticket: ticket())
+                let request = Rediscovery(url: url, subcode: subcode, serverError: error, ticket: ticket())
                 state = .rediscovering(request, counters)
                 return [.rediscover(request)]
             case (404, _):
-                return recreate(.applicationNotFound, url, counters)
+                return recreate(.applicationNotFound, url, error, counters)
             case (410, "InactiveApplicationExpired"), (410, nil):
-                return recreate(.applicationExpired, url, counters)
+                return recreate(.applicationExpired, url, error, counters)
             case (410, let other?):
                 state = .stopped
                 return [.stop(.refused(url: url, status: 410, subcode: other, advice: Self.goneAdvice(other)))]
@@ -406,9 +473,13 @@ package struct EventChannelMachine: Sendable {
         return [.reauthenticate(request)]
     }
 
-    private mutating func recreate(_ reason: ChannelResetReason, _ url: String, _ counters: Counters) -> [ChannelAction]
-    {
-        let request = Recreation(reason: reason, url: url, ticket: ticket())
+    private mutating func recreate(
+        _ reason: ChannelResetReason,
+        _ url: String,
+        _ error: UCWAErrorBody?,
+        _ counters: Counters
+    ) -> [ChannelAction] {
+        let request = Recreation(reason: reason, url: url, serverError: error, ticket: ticket())
         state = .recreatingApplication(request, counters)
         return [.createApplication(request)]
     }
@@ -455,25 +526,47 @@ package struct EventChannelMachine: Sendable {
         return poll(request.url, counters)
     }
 
-    /// The server was discovered again and signed in to after `request`. `newEventsURL`: nil
-    /// when the sign-in found the same application (the channel goes on at the URL that got
-    /// the 403), else the new application's first events URL (reported as a reset).
-    package mutating func rediscovered(_ request: Rediscovery, newEventsURL: String?) -> [ChannelAction] {
+    /// The server was discovered again and signed in to after `request`: `found` is the
+    /// application the sign-in gave, `previousApplication` the href of the one polled before.
+    /// The same application: the channel goes on at the URL that got the 403. Another one: a
+    /// reset that names both, then its first events URL.
+    package mutating func rediscovered(
+        _ request: Rediscovery,
+        found: ApplicationEndpoints,
+        previousApplication: String
+    ) -> [ChannelAction] {
         guard case .rediscovering(let current, let counters) = state, current == request else {
             return inconsistent("the end of a rediscovery after 403 at \(request.url)")
         }
-        guard let newEventsURL else { return poll(request.url, counters) }
+        guard found.applicationURL != previousApplication else { return poll(request.url, counters) }
         var fresh = freshCounters
         fresh.rediscoveries = counters.rediscoveries
-        return [.reset(.applicationReplaced, mergedResets: 1)] + poll(newEventsURL, fresh)
+        let replacement = ApplicationReplacement(
+            endpoints: found,
+            previousApplication: previousApplication,
+            serverError: request.serverError
+        )
+        return [.reset(.applicationReplaced, mergedResets: 1, replacement: replacement)]
+            + poll(found.eventsURL, fresh)
     }
 
-    /// A new application exists after `request`: its events URL, absolute.
-    package mutating func applicationCreated(_ request: Recreation, eventsURL: String) -> [ChannelAction] {
+    /// A new application exists after `request`: `created` (its events URL absolute) replaces
+    /// the application at `previousApplication`.
+    package mutating func applicationCreated(
+        _ request: Recreation,
+        created: ApplicationEndpoints,
+        previousApplication: String
+    ) -> [ChannelAction] {
         guard case .recreatingApplication(let current, _) = state, current == request else {
-            return inconsistent("a new application (\(request.reason.rawValue), events at \(eventsURL))")
+            return inconsistent("a new application (\(request.reason.rawValue), events at \(created.eventsURL))")
         }
-        return [.reset(request.reason, mergedResets: 1)] + poll(eventsURL, freshCounters)
+        let replacement = ApplicationReplacement(
+            endpoints: created,
+            previousApplication: previousApplication,
+            serverError: request.serverError
+        )
+        return [.reset(request.reason, mergedResets: 1, replacement: replacement)]
+            + poll(created.eventsURL, freshCounters)
     }
 
     /// The input does not fit the state: stop, naming both.
