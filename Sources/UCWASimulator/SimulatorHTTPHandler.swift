@@ -27,6 +27,7 @@ enum WireMode {
     case normal
     case dropMidBody
     case stallMidBody
+    case stallBeforeBody
     case oneByteChunks
 }
 
@@ -76,6 +77,8 @@ final class Responder: @unchecked Sendable {
             context.close(promise: nil)
         case .stallMidBody:
             writeBody(body.prefix(body.count / 2))
+            context.flush()
+        case .stallBeforeBody:
             context.flush()
         case .oneByteChunks:
             context.flush()

@@ -64,8 +64,12 @@ package enum SimulatorFault: Sendable, Hashable {
     /// The next events answer is written one byte per flush.
     case oneByteChunks
     /// The next events answer sends half its body, then nothing more (the connection stays
-    /// open): the client's low-speed limit must end it.
+    /// open): the client's low-speed or total time limit must end it.
     case stallMidBody
+    /// The next events answer sends its status and headers, then nothing more (the connection
+    /// stays open): no body byte arrives, so the client's low-speed limit ends it after its
+    /// configured time, with no earlier bytes keeping the measured rate up.
+    case stallBeforeBody
     /// The next events GET gets this status (5xx, 429, 503) with an optional `Retry-After`.
     case eventsStatus(Int, retryAfterSeconds: Int?)
     /// Every token issued so far is revoked: the next request gets 401.

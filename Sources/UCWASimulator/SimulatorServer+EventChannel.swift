@@ -214,6 +214,8 @@ extension SimulatorServer {
             mode = .oneByteChunks
         } else if takeFault(where: { $0 == .stallMidBody }) != nil {
             mode = .stallMidBody
+        } else if takeFault(where: { $0 == .stallBeforeBody }) != nil {
+            mode = .stallBeforeBody
         }
         responder.send(status: 200, body: body, mode: mode)
     }

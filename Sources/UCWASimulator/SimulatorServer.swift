@@ -2,8 +2,11 @@ import NIOCore
 import NIOHTTP1
 import StreamingJSON
 
-/// The simulated UCWA server's state and routes. Confined to one event loop: every method runs
-/// on `loop` (the NIO handlers call it there; `UCWASimulator` hops onto it).
+/// The simulated UCWA server's state, its faults and its request routing. Confined to one event
+/// loop: every method runs on `loop` (the NIO handlers call it there; `UCWASimulator` hops onto
+/// it). The routes' handlers are extensions by job: sign-in (`+SignIn`), applications
+/// (`+Applications`), the event channel (`+EventChannel`), invitations and their events
+/// (`+Invitations`) and people (`+People`).
 final class SimulatorServer: @unchecked Sendable {
     /// A batch that was sent and not yet acknowledged: re-sent verbatim when asked for again.
     struct SentBatch {
@@ -57,13 +60,13 @@ final class SimulatorServer: @unchecked Sendable {
     var baseURL = ""
     var stats = SimulatorStats()
     private var faults: [SimulatorFault] = []
-    private var tokens: [String: Token] = [:]
+    var tokens: [String: Token] = [:]
     var applications: [Int: Application] = [:]
-    private var nextApplicationID = 101
+    var nextApplicationID = 101
     var invitations: [Int: SimulatedInvitation] = [:]
-    private var nextInvitationID = 1
+    var nextInvitationID = 1
     /// Events queued while no application is alive; the next application gets them.
-    private var unassigned: [QueuedEvent] = []
+    var unassigned: [QueuedEvent] = []
 
     init(loop: any EventLoop, options: SimulatorOptions) {
         self.loop = loop
@@ -128,132 +131,12 @@ final class SimulatorServer: @unchecked Sendable {
         return faults.remove(at: index)
     }
 
-    private func rel(_ name: String) -> String { options.prefixedRels ? "ms:rtc:saas:" + name : name }
+    /// A rel name, with the `ms:rtc:saas:` prefix when the options ask for prefixed rels.
+    func rel(_ name: String) -> String { options.prefixedRels ? "ms:rtc:saas:" + name : name }
 
-    private var liveApplication: Application? {
+    /// The newest application that is not gone.
+    var liveApplication: Application? {
         applications.values.filter { !$0.gone }.max { $0.id < $1.id }
-    }
-
-    /// Queues the events of one invitation's lifecycle; returns the invitation's href.
-    func play(_ script: InvitationScript) -> String {
-        let id = nextInvitationID
-        nextInvitationID += 1
-        let pool = liveApplication?.pool ?? (options.redirectUser ? "/pool2" : "")
-        let application = liveApplication?.id ?? nextApplicationID
-        // With a late baseuri the hrefs are relative to it alone (no leading "/").
-        let root = options.lateBaseURI ? String("\(pool)/ucwa".dropFirst()) : "\(pool)/ucwa"
-        let applicationPath = "\(root)/oauth/v1/applications/\(application)"
-        let base = applicationPath + "/communication"
-        var invitation = SimulatedInvitation(
-            id: id,
-            href: "\(base)/\(script.kind)s/\(id)",
-            conversationHref: "\(base)/conversations/\(id)",
-            peopleHref: applicationPath + "/people",
-            operationID: "op-\(id)",
-            threadID: "thread-\(id)",
-            script: script,
-            state: "Connecting"
-        )
-        var events: [(JSONValue, String, Bool)] = []
-        if script.withStarted { events.append((invitationEvent(invitation, type: "started"), invitation.state, false)) }
-        if script.withAlerting {
-            invitation.state = "Alerting"
-            events.append((invitationEvent(invitation, type: "updated"), invitation.state, false))
-        }
-        invitation.state = script.outcome.finalState
-        events.append((invitationEvent(invitation, type: "completed"), invitation.state, true))
-        // The resource answers GETs with the state of the last event sent about it.
-        invitation.state = "Connecting"
-        invitations[id] = invitation
-        // All events of the script are queued before a parked poll is released: one batch.
-        for (event, state, completed) in events {
-            enqueue(
-                QueuedEvent(
-                    senderRel: rel("communication"),
-                    senderHref: base,
-                    event: event,
-                    invitation: (id, state, completed)
-                ),
-                release: false
-            )
-        }
-        if let application = liveApplication { releaseParkedPoll(of: application) }
-        return invitation.href
-    }
-
-    /// Queues an arbitrary event (for rels other than invitations).
-    func deliver(senderRel: String, senderHref: String, event: JSONValue) {
-        enqueue(QueuedEvent(senderRel: senderRel, senderHref: senderHref, event: event, invitation: nil))
-    }
-
-    private func invitationEvent(_ invitation: SimulatedInvitation, type: String) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            (
-                "link",
-                SimulatorDocuments.object([
-                    ("rel", .string(rel(invitation.script.kind))), ("href", .string(invitation.href)),
-                ])
-            )
-        ]
-        if options.embedResources {
-            members.append(
-                (
-                    "_embedded",
-                    SimulatorDocuments.object([
-                        (rel(invitation.script.kind), invitation.resource(rel: rel))
-                    ])
-                )
-            )
-        }
-        if type == "completed" {
-            switch invitation.script.outcome {
-            case .connected:
-                members.append(("status", .string("Success")))
-            case .failed(let code, let subcode, let message):
-                members.append(("status", .string("Failure")))
-                members.append(
-                    (
-                        "reason",
-                        SimulatorDocuments.object([
-                            ("code", .string(code)), ("subcode", .string(subcode)), ("message", .string(message)),
-                        ])
-                    )
-                )
-            case .declined:
-                members.append(("status", .string("Failure")))
-                members.append(
-                    (
-                        "reason",
-                        SimulatorDocuments.object([
-                            ("code", .string("RemoteFailure")), ("subcode", .string("Declined")),
-                            ("message", .string("Your invitation was declined.")),
-                        ])
-                    )
-                )
-            case .cancelled:
-                members.append(("status", .string("Failure")))
-                members.append(
-                    (
-                        "reason",
-                        SimulatorDocuments.object([
-                            ("code", .string("LocalFailure")), ("subcode", .string("Canceled")),
-                        ])
-                    )
-                )
-            }
-        }
-        members.append(("type", .string(type)))
-        return SimulatorDocuments.object(members)
-    }
-
-    private func enqueue(_ event: QueuedEvent, release: Bool = true) {
-        guard let application = liveApplication else {
-            unassigned.append(event)
-            return
-        }
-        application.queue.append(event)
-        stats.eventsOutstanding += 1
-        if release { releaseParkedPoll(of: application) }
     }
 
     // MARK: Routing
@@ -357,279 +240,6 @@ final class SimulatorServer: @unchecked Sendable {
         case (.GET, _) where path.hasSuffix("/events"): return .events
         case (.GET, _) where path.contains("/participantinvitations/"): return .invitation
         default: return nil
-        }
-    }
-
-    private func root(pool: String, responder: Responder) {
-        let rootPath = "/autodiscover/autodiscoverservice.svc/root"
-        if pool.isEmpty, options.redirectAutodiscover {
-            let body = SimulatorDocuments.object([
-                (
-                    "_links",
-                    SimulatorDocuments.links([
-                        ("self", baseURL + rootPath), ("redirect", baseURL + "/pool2" + rootPath),
-                    ])
-                )
-            ])
-            responder.send(status: 200, body: SimulatorDocuments.bytes(body))
-            return
-        }
-        let body = SimulatorDocuments.object([
-            (
-                "_links",
-                SimulatorDocuments.links([
-                    ("self", baseURL + pool + rootPath),
-                    ("user", baseURL + pool + rootPath + "/oauth/user?originalDomain=contoso.com"),
-                    ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
-                ])
-            )
-        ])
-        responder.send(status: 200, body: SimulatorDocuments.bytes(body))
-    }
-
-    private func user(_ request: SimulatorRequest, pool: String, responder: Responder) {
-        guard authorized(request, pool: pool, responder: responder) else { return }
-        if pool.isEmpty, options.redirectUser {
-            let body = SimulatorDocuments.object([
-                (
-                    "_links",
-                    SimulatorDocuments.links([
-                        ("self", baseURL + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
-                        ("redirect", baseURL + "/pool2/Autodiscover/AutodiscoverService.svc/root"),
-                    ])
-                )
-            ])
-            responder.send(status: 200, body: SimulatorDocuments.bytes(body))
-            return
-        }
-        let body = SimulatorDocuments.object([
-            (
-                "_links",
-                SimulatorDocuments.links([
-                    ("self", baseURL + pool + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"),
-                    ("applications", baseURL + pool + "/ucwa/oauth/v1/applications"),
-                    ("xframe", baseURL + pool + "/Autodiscover/XFrame/XFrame.html"),
-                ])
-            )
-        ])
-        responder.send(status: 200, body: SimulatorDocuments.bytes(body))
-    }
-
-    /// Checks the bearer token; answers 401 with the MsRtcOAuth challenge when it is missing,
-    /// expired, revoked or from another pool.
-    private func authorized(_ request: SimulatorRequest, pool: String, responder: Responder) -> Bool {
-        if let header = request.headers.first(name: "Authorization"), header.hasPrefix("Bearer "),
-            let token = tokens[String(header.dropFirst(7))], token.pool == pool, NIODeadline.now() < token.expires
-        {
-            return true
-        }
-        let tokenURL = baseURL + pool + "/WebTicket/oauthtoken"
-        let href = options.unquotedChallengeHref ? "href=\(tokenURL)" : "href=\"\(tokenURL)\""
-        responder.send(
-            status: 401,
-            headers: [
-                (
-                    "WWW-Authenticate",
-                    "Bearer trusted_issuers=\"00000001-0000-0000-c000-000000000000@contoso.com\", client_id=\"00000004-0000-0ff1-ce00-000000000000\""
-                ),
-                (
-                    "WWW-Authenticate",
-                    "MsRtcOAuth \(href),grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\""
-                ),
-            ],
-            body: Array("<html><body>401 Unauthorized</body></html>".utf8),
-            contentType: "text/html"
-        )
-        return false
-    }
-
-    private func token(_ request: SimulatorRequest, pool: String, responder: Responder) {
-        var form: [String: String] = [:]
-        for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { Self.formDecode($0) }
-            if parts.count == 2 { form[parts[0]] = parts[1] }
-        }
-        guard form["grant_type"] == "password" else {
-            responder.send(
-                status: 400,
-                body: SimulatorDocuments.bytes(
-                    SimulatorDocuments.object([("error", .string("unsupported_grant_type"))])
-                )
-            )
-            return
-        }
-        guard form["username"] == options.username, form["password"] == options.password else {
-            responder.send(
-                status: 400,
-                body: SimulatorDocuments.bytes(SimulatorDocuments.object([("error", .string("invalid_grant"))]))
-            )
-            return
-        }
-        stats.tokensIssued += 1
-        let value = "cwt=SIMTOKEN\(stats.tokensIssued)x\(Int.random(in: 100_000...999_999))"
-        tokens[value] = Token(pool: pool, expires: .now() + TimeAmount(options.tokenLifetime))
-        let lifetime = max(1, Int(options.tokenLifetime.components.seconds))
-        let body = SimulatorDocuments.object([
-            ("access_token", .string(value)), ("expires_in", .number(String(lifetime))),
-            ("ms_rtc_identityscope", .string("local")), ("token_type", .string("Bearer")),
-        ])
-        responder.send(status: 200, headers: [("Cache-Control", "no-store")], body: SimulatorDocuments.bytes(body))
-    }
-
-    static func formDecode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private func createApplication(_ request: SimulatorRequest, pool: String, responder: Responder) {
-        guard let body = try? JSONValue.parse(request.body),
-            let endpointID = (body["endpointId"] ?? body["EndpointId"])?.stringValue,
-            let userAgent = (body["userAgent"] ?? body["UserAgent"])?.stringValue,
-            let culture = (body["culture"] ?? body["Culture"])?.stringValue
-        else {
-            responder.send(
-                status: 400,
-                body: SimulatorDocuments.error(
-                    code: "BadRequest",
-                    subcode: "ParameterValidationFailure",
-                    message: "culture, endpointId and userAgent are required."
-                )
-            )
-            return
-        }
-        let application: Application
-        var status = 200
-        if let existing = applications.values.first(where: {
-            !$0.gone && $0.pool == pool && $0.endpointID == endpointID && $0.userAgent == userAgent
-        }) {
-            application = existing
-        } else {
-            application = Application(
-                id: nextApplicationID,
-                pool: pool,
-                endpointID: endpointID,
-                userAgent: userAgent,
-                culture: culture
-            )
-            nextApplicationID += 1
-            applications[application.id] = application
-            stats.applicationsCreated += 1
-            status = 201
-            let waiting = unassigned
-            unassigned.removeAll()
-            for event in waiting { enqueue(event) }
-        }
-        let document = SimulatorDocuments.object([
-            ("culture", .string(culture)), ("endpointId", .string(endpointID)),
-            ("id", .string("app-\(application.id)")),
-            ("type", .string("Browser")), ("userAgent", .string(userAgent)),
-            (
-                "_links",
-                SimulatorDocuments.links([
-                    ("self", application.path), ("policies", application.path + "/policies"),
-                    ("batch", application.path + "/batch"),
-                    ("events", application.eventsHref(ack: application.nextBatch)),
-                ])
-            ),
-            ("rel", .string("application")),
-        ])
-        responder.send(
-            status: status,
-            headers: [("ETag", "\"\(application.id)\"")],
-            body: SimulatorDocuments.bytes(document)
-        )
-    }
-
-    private func deleteApplication(_ id: Int, responder: Responder) {
-        guard let application = applications[id], !application.gone else {
-            responder.send(
-                status: 404,
-                body: SimulatorDocuments.error(
-                    code: "NotFound",
-                    subcode: "ApplicationNotFound",
-                    message: "The application does not exist."
-                )
-            )
-            return
-        }
-        retire(application)
-        responder.send(status: 204, body: [])
-    }
-
-    func retire(_ application: Application) {
-        application.gone = true
-        application.parked?.timer?.cancel()
-        application.parked = nil
-        stats.eventsOutstanding -= application.queue.count + application.sent.values.reduce(0) { $0 + $1.eventCount }
-    }
-
-    // MARK: People
-
-    /// The simulated directory: display names by address (others get none).
-    static let directory = ["alice@contoso.com": "Alice Smith", "alice": "Alice Smith", "bob@contoso.com": "Bob Jones"]
-
-    /// A contact (`…/people/<address>`) or participant (`…/participants/<address>`) resource.
-    private func person(_ id: String, participant: Bool, responder: Responder) {
-        stats.peopleRequests += 1
-        // Percent-decoded only (a `+` in `tel:+1…` stays a plus).
-        let address = Self.formDecode(Substring(id.map { $0 == "+" ? "%2B" : String($0) }.joined()))
-        var members: [(String, JSONValue)] = []
-        if let name = Self.directory[address] { members.append(("name", .string(name))) }
-        if address.contains("@") { members.append(("uri", .string("sip:" + address))) }
-        members.append(("rel", .string(rel(participant ? "participant" : "contact"))))
-        responder.send(status: 200, body: SimulatorDocuments.bytes(SimulatorDocuments.object(members)))
-    }
-
-    // MARK: Invitation resources
-
-    private func invitation(_ number: Int, responder: Responder) {
-        if case .invitationStatus(let status)? = takeFault(where: {
-            if case .invitationStatus = $0 { true } else { false }
-        }) {
-            responder.send(
-                status: status,
-                body: SimulatorDocuments.error(
-                    code: status == 404 ? "NotFound" : "ServiceFailure",
-                    message: "Simulated failure."
-                )
-            )
-            return
-        }
-        let answer: @Sendable () -> Void = { [self] in
-            guard let invitation = invitations[number], !(options.completedInvitationsGone && invitation.completed)
-            else {
-                responder.send(
-                    status: 404,
-                    body: SimulatorDocuments.error(
-                        code: "NotFound",
-                        subcode: "ResourceNotFound",
-                        message: "The invitation no longer exists."
-                    )
-                )
-                return
-            }
-            responder.send(
-                status: 200,
-                body: SimulatorDocuments.bytes(invitation.resource(rel: rel, absolutePaths: true))
-            )
-        }
-        if case .slowInvitation(let delay)? = takeFault(where: { if case .slowInvitation = $0 { true } else { false } })
-        {
-            loop.scheduleTask(in: TimeAmount(delay)) { answer() }
-        } else {
-            answer()
         }
     }
 }

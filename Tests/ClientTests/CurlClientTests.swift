@@ -220,6 +220,11 @@ struct RefusingConsumer: HTTPBodyConsumer {
         #expect(error?.isRetryable == true)
     }
 
+    /// A response whose body stalls is ended by the low-speed limit, well before the total
+    /// limit, with curl's timeout code and its "too slow" detail. The body stalls before its
+    /// first byte: libcurl averages the rate over its last five seconds, so bytes sent before a
+    /// stall would keep that average above the limit for up to that long; with none, the rate
+    /// is below the limit at once and the abort comes after the configured low-speed time.
     @Test func aBodyThatStallsIsEndedByTheLowSpeedLimit() async throws {
         let simulator = try await UCWASimulator.start()
         let client = CurlClient()
@@ -227,7 +232,7 @@ struct RefusingConsumer: HTTPBodyConsumer {
         let token = try await SimulatorClient.token(client, simulator)
         let events = try await SimulatorClient.createApplication(client, simulator, token: token)
         await simulator.play(InvitationScript())
-        await simulator.inject(.stallMidBody)
+        await simulator.inject(.stallBeforeBody)
         let clock = ContinuousClock()
         let started = clock.now
         let error = await #expect(throws: CurlClientError.self) {
@@ -239,8 +244,12 @@ struct RefusingConsumer: HTTPBodyConsumer {
                 )
             )
         }
+        let elapsed = clock.now - started
         #expect(error?.kind == .timedOut)
-        #expect(clock.now - started < .seconds(10))
+        #expect(error?.isRetryable == true)
+        #expect(error?.description.contains("Operation too slow") == true, "\(String(describing: error))")
+        #expect(elapsed >= .milliseconds(900), "aborted after \(elapsed), before the low-speed time")
+        #expect(elapsed < .seconds(4), "aborted after \(elapsed)")
     }
 
     @Test func connectionsAreReusedAcrossRequests() async throws {
