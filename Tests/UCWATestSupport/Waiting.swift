@@ -1,3 +1,5 @@
+import Locking
+
 /// A wait that ran out of time; its description names what was waited for.
 package struct TimedOut: Error, CustomStringConvertible {
     package let what: String
@@ -38,15 +40,22 @@ package func waitAtMost(
 }
 
 /// The value of `task`, or nil if it has not finished within `timeout` (it keeps running).
+/// Returns at the timeout even when the task never ends: awaiting `task.value` does not stop
+/// on cancellation, so a task group waiting for it would hang the test instead of failing it.
 package func value<Success: Sendable>(of task: Task<Success, Never>, within timeout: Duration) async -> Success? {
-    await withTaskGroup(of: Success?.self) { group in
-        group.addTask { await task.value }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
+    let answered = Locked(false)
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Success?, Never>) in
+        @Sendable func answer(_ value: Success?) {
+            let first = answered.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(returning: value) }
         }
-        let first = await group.next()!
-        group.cancelAll()
-        return first
+        Task { answer(await task.value) }
+        Task {
+            try? await Task.sleep(for: timeout)
+            answer(nil)
+        }
     }
 }

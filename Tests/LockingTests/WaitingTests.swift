@@ -1,0 +1,22 @@
+import Testing
+import UCWATestSupport
+
+/// `value(of:within:)`, the test support's bounded wait for a task (built on `Locked`): a task
+/// that never ends must turn into a failed expectation at the timeout, not a hung test run.
+@Suite struct WaitingTests {
+    @Test func aTaskThatNeverEndsGivesNilAtTheTimeout() async {
+        let neverEnds = Task<Int, Never> {
+            // Ignores cancellation, as a daemon task that never returns does.
+            while true { try? await Task.sleep(for: .seconds(3600)) }
+        }
+        let started = ContinuousClock.now
+        let value = await value(of: neverEnds, within: .milliseconds(200))
+        #expect(value == nil)
+        #expect(ContinuousClock.now - started < .seconds(10), "returned at the timeout")
+    }
+
+    @Test func aTaskThatEndsGivesItsValue() async {
+        let task = Task<Int, Never> { 42 }
+        #expect(await value(of: task, within: .seconds(30)) == 42)
+    }
+}
