@@ -73,10 +73,14 @@ package final class UCWASimulator: Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Arms a one-shot fault (`.revokeTokens` takes effect at once).
-    package func inject(_ fault: SimulatorFault) async {
+    /// Arms a one-shot fault `times` times (`.revokeTokens` takes effect at once). All of them
+    /// in one step of the server's loop: no request slips in between, so a client that polls
+    /// without pause meets them back to back.
+    package func inject(_ fault: SimulatorFault, times: Int = 1) async {
         guard !stopped.load(ordering: .acquiring) else { return }
-        try? await server.loop.submit { self.server.inject(fault) }.get()
+        try? await server.loop.submit {
+            for _ in 0..<times { self.server.inject(fault) }
+        }.get()
     }
 
     /// Queues the events of one invitation's lifecycle on the live application (or the next one

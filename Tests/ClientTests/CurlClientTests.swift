@@ -44,6 +44,20 @@ struct RefusingConsumer: HTTPBodyConsumer {
         await simulator.shutdown()
     }
 
+    /// Faults injected together are armed in one step: the requests that follow meet them back
+    /// to back, then the server answers as before (the race behind stop 20's red CI run).
+    @Test func faultsInjectedTogetherMeetTheNextRequestsInTurn() async throws {
+        let simulator = try await UCWASimulator.start()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        await simulator.inject(.answer(.events, status: 403, subcode: "NotAllowed"), times: 2)
+        let url = simulator.baseURL + "/ucwa/oauth/v1/applications/999/events?ack=1"
+        var statuses: [Int] = []
+        for _ in 0..<3 { statuses.append(try await client.execute(CurlRequest(url: url)).status) }
+        #expect(statuses == [403, 403, 401], "two injected answers, then the server asks for a token")
+        await simulator.shutdown()
+    }
+
     @Test func responseHeadersKeepEveryValueOfARepeatedHeader() async throws {
         let simulator = try await UCWASimulator.start()
         let client = CurlClient()

@@ -85,7 +85,7 @@ import Testing
 
     @Test func aGETThatKeepsFailingIsFailedAndTheChannelGoesOn() async throws {
         let harness = try await Harness(options: Self.linkOnly)
-        for _ in 0..<3 { await harness.simulator.inject(.invitationStatus(500)) }
+        await harness.simulator.inject(.invitationStatus(500), times: 3)
         await harness.simulator.play(InvitationScript(withStarted: false, withAlerting: false))
         await harness.simulator.play(InvitationScript(withStarted: false, withAlerting: false))
         harness.startChannel(concurrency: 1)

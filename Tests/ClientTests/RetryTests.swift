@@ -76,7 +76,7 @@ import UCWATestSupport
         var before = 0
         switch component {
         case .signIn, .tokenGrant:
-            for _ in 0..<faults { await simulator.inject(fault) }
+            await simulator.inject(fault, times: faults)
             let session = harness.session
             Task {
                 do { _ = try await session.bootstrap() } catch let failure { error.withLock { $0 = failure } }
@@ -94,7 +94,7 @@ import UCWATestSupport
                 await simulator.stats().requests.contains { SimulatorRouteMatcher.matches(.events, $0) }
             }
             before = await routeRequests()
-            for _ in 0..<faults { await simulator.inject(fault) }
+            await simulator.inject(fault, times: faults)
             // One event (a completed without started): one GET for the resolver.
             await simulator.play(InvitationScript(withStarted: false, withAlerting: false))
             let recorder = harness.recorder

@@ -83,7 +83,8 @@ import UCWATestSupport
         func exitCode(within timeout: Duration = .seconds(30)) async throws -> Int32 {
             guard let code = await value(of: task, within: timeout) else {
                 stop.request()
-                Issue.record("the daemon did not end by itself; log:\n\(log.text)")
+                let requests = await simulator.stats().requests.joined(separator: "\n  ")
+                Issue.record("the daemon did not end by itself; log:\n\(log.text)\nrequests:\n  \(requests)")
                 throw POSIXError(.ETIMEDOUT)
             }
             return code
@@ -163,8 +164,9 @@ import UCWATestSupport
     @Test(arguments: [String?.none, "NotAllowed"])
     func forbiddenAgainAfterANewSignInNeedsAnOperator(subcode: String?) async throws {
         let daemon = try await Self.warmedUp()
-        await daemon.simulator.inject(.answer(.events, status: 403, subcode: subcode))
-        await daemon.simulator.inject(.answer(.events, status: 403, subcode: subcode))
+        // Both at once: the daemon polls without pause, so with two separate injections a busy
+        // machine let a whole rediscovery and a good batch run between them (CI, stop 20).
+        await daemon.simulator.inject(.answer(.events, status: 403, subcode: subcode), times: 2)
         await daemon.simulator.play(InvitationScript(outcome: .declined))
         let code = try await daemon.exitCode()
         #expect(code == 76, "\(daemon.log.text)")

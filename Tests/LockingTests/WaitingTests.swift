@@ -12,7 +12,9 @@ import UCWATestSupport
         let started = ContinuousClock.now
         let value = await value(of: neverEnds, within: .milliseconds(200))
         #expect(value == nil)
-        #expect(ContinuousClock.now - started < .seconds(10), "returned at the timeout")
+        // The task never ends: any return is at the timeout. The bound is loose because a
+        // loaded machine may start the waiter late; what it catches is a wait for the task.
+        #expect(ContinuousClock.now - started < .seconds(120), "returned at the timeout")
     }
 
     @Test func aTaskThatEndsGivesItsValue() async {

@@ -8,7 +8,9 @@ import Glibc
 
 /// The system library targets link and their shims work: libcurl answers its version with the
 /// features the daemon relies on, and sd_notify is a no-op without $NOTIFY_SOCKET.
-@Suite struct SystemLibraryTests {
+/// Serialized: two of its tests set and unset the process's NOTIFY_SOCKET, which in parallel
+/// made one see the other's value.
+@Suite(.serialized) struct SystemLibraryTests {
     @Test func curlVersionInfo() throws {
         let info = try #require(ucwa_curl_version_info())
         let version = String(cString: info.pointee.version)
