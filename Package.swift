@@ -16,8 +16,10 @@ let strictSettings: [SwiftSetting] = [
 
 /// The decoder is generic over its token handler; aggressive cross-module optimisation lets the
 /// UCWA module and the executable specialise it for their handlers instead of calling through
-/// witness tables (Benchmarks/README.md has the gain). Release builds only; see the Makefile for
-/// the incremental-build caveat.
+/// witness tables (Benchmarks/README.md has the gain). It serialises `public` declarations only
+/// (`package` ones are not, without library evolution), which is why these two modules keep
+/// `public` where other modules use them. Release builds only; see the Makefile for the
+/// incremental-build caveat.
 let decoderSettings: [SwiftSetting] =
     strictSettings + [
         .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))

@@ -6,7 +6,7 @@
 /// dozen short fields. The memory is owned by a class and freed with the last copy. The owner
 /// calls `makeUnique()` once before a series of appends (the tokenizer does at each `feed`) so
 /// that a copied buffer gets its own memory before it writes: value semantics are kept.
-package struct GrowableBytes {
+public struct GrowableBytes {
     @usableFromInline
     final class Storage {
         @usableFromInline let base: UnsafeMutablePointer<UInt8>
@@ -23,10 +23,10 @@ package struct GrowableBytes {
     @usableFromInline var base: UnsafeMutablePointer<UInt8>
     @usableFromInline var capacity: Int
     /// The number of bytes held.
-    package var count: Int { length }
+    public var count: Int { length }
     @usableFromInline var length = 0
 
-    package init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         storage = Storage(capacity: capacity)
         base = storage.base
         self.capacity = capacity
@@ -34,34 +34,34 @@ package struct GrowableBytes {
 
     /// Appends the bytes of `source`.
     @inlinable @inline(__always)
-    package mutating func append(_ source: UnsafeRawBufferPointer) {
+    public mutating func append(_ source: UnsafeRawBufferPointer) {
         guard let base = source.baseAddress, source.count > 0 else { return }
         append(base.assumingMemoryBound(to: UInt8.self), count: source.count)
     }
 
     /// The bytes held, valid until the next mutation.
-    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     /// Gives this copy its own memory if another copy shares it.
     @inline(__always)
-    package mutating func makeUnique() {
+    public mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { reallocate(capacity) }
     }
 
     @inline(__always)
-    package mutating func removeAll() {
+    public mutating func removeAll() {
         length = 0
     }
 
     @inlinable @inline(__always)
-    package mutating func append(_ byte: UInt8) {
+    public mutating func append(_ byte: UInt8) {
         if length == capacity { reallocate(capacity * 2) }
         base[length] = byte
         length += 1
     }
 
     @inlinable @inline(__always)
-    package mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
+    public mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
         if self.length + length > capacity { reallocate(max(capacity * 2, self.length + length)) }
         let target = base + self.length
         if length <= 32 {

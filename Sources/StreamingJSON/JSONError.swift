@@ -4,10 +4,9 @@
 /// BOM included), the 1-based line and the 1-based byte column, so that an operator can open the
 /// captured body at the right place. `description` reads like
 /// `line 9, column 2 (byte 188): expected a string key or '}', found ','`.
-@usableFromInline
-package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    package enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         /// A byte that the grammar does not allow here; `expected` says what was allowed.
         case unexpectedByte(UInt8, expected: String)
         /// The input ended inside a value (or before any value).
@@ -37,11 +36,11 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
     var kind: Kind
     /// 0-based offset of the offending byte in the document (`-1` until located).
-    package var offset: Int
+    public var offset: Int
     /// 1-based line of the offending byte.
-    package var line: Int
+    public var line: Int
     /// 1-based byte column of the offending byte within its line.
-    package var column: Int
+    public var column: Int
 
     init(_ kind: Kind, offset: Int, line: Int, column: Int) {
         self.kind = kind
@@ -52,7 +51,7 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// An error raised by a token consumer; the tokenizer fills in the position of the token
     /// that the consumer refused.
-    package static func rejected(_ message: String) -> JSONError {
+    public static func rejected(_ message: String) -> JSONError {
         JSONError(.rejected(message), offset: -1, line: 0, column: 0)
     }
 
@@ -87,8 +86,7 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    @usableFromInline
-    package var description: String {
+    public var description: String {
         guard isLocated else { return message }
         return "line \(line), column \(column) (byte \(offset)): \(message)"
     }

@@ -3,7 +3,7 @@
 /// Defaults follow DESIGN.md §5: nesting depth 64, strings 1 MiB, documents unbounded here; the
 /// event channel sets `maxDocumentBytes` to 1 GiB (`eventChannel`, `[Events] MaxBatchBytes=`),
 /// `replay` keeps it unbounded.
-package struct JSONLimits: Sendable, Equatable {
+public struct JSONLimits: Sendable, Equatable {
     /// Deepest allowed container nesting (objects and arrays together).
     var maxDepth: Int
     /// Longest allowed string after escape decoding, in UTF-8 bytes; also caps number lexemes.
@@ -11,7 +11,7 @@ package struct JSONLimits: Sendable, Equatable {
     /// Largest allowed document in bytes (a leading BOM included); `nil` means no limit.
     var maxDocumentBytes: Int?
 
-    package init(maxDepth: Int = 64, maxStringBytes: Int = 1 << 20, maxDocumentBytes: Int? = nil) {
+    public init(maxDepth: Int = 64, maxStringBytes: Int = 1 << 20, maxDocumentBytes: Int? = nil) {
         precondition(maxDepth > 0 && maxStringBytes > 0, "JSON limits must be positive")
         self.maxDepth = maxDepth
         self.maxStringBytes = maxStringBytes
@@ -19,9 +19,9 @@ package struct JSONLimits: Sendable, Equatable {
     }
 
     /// The defaults with no total size limit.
-    package static let `default` = JSONLimits()
+    public static let `default` = JSONLimits()
 
     /// The limits for event-channel response bodies: the defaults plus a 1 GiB document cap (memory
     /// stays flat whatever the size; the cap only bounds how long one body may take).
-    package static let eventChannel = JSONLimits(maxDocumentBytes: 1 << 30)
+    public static let eventChannel = JSONLimits(maxDocumentBytes: 1 << 30)
 }

@@ -6,7 +6,7 @@
 /// resolved) and validated UTF-8; numbers arrive as their lexeme, validated against the
 /// RFC 8259 grammar. A handler refuses a document by throwing (typically
 /// `JSONError.rejected(_:)`); the tokenizer then adds the position of the refused token.
-package protocol JSONTokenHandler {
+public protocol JSONTokenHandler {
     mutating func objectStart() throws(JSONError)
     mutating func objectEnd() throws(JSONError)
     mutating func arrayStart() throws(JSONError)

@@ -15,9 +15,9 @@
 ///
 /// Errors are `JSONError`s with the byte offset, line and column of the offending byte; once
 /// an error is thrown the tokenizer stays failed.
-package struct JSONTokenizer<Handler: JSONTokenHandler> {
+public struct JSONTokenizer<Handler: JSONTokenHandler> {
     /// The consumer of the tokens; read it after `finish()` for its result.
-    package var handler: Handler
+    public var handler: Handler
     /// The limits this tokenizer enforces.
     let limits: JSONLimits
 
@@ -75,14 +75,14 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     var failure: JSONError?
 
     /// Creates a tokenizer for one document.
-    package init(handler: Handler, limits: JSONLimits = .default) {
+    public init(handler: Handler, limits: JSONLimits = .default) {
         self.handler = handler
         self.limits = limits
     }
 
     /// Prepares the tokenizer for the next document, keeping its handler and the memory it has
     /// allocated (one tokenizer per connection decodes body after body without reallocating).
-    package mutating func reset() {
+    public mutating func reset() {
         consumed = 0
         line = 1
         lineStart = 0
@@ -106,7 +106,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     }
 
     /// Total bytes fed so far.
-    package var bytesConsumed: Int { consumed }
+    public var bytesConsumed: Int { consumed }
 
     /// Whether a complete top-level value has been read (only whitespace may follow).
     var isComplete: Bool { mode == .done }
@@ -165,7 +165,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
 
     /// Consumes the next chunk of the document. Throws at the first error; a failed tokenizer
     /// rethrows that error on every later call.
-    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         // A body trickling in a few bytes at a time is mostly string content: plain ASCII
         // string bytes are taken here, without the general path's fixed cost per call.
         if bytes.count <= 8 && bytes.count <= fastRoom, let raw = bytes.baseAddress,
@@ -270,7 +270,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
     }
 
     /// Consumes a chunk given as an array or other contiguous collection.
-    package mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONError) {
         let result: JSONError?? = bytes.withContiguousStorageIfAvailable { buffer in
             do throws(JSONError) { try feed(UnsafeRawBufferPointer(buffer)) } catch { return error }
             return nil
@@ -289,7 +289,7 @@ package struct JSONTokenizer<Handler: JSONTokenHandler> {
 
     /// Declares the end of the document: completes a trailing number and checks that exactly
     /// one value was read.
-    package mutating func finish() throws(JSONError) {
+    public mutating func finish() throws(JSONError) {
         if let failure { throw failure }
         fastRoom = 0
         moveTailToScratch()

@@ -3,7 +3,7 @@
 ///
 /// Objects keep their members in document order (duplicates included, `subscript` returns the
 /// last, as most parsers do); numbers keep their lexeme so that nothing is lost to rounding.
-package enum JSONValue: Sendable, Equatable, Hashable {
+public enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     /// The number's lexeme exactly as it appeared (validated by the RFC 8259 grammar).
@@ -13,17 +13,17 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     case object([Member])
 
     /// One object member.
-    package struct Member: Sendable, Equatable, Hashable {
-        package var key: String
-        package var value: JSONValue
-        package init(_ key: String, _ value: JSONValue) {
+    public struct Member: Sendable, Equatable, Hashable {
+        public var key: String
+        public var value: JSONValue
+        public init(_ key: String, _ value: JSONValue) {
             self.key = key
             self.value = value
         }
     }
 
     /// The value of the last member named `key`, when this is an object.
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last(where: { $0.key == key })?.value
     }
@@ -34,7 +34,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         return elements[index]
     }
 
-    package var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
@@ -45,7 +45,7 @@ package enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// The number as an `Int` when its lexeme is an integer that fits.
-    package var intValue: Int? {
+    public var intValue: Int? {
         if case .number(let lexeme) = self { return Int(lexeme) }
         return nil
     }
@@ -56,18 +56,18 @@ package enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
-    package var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
 
-    package var objectValue: [Member]? {
+    public var objectValue: [Member]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
     /// Decodes one complete document.
-    package static func parse(
+    public static func parse(
         _ bytes: some Collection<UInt8>,
         limits: JSONLimits = .default
     ) throws(JSONError) -> JSONValue {

@@ -4,33 +4,33 @@
 /// U+2028/U+2029 (line separators for JavaScript and some log shippers), DEL and the Unicode
 /// bidirectional controls (U+200E/F, U+202A–U+202E, U+2066–U+2069), so that a record printed on a
 /// terminal never carries a raw control sequence or reorders the text around it.
-package struct JSONWriter: Sendable {
+public struct JSONWriter: Sendable {
     /// The text written so far.
-    package var bytes: [UInt8] = []
+    public var bytes: [UInt8] = []
 
-    package init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
     /// Appends raw JSON text (punctuation, lexemes) verbatim.
-    package mutating func raw(_ text: StaticString) {
+    public mutating func raw(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends raw bytes verbatim.
-    package mutating func raw(_ text: some Sequence<UInt8>) {
+    public mutating func raw(_ text: some Sequence<UInt8>) {
         bytes.append(contentsOf: text)
     }
 
     /// Appends a quoted, escaped string.
-    package mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends a quoted, escaped string given as valid UTF-8 bytes (as the tokenizer hands them
     /// on): runs that need no escaping are copied as they are.
-    package mutating func string(utf8 value: UnsafeRawBufferPointer) {
+    public mutating func string(utf8 value: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
         let count = value.count
         var i = 0
@@ -93,7 +93,7 @@ package struct JSONWriter: Sendable {
     }
 
     /// Appends `"key":` (with a leading comma when `first` is false).
-    package mutating func key(_ name: StaticString, first: Bool = false) {
+    public mutating func key(_ name: StaticString, first: Bool = false) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         raw(name)
@@ -101,7 +101,7 @@ package struct JSONWriter: Sendable {
     }
 
     /// Appends a whole value.
-    package mutating func value(_ value: JSONValue) {
+    public mutating func value(_ value: JSONValue) {
         switch value {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")

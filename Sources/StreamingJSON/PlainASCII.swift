@@ -1,11 +1,11 @@
 /// Skips printable ASCII eight bytes at a time: the text the JSON writer copies as it is and
 /// the record sanitiser passes, which is nearly every byte of a record (hrefs, ids, URIs).
-package enum PlainASCII {
+public enum PlainASCII {
     /// The index of the first byte from `start` that is not printable ASCII (0x20–0x7E) or is a
     /// quote or a backslash, or `end`. Such a byte is only where the scan stops: callers look at
     /// it and at what follows one byte at a time.
     @inlinable @inline(__always)
-    package static func skip(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
+    public static func skip(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
         guard let base = bytes.baseAddress else { return start }
         var i = start
         while end &- i >= 8 {

@@ -73,6 +73,6 @@ enum Diagnostics {
         var line = Array(message.utf8)
         line.append(UInt8(ascii: "\n"))
         // A message that cannot be written to stderr has nowhere else to go.
-        try? SystemFile.standardError.writeAll(line)
+        _ = try? SystemFile.standardError.writeAll(line)
     }
 }

@@ -276,7 +276,7 @@ import Testing
     }
 
     @Test func resetsAfterALostApplicationCarryTheServersErrorAndThePreviousApplication() {
-        var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        let builder = RecordBuilder(account: "alice", filter: .participantInvitations)
         var ledger = RecordCounters()
         let reset = builder.channelReset(
             .applicationNotFound,

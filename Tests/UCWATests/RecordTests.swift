@@ -329,7 +329,7 @@ import Testing
     }
 
     @Test func channelRecordsAreWarnForResets() {
-        var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        let builder = RecordBuilder(account: "alice", filter: .participantInvitations)
         var ledger = RecordCounters()
         let opened = builder.channelOpened(application: Self.application, now: 0, ledger: &ledger)
         let reset = builder.channelReset(.applicationNotFound, application: Self.application, now: 0, ledger: &ledger)
@@ -345,7 +345,7 @@ import Testing
     /// A reset that ends a resync storm says how many answers it merged: `merged_resets`, a
     /// number after every earlier key (schema_version stays 1); absent on an ordinary reset.
     @Test func aStormsResetCarriesMergedResetsLast() {
-        var builder = RecordBuilder(account: "alice", filter: .participantInvitations)
+        let builder = RecordBuilder(account: "alice", filter: .participantInvitations)
         var ledger = RecordCounters()
         let single = builder.channelReset(.resync, application: Self.application, now: 0, ledger: &ledger)
         let storm = builder.channelReset(

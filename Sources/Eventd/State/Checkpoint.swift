@@ -220,6 +220,7 @@ struct CheckpointStore: Sendable {
     }
 
     /// Runs a step of the checkpoint's I/O; its failure says `what` failed and errno's text.
+    @discardableResult
     private func attempt<Result>(
         _ what: @autoclosure () -> String,
         _ body: () throws -> Result

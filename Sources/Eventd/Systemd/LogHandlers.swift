@@ -69,7 +69,7 @@ package struct DiagnosticsLogHandler: LogHandler {
             }
             let bytes = Array((UserText.sanitize(line, limit: 8192) + "\n").utf8)
             // A diagnostic that cannot be written has nowhere else to go.
-            try? SystemFile.standardError.writeAll(bytes)
+            _ = try? SystemFile.standardError.writeAll(bytes)
         }
     }
 

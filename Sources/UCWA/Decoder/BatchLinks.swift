@@ -2,18 +2,18 @@
 /// base): what the decoder reports (`EventBatchConsumer.batchLink`), what the channel collects
 /// while a body streams, and what its poll outcome hands the channel machine, which resolves
 /// the one it follows into the next request's URL.
-package struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+public struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// The URL this batch answered.
     var selfLink: String?
     /// The URL to request next; requesting it acknowledges this batch.
-    package var next: String?
+    public var next: String?
     /// Like `next`, after the server tore down transient state.
-    package var resume: String?
+    public var resume: String?
     /// The client lost its place; following it returns the first unacknowledged batch.
-    package var resync: String?
+    public var resync: String?
 
     /// No links yet.
-    package init() {}
+    public init() {}
 
     init(next: String?, resume: String? = nil, resync: String? = nil) {
         self.next = next
@@ -21,11 +21,11 @@ package struct BatchLinks: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         self.resync = resync
     }
 
-    package init(dictionaryLiteral elements: (BatchLinkKind, String)...) {
+    public init(dictionaryLiteral elements: (BatchLinkKind, String)...) {
         for (kind, href) in elements { self[kind] = href }
     }
 
-    package subscript(kind: BatchLinkKind) -> String? {
+    public subscript(kind: BatchLinkKind) -> String? {
         get {
             switch kind {
             case .self: selfLink

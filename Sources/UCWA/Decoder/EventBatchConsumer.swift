@@ -3,8 +3,7 @@
 /// `event` is called as each event object closes, in document order. `batchLink` and
 /// `baseURI` are called when the batch's `_links.self`/`next`/`resume`/`resync` or top-level
 /// `baseuri` appear, which may be before or after the events.
-@usableFromInline
-package protocol EventBatchConsumer {
+public protocol EventBatchConsumer {
     /// Takes the event: a consumer that keeps it (in an array, a channel) keeps it without a
     /// copy, which for an event is a dozen reference-count operations.
     mutating func event(_ event: consuming UCWAEvent)
@@ -13,8 +12,7 @@ package protocol EventBatchConsumer {
 }
 
 /// The links of a batch that steer the event channel (protocol notes §2.4).
-@usableFromInline
-package enum BatchLinkKind: String, Sendable, Equatable, Hashable, CaseIterable {
+public enum BatchLinkKind: String, Sendable, Equatable, Hashable, CaseIterable {
     /// The URL this batch answered.
     case `self`
     /// The URL to request next; requesting it acknowledges this batch.
@@ -26,14 +24,14 @@ package enum BatchLinkKind: String, Sendable, Equatable, Hashable, CaseIterable 
 }
 
 /// A consumer that keeps everything: handy for tests, `replay` and small batches.
-package struct EventBatchCollector: EventBatchConsumer, Sendable {
-    package var events: [UCWAEvent] = []
-    package var links = BatchLinks()
+public struct EventBatchCollector: EventBatchConsumer, Sendable {
+    public var events: [UCWAEvent] = []
+    public var links = BatchLinks()
     var baseURI: String?
 
-    package init() {}
+    public init() {}
 
-    package mutating func event(_ event: consuming UCWAEvent) { events.append(event) }
-    package mutating func batchLink(_ kind: BatchLinkKind, href: String) { links[kind] = href }
-    package mutating func baseURI(_ uri: String) { baseURI = uri }
+    public mutating func event(_ event: consuming UCWAEvent) { events.append(event) }
+    public mutating func batchLink(_ kind: BatchLinkKind, href: String) { links[kind] = href }
+    public mutating func baseURI(_ uri: String) { baseURI = uri }
 }

@@ -14,17 +14,17 @@ import StreamingJSON
 /// Unknown keys and values, and embedded resources other than invitations, are skipped without
 /// allocation. An empty batch (`"sender": []` or
 /// no `sender` at all) is valid.
-package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
+public struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     @usableFromInline var tokenizer: JSONTokenizer<EventBatchHandler<Consumer>>
 
     @inlinable
-    package init(consumer: Consumer, limits: JSONLimits = .eventChannel) {
+    public init(consumer: Consumer, limits: JSONLimits = .eventChannel) {
         tokenizer = JSONTokenizer(handler: EventBatchHandler(consumer: consumer), limits: limits)
     }
 
     /// The consumer, with everything it has received so far.
     @inlinable
-    package var consumer: Consumer {
+    public var consumer: Consumer {
         get { tokenizer.handler.consumer }
         _modify { yield &tokenizer.handler.consumer }
     }
@@ -32,24 +32,24 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
     /// Prepares for the next body (the next batch on the channel), keeping the consumer, the
     /// interned vocabulary and all allocated buffers.
     @inlinable
-    package mutating func reset() {
+    public mutating func reset() {
         tokenizer.reset()
         tokenizer.handler.parser.reset()
     }
 
     /// Events decoded so far.
     @inlinable
-    package var eventCount: Int { tokenizer.handler.parser.ordinal }
+    public var eventCount: Int { tokenizer.handler.parser.ordinal }
 
     /// Whether the body so far had a `sender` array (a body with neither one nor a `next`,
     /// `resume` or `resync` link is valid JSON but no event batch).
-    package var sawSenderArray: Bool { tokenizer.handler.parser.sawSenders }
+    public var sawSenderArray: Bool { tokenizer.handler.parser.sawSenders }
 
     /// Bytes fed so far.
-    package var bytesConsumed: Int { tokenizer.bytesConsumed }
+    public var bytesConsumed: Int { tokenizer.bytesConsumed }
 
     @inlinable
-    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(JSONError) {
         try tokenizer.feed(bytes)
     }
 
@@ -59,7 +59,7 @@ package struct EventBatchDecoder<Consumer: EventBatchConsumer> {
 
     /// Declares the end of the body; throws if the document is incomplete.
     @inlinable
-    package mutating func finish() throws(JSONError) {
+    public mutating func finish() throws(JSONError) {
         try tokenizer.finish()
     }
 }

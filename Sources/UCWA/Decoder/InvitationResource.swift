@@ -8,31 +8,31 @@ import StreamingJSON
 /// record builder resolves them against the base the resource came with. Action links
 /// (`cancel`, `accept`, `decline`, …) and the `self` link (the invitation href is the event's
 /// link) are not kept: nobody searches records for them, and each kept href costs bytes per event.
-package struct InvitationResource: Sendable, Equatable {
+public struct InvitationResource: Sendable, Equatable {
     // No initialiser in the declaration: the implicit memberwise one builds the resource in one
     // step for the decoder (a hand-written one made the optimiser copy it once more; see
     // UCWAEvent). `rel` is spelled `Optional<…>`, which has no implicit nil default, so that no
     // internal `init()` is synthesised next to the package one in the extension below.
     /// The resource's own `rel`, as sent.
     var rel: Optional<UCWAText>
-    package var direction: UCWAText?
-    package var importance: UCWAText?
-    package var operationId: UCWAText?
+    public var direction: UCWAText?
+    public var importance: UCWAText?
+    public var operationId: UCWAText?
     /// `Connecting`, `Alerting`, `Connected`, `Failed`, `Declined`, `Cancelled`, `Forwarded`,
     /// `TeamRing` — kept as sent.
-    package var state: UCWAText?
+    public var state: UCWAText?
     /// User-controlled, up to 250 characters by the protocol.
-    package var subject: UCWAText?
-    package var threadId: UCWAText?
+    public var subject: UCWAText?
+    public var threadId: UCWAText?
     /// The `to` property: the invitee's URI.
-    package var to: UCWAText?
+    public var to: UCWAText?
     /// `_links.conversation.href`.
-    package var conversationHref: UCWAText?
+    public var conversationHref: UCWAText?
     /// `_links.from.title`: the inviter's display name when the server gives it there.
     var fromTitle: UCWAText?
     /// `_embedded.from.name` and `uri`: the inviting participant.
-    package var fromName: UCWAText?
-    package var fromURI: UCWAText?
+    public var fromName: UCWAText?
+    public var fromURI: UCWAText?
     /// `onBehalfOf`: the display name the inviter sends on someone's behalf (≤ 250 characters).
     var onBehalfOf: UCWAText?
     /// The invitation's first message: the `message` property's text, else the `message`
@@ -41,18 +41,18 @@ package struct InvitationResource: Sendable, Equatable {
     /// `customContent`: the property's text, else the link's href (a `data:` URI).
     var customContent: UCWAText?
     /// `_links.from.href`, else `_embedded.from._links.self.href`: the inviting participant.
-    package var fromHref: UCWAText?
+    public var fromHref: UCWAText?
     /// `_links.to`: the invitee as a contact (`…/people/<address>`) and its display name.
-    package var toHref: UCWAText?
-    package var toTitle: UCWAText?
+    public var toHref: UCWAText?
+    public var toTitle: UCWAText?
     /// `_links.participant.href`: the remote participant.
     var participantHref: UCWAText?
     /// Who accepted: `_links.acceptedByParticipant` (href, title), else the first participant
     /// of `_embedded.acceptedByParticipant` (its `self` href, `name`, `uri`).
-    package var acceptedByHref: UCWAText?
+    public var acceptedByHref: UCWAText?
     var acceptedByTitle: UCWAText?
-    package var acceptedByName: UCWAText?
-    package var acceptedByURI: UCWAText?
+    public var acceptedByName: UCWAText?
+    public var acceptedByURI: UCWAText?
     /// `onlineMeetingUri` of a meeting invitation.
     var onlineMeetingURI: UCWAText?
     /// `availableModalities` (an array of names), joined with commas in document order.
@@ -60,13 +60,13 @@ package struct InvitationResource: Sendable, Equatable {
 
     /// The inviter's display name: the embedded participant's `name`, else the `from` link's
     /// title (an empty name counts as absent).
-    package var inviterName: UCWAText? { fromName.nonEmpty ?? fromTitle.nonEmpty }
+    public var inviterName: UCWAText? { fromName.nonEmpty ?? fromTitle.nonEmpty }
 
     /// The accepting participant's display name: the embedded `name`, else the link's title.
-    package var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
+    public var acceptorName: UCWAText? { acceptedByName.nonEmpty ?? acceptedByTitle.nonEmpty }
 
     /// Decodes a resource document (the body of `GET` on an invitation href).
-    package static func decode(
+    public static func decode(
         _ bytes: some Collection<UInt8>,
         limits: JSONLimits = .default
     ) throws(JSONError)
@@ -88,7 +88,7 @@ extension InvitationResource {
 
 extension Optional where Wrapped == UCWAText {
     /// The text unless it is absent or empty (servers send `"name": ""` for "no name").
-    package var nonEmpty: UCWAText? {
+    public var nonEmpty: UCWAText? {
         if let self, !self.isEmpty { return self }
         return nil
     }

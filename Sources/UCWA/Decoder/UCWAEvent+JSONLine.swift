@@ -5,7 +5,7 @@ extension UCWAEvent {
     /// absent values omitted. This is what `ucwa-eventd replay` prints per event until the
     /// lifecycle records of DESIGN.md §3 replace it. Strings go through `JSONWriter`, so control
     /// and bidi characters arrive escaped.
-    package func writeJSONLine(into writer: inout JSONWriter, source: String? = nil) {
+    public func writeJSONLine(into writer: inout JSONWriter, source: String? = nil) {
         writer.raw("{")
         var first = true
         func field(_ name: StaticString, _ value: String?) {

@@ -1,38 +1,37 @@
 /// One event of an event-channel batch, with the sender it came under (protocol notes §2.2).
-@usableFromInline
-package struct UCWAEvent: Sendable, Equatable {
+public struct UCWAEvent: Sendable, Equatable {
     // `position` comes first so that the implicit memberwise initialiser, which the decoder
     // uses, has a signature of its own next to the package one below (declared in an extension,
     // which keeps the memberwise one). The memberwise initialiser builds the value in one step;
     // a hand-written one assigns a `self` on the stack that the optimiser then copies (a retain
     // and a release of every field; Benchmarks/README.md has the cost).
     /// Where the event sits in its batch; a re-delivered batch gives the same positions.
-    package var position: Position
+    public var position: Position
     /// The resource that owns or controls the target (`sender[].rel`/`href`).
-    package var sender: UCWALink
+    public var sender: UCWALink
     /// The event's target.
-    package var link: UCWALink
+    public var link: UCWALink
     /// The collection the target was added to or removed from, when the server names it.
-    package var `in`: UCWALink?
+    public var `in`: UCWALink?
     /// `type`; `nil` when the event had none (a malformed event, kept so that nothing is lost).
-    package var type: UCWAEventType?
+    public var type: UCWAEventType?
     /// Event-level `status` (`Success`, `Failure`), optional even on `completed`.
-    package var status: UCWAText?
-    package var reason: UCWAReason?
+    public var status: UCWAText?
+    public var reason: UCWAReason?
     /// The embedded target resource, when the server embedded it under the link's rel.
-    package var embedded: Embedded?
+    public var embedded: Embedded?
 
     /// An embedded resource the decoder keeps: an invitation, decoded straight into the model
     /// (other embedded resources are skipped). Indirect, so that an event stays small whether
     /// or not it carries one.
-    package indirect enum Embedded: Sendable, Equatable {
+    public indirect enum Embedded: Sendable, Equatable {
         case invitation(InvitationResource)
     }
 
     /// The event's place in its batch.
-    package struct Position: Sendable, Equatable, Hashable {
+    public struct Position: Sendable, Equatable, Hashable {
         /// 0-based index among all events of the batch, in document order.
-        package var ordinal: Int
+        public var ordinal: Int
         /// 0-based index of the sender block in `sender[]`.
         var senderIndex: Int
         /// 0-based index of the event within its sender block.
@@ -46,7 +45,7 @@ package struct UCWAEvent: Sendable, Equatable {
     }
 
     /// The embedded invitation, if any.
-    package var invitation: InvitationResource? {
+    public var invitation: InvitationResource? {
         if case .invitation(let resource) = embedded { return resource }
         return nil
     }

@@ -1,7 +1,7 @@
 /// The `type` of an event: `added`/`updated`/`deleted` for ordinary resources,
 /// `started`/`updated`/`completed` for operation resources such as invitations (protocol
 /// notes §2.2). Anything else is kept as `other`.
-package enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertible {
     case added, updated, deleted, started, completed
     case other(String)
 
@@ -33,7 +33,7 @@ package enum UCWAEventType: Sendable, Equatable, Hashable, CustomStringConvertib
         }
     }
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .added: return "added"
         case .updated: return "updated"

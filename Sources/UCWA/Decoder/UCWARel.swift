@@ -4,7 +4,7 @@
 /// them with `ms:rtc:saas:`, and some discovery documents with `service:` (protocol notes §0).
 /// Rels are compared by `name`, the rel without either prefix; links keep the rel as sent.
 /// The prefix rule itself lives in one place, `ByteMatching.relName`.
-package enum UCWARel {
+public enum UCWARel {
     /// The rel without an `ms:rtc:saas:` or `service:` prefix (no copy).
     static func name(_ rel: UCWAText) -> UCWAText {
         let prefix = rel.withUTF8 { $0.count - ByteMatching.relName($0).count }
@@ -17,7 +17,7 @@ package enum UCWARel {
     }
 
     /// Whether the rel names an invitation resource (its name ends in `Invitation`).
-    package static func isInvitation(_ rel: UCWAText) -> Bool {
+    public static func isInvitation(_ rel: UCWAText) -> Bool {
         rel.withUTF8 { ByteMatching.isInvitationRel($0) }
     }
 

@@ -11,7 +11,7 @@ import StreamingJSON
 ///
 /// Sendable: the storage is written once, when it is made, before any text refers to it, and
 /// only read afterwards (ManagedBuffer itself is not marked Sendable, hence `unchecked`).
-package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringConvertible,
+public struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomStringConvertible,
     ExpressibleByStringLiteral
 {
     let storage: UCWATextStorage
@@ -25,13 +25,13 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
     }
 
     /// Text holding a copy of `string`'s UTF-8.
-    package init(_ string: String) {
+    public init(_ string: String) {
         var copy = string
         let storage = copy.withUTF8 { UCWATextStorage.make(copying: UnsafeRawBufferPointer($0)) }
         self.init(storage: storage, start: 0, count: storage.header)
     }
 
-    package init(stringLiteral value: String) {
+    public init(stringLiteral value: String) {
         self.init(value)
     }
 
@@ -49,10 +49,10 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
         withUTF8 { String(decoding: $0, as: UTF8.self) }
     }
 
-    package var description: String { string }
+    public var description: String { string }
 
     /// Length in UTF-8 bytes.
-    package var utf8Count: Int { Int(count) }
+    public var utf8Count: Int { Int(count) }
 
     var isEmpty: Bool { count == 0 }
 
@@ -73,7 +73,7 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
         withUTF8 { ByteMatching.hasPrefix($0, prefix) }
     }
 
-    package static func == (lhs: UCWAText, rhs: UCWAText) -> Bool {
+    public static func == (lhs: UCWAText, rhs: UCWAText) -> Bool {
         lhs.count == rhs.count && lhs.withUTF8 { a in rhs.withUTF8 { b in ByteMatching.equals(a, b) } }
     }
 
@@ -84,11 +84,11 @@ package struct UCWAText: @unchecked Sendable, Hashable, Comparable, CustomString
 
     static func == (lhs: String, rhs: UCWAText) -> Bool { rhs == lhs }
 
-    package static func < (lhs: UCWAText, rhs: UCWAText) -> Bool {
+    public static func < (lhs: UCWAText, rhs: UCWAText) -> Bool {
         lhs.withUTF8 { a in rhs.withUTF8 { b in a.lexicographicallyPrecedes(b) } }
     }
 
-    package func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         withUTF8 { hasher.combine(bytes: $0) }
     }
 }
