@@ -6,16 +6,14 @@
 Each DAEMON is a release `ucwa-eventd` (say, one built in a `git worktree` at another commit).
 Every round drains the same load (35 000 preloaded invitations with embedded resources, about
 100 000 events; `INVITATIONS=` changes it) once per daemon, in turn, against this checkout's
-release `ucwa-sim` (`make release`), with `bench.py`'s own simulator, configuration and
-measurement. It prints each drain and then, per daemon, the median, least and most CPU seconds
-per 100 000 events: the machine's speed drifts for minutes at a time, so only builds measured
-in the same rounds compare.
+release `ucwa-sim` (`make release`), through `bench.py`'s own drain (`drain_with_daemon`). It
+prints each drain and then, per daemon, the median, least and most CPU seconds per 100 000
+events: the machine's speed drifts for minutes at a time, so only builds measured in the same
+rounds compare.
 """
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -30,13 +28,7 @@ invitations = int(os.environ.get("INVITATIONS", "35000"))
 cpu_per_100k = {daemon: [] for daemon in daemons}
 for _ in range(rounds):
     for daemon in daemons:
-        with tempfile.TemporaryDirectory() as work:
-            simulator = bench.preloaded_simulator(invitations)
-            process = subprocess.Popen([daemon, "run", "--config", bench.configuration(work, simulator.url)],
-                                       stdout=subprocess.DEVNULL)
-            events, seconds = simulator.drained(300)
-            cpu, _ = bench.stop_and_measure(process)
-            simulator.stop()
+        events, seconds, cpu, _ = bench.drain_with_daemon(invitations, False, 8, daemon)
         cpu_per_100k[daemon].append(cpu / events * 100_000)
         print(f"{daemon}: {events} events, {events / seconds:,.0f} events/s, "
               f"{cpu_per_100k[daemon][-1]:.3f} s CPU per 100 000 events", flush=True)

@@ -223,11 +223,14 @@ def stop_and_measure(process):
     return usage.ru_utime + usage.ru_stime, rss
 
 
-def drain_with_daemon(invitations, link_only, concurrency):
+def drain_with_daemon(invitations, link_only, concurrency, daemon_path=None):
+    """Drains a preloaded simulator with the release daemon (or `daemon_path`, another build):
+    (events, seconds, CPU seconds, peak RSS MiB)."""
     with tempfile.TemporaryDirectory() as work:
         simulator = preloaded_simulator(invitations, link_only)
         config = configuration(work, simulator.url, concurrency=concurrency)
-        daemon = subprocess.Popen([os.path.join(RELEASE, "ucwa-eventd"), "run", "--config", config], stdout=subprocess.DEVNULL)
+        daemon = subprocess.Popen([daemon_path or os.path.join(RELEASE, "ucwa-eventd"), "run", "--config", config],
+                                  stdout=subprocess.DEVNULL)
         events, seconds = simulator.drained(300)
         cpu, rss = stop_and_measure(daemon)
         simulator.stop()
